@@ -1,0 +1,81 @@
+"""klaviyo_legacy_compat: keep code written for Klaviyo's retired v1/v2 APIs working.
+
+Legacy calls (``track``, ``identify``, list subscribes, exclusions, ...) are translated into
+the new JSON:API requests and sent, or shown with ``dry_run=True``::
+
+    import klaviyo_legacy_compat as klaviyo
+
+    klaviyo.configure(private_key="pk_...")
+    klaviyo.track("Placed Order", {"$email": "a@example.com"}, {"$value": 42})
+    plan = klaviyo.subscribe_to_list("XyZ123", profiles, dry_run=True)
+    print(plan.to_dict())
+"""
+
+from __future__ import annotations
+
+from ._client import CompatClient
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    KlaviyoCompatError,
+    MissingIdentifierError,
+    NotFoundError,
+    PartialDeliveryError,
+    RateLimitError,
+    ServerError,
+    TranslationError,
+    UnsupportedLegacyFeatureError,
+)
+from ._facade import (
+    configure,
+    default_client,
+    exclude_email,
+    identify,
+    subscribe_to_list,
+    track,
+    unsubscribe,
+)
+from ._models import PlannedRequest, PreparedRequest, RawResponse
+from ._plan import Plan
+from ._translate import SubscribeReport, UnsubscribeReport
+from ._transport import RequestsTransport, RequestTimeoutError, Transport, TransportError
+from ._version import REVISION, __version__
+
+__all__ = [
+    "REVISION",
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CompatClient",
+    "ConfigurationError",
+    "ConflictError",
+    "KlaviyoCompatError",
+    "MissingIdentifierError",
+    "NotFoundError",
+    "PartialDeliveryError",
+    "Plan",
+    "PlannedRequest",
+    "PreparedRequest",
+    "RateLimitError",
+    "RawResponse",
+    "RequestTimeoutError",
+    "RequestsTransport",
+    "ServerError",
+    "SubscribeReport",
+    "TranslationError",
+    "Transport",
+    "TransportError",
+    "UnsubscribeReport",
+    "UnsupportedLegacyFeatureError",
+    "__version__",
+    "configure",
+    "default_client",
+    "exclude_email",
+    "identify",
+    "subscribe_to_list",
+    "track",
+    "unsubscribe",
+]

@@ -1,0 +1,289 @@
+"""``CompatClient``: the five legacy calls, planned or sent, with its own configuration.
+
+The client resolves settings (arguments → environment → defaults), builds the typed call,
+asks the translation core for a flow and runs it: in dry-run with a recording sender that
+returns a :class:`Plan`, live through ``prepare`` and the transport. It is the only place
+that holds keys next to translated requests, and it hands them to ``prepare`` alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional, Union, cast
+
+import attrs
+
+from ._calls import (
+    IDENTIFY_PAYLOAD_KEYS,
+    TRACK_PAYLOAD_KEYS,
+    ExcludeEmailCall,
+    IdentifyCall,
+    LegacyCall,
+    SubscribeCall,
+    TrackCall,
+    UnsubscribeCall,
+    parse_identify,
+    parse_list_id,
+    parse_track,
+    split_payload,
+    string_list,
+)
+from ._config import Settings, check_option_names, resolve_settings
+from ._credentials import Credentials
+from ._errors import ConfigurationError, TranslationError
+from ._flow import Flow, Notice, Step, default_reply, run
+from ._models import PlannedRequest, RawResponse
+from ._plan import Plan
+from ._prepare import RequestContext, prepare
+from ._translate import translate
+from ._transport import RequestsTransport, Transport
+from ._wire import Invocation
+
+__all__ = ["CompatClient"]
+
+logger = logging.getLogger("klaviyo_legacy_compat")
+
+_NO_PRIVATE_KEY = (
+    "no private API key is configured: this plan shows where it goes, and a live call would "
+    "raise ConfigurationError (set private_key or KLAVIYO_PRIVATE_API_KEY)"
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _log_notice(item: Notice) -> None:
+    logger.log(item.level, "%s", item.text)
+
+
+class CompatClient:
+    """Legacy calls translated to the new API, with one configuration and one connection pool.
+
+    ``options`` are those of :func:`configure` (``private_key``, ``public_key``,
+    ``base_url``, ``revision``, ``dry_run``, ``timeout``, ``subscribe_chunk_size``, ...);
+    each call may override any of them. ``transport`` replaces the HTTP transport (tests use
+    :class:`klaviyo_legacy_compat.testing.RecordingTransport`); ``clock`` supplies the call
+    time stamped on events that carry none. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: Optional[Transport] = None,
+        clock: Callable[[], datetime] = _utc_now,
+        **options: Any,
+    ) -> None:
+        check_option_names(options)
+        self._options: dict[str, Any] = dict(options)
+        self._transport = transport
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        # Options may hold keys: show only their names.
+        return f"CompatClient(options={sorted(self._options)})"
+
+    def configure(self, **options: Any) -> None:
+        """Change this client's defaults; ``None`` removes an option again."""
+        check_option_names(options)
+        with self._lock:
+            for name, value in options.items():
+                if value is None:
+                    self._options.pop(name, None)
+                else:
+                    self._options[name] = value
+            resolve_settings(self._options, environ={})  # refuse bad values now
+
+    def settings(self, **options: Any) -> Settings:
+        """The settings a call with ``options`` would run with."""
+        check_option_names(options)
+        return resolve_settings(options, self._options, environ=os.environ)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        with self._lock:
+            if self._transport is not None:
+                self._transport.close()
+
+    # --- the legacy calls ---------------------------------------------------------------
+
+    def track(
+        self,
+        event: Any,
+        customer_properties: Optional[Mapping[str, Any]] = None,
+        properties: Optional[Mapping[str, Any]] = None,
+        time: Any = None,
+        ip: Optional[str] = None,
+        *,
+        is_test: bool = False,
+        **options: Any,
+    ) -> Union[int, Plan]:
+        """Legacy ``/api/track`` → ``POST /api/events`` (or ``/client/events`` with only a
+        public key). ``event`` may be a whole legacy payload ``{"token", "event",
+        "customer_properties", "properties", "time", "ip"}``. Returns ``1`` as legacy did,
+        or the :class:`Plan` in dry-run."""
+        settings = self.settings(**options)
+        token: Optional[str] = None
+        ignored: tuple[str, ...] = ()
+        if isinstance(event, Mapping):
+            if any(v is not None for v in (customer_properties, properties, time, ip)):
+                raise TranslationError(
+                    "event", "a whole legacy payload comes alone, without the other arguments"
+                )
+            values, token, ignored = split_payload(event, TRACK_PAYLOAD_KEYS)
+            event, customer_properties, properties = (
+                values["event"],
+                values["customer_properties"],
+                values["properties"],
+            )
+            time, ip = values["time"], values["ip"]
+        call = parse_track(
+            event,
+            customer_properties,
+            properties,
+            time,
+            ip,
+            is_test=is_test,
+            naive=settings.options.naive_datetime,
+            now=self._clock(),
+            ignored_keys=ignored,
+        )
+        return cast("Union[int, Plan]", self.execute(call, settings, Credentials(public_key=token)))
+
+    def identify(
+        self,
+        properties: Optional[Mapping[str, Any]] = None,
+        *,
+        is_test: bool = False,
+        **options: Any,
+    ) -> Union[int, Plan]:
+        """Legacy ``/api/identify`` → ``POST /api/profile-import`` (create or update).
+        ``properties`` may be a whole legacy payload ``{"token", "properties"}``. Returns
+        ``1`` as legacy did, or the :class:`Plan` in dry-run."""
+        settings = self.settings(**options)
+        token: Optional[str] = None
+        ignored: tuple[str, ...] = ()
+        if _is_identify_payload(properties):
+            assert properties is not None
+            values, token, ignored = split_payload(properties, IDENTIFY_PAYLOAD_KEYS)
+            properties = values["properties"]
+        call = parse_identify(properties, is_test=is_test, ignored_keys=ignored)
+        return cast("Union[int, Plan]", self.execute(call, settings, Credentials(public_key=token)))
+
+    def subscribe_to_list(
+        self, list_id: str, profiles: Iterable[Mapping[str, Any]], **options: Any
+    ) -> Any:
+        """Legacy ``POST /v2/list/{id}/subscribe`` → property upserts plus subscribe jobs of
+        ``subscribe_chunk_size`` profiles. ``profiles`` is any iterable of v2 profile dicts.
+        Returns the subscribed members (``[]`` for a double opt-in list), a
+        ``SubscribeReport`` with ``return_members=False``, or the :class:`Plan`."""
+        settings = self.settings(**options)
+        call = SubscribeCall(parse_list_id(list_id), profiles)
+        return self.execute(call, settings)
+
+    def unsubscribe(
+        self,
+        list_id: str,
+        emails: Iterable[str] = (),
+        phone_numbers: Iterable[str] = (),
+        *,
+        push_tokens: Iterable[str] = (),
+        **options: Any,
+    ) -> Any:
+        """Legacy ``DELETE /v2/list/{id}/subscribe`` → membership lookup, then unsubscribe
+        jobs for list members only (``unsubscribe_globally=True`` for everyone). Returns an
+        ``UnsubscribeReport`` (unsubscribed and skipped), or the :class:`Plan`."""
+        settings = self.settings(**options)
+        call = UnsubscribeCall(
+            parse_list_id(list_id),
+            string_list(emails, "emails"),
+            string_list(phone_numbers, "phone_numbers"),
+            string_list(push_tokens, "push_tokens"),
+        )
+        return self.execute(call, settings)
+
+    def exclude_email(self, email: Union[str, Iterable[str]], **options: Any) -> Any:
+        """Legacy ``POST /v1/people/exclusions`` → suppression jobs for the emails not
+        suppressed yet. Returns ``{"already_excluded": bool, "num_excluded": int}``, or the
+        :class:`Plan`."""
+        settings = self.settings(**options)
+        return self.execute(ExcludeEmailCall(string_list(email, "email")), settings)
+
+    def invoke(self, invocation: Invocation, **options: Any) -> Any:
+        """Run a parsed raw legacy request (see ``_wire.parse_legacy_request``)."""
+        if invocation.method not in _INVOCABLE:
+            raise TypeError(f"{invocation.method!r} is not a legacy call of CompatClient")
+        method = getattr(self, invocation.method)
+        return method(*invocation.args, **invocation.kwargs, **{**invocation.options, **options})
+
+    # --- running ------------------------------------------------------------------------
+
+    def execute(
+        self, call: LegacyCall, settings: Settings, carried: Optional[Credentials] = None
+    ) -> Any:
+        """Translate ``call`` and run it: the legacy result, or the :class:`Plan` in dry-run.
+
+        ``carried`` are keys the legacy request carried itself (``token``, ``api_key``);
+        they win over configured ones (contract §1).
+        """
+        carried = carried or Credentials()
+        credentials = Credentials(
+            private_key=carried.private_key or settings.credentials.private_key,
+            public_key=carried.public_key or settings.credentials.public_key,
+        )
+        settings = attrs.evolve(settings, credentials=credentials)
+        server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
+        flow = translate(call, server_side=server_side, options=settings.options)
+        context = RequestContext(
+            base_url=settings.base_url, revision=settings.revision, credentials=credentials
+        )
+        if settings.dry_run:
+            return self._plan(flow, context, server_side)
+        if server_side and credentials.private_key is None:
+            raise ConfigurationError(
+                "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
+            )
+        transport = self._transport_for(settings)
+        timeout = settings.timeout
+
+        def transmit(step: Step) -> RawResponse:
+            return transport.send(attrs.evolve(prepare(step.request, context), timeout=timeout))
+
+        return run(flow, transmit, _log_notice)
+
+    @staticmethod
+    def _plan(flow: Flow[Any], context: RequestContext, server_side: bool) -> Plan:
+        requests: list[PlannedRequest] = []
+        warnings: list[str] = []
+        if server_side and context.credentials.private_key is None:
+            warnings.append(_NO_PRIVATE_KEY)
+
+        def record(step: Step) -> RawResponse:
+            requests.append(step.request)
+            return step.dry_run_reply or default_reply(step.request)
+
+        run(flow, record, lambda item: warnings.append(item.text))
+        return Plan(tuple(requests), tuple(warnings), context)
+
+    def _transport_for(self, settings: Settings) -> Transport:
+        with self._lock:
+            if self._transport is None:
+                self._transport = RequestsTransport()
+            return self._transport
+
+
+_INVOCABLE = frozenset({"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email"})
+
+
+def _is_identify_payload(value: Any) -> bool:
+    # A whole payload has "token" or only "properties" (a dict); a profile dict with a custom
+    # property literally named "properties" and other keys is still a profile dict.
+    return isinstance(value, Mapping) and (
+        "token" in value
+        or (set(value) == {"properties"} and isinstance(value["properties"], Mapping))
+    )

@@ -1,0 +1,234 @@
+"""Configuration: arguments, then environment, then defaults (contract §1).
+
+Every option is one row of :data:`OPTIONS`; nothing else reads the environment. Resolution
+is pure: it is given the environment as a mapping.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any, Callable, Optional, Union
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._credentials import Credentials
+from ._endpoints import endpoint
+from ._errors import ConfigurationError
+from ._version import REVISION
+
+__all__ = ["OPTIONS", "Option", "Options", "Settings", "resolve_settings"]
+
+Timeout = Union[float, tuple[float, float]]
+
+
+@attrs.frozen
+class Options:
+    """What translators may know about the configuration: no keys, no hosts, no I/O knobs.
+
+    - ``subscribe_chunk_size``: profiles per subscribe job (default 100, at most the
+      documented 1000).
+    - ``bulk_import_threshold``: a subscribe chunk with at least this many profiles that carry
+      properties upserts them with one bulk import job instead of one upsert each.
+    - ``naive_datetime``: ``"local"`` (what ``klaviyo`` 3.1.7 did via ``time.mktime``) or
+      ``"utc"``.
+    - ``identify_mode``: ``"upsert"`` (``POST /api/profile-import``) or ``"split"``
+      (``POST /api/profiles``, then ``PATCH`` the duplicate on 409).
+    - ``identify_conflict``: what to do when email and phone number belong to two different
+      profiles (a 409 even on upsert): ``"drop_phone"`` retries without the phone number,
+      ``"drop_email"`` without the email, ``"raise"`` raises :class:`ConflictError`.
+    - ``test_calls``: legacy ``is_test=True`` track/identify calls are ``"skip"``-ped (not sent)
+      or ``"send"``-t as ordinary calls.
+    - ``return_members``: ``subscribe_to_list`` returns the legacy member list (``True``) or a
+      constant-size :class:`SubscribeReport` (``False``, for streams of any length).
+    - ``unsubscribe_globally``: unsubscribe every given profile, not only list members.
+    """
+
+    subscribe_chunk_size: int = 100
+    bulk_import_threshold: int = 10
+    naive_datetime: str = "local"
+    identify_mode: str = "upsert"
+    identify_conflict: str = "drop_phone"
+    test_calls: str = "skip"
+    return_members: bool = True
+    unsubscribe_globally: bool = False
+
+
+@attrs.frozen
+class Settings:
+    """Everything one call runs with. ``credentials`` never reaches a translator."""
+
+    credentials: Credentials
+    options: Options
+    base_url: str = "https://a.klaviyo.com"
+    revision: str = REVISION
+    dry_run: bool = False
+    timeout: Timeout = (3.05, 30.0)
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{name}: must be a non-empty string")
+    return value.strip()
+
+
+def _key(name: str, value: Any) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    return _text(name, value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError(f"{name}: must be a boolean (or 1/0, true/false in the environment)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(name: str, value: Any) -> str:
+    url = _text(name, value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        pass
+    elif parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        pass  # a local Klaviyo or test server; keys never leave the machine
+    else:
+        raise ConfigurationError(
+            f"{name}: must be an https:// URL (plain http:// only for loopback hosts), got {url!r}"
+        )
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        raise ConfigurationError(f"{name}: must be a bare origin such as https://a.klaviyo.com")
+    return url
+
+
+def _revision(name: str, value: Any) -> str:
+    text = _text(name, value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(\.[A-Za-z0-9]+)?", text):
+        raise ConfigurationError(
+            f"{name}: must be a revision date YYYY-MM-DD[.suffix], got {text!r}"
+        )
+    return text
+
+
+def _chunk_size(name: str, value: Any) -> int:
+    # The ceiling is the revision's documented per-call cap, read from the endpoint table.
+    ceiling = endpoint("bulk_subscribe_profiles").max_items or 1000
+    number = _integer(name, value)
+    if not 1 <= number <= ceiling:
+        raise ConfigurationError(f"{name}: must be between 1 and {ceiling}, got {number}")
+    return number
+
+
+def _integer(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigurationError(f"{name}: must be an integer")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}: must be an integer, got {value!r}") from None
+    if number < 1:
+        raise ConfigurationError(f"{name}: must be at least 1, got {number}")
+    return number
+
+
+def _timeout(name: str, value: Any) -> Timeout:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+    ):
+        return (float(value[0]), float(value[1]))
+    if isinstance(value, str):
+        try:
+            return _timeout(name, float(value))
+        except ValueError:
+            pass
+    raise ConfigurationError(f"{name}: must be seconds > 0, or a (connect, read) pair")
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def check(name: str, value: Any) -> str:
+        if value not in allowed:
+            raise ConfigurationError(f"{name}: must be one of {', '.join(allowed)}; got {value!r}")
+        return str(value)
+
+    return check
+
+
+@attrs.frozen
+class Option:
+    """One configuration row: its environment variable (if any), default and checker."""
+
+    env: Optional[str]
+    default: Any
+    check: Callable[[str, Any], Any]
+
+
+#: Every option, in one place. Arguments win over the environment, which wins over defaults.
+OPTIONS: Mapping[str, Option] = {
+    "private_key": Option("KLAVIYO_PRIVATE_API_KEY", None, _key),
+    "public_key": Option("KLAVIYO_PUBLIC_API_KEY", None, _key),
+    "base_url": Option("KLAVIYO_API_BASE_URL", "https://a.klaviyo.com", _base_url),
+    "revision": Option("KLAVIYO_API_REVISION", REVISION, _revision),
+    "dry_run": Option("KLAVIYO_LEGACY_COMPAT_DRY_RUN", False, _flag),
+    "timeout": Option("KLAVIYO_LEGACY_COMPAT_TIMEOUT", (3.05, 30.0), _timeout),
+    "subscribe_chunk_size": Option(None, 100, _chunk_size),
+    "bulk_import_threshold": Option(None, 10, _integer),
+    "naive_datetime": Option(None, "local", _choice("local", "utc")),
+    "identify_mode": Option(None, "upsert", _choice("upsert", "split")),
+    "identify_conflict": Option(None, "drop_phone", _choice("drop_phone", "drop_email", "raise")),
+    "test_calls": Option(None, "skip", _choice("skip", "send")),
+    "return_members": Option(None, True, _flag),
+    "unsubscribe_globally": Option(None, False, _flag),
+}
+
+_OPTION_FIELDS = {field.name for field in attrs.fields(Options)}
+
+
+def check_option_names(given: Mapping[str, Any]) -> None:
+    """A ``TypeError`` naming an option that does not exist (as Python does for kwargs)."""
+    unknown = sorted(set(given) - set(OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"unknown option(s): {', '.join(unknown)}; known: {', '.join(sorted(OPTIONS))}"
+        )
+
+
+def resolve_settings(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+    """The settings for one call. ``layers`` are argument dicts, most specific first; a value
+    of ``None`` in a layer means "not given" there."""
+    values: dict[str, Any] = {}
+    for name, option in OPTIONS.items():
+        raw: Any = None
+        for layer in layers:
+            if layer.get(name) is not None:
+                raw = layer[name]
+                break
+        else:
+            if option.env is not None and environ.get(option.env, "") != "":
+                raw = environ[option.env]
+        values[name] = option.default if raw is None else option.check(name, raw)
+    return Settings(
+        credentials=Credentials(values["private_key"], values["public_key"]),
+        options=Options(**{name: values[name] for name in _OPTION_FIELDS}),
+        base_url=values["base_url"],
+        revision=values["revision"],
+        dry_run=values["dry_run"],
+        timeout=values["timeout"],
+    )

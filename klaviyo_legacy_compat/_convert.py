@@ -1,0 +1,71 @@
+"""The cattrs converters. Nothing else in the package registers hooks (aesthetics §3.5).
+
+- ``unstructure(body)``: request body values (``_bodies``) → JSON:API dicts; ``None`` fields are
+  omitted, because an explicit ``null`` *clears* a field in the new API (new-api.md §3.2) and
+  a legacy caller who left a key out never meant that.
+- ``structure_error_details(items)``: Klaviyo's ``errors[]`` → :class:`ErrorDetail` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from ._bodies import Document, EventAttributes, Location, ProfileAttributes, Resource
+from ._models import ErrorDetail
+
+__all__ = ["structure_error_details", "unstructure"]
+
+
+def _make_body_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(omit_if_default=True)
+    conv.register_unstructure_hook(
+        ProfileAttributes,
+        make_dict_unstructure_fn(
+            ProfileAttributes, conv, _cattrs_omit_if_default=True, kx=override(rename="_kx")
+        ),
+    )
+    for cls in (Location, Resource, Document, EventAttributes):
+        conv.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
+        )
+    return conv
+
+
+_BODIES = _make_body_converter()
+
+
+def unstructure(body: Any) -> Any:
+    """A request body value as plain JSON data."""
+    return _BODIES.unstructure(body)
+
+
+def _structure_error_detail(item: Any, _: Any) -> ErrorDetail:
+    # Klaviyo nests source.pointer/parameter and sends status/meta beyond the spec; missing
+    # keys get defaults rather than failing, because a malformed error body must still
+    # produce the right exception class.
+    source = item.get("source") if isinstance(item.get("source"), dict) else {}
+    meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+    status = item.get("status")
+    return ErrorDetail(
+        code=str(item.get("code") or ""),
+        title=str(item.get("title") or ""),
+        detail=str(item.get("detail") or ""),
+        id=str(item.get("id") or ""),
+        status=int(status) if isinstance(status, (int, str)) and str(status).isdigit() else None,
+        source_pointer=source.get("pointer"),
+        source_parameter=source.get("parameter"),
+        meta=dict(meta),
+    )
+
+
+_RESPONSES = cattrs.Converter()
+_RESPONSES.register_structure_hook(ErrorDetail, _structure_error_detail)
+
+
+def structure_error_details(items: Iterable[dict[str, Any]]) -> tuple[ErrorDetail, ...]:
+    """Each ``errors[]`` entry as an :class:`ErrorDetail`."""
+    return tuple(_RESPONSES.structure(item, ErrorDetail) for item in items)

@@ -1,0 +1,47 @@
+"""API keys, kept out of every repr, log line, exception and dry-run output.
+
+The private key goes only into the ``Authorization`` header of ``/api`` requests; the public
+key only into ``company_id`` of ``/client`` requests (contract §1, §5).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import attrs
+
+__all__ = ["Credentials", "redact"]
+
+
+def redact(key: str) -> str:
+    """A key shortened so it can be recognised but not used: ``pk_…abcd``, or ``…Yz`` for a
+    short (public) key."""
+    if len(key) >= 12:
+        prefix = key[: key.index("_") + 1] if "_" in key[:4] else ""
+        return f"{prefix}…{key[-4:]}"
+    return "…" + key[-2:] if len(key) > 4 else "…"
+
+
+def _redacted_repr(key: Optional[str]) -> str:
+    return "None" if key is None else repr(redact(key))
+
+
+@attrs.frozen
+class Credentials:
+    """The keys one call may use. ``repr`` never shows them."""
+
+    private_key: Optional[str] = attrs.field(default=None, repr=_redacted_repr)
+    public_key: Optional[str] = attrs.field(default=None, repr=_redacted_repr)
+
+    @property
+    def server_side(self) -> bool:
+        """Route to the server (``/api``) endpoints: a private key is available, or no key at
+        all (the recommended endpoints; live mode then fails with a configuration error)."""
+        return self.private_key is not None or self.public_key is None
+
+    def redacted(self) -> Credentials:
+        """The same credentials with each key replaced by its redacted form, for dry-run."""
+        return Credentials(
+            private_key=None if self.private_key is None else redact(self.private_key),
+            public_key=None if self.public_key is None else redact(self.public_key),
+        )

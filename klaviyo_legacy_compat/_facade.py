@@ -1,0 +1,91 @@
+"""The module-level legacy-shaped functions (contract §2.2), over one default client.
+
+Like ``stripe.api_key = ...``: ``configure()`` sets module defaults, every function takes the
+same options per call, and the environment fills in what neither gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional, Union
+
+from ._client import CompatClient
+from ._plan import Plan
+
+__all__ = [
+    "configure",
+    "default_client",
+    "exclude_email",
+    "identify",
+    "subscribe_to_list",
+    "track",
+    "unsubscribe",
+]
+
+_DEFAULT = CompatClient()
+
+
+def default_client() -> CompatClient:
+    """The client behind the module-level functions."""
+    return _DEFAULT
+
+
+def configure(**options: Any) -> None:
+    """Set module defaults: ``private_key``, ``public_key``, ``base_url``, ``revision``,
+    ``dry_run``, ``timeout``, ``subscribe_chunk_size`` (≤ 1000), ``bulk_import_threshold``,
+    ``naive_datetime`` (``"local"``/``"utc"``), ``identify_mode`` (``"upsert"``/``"split"``),
+    ``identify_conflict`` (``"drop_phone"``/``"drop_email"``/``"raise"``), ``test_calls``
+    (``"skip"``/``"send"``), ``return_members``, ``unsubscribe_globally``. ``None`` resets an
+    option to its environment or default value."""
+    _DEFAULT.configure(**options)
+
+
+def track(
+    event: Any,
+    customer_properties: Optional[Mapping[str, Any]] = None,
+    properties: Optional[Mapping[str, Any]] = None,
+    time: Any = None,
+    ip: Optional[str] = None,
+    **options: Any,
+) -> Union[int, Plan]:
+    """Legacy track: ``POST /api/events`` with a private key, ``POST /client/events`` with
+    only a public key. Returns ``1`` (accepted for processing), or the :class:`Plan`.
+
+    ``event`` is the metric name, or a whole legacy payload ``{"token", "event",
+    "customer_properties", "properties", "time", "ip"}``. ``time`` is unix seconds, a numeric
+    or ISO-8601 string, or a datetime (naive = local time unless ``naive_datetime="utc"``);
+    the call time when absent. ``is_test=True`` is accepted as in the legacy SDKs.
+    """
+    return _DEFAULT.track(event, customer_properties, properties, time, ip, **options)
+
+
+def identify(properties: Optional[Mapping[str, Any]] = None, **options: Any) -> Union[int, Plan]:
+    """Legacy identify: create or update the profile (``POST /api/profile-import``; with
+    ``identify_mode="split"``, create then PATCH on 409; with only a public key, ``POST
+    /client/profiles``). ``properties`` holds ``$email``/``$id``/``$phone_number`` and the
+    other legacy keys, or is a whole payload ``{"token", "properties"}``. Returns ``1``."""
+    return _DEFAULT.identify(properties, **options)
+
+
+def subscribe_to_list(list_id: str, profiles: Iterable[Mapping[str, Any]], **options: Any) -> Any:
+    """Legacy ``POST /v2/list/{id}/subscribe``: v2 profile dicts (``email``,
+    ``phone_number``, ``sms_consent``, ``$consent``, custom properties), any iterable of any
+    length, sent in subscribe jobs of ``subscribe_chunk_size`` (default 100), with property
+    upserts for what a subscribe job cannot carry. Returns the members (``[]`` for a double
+    opt-in list), or a ``SubscribeReport`` with ``return_members=False``."""
+    return _DEFAULT.subscribe_to_list(list_id, profiles, **options)
+
+
+def unsubscribe(
+    list_id: str, emails: Iterable[str] = (), phone_numbers: Iterable[str] = (), **options: Any
+) -> Any:
+    """Legacy ``DELETE /v2/list/{id}/subscribe``: only the given profiles that are on the list
+    are unsubscribed (the new job would unsubscribe the others from all marketing); pass
+    ``unsubscribe_globally=True`` to send everyone. Returns an ``UnsubscribeReport``."""
+    return _DEFAULT.unsubscribe(list_id, emails, phone_numbers, **options)
+
+
+def exclude_email(email: Union[str, Iterable[str]], **options: Any) -> Any:
+    """Legacy ``POST /v1/people/exclusions``: suppress the email (or emails) from all email
+    marketing. Returns ``{"already_excluded": bool, "num_excluded": int}``."""
+    return _DEFAULT.exclude_email(email, **options)

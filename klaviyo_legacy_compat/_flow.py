@@ -1,0 +1,127 @@
+"""Flows: translators written as generators, driven by one runner (httpx ``auth_flow``).
+
+A translator that needs an answer before its next request (identify's 409 fallback,
+unsubscribe's membership lookup) is a generator: it yields a request, receives the reply,
+and finally returns the legacy result. It never does I/O itself::
+
+    def plan_something(call) -> Flow[int]:
+        yield from notice("a behaviour difference")
+        reply = yield from send(PlannedRequest(...))
+        return 1
+
+:func:`run` drives a flow. Live mode passes a sender that prepares and transmits; dry-run
+passes one that records the request and answers with the step's ``dry_run_reply`` (a
+happy-path answer the translator supplies, with ``{{...}}`` placeholders), so both modes run
+the very same translator code. An error status the step does not ``handles`` is turned
+into an exception and thrown *into* the flow, so a chunked translator can say what was
+delivered before the failure (``PartialDeliveryError``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Callable, Optional, TypeVar, Union
+
+import attrs
+
+from ._endpoints import endpoint
+from ._errors import error_from_response
+from ._models import PlannedRequest, RawResponse
+
+__all__ = ["Flow", "Notice", "Reply", "Step", "notice", "run", "send"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Step:
+    """A request plus how the runner treats it.
+
+    ``handles``: error statuses the flow inspects itself instead of raising (identify's
+    409). ``dry_run_reply``: what dry-run answers; by default the operation's first
+    success status with an empty body.
+    """
+
+    request: PlannedRequest
+    handles: frozenset[int] = frozenset()
+    dry_run_reply: Optional[RawResponse] = None
+
+
+@attrs.frozen
+class Notice:
+    """A behaviour difference the caller must know about: a plan warning in dry-run, a log
+    record in live mode, at ``level`` (``logging.WARNING`` unless the difference is routine,
+    such as routing to a client endpoint, which logs at ``logging.INFO``)."""
+
+    text: str
+    level: int = logging.WARNING
+
+
+@attrs.frozen
+class Reply:
+    """The answer to ``request``, the one at position ``index`` of the call's requests."""
+
+    index: int
+    request: PlannedRequest
+    response: RawResponse
+
+
+Yielded = Union[PlannedRequest, Step, Notice]
+Flow = Generator[Yielded, Optional[Reply], T]
+
+
+def send(
+    request: Union[PlannedRequest, Step],
+) -> Generator[Yielded, Optional[Reply], Reply]:
+    """``reply = yield from send(request)`` inside a flow."""
+    reply = yield request
+    if reply is None:  # pragma: no cover - the runner always answers a request
+        raise RuntimeError("flow runner answered a request with nothing")
+    return reply
+
+
+def notice(text: str, level: int = logging.WARNING) -> Generator[Yielded, Optional[Reply], None]:
+    """``yield from notice("...")`` inside a flow."""
+    yield Notice(text, level)
+
+
+def default_reply(request: PlannedRequest) -> RawResponse:
+    """Dry-run's answer when a step gives none: the first documented success status."""
+    return RawResponse(status=endpoint(request.operation).success[0])
+
+
+def run(
+    flow: Flow[T],
+    transmit: Callable[[Step], RawResponse],
+    on_notice: Callable[[Notice], None],
+) -> T:
+    """Drive ``flow`` to its result, sending each step with ``transmit``.
+
+    ``transmit`` may raise (a transport failure, a missing key); the exception is thrown
+    into the flow, which may wrap it with what was delivered so far.
+    """
+    index = 0
+    try:
+        item = next(flow)
+        while True:
+            if isinstance(item, Notice):
+                on_notice(item)
+                item = flow.send(None)
+                continue
+            step = item if isinstance(item, Step) else Step(item)
+            try:
+                response = transmit(step)
+            except Exception as exc:
+                index += 1
+                item = flow.throw(exc)
+                continue
+            if not response.ok and response.status not in step.handles:
+                index += 1
+                item = flow.throw(error_from_response(response, step.request))
+                continue
+            item = flow.send(Reply(index, step.request, response))
+            index += 1
+    except StopIteration as stop:
+        result: T = stop.value
+        return result

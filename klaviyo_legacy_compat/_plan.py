@@ -1,0 +1,65 @@
+"""``Plan``: what a legacy call becomes, shown instead of sent (contract §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._endpoints import endpoint
+from ._models import PlannedRequest, PreparedRequest
+from ._prepare import RequestContext, prepare
+
+__all__ = ["Plan"]
+
+
+def _params_object(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    # Contract §3: a value is a string, or a list of strings for a repeated key.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            previous = out[key]
+            out[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            out[key] = value
+    return out
+
+
+@attrs.frozen
+class Plan:
+    """The requests a legacy call becomes, and every behaviour difference to know about.
+
+    ``requests`` are the translator's :class:`PlannedRequest` values; ``prepared()`` adds
+    host and headers exactly as live mode would, with keys redacted. ``to_dict()`` is the
+    JSON-serialisable form of contract §3.
+    """
+
+    requests: tuple[PlannedRequest, ...]
+    warnings: tuple[str, ...] = ()
+    context: RequestContext = attrs.field(factory=RequestContext, repr=False)
+
+    def prepared(self) -> tuple[PreparedRequest, ...]:
+        """Each request with host, redacted auth and headers, as it would be sent."""
+        shown = self.context.for_display()
+        return tuple(prepare(request, shown) for request in self.requests)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"requests": [...], "warnings": [...]}``; see contract §3 for the keys."""
+        out = []
+        for planned, sent in zip(self.requests, self.prepared()):
+            row = endpoint(planned.operation)
+            out.append(
+                {
+                    "method": sent.method,
+                    "url": sent.url,
+                    "params": _params_object(sent.params),
+                    "headers": dict(sent.headers),
+                    "json": sent.json,
+                    "operation": sent.operation,
+                    "depends_on": planned.depends_on,
+                    "note": planned.note,
+                    "rate_limit": row.rate_limit(),
+                    "scopes": list(row.scopes),
+                }
+            )
+        return {"requests": out, "warnings": list(self.warnings)}

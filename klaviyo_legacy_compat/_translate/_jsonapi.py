@@ -1,0 +1,78 @@
+"""Helpers every translator shares: requests built from the endpoint table, chunking,
+placeholders, and the dry-run answers a lookup pretends to receive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, Optional, TypeVar
+from urllib.parse import quote
+
+from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
+from klaviyo_legacy_compat._types import JSONValue
+
+__all__ = ["chunked", "dry_reply", "placeholder", "planned"]
+
+T = TypeVar("T")
+
+
+def placeholder(what: str) -> str:
+    """A value only an earlier response can supply, as dry-run shows it: ``{{what}}``."""
+    return "{{" + what.replace("/", " ") + "}}"
+
+
+def _path_value(value: str) -> str:
+    return value if value.startswith("{{") else quote(value, safe="")
+
+
+def planned(
+    operation: str,
+    *,
+    path_params: Optional[Mapping[str, str]] = None,
+    params: Sequence[tuple[str, str]] = (),
+    json: JSONValue = None,
+    depends_on: Optional[int] = None,
+    note: Optional[str] = None,
+) -> PlannedRequest:
+    """A request for ``operation``, method and path taken from the endpoint table, so the
+    three can never disagree."""
+    row = endpoint(operation)
+    path = row.path
+    for name, value in (path_params or {}).items():
+        path = path.replace("{" + name + "}", _path_value(value))
+    return PlannedRequest(
+        method=row.method,
+        path=path,
+        operation=operation,
+        params=tuple(params),
+        json=json,
+        depends_on=depends_on,
+        note=note,
+    )
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most ``size`` items; reads the input lazily."""
+    iterator = iter(items)
+    while True:
+        chunk = list(islice(iterator, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def dry_reply(status: int, body: Any) -> RawResponse:
+    """The answer dry-run feeds a flow for a step whose real answer is not known yet."""
+    return RawResponse(
+        status=status,
+        headers=(("content-type", "application/vnd.api+json"),),
+        body=json.dumps(body).encode(),
+    )
+
+
+def filter_any(field: str, values: Iterable[str]) -> str:
+    """``any(field,["a","b"])``: values JSON-quoted, so ``+`` and quotes survive (the whole
+    parameter is URL-encoded by the transport; users-and-peers.md §1.12)."""
+    return f"any({field},[{','.join(json.dumps(v, ensure_ascii=False) for v in values)}])"

@@ -1,0 +1,126 @@
+"""Legacy track → ``create_event`` (private key) or ``create_client_event`` (public key only).
+
+Mapping (users-and-peers.md §4.2, spec ``EventCreateQueryV2``):
+
+- ``event`` → ``metric.data.attributes.name`` (fewer than 128 characters);
+- ``customer_properties`` → ``profile.data.attributes`` via ``PROFILE_KEYS``; top-level
+  ``ip`` → ``location.ip``;
+- ``properties`` → ``properties``; ``$event_id`` → ``unique_id`` and ``$value`` → ``value``,
+  both also kept in ``properties``;
+- ``time`` → ``time`` as ISO-8601 UTC; the call time when absent, so a retry keeps the
+  event's identity (Klaviyo's default ``unique_id`` is the time to the second);
+- ``__track_once__`` (set by ``track_once``) → a constant ``unique_id``: Klaviyo records only
+  the first event per profile, metric and ``unique_id``, which is "once per person".
+
+Legacy track answered ``1`` for "accepted for processing"; so does this (the new API's 202).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Optional
+
+from klaviyo_legacy_compat._bodies import Document, EventAttributes, MetricAttributes, Resource
+from klaviyo_legacy_compat._calls import TrackCall
+from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._errors import MissingIdentifierError, TranslationError
+from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_keys import (
+    EVENT_KEYS,
+    LIMITS,
+    TRACK_ONCE_KEY,
+    TRACK_ONCE_UNIQUE_ID,
+)
+from klaviyo_legacy_compat._translate._jsonapi import planned
+from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._values import as_number, as_text, iso_utc, json_safe
+
+__all__ = ["plan_track"]
+
+IDENTIFY_RULE = "must identify the profile by $email, $phone_number, $id or $exchange_id"
+
+
+def _event_fields(properties: dict[str, Any]) -> dict[str, Any]:
+    """``$event_id`` → ``unique_id``, ``$value`` → ``value`` (``EVENT_KEYS``)."""
+    out: dict[str, Any] = {}
+    for legacy, attribute in EVENT_KEYS.items():
+        value = properties.get(legacy)
+        if value in (None, ""):
+            continue
+        field = f"properties.{legacy}"
+        out[attribute] = as_number(value, field) if attribute == "value" else as_text(value, field)
+    return out
+
+
+def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[int]:
+    """The flow of one legacy track call; returns the legacy ``1``."""
+    if call.is_test:
+        if options.test_calls == "skip":
+            yield from notice(
+                "is_test=True: the new API has no test mode, so this event is not sent "
+                "(option test_calls='send' sends it as a real event)"
+            )
+            return 1
+        yield from notice("is_test=True: the new API has no test mode; sent as a real event")
+    if len(call.event) > LIMITS["metric_name_chars"]:
+        raise TranslationError(
+            "event",
+            f"the metric name must be shorter than {LIMITS['metric_name_chars'] + 1} characters",
+        )
+    profile, profile_notices = split_profile(
+        call.customer_properties, "customer_properties", ip=call.ip
+    )
+    if not profile.has_identifier:
+        raise MissingIdentifierError("customer_properties", IDENTIFY_RULE)
+    properties = json_safe(dict(call.properties), "properties")
+    if len(properties) > LIMITS["event_properties"]:
+        raise TranslationError(
+            "properties", f"an event may carry at most {LIMITS['event_properties']} properties"
+        )
+    fields = _event_fields(properties)
+    unique_id: Optional[str] = fields.get("unique_id")
+    if properties.get(TRACK_ONCE_KEY):
+        if unique_id is None:
+            unique_id = TRACK_ONCE_UNIQUE_ID
+            yield from notice(
+                "track_once: emulated with a constant unique_id, so Klaviyo records this metric "
+                "once per profile from now on; events tracked before the migration are not counted"
+            )
+        else:
+            yield from notice(
+                "track_once: $event_id is set, so Klaviyo dedupes on it and not once per profile"
+            )
+    for key in call.ignored_keys:
+        yield from notice(f"payload key {key!r} has no meaning in a track call and is ignored")
+    for text in profile_notices:
+        yield from notice(text)
+    body = unstructure(
+        Document(
+            Resource(
+                "event",
+                attributes=EventAttributes(
+                    properties=properties,
+                    metric=Document(Resource("metric", attributes=MetricAttributes(call.event))),
+                    profile=Document(Resource("profile", attributes=profile)),
+                    time=iso_utc(call.time),
+                    value=fields.get("value"),
+                    unique_id=unique_id,
+                ),
+            )
+        )
+    )
+    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > LIMITS["event_payload_bytes"]:
+        raise TranslationError(
+            "properties", f"the event payload may be at most 5 MB, this one is {size} bytes"
+        )
+    if not server_side:
+        yield from notice(
+            "only a public key is available: sent to POST /client/events, which never changes "
+            "the identifiers of an existing profile",
+            logging.INFO,
+        )
+    yield from send(planned("create_event" if server_side else "create_client_event", json=body))
+    return 1

@@ -1,0 +1,561 @@
+"""Legacy list subscribe, unsubscribe and global exclusion → consent jobs.
+
+``POST /v2/list/{id}/subscribe`` becomes, per chunk of ``subscribe_chunk_size`` profiles:
+
+1. the profile data a subscribe job cannot carry (names, location, custom properties:
+   klaviyo-api-php#78) as upserts: one ``POST /api/profile-import`` each, or one
+   ``POST /api/profile-bulk-import-jobs`` when at least ``bulk_import_threshold`` profiles
+   of the chunk carry data;
+2. profiles that consent to no channel (a phone number without ``sms_consent``) added to
+   the list without consent, as legacy did: a bulk import job with the list relationship;
+3. one ``POST /api/profile-subscription-bulk-create-jobs`` with the list in
+   ``relationships`` and explicit consent per profile, derived from the identifiers
+   present, ``sms_consent`` and ``$consent``.
+
+``DELETE /v2/list/{id}/subscribe`` only touched that list; the new unsubscribe job
+unsubscribes *globally* every profile that is not on the list (spec warning). So by default
+each chunk of identifiers is looked up on the list first (``GET /api/lists/{id}/profiles``
+filtered by ``any(email,[...])``) and only members are unsubscribed, at most 100 per job;
+the rest are skipped and reported. ``unsubscribe_globally=True`` sends everyone.
+
+``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
+``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
+legacy ``{"already_excluded", "num_excluded"}`` answer is true, not invented.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Optional, TypeVar, Union
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+
+from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource, relationship
+from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
+from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._errors import (
+    MissingIdentifierError,
+    PartialDeliveryError,
+    TranslationError,
+    UnsupportedLegacyFeatureError,
+)
+from klaviyo_legacy_compat._flow import Flow, Step, notice, send
+from klaviyo_legacy_compat._legacy_keys import CONSENT_RULES, SUBSCRIBE_CONSENT_KEYS
+from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._translate._jsonapi import (
+    chunked,
+    dry_reply,
+    filter_any,
+    placeholder,
+    planned,
+)
+from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._translate.profiles import upsert_request
+from klaviyo_legacy_compat._values import as_email, as_phone
+
+T = TypeVar("T")
+
+__all__ = [
+    "SubscribeReport",
+    "UnsubscribeReport",
+    "plan_exclude_email",
+    "plan_subscribe_to_list",
+    "plan_unsubscribe",
+]
+
+
+@attrs.frozen
+class SubscribeReport:
+    """What ``subscribe_to_list(..., return_members=False)`` returns: counts only, so the
+    memory of a subscribe stays flat however long the input."""
+
+    list_id: str
+    profiles: int
+    chunks: int
+    requests: int
+
+
+@attrs.frozen
+class UnsubscribeReport:
+    """What an unsubscribe did: the identifiers unsubscribed, and those skipped because they
+    were not on the list (legacy never touched them)."""
+
+    list_id: str
+    unsubscribed: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+
+@attrs.frozen
+class _Entry:
+    """One v2 subscribe profile, translated: its attributes and the channels it consents to."""
+
+    source: Mapping[str, Any]
+    attributes: ProfileAttributes
+    channels: tuple[str, ...]
+
+
+_SUBSCRIBED = {"marketing": {"consent": "SUBSCRIBED"}}
+_UNSUBSCRIBED = {"marketing": {"consent": "UNSUBSCRIBED"}}
+
+
+def _consent_list(value: Any, field: str) -> Optional[frozenset[str]]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise TranslationError(field, "must be a list of channel names such as ['email', 'sms']")
+    return frozenset(v.lower() for v in value)
+
+
+def _entry(source: Any, field: str) -> tuple[_Entry, list[str]]:
+    """Translate one v2 subscribe profile (``email``/``phone_number``/``sms_consent``/
+    ``$consent``/any other properties)."""
+    if not isinstance(source, Mapping):
+        raise TranslationError(field, f"must be a profile object, got {type(source).__name__}")
+    attributes, notices = split_profile(source, field, exclude=SUBSCRIBE_CONSENT_KEYS)
+    if not (attributes.email or attributes.phone_number):
+        raise MissingIdentifierError(field, "must have an email or a phone_number")
+    consent = _consent_list(source.get("$consent"), f"{field}.$consent")
+    channels = []
+    for channel, (identifier, flag, by_default) in CONSENT_RULES.items():
+        flag_value = source.get(flag) if flag else None
+        if flag_value is not None and not isinstance(flag_value, bool):
+            raise TranslationError(f"{field}.{flag}", "must be true or false")
+        if flag_value is not None:
+            wanted, explicit = flag_value, flag_value
+        elif consent is not None:
+            wanted = explicit = channel in consent
+        else:
+            wanted, explicit = by_default, False
+        if wanted and getattr(attributes, identifier):
+            channels.append(channel)
+        elif explicit:
+            notices.append(f"{field}: {channel} consent given without {identifier}; not recorded")
+    if not channels:
+        notices.append(
+            f"{field}: consents to no channel (a phone_number needs sms_consent), so it is added "
+            "to the list without consent, as the legacy subscribe did"
+        )
+    return _Entry(source, attributes, tuple(channels)), notices
+
+
+def _subscription_profile(entry: _Entry) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    if entry.attributes.email:
+        attributes["email"] = entry.attributes.email
+    if entry.attributes.phone_number:
+        attributes["phone_number"] = entry.attributes.phone_number
+    attributes["subscriptions"] = {channel: _SUBSCRIBED for channel in entry.channels}
+    return {"type": "profile", "attributes": attributes}
+
+
+def _list_relationship(list_id: str) -> dict[str, Any]:
+    return {"list": unstructure(relationship("list", list_id))}
+
+
+def _subscribe_job(list_id: str, entries: Sequence[_Entry]) -> PlannedRequest:
+    body = {
+        "data": {
+            "type": "profile-subscription-bulk-create-job",
+            "attributes": {"profiles": {"data": [_subscription_profile(e) for e in entries]}},
+            "relationships": _list_relationship(list_id),
+        }
+    }
+    return planned("bulk_subscribe_profiles", json=body)
+
+
+def _import_job(entries: Sequence[_Entry], list_id: Optional[str]) -> PlannedRequest:
+    data: dict[str, Any] = {
+        "type": "profile-bulk-import-job",
+        "attributes": {
+            "profiles": {
+                "data": [unstructure(Resource("profile", attributes=e.attributes)) for e in entries]
+            }
+        },
+    }
+    if list_id is not None:
+        data["relationships"] = {"lists": {"data": [{"type": "list", "id": list_id}]}}
+    return planned("bulk_import_profiles", json={"data": data})
+
+
+def _chunk_requests(
+    list_id: str, chunk: Sequence[_Entry], options: Options
+) -> list[PlannedRequest]:
+    """The requests one chunk of subscribe profiles becomes (see the module docstring)."""
+    members_only = [e for e in chunk if not e.channels]
+    with_data = [e for e in chunk if e.channels and e.attributes.carries_data]
+    consenting = [e for e in chunk if e.channels]
+    out: list[PlannedRequest] = []
+    if len(with_data) >= options.bulk_import_threshold:
+        out.append(_import_job(with_data, None))
+    else:
+        out.extend(upsert_request(e.attributes) for e in with_data)
+    if members_only:
+        out.append(_import_job(members_only, list_id))
+    if consenting:
+        out.append(_subscribe_job(list_id, consenting))
+    return out
+
+
+def _member(entry: _Entry) -> dict[str, str]:
+    # The legacy answer was [{"id", "email", "phone_number"}]; the new job answers 202 with
+    # no ids, and an id is never invented.
+    out = {}
+    if entry.attributes.email:
+        out["email"] = entry.attributes.email
+    if entry.attributes.phone_number:
+        out["phone_number"] = entry.attributes.phone_number
+    return out
+
+
+def plan_subscribe_to_list(
+    call: SubscribeCall, *, options: Options
+) -> Flow[Union[list[dict[str, str]], SubscribeReport]]:
+    """The flow of one legacy subscribe; returns the legacy member list (``[]`` for a
+    double opt-in list), or a :class:`SubscribeReport` with ``return_members=False``.
+
+    An in-memory sequence is translated whole before anything is sent, so bad input is
+    refused first (contract §5). Any other iterable is read one chunk at a time, so memory
+    stays flat; a bad profile in a later chunk then stops delivery with a
+    :class:`PartialDeliveryError` that hands back the chunk and the unread rest.
+    """
+    size = options.subscribe_chunk_size
+    profiles = call.profiles
+    if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
+        raise TranslationError("profiles", "must be a list (or any iterable) of profile objects")
+    Translated = list[tuple[_Entry, list[str]]]
+    chunks: Iterator[tuple[list[Mapping[str, Any]], Optional[Translated]]]
+    unread: Optional[Iterator[Mapping[str, Any]]] = None
+    if isinstance(profiles, Sequence):
+        translated = [_entry(p, f"profiles[{i}]") for i, p in enumerate(profiles)]
+        chunks = (
+            (list(profiles[i : i + size]), translated[i : i + size])
+            for i in range(0, len(profiles), size)
+        )
+    else:
+        unread = iter(profiles)
+        chunks = ((chunk, None) for chunk in chunked(unread, size))
+    first = next(chunks, None)
+    if first is None:
+        raise TranslationError("profiles", "must contain at least one profile")
+    double_opt_in = False
+    if options.return_members:
+        double_opt_in = yield from _is_double_opt_in(call.list_id)
+    members: list[dict[str, str]] = []
+    accepted: list[str] = []
+    sent = {"profiles": 0, "requests": 0}
+    for number, (raw, ready) in enumerate(_restart(first, chunks), start=1):
+        start = sent["profiles"]
+        try:
+            entries = ready
+            if entries is None:
+                entries = [_entry(p, f"profiles[{start + i}]") for i, p in enumerate(raw)]
+            for _, notices in entries:
+                for text in notices:
+                    yield from notice(text)
+            for request in _chunk_requests(call.list_id, [e for e, _ in entries], options):
+                yield from send(request)
+                sent["requests"] += 1
+        except Exception as exc:
+            if not accepted and isinstance(exc, TranslationError):
+                raise  # nothing delivered yet: the plain input error is the clearest answer
+            later = list(profiles[start + len(raw) :]) if isinstance(profiles, Sequence) else []
+            raise PartialDeliveryError(
+                accepted=accepted,
+                undelivered=raw + later,
+                remaining=unread,
+                cause=exc,
+                what="profiles",
+            ) from exc
+        sent["profiles"] += len(raw)
+        accepted.append(f"chunk {number}: profiles[{start}:{sent['profiles']}]")
+        if options.return_members and not double_opt_in:
+            members.extend(_member(e) for e, _ in entries)
+    if not options.return_members:
+        return SubscribeReport(call.list_id, sent["profiles"], len(accepted), sent["requests"])
+    return members
+
+
+def _is_double_opt_in(list_id: str) -> Flow[bool]:
+    """Read the list's opt-in process: legacy subscribe answered ``[]`` for double opt-in."""
+    found = yield from send(
+        Step(
+            planned(
+                "get_list",
+                path_params={"id": list_id},
+                params=(("fields[list]", "opt_in_process"),),
+            ),
+            dry_run_reply=dry_reply(
+                200, {"data": {"type": "list", "id": list_id, "attributes": {}}}
+            ),
+        )
+    )
+    body = found.response.json() or {}
+    opt_in = ((body.get("data") or {}).get("attributes") or {}).get("opt_in_process")
+    yield from notice(
+        "subscribe: the legacy answer listed members with Klaviyo ids; the new job answers 202 "
+        "without ids, so members are returned with email/phone_number only "
+        "([] for a double opt-in list, as before)",
+        logging.INFO,
+    )
+    return bool(opt_in == "double_opt_in")
+
+
+def _restart(first: T, rest: Iterator[T]) -> Iterator[T]:
+    yield first
+    yield from rest
+
+
+# --- lookups shared by unsubscribe and exclusions ---------------------------------------
+
+
+def _next_cursor(body: Any) -> Optional[str]:
+    """The ``page[cursor]`` of ``links.next``, or ``None`` on the last page (new-api.md §5)."""
+    link = ((body or {}).get("links") or {}).get("next")
+    if not isinstance(link, str):
+        return None
+    values = parse_qs(urlsplit(link).query).get("page[cursor]")
+    return values[0] if values else None
+
+
+def _lookup(request: PlannedRequest, dry_data: list[dict[str, Any]]) -> Flow[tuple[list[Any], int]]:
+    """Every ``data`` item of a GET, following ``links.next``; returns the items and the index
+    of the last request sent (for ``depends_on``)."""
+    items: list[Any] = []
+    cursor: Optional[str] = None
+    while True:
+        page = (
+            request
+            if cursor is None
+            else attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
+        )
+        reply = yield from send(
+            Step(page, dry_run_reply=dry_reply(200, {"data": dry_data, "links": {}}))
+        )
+        body = reply.response.json() or {}
+        data = body.get("data")
+        items.extend(data if isinstance(data, list) else [])
+        cursor = _next_cursor(body)
+        if cursor is None:
+            return items, reply.index
+
+
+def _dry_profiles(field: str, values: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "profile",
+            "id": placeholder(f"profile id of {field} #{i}"),
+            "attributes": {field: v},
+        }
+        for i, v in enumerate(values)
+    ]
+
+
+# --- unsubscribe --------------------------------------------------------------------------
+
+#: Identifier kind → (legacy field, new attribute, channel it unsubscribes, checker).
+_UNSUBSCRIBE_KINDS = (
+    ("emails", "email", "email"),
+    ("phone_numbers", "phone_number", "sms"),
+)
+
+
+def _checked_identifiers(call: UnsubscribeCall) -> list[tuple[str, str, str]]:
+    """(attribute, channel, value) for every identifier, checked before anything is sent."""
+    out: list[tuple[str, str, str]] = []
+    for legacy, attribute, channel in _UNSUBSCRIBE_KINDS:
+        for index, value in enumerate(getattr(call, legacy)):
+            field = f"{legacy}[{index}]"
+            clean = as_email(value, field) if attribute == "email" else as_phone(value, field)[0]
+            out.append((attribute, channel, clean))
+    return out
+
+
+def _unsubscribe_job(
+    list_id: str,
+    items: Sequence[tuple[str, str, str]],
+    depends_on: Optional[int],
+    note: Optional[str],
+) -> PlannedRequest:
+    profiles = [
+        {
+            "type": "profile",
+            "attributes": {attribute: value, "subscriptions": {channel: _UNSUBSCRIBED}},
+        }
+        for attribute, channel, value in items
+    ]
+    body = {
+        "data": {
+            "type": "profile-subscription-bulk-delete-job",
+            "attributes": {"profiles": {"data": profiles}},
+            "relationships": _list_relationship(list_id),
+        }
+    }
+    return planned("bulk_unsubscribe_profiles", json=body, depends_on=depends_on, note=note)
+
+
+def _normal(attribute: str, value: str) -> str:
+    return value.casefold() if attribute == "email" else value
+
+
+def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[UnsubscribeReport]:
+    """The flow of a legacy ``DELETE /v2/list/{id}/subscribe``."""
+    if call.push_tokens:
+        raise UnsupportedLegacyFeatureError(
+            "push_tokens",
+            "the new unsubscribe job needs each push token's platform and vendor, which the "
+            "legacy call does not carry",
+            "unsubscribe push tokens with POST /api/profile-subscription-bulk-delete-jobs and "
+            "full token objects, or unsubscribe by email/phone_numbers here",
+        )
+    identifiers = _checked_identifiers(call)
+    if not identifiers:
+        raise TranslationError("emails", "give at least one email or phone number to unsubscribe")
+    size = endpoint("bulk_unsubscribe_profiles").max_items or 100
+    unsubscribed: list[str] = []
+    skipped: list[str] = []
+    accepted: list[str] = []
+    if options.unsubscribe_globally:
+        yield from notice(
+            f"unsubscribe_globally=True: every given profile is sent; Klaviyo removes list "
+            f"{call.list_id} members from it and unsubscribes everyone else from ALL marketing"
+        )
+    for number, chunk in enumerate(chunked(identifiers, size), start=1):
+        try:
+            if options.unsubscribe_globally:
+                members = list(chunk)
+                job: Optional[PlannedRequest] = _unsubscribe_job(call.list_id, members, None, None)
+            else:
+                members, lookups = yield from _members_of(call.list_id, chunk)
+                on_list = {(a, _normal(a, v)) for a, _, v in members}
+                chunk_skipped = [v for a, _, v in chunk if (a, _normal(a, v)) not in on_list]
+                skipped.extend(chunk_skipped)
+                if chunk_skipped:
+                    yield from notice(
+                        f"unsubscribe: {len(chunk_skipped)} profile(s) not on list "
+                        f"{call.list_id} skipped (legacy only touched list members; the new "
+                        "job would unsubscribe them from all marketing)"
+                    )
+                job = None
+                if members:
+                    found_by = " and ".join(str(i) for i in lookups)
+                    note = (
+                        f"holds only the profiles requests {found_by} find on list {call.list_id}"
+                    )
+                    job = _unsubscribe_job(call.list_id, members, lookups[-1], note)
+            if job is not None:
+                yield from send(job)
+        except Exception as exc:
+            raise PartialDeliveryError(
+                accepted=accepted,
+                undelivered=[value for _, _, value in identifiers[(number - 1) * size :]],
+                cause=exc,
+                what="identifiers",
+            ) from exc
+        unsubscribed.extend(value for _, _, value in members)
+        accepted.append(f"chunk {number}: {len(members)} unsubscribed")
+    return UnsubscribeReport(call.list_id, tuple(unsubscribed), tuple(skipped))
+
+
+def _members_of(
+    list_id: str, chunk: Sequence[tuple[str, str, str]]
+) -> Flow[tuple[list[tuple[str, str, str]], list[int]]]:
+    """Which of ``chunk`` are on the list: one filtered lookup per identifier kind. Returns
+    the members and the indices of the lookups sent."""
+    found: set[tuple[str, str]] = set()
+    lookups: list[int] = []
+    for attribute in ("email", "phone_number"):
+        values = [value for a, _, value in chunk if a == attribute]
+        if not values:
+            continue
+        request = planned(
+            "get_profiles_for_list",
+            path_params={"id": list_id},
+            params=(
+                ("filter", filter_any(attribute, values)),
+                ("fields[profile]", attribute),
+                ("page[size]", "100"),
+            ),
+        )
+        items, last = yield from _lookup(request, _dry_profiles(attribute, values))
+        lookups.append(last)
+        for item in items:
+            value = ((item or {}).get("attributes") or {}).get(attribute)
+            if isinstance(value, str):
+                found.add((attribute, _normal(attribute, value)))
+    members = [item for item in chunk if (item[0], _normal(item[0], item[2])) in found]
+    return members, lookups
+
+
+# --- global exclusions --------------------------------------------------------------------
+
+
+def _is_suppressed(profile: Any) -> bool:
+    marketing = (
+        (((profile or {}).get("attributes") or {}).get("subscriptions") or {}).get("email") or {}
+    ).get("marketing") or {}
+    return bool(marketing.get("suppression"))
+
+
+def _suppress_job(emails: Sequence[str], depends_on: int, note: str) -> PlannedRequest:
+    profiles = [{"type": "profile", "attributes": {"email": email}} for email in emails]
+    body = {
+        "data": {
+            "type": "profile-suppression-bulk-create-job",
+            "attributes": {"profiles": {"data": profiles}},
+        }
+    }
+    return planned("bulk_suppress_profiles", json=body, depends_on=depends_on, note=note)
+
+
+def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """The flow of a legacy ``POST /v1/people/exclusions``; returns
+    ``{"already_excluded": bool, "num_excluded": int}``."""
+    del options  # no option changes an exclusion
+    emails = [
+        as_email(value, f"email[{i}]" if len(call.emails) > 1 else "email")
+        for i, value in enumerate(call.emails)
+    ]
+    if not emails:
+        raise TranslationError("email", "give an email address to exclude")
+    size = endpoint("bulk_suppress_profiles").max_items or 100
+    excluded = 0
+    already: list[bool] = []
+    accepted: list[str] = []
+    for number, chunk in enumerate(chunked(emails, size), start=1):
+        try:
+            request = planned(
+                "get_profiles",
+                params=(
+                    ("filter", filter_any("email", chunk)),
+                    ("additional-fields[profile]", "subscriptions"),
+                    ("fields[profile]", "email,subscriptions"),
+                    ("page[size]", "100"),
+                ),
+            )
+            items, last = yield from _lookup(request, [])
+            suppressed = {
+                str(((p or {}).get("attributes") or {}).get("email", "")).casefold()
+                for p in items
+                if _is_suppressed(p)
+            }
+            todo = [e for e in chunk if e.casefold() not in suppressed]
+            already.extend(e.casefold() in suppressed for e in chunk)
+            if todo:
+                note = f"holds only the emails request {last} does not show as suppressed"
+                yield from send(_suppress_job(todo, last, note))
+        except Exception as exc:
+            raise PartialDeliveryError(
+                accepted=accepted,
+                undelivered=emails[(number - 1) * size :],
+                cause=exc,
+                what="emails",
+            ) from exc
+        excluded += len(todo)
+        accepted.append(f"chunk {number}: {len(todo)} excluded")
+    return {"already_excluded": all(already), "num_excluded": excluded}

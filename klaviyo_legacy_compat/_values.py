@@ -1,0 +1,230 @@
+"""Pure checks and conversions of legacy values. Each failure names the field and the rule.
+
+Used by the translators before anything is sent (contract §5).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Union
+
+from ._errors import TranslationError
+from ._legacy_keys import LIMITS
+
+__all__ = [
+    "as_coordinate",
+    "as_email",
+    "as_identifier",
+    "as_number",
+    "as_phone",
+    "as_text",
+    "as_time",
+    "iso_utc",
+    "json_safe",
+]
+
+# Deliberately permissive: a local part and a dotted domain, no spaces, at most one "@".
+# "+" tags and non-ASCII (internationalised) addresses are valid and must pass
+# (users-and-peers.md §1.12: "+" broke lookups elsewhere, so never reject or mangle it).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_E164 = re.compile(r"\+[1-9]\d{1,14}")
+_PHONE_PUNCTUATION = str.maketrans("", "", " -().\u00a0")
+
+#: Spec: event time "must be after the year 1990 and can only be up to 1 year in the future".
+EARLIEST_EVENT_TIME = datetime(1990, 1, 1, tzinfo=timezone.utc)
+LATEST_EVENT_AHEAD = timedelta(days=365)
+
+
+def as_text(value: Any, field: str) -> str:
+    """A string attribute; numbers are accepted and written out (``$zip: 10017``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    raise TranslationError(field, f"must be a string, got {type(value).__name__}")
+
+
+def as_identifier(value: Any, field: str) -> str:
+    """``$id`` → ``external_id``: a string, or an int written out (legacy tests pass 123)."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TranslationError(field, f"must be a non-empty string or an integer, got {value!r}")
+
+
+def as_email(value: Any, field: str) -> str:
+    """An email address, unchanged (no case folding: Klaviyo matches case-insensitively)."""
+    if not isinstance(value, str):
+        raise TranslationError(
+            field, f"must be an email address string, got {type(value).__name__}"
+        )
+    text = value.strip()
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
+        raise TranslationError(field, f"must be a valid email address, got {value!r}")
+    return text
+
+
+def as_phone(value: Any, field: str) -> tuple[str, bool]:
+    """An E.164 phone number, and whether spaces or punctuation had to be removed.
+
+    The new API rejects anything else with a 400 (users-and-peers.md §1.16); without a
+    country we cannot guess one, so a number without ``+`` and country code is refused.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TranslationError(
+            field, f"must be an E.164 phone number string, got {type(value).__name__}"
+        )
+    compact = value.strip().translate(_PHONE_PUNCTUATION)
+    if not _E164.fullmatch(compact):
+        raise TranslationError(
+            field, f"must be an E.164 phone number such as +15005550006, got {value!r}"
+        )
+    return compact, compact != value
+
+
+def as_number(value: Any, field: str) -> float:
+    """A numeric value (``$value``): int, float, Decimal or a numeric string."""
+    if isinstance(value, bool):
+        raise TranslationError(field, "must be a number, got a boolean")
+    if isinstance(value, (int, float, Decimal)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise TranslationError(field, f"must be a number, got {value!r}") from None
+    else:
+        raise TranslationError(field, f"must be a number, got {type(value).__name__}")
+    if not math.isfinite(number):
+        raise TranslationError(field, f"must be a finite number, got {value!r}")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def as_coordinate(value: Any, field: str) -> Union[str, float]:
+    """Latitude/longitude: the spec takes a string or a number."""
+    if isinstance(value, str):
+        as_number(value, field)
+        return value
+    return as_number(value, field)
+
+
+def as_time(value: Any, field: str, *, naive: str, now: datetime) -> datetime:
+    """A legacy timestamp as an aware UTC datetime.
+
+    Accepts unix seconds (int, float or numeric string: the legacy "10-digit UNIX timestamp"),
+    an ISO-8601 string, or a ``datetime``. A naive datetime is local time by default
+    (``klaviyo`` 3.1.7 used ``time.mktime``), or UTC with ``naive="utc"``. The spec allows
+    times after 1990 and at most one year ahead of ``now``.
+    """
+    moment: datetime
+    if isinstance(value, bool):
+        raise TranslationError(field, "must be unix seconds, an ISO-8601 string or a datetime")
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, (int, float, Decimal)):
+        moment = _from_unix(float(value), field)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = _from_unix(float(text), field)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise TranslationError(
+                    field, f"must be unix seconds, an ISO-8601 string or a datetime, got {value!r}"
+                ) from None
+    elif isinstance(value, date):
+        raise TranslationError(field, "must be a datetime, not a date (add a time of day)")
+    else:
+        raise TranslationError(
+            field,
+            f"must be unix seconds, an ISO-8601 string or a datetime, got {type(value).__name__}",
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # astimezone() on a naive datetime reads it as local time, exactly like mktime.
+        moment = (
+            moment.astimezone(timezone.utc)
+            if naive == "local"
+            else moment.replace(tzinfo=timezone.utc)
+        )
+    moment = moment.astimezone(timezone.utc)
+    if moment < EARLIEST_EVENT_TIME:
+        raise TranslationError(field, f"must be after 1990-01-01, got {iso_utc(moment)}")
+    if moment > now + LATEST_EVENT_AHEAD:
+        raise TranslationError(
+            field, f"must be at most one year in the future, got {iso_utc(moment)}"
+        )
+    return moment
+
+
+def _from_unix(seconds: float, field: str) -> datetime:
+    if not math.isfinite(seconds):
+        raise TranslationError(field, f"must be finite unix seconds, got {seconds!r}")
+    # Milliseconds are a common mistake (13 digits); the legacy API took seconds only.
+    if seconds > 1e11:
+        raise TranslationError(
+            field, f"must be unix seconds (10 digits), got {seconds!r}: milliseconds?"
+        )
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 with an explicit offset: ``2024-05-01T12:00:00+00:00`` (contract §1)."""
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def json_safe(value: Any, field: str, depth: int = 0) -> Any:
+    """A JSON-ready copy of a custom property value, checked against the data limits.
+
+    Dates become ISO-8601 strings and Decimals numbers (the legacy SDKs' ``json.dumps``
+    would have refused both with a ``TypeError``); anything else that JSON cannot hold is
+    refused with the path of the offending value.
+    """
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, str):
+        if (
+            len(value) > LIMITS["string_bytes"] // 4
+            and len(value.encode()) > LIMITS["string_bytes"]
+        ):
+            raise TranslationError(
+                field, f"strings may be at most {LIMITS['string_bytes'] // 1024} KB"
+            )
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TranslationError(field, f"must be a finite number, got {value!r}")
+        return value
+    if depth >= LIMITS["nesting_depth"]:
+        raise TranslationError(
+            field, f"nesting may be at most {LIMITS['nesting_depth']} levels deep"
+        )
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TranslationError(f"{field}[{key!r}]", "property names must be strings")
+            out[key] = json_safe(item, f"{field}.{key}", depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        if len(value) > LIMITS["array_items"]:
+            raise TranslationError(field, f"arrays may hold at most {LIMITS['array_items']} items")
+        return [json_safe(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, datetime):
+        return iso_utc(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return as_number(value, field)
+    raise TranslationError(
+        field,
+        f"must be JSON data (string, number, boolean, list, object), got {type(value).__name__}",
+    )

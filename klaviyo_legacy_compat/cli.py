@@ -1,0 +1,119 @@
+"""``klaviyo-legacy-compat``: translate legacy HTTP requests, or serve them (contract §4)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, Optional, TextIO
+from urllib.parse import urlencode
+
+from ._client import CompatClient
+from ._errors import KlaviyoCompatError
+from ._wire import LegacyHTTPRequest, parse_legacy_request
+
+__all__ = ["main", "request_from_json"]
+
+
+def request_from_json(item: Any) -> LegacyHTTPRequest:
+    """``{"method", "url", "headers", "body"}`` (or ``"json"``/``"form"`` for ``body``)."""
+    if not isinstance(item, dict):
+        raise ValueError("each request must be a JSON object")
+    for key in ("method", "url"):
+        if not isinstance(item.get(key), str):
+            raise ValueError(f"{key}: required, a string")
+    headers = item.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise ValueError("headers: must be an object")
+    headers = {str(k): str(v) for k, v in headers.items()}
+    body: bytes = b""
+    if item.get("body") is not None:
+        if not isinstance(item["body"], str):
+            raise ValueError("body: must be the raw body as a string")
+        body = item["body"].encode("utf-8")
+    elif item.get("json") is not None:
+        body = json.dumps(item["json"]).encode("utf-8")
+        headers.setdefault("Content-Type", "application/json")
+    elif item.get("form") is not None:
+        if not isinstance(item["form"], dict):
+            raise ValueError("form: must be an object of fields")
+        body = urlencode(item["form"], doseq=True).encode("utf-8")
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    return LegacyHTTPRequest(item["method"], item["url"], headers, body)
+
+
+def _items(text: str) -> Iterator[tuple[int, Any]]:
+    """One JSON object (any layout), or JSON Lines."""
+    stripped = text.strip()
+    if not stripped:
+        return
+    try:
+        yield 1, json.loads(stripped)
+        return
+    except ValueError:
+        pass
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except ValueError as exc:
+                yield number, exc
+
+
+def translate(
+    source: TextIO, out: TextIO, err: TextIO, client: Optional[CompatClient] = None
+) -> int:
+    """Print one plan per request; 2 if any request could not be translated."""
+    client = client or CompatClient()
+    status = 0
+    for number, item in _items(source.read()):
+        try:
+            if isinstance(item, ValueError):
+                raise ValueError(f"not JSON: {item}")
+            plan = client.invoke(parse_legacy_request(request_from_json(item)), dry_run=True)
+        except (KlaviyoCompatError, ValueError, TypeError) as exc:
+            err.write(f"klaviyo-legacy-compat translate: line {number}: {exc}\n")
+            status = 2
+            continue
+        out.write(json.dumps(plan.to_dict(), ensure_ascii=False) + "\n")
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="klaviyo-legacy-compat",
+        description="Translate Klaviyo v1/v2 legacy API calls into the new JSON:API requests.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    translate_cmd = commands.add_parser(
+        "translate",
+        help="print the new-API requests (dry-run plans) for legacy HTTP requests",
+        description=(
+            "Read one legacy HTTP request as a JSON object, or several as JSON Lines: "
+            '{"method": "POST", "url": "https://a.klaviyo.com/api/v2/list/XyZ/subscribe", '
+            '"headers": {...}, "body": "<raw body>"} ("json" or "form" may stand in for '
+            '"body"). Print one plan per request as JSON, one per line. Nothing is sent. '
+            "Exit 2, with a one-line reason on standard error, for input that cannot be "
+            "translated."
+        ),
+    )
+    translate_cmd.add_argument(
+        "file", nargs="?", default="-", help="a file of requests, or - for standard input"
+    )
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The command-line entry point."""
+    args = _parser().parse_args(argv)
+    if args.command == "translate":
+        if args.file == "-":
+            return translate(sys.stdin, sys.stdout, sys.stderr)
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                return translate(handle, sys.stdout, sys.stderr)
+        except OSError as exc:
+            sys.stderr.write(f"klaviyo-legacy-compat translate: {exc.strerror}: {args.file}\n")
+            return 2
+    return 2  # pragma: no cover - argparse requires a known command

@@ -1,0 +1,60 @@
+"""Every exception, under the legacy names too (``from klaviyo.exceptions import ...``).
+
+The tree is drawn in :mod:`klaviyo_legacy_compat._errors`. Legacy names are aliases, the
+same objects as the modern ones.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    KlaviyoAPIException,
+    KlaviyoApiException,
+    KlaviyoAuthenticationError,
+    KlaviyoCompatError,
+    KlaviyoConfigurationException,
+    KlaviyoException,
+    KlaviyoRateLimitException,
+    KlaviyoServerError,
+    LegacySDKError,
+    MissingIdentifierError,
+    NotFoundError,
+    PartialDeliveryError,
+    RateLimitError,
+    ServerError,
+    TranslationError,
+    UnsupportedLegacyFeature,
+    UnsupportedLegacyFeatureError,
+)
+from ._transport import RequestTimeoutError, TransportError
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "KlaviyoAPIException",
+    "KlaviyoApiException",
+    "KlaviyoAuthenticationError",
+    "KlaviyoCompatError",
+    "KlaviyoConfigurationException",
+    "KlaviyoException",
+    "KlaviyoRateLimitException",
+    "KlaviyoServerError",
+    "LegacySDKError",
+    "MissingIdentifierError",
+    "NotFoundError",
+    "PartialDeliveryError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TranslationError",
+    "TransportError",
+    "UnsupportedLegacyFeature",
+    "UnsupportedLegacyFeatureError",
+]
