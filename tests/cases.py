@@ -19,9 +19,10 @@ Each expected request gives ``method``, ``path`` (after the host), ``operation``
 (substring).
 
 Tagged values in ``args``/``kwargs``: ``{"$datetime": "2024-05-01T12:00:00"}`` (naive when
-no offset), ``{"$profiles": {"count": N, "each": {...}, "start": 0}}`` (a list; ``{i}`` in strings is
-the index), ``{"$stream": {...}}`` (the same as a one-shot generator), ``{"$repeat": [text,
-n]}`` (a long string) and ``{"$keys": {"count", "key", "value"}}`` (an object of n keys).
+no offset), ``{"$profiles": {"count": N, "each": {...}, "start": 0}}`` (a list; ``{i}`` in
+strings is the index), ``{"$stream": {...}}`` (the same as a one-shot generator),
+``{"$repeat": [text, n]}`` (a long string) and ``{"$keys": {"count", "key", "value"}}`` (an
+object of n keys).
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def run_row(row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], list[str]]:
     options = {"private_key": PRIVATE_KEY, **row.get("options", {})}
     transport = RecordingTransport(_scripted(row["replies"]))
     client = CompatClient(
-        transport=transport, clock=lambda: NOW, **{k: v for k, v in options.items() if v is not None}
+        transport=transport,
+        clock=lambda: NOW,
+        **{k: v for k, v in options.items() if v is not None},
     )
     method = getattr(client, row["call"])
     result = method(*expand(row.get("args", [])), **expand(row.get("kwargs", {})))

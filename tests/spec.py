@@ -119,7 +119,9 @@ class SpecValidator:
                     operation,
                     converted_op,
                 )
-                pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+                pattern = re.compile(
+                    "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"
+                )
                 self.routes.append((pattern, method.upper(), operation["operationId"]))
 
     @classmethod
@@ -149,7 +151,7 @@ class SpecValidator:
             return [f"no operation for {request['method']} {path}"]
         if operation_id != request["operation"]:
             out.append(f"plan names {request['operation']}, the spec serves {operation_id}")
-        method, template, operation, converted = self.operations[operation_id]
+        _, _, operation, converted = self.operations[operation_id]
         headers = {k.lower(): v for k, v in request["headers"].items()}
         params = request["params"]
         declared: dict[tuple[str, str], dict[str, Any]] = {}

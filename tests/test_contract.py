@@ -16,7 +16,8 @@ from tests.spec import SpecValidator
 
 
 def _requests(row: dict[str, Any]) -> list[dict[str, Any]]:
-    return cases.plan_for(row).to_dict()["requests"]
+    requests: list[dict[str, Any]] = cases.plan_for(row).to_dict()["requests"]
+    return requests
 
 
 PLANNED = [
@@ -101,7 +102,10 @@ MUTATIONS = [
     (
         "subscribe_to_list",
         "one_email",
-        _set("data.attributes.profiles.data.0.attributes.subscriptions.email.marketing.consent", "YES"),
+        _set(
+            "data.attributes.profiles.data.0.attributes.subscriptions.email.marketing.consent",
+            "YES",
+        ),
         "is not one of ['SUBSCRIBED']",
     ),
     (
@@ -110,7 +114,12 @@ MUTATIONS = [
         _set("data.attributes.profiles.data.0.attributes.plan", "gold"),
         "Additional properties are not allowed ('plan'",
     ),
-    ("identify", "upsert_by_email", _drop("data.attributes"), "'attributes' is a required property"),
+    (
+        "identify",
+        "upsert_by_email",
+        _drop("data.attributes"),
+        "'attributes' is a required property",
+    ),
     (
         "exclude_email",
         "one_email",
@@ -122,7 +131,11 @@ MUTATIONS = [
 
 @pytest.mark.parametrize(("call", "row_id", "mutate", "message"), MUTATIONS)
 def test_the_validator_rejects_a_broken_body(
-    call: str, row_id: str, mutate: Callable[[dict[str, Any]], None], message: str, spec: SpecValidator
+    call: str,
+    row_id: str,
+    mutate: Callable[[dict[str, Any]], None],
+    message: str,
+    spec: SpecValidator,
 ) -> None:
     request = copy.deepcopy(_one(call, row_id))
     spec.assert_valid(request)
@@ -143,7 +156,11 @@ def test_the_validator_rejects_missing_revision_and_auth(spec: SpecValidator) ->
 def test_the_validator_rejects_params_the_operation_does_not_declare(spec: SpecValidator) -> None:
     request = copy.deepcopy(_one("unsubscribe", "members_only_by_default"))
     lookup = _requests(
-        next(p.values[0] for p in cases.load("unsubscribe") if p.values[0]["id"] == "members_only_by_default")
+        next(
+            p.values[0]
+            for p in cases.load("unsubscribe")
+            if p.values[0]["id"] == "members_only_by_default"
+        )
     )[0]
     lookup["params"]["fields[profile]"] = "email,favourite_colour"
     lookup["params"]["api_key"] = "pk_x"
@@ -155,7 +172,9 @@ def test_the_validator_rejects_params_the_operation_does_not_declare(spec: SpecV
 
 def test_the_validator_rejects_a_filter_the_endpoint_does_not_allow(spec: SpecValidator) -> None:
     lookup = copy.deepcopy(_one("exclude_email", "one_email"))
-    lookup = _requests(next(p.values[0] for p in cases.load("exclude_email") if p.values[0]["id"] == "one_email"))[0]
+    lookup = _requests(
+        next(p.values[0] for p in cases.load("exclude_email") if p.values[0]["id"] == "one_email")
+    )[0]
     lookup["params"]["filter"] = 'contains(email,"@example.com")'
     assert any("filter contains(email" in p for p in spec.problems(lookup))
 

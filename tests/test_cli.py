@@ -1,0 +1,151 @@
+"""``klaviyo-legacy-compat translate``: one plan per legacy request, exit 2 on bad input."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from klaviyo_legacy_compat import cli
+from tests.spec import SpecValidator
+
+TRACK = {"token": "AbC123", "event": "Viewed", "customer_properties": {"$email": "a@example.com"}}
+
+
+def run(text: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.translate(io.StringIO(text), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def lines(*items: object) -> str:
+    return "\n".join(json.dumps(item) for item in items) + "\n"
+
+
+def test_every_wire_form_of_the_five_calls(spec: SpecValidator) -> None:
+    encoded = base64.b64encode(json.dumps(TRACK).encode()).decode()
+    identify = base64.b64encode(
+        json.dumps({"token": "AbC123", "properties": {"$email": "a@example.com"}}).encode()
+    ).decode()
+    text = lines(
+        {"method": "GET", "url": f"https://a.klaviyo.com/api/track?data={encoded}"},
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/track",
+            "form": {"data": json.dumps(TRACK)},
+        },
+        {"method": "GET", "url": f"https://a.klaviyo.com/api/identify?data={identify}"},
+        {"method": "POST", "url": "https://a.klaviyo.com/api/identify", "body": "data=" + identify},
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/v2/list/XyZ/subscribe",
+            "json": {
+                "api_key": "pk_secret_0123456789abcdef",
+                "profiles": [{"email": "a@example.com"}],
+            },
+        },
+        {
+            "method": "DELETE",
+            "url": "https://a.klaviyo.com/api/v2/list/XyZ/subscribe",
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(
+                {"api_key": "pk_secret_0123456789abcdef", "emails": ["a@example.com"]}
+            ),
+        },
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/v1/people/exclusions?api_key=pk_secret_0123456789abcdef",
+            "form": {"email": "a@example.com"},
+        },
+    )
+    status, out, err = run(text)
+    assert (status, err) == (0, "")
+    plans = [json.loads(line) for line in out.splitlines()]
+    operations = [[r["operation"] for r in plan["requests"]] for plan in plans]
+    assert operations == [
+        ["create_client_event"],
+        ["create_client_event"],
+        ["create_client_profile"],
+        ["create_client_profile"],
+        ["get_list", "bulk_subscribe_profiles"],
+        ["get_profiles_for_list", "bulk_unsubscribe_profiles"],
+        ["get_profiles", "bulk_suppress_profiles"],
+    ]
+    assert "pk_secret_0123456789abcdef" not in out
+    assert "Klaviyo-API-Key pk_…cdef" in out  # the carried key is used, redacted
+    for plan in plans:
+        for request in plan["requests"]:
+            spec.assert_valid(request)
+
+
+def test_one_pretty_printed_object_is_accepted() -> None:
+    status, out, _ = run(
+        json.dumps({"method": "POST", "url": "/api/track", "json": TRACK}, indent=2)
+    )
+    assert status == 0 and len(out.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (
+            {"method": "GET", "url": "https://a.klaviyo.com/api/v9/unknown"},
+            "no legacy v1/v2 endpoint GET /api/v9/unknown",
+        ),
+        (
+            {
+                "method": "POST",
+                "url": "/api/track",
+                "json": {"event": "Viewed", "customer_properties": {}},
+            },
+            "customer_properties: must identify",
+        ),
+        ({"url": "/api/track"}, "method: required"),
+        ("not an object", "must be a JSON object"),
+    ],
+)
+def test_untranslatable_input_exits_2_with_one_line(item: object, reason: str) -> None:
+    status, out, err = run(lines(item))
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1 and reason in err
+
+
+def test_good_lines_are_still_printed_when_one_is_bad() -> None:
+    good = {"method": "POST", "url": "/api/track", "json": TRACK}
+    status, out, err = run(lines(good, {"method": "GET", "url": "/api/nope"}) + "{broken\n")
+    assert status == 2
+    assert len(out.splitlines()) == 1
+    assert "line 2" in err and "line 3: not JSON" in err
+
+
+def test_the_command_line_entry_points(tmp_path: object) -> None:
+    request = json.dumps({"method": "POST", "url": "/api/track", "json": TRACK})
+    done = subprocess.run(
+        [sys.executable, "-m", "klaviyo_legacy_compat", "translate", "-"],
+        input=request,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["requests"][0]["operation"] == "create_client_event"
+    for argv in (["--help"], ["translate", "--help"]):
+        shown = subprocess.run(
+            [sys.executable, "-m", "klaviyo_legacy_compat", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert shown.returncode == 0 and "usage:" in shown.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "klaviyo_legacy_compat", "translate", "/nonexistent/requests.jsonl"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2 and "No such file" in missing.stderr

@@ -1,0 +1,253 @@
+"""CompatClient in live mode over a RecordingTransport: routing, keys, flows, logging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import klaviyo_legacy_compat as klaviyo
+from klaviyo_legacy_compat import exceptions
+from klaviyo_legacy_compat.testing import RecordingTransport, default_answer, json_response
+from tests.conftest import NOW, PRIVATE_KEY, PUBLIC_KEY
+
+
+def make(handler: Any = None, **options: Any) -> tuple[klaviyo.CompatClient, RecordingTransport]:
+    transport = RecordingTransport(handler)
+    options = {"private_key": PRIVATE_KEY, **options}
+    return (
+        klaviyo.CompatClient(
+            transport=transport,
+            clock=lambda: NOW,
+            **{k: v for k, v in options.items() if v is not None},
+        ),
+        transport,
+    )
+
+
+CONFLICT = {
+    "errors": [
+        {
+            "id": "e",
+            "status": 409,
+            "code": "duplicate_profile",
+            "title": "Conflict.",
+            "detail": "A profile already exists with one of these identifiers.",
+            "meta": {"duplicate_profile_id": "01DUP"},
+        }
+    ]
+}
+
+
+def test_split_identify_patches_the_duplicate_named_by_the_409() -> None:
+    def answer(request: klaviyo.PreparedRequest) -> klaviyo.RawResponse:
+        if request.operation == "create_profile":
+            return json_response(409, CONFLICT)
+        return json_response(200, {"data": {"id": "01DUP"}})
+
+    client, transport = make(answer, identify_mode="split")
+    assert client.identify({"$email": "a@example.com", "$first_name": "Ann"}) == 1
+    assert transport.operations() == ["create_profile", "update_profile"]
+    patch = transport.requests[1]
+    assert patch.url == "https://a.klaviyo.com/api/profiles/01DUP"
+    assert patch.json == {
+        "data": {
+            "type": "profile",
+            "id": "01DUP",
+            "attributes": {"email": "a@example.com", "first_name": "Ann"},
+        }
+    }
+
+
+def test_split_identify_without_a_duplicate_id_raises_the_conflict() -> None:
+    client, transport = make(
+        lambda r: json_response(409, {"errors": [{"code": "conflict"}]}), identify_mode="split"
+    )
+    with pytest.raises(exceptions.ConflictError):
+        client.identify({"$email": "a@example.com"})
+    assert transport.count == 1
+
+
+def test_conflict_policy_raise() -> None:
+    client, transport = make(lambda r: json_response(409, CONFLICT), identify_conflict="raise")
+    with pytest.raises(exceptions.ConflictError) as caught:
+        client.identify({"$email": "a@example.com", "$phone_number": "+15005550006"})
+    assert caught.value.duplicate_profile_id == "01DUP"
+    assert caught.value.request is not None
+    assert caught.value.request.operation == "create_or_update_profile"
+    assert transport.count == 1
+
+
+def test_a_409_with_only_one_identifier_is_not_retried() -> None:
+    client, transport = make(lambda r: json_response(409, CONFLICT))
+    with pytest.raises(exceptions.ConflictError):
+        client.identify({"$email": "a@example.com"})
+    assert transport.count == 1
+
+
+def test_a_server_call_without_a_private_key_sends_nothing() -> None:
+    client, transport = make(private_key=None)
+    with pytest.raises(exceptions.ConfigurationError) as caught:
+        client.subscribe_to_list("XyZ", [{"email": "a@example.com"}])
+    assert isinstance(caught.value, exceptions.KlaviyoConfigurationException)
+    assert isinstance(caught.value, exceptions.KlaviyoException)
+    assert transport.count == 0
+
+
+def test_the_key_a_legacy_payload_carries_is_used() -> None:
+    client, transport = make(private_key=None)
+    payload = {
+        "token": PUBLIC_KEY,
+        "event": "Viewed",
+        "customer_properties": {"$email": "a@example.com"},
+    }
+    assert client.track(payload) == 1
+    assert transport.requests[0].params == (("company_id", PUBLIC_KEY),)
+    assert transport.requests[0].header("Authorization") is None
+
+
+def test_the_environment_supplies_keys_and_arguments_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLAVIYO_PRIVATE_API_KEY", "pk_from_environment_0123456789")
+    transport = RecordingTransport()
+    client = klaviyo.CompatClient(transport=transport, clock=lambda: NOW)
+    client.track("Viewed", {"$email": "a@example.com"})
+    client.track("Viewed", {"$email": "a@example.com"}, private_key=PRIVATE_KEY)
+    assert [r.header("Authorization") for r in transport.requests] == [
+        "Klaviyo-API-Key pk_from_environment_0123456789",
+        f"Klaviyo-API-Key {PRIVATE_KEY}",
+    ]
+
+
+def test_dry_run_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLAVIYO_LEGACY_COMPAT_DRY_RUN", "1")
+    client, transport = make()
+    plan = client.track("Viewed", {"$email": "a@example.com"})
+    assert isinstance(plan, klaviyo.Plan)
+    assert transport.count == 0
+    assert PRIVATE_KEY not in repr(plan) + str(plan.to_dict())
+
+
+def test_behaviour_differences_are_logged_in_live_mode(caplog: pytest.LogCaptureFixture) -> None:
+    client, _ = make()
+    with caplog.at_level(logging.INFO, logger="klaviyo_legacy_compat"):
+        client.track(
+            "Trial", {"$email": "a@example.com", "email": "b@example.com"}, {"__track_once__": True}
+        )
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("track_once: emulated" in m for m in messages)
+    assert any("$email and email differ" in m for m in messages)
+
+
+def _stream(count: int) -> Iterator[dict[str, Any]]:
+    for i in range(count):
+        yield {"email": f"u{i}@example.com"}
+
+
+def test_a_streamed_subscribe_holds_one_chunk_at_a_time() -> None:
+    transport = RecordingTransport(keep=False)
+    client = klaviyo.CompatClient(
+        transport=transport, private_key=PRIVATE_KEY, return_members=False
+    )
+    report = client.subscribe_to_list("XyZ", _stream(1050))
+    assert report == klaviyo.SubscribeReport("XyZ", 1050, 11, 11)
+    assert transport.count == 11
+
+
+def test_a_streamed_subscribe_hands_back_the_unread_rest() -> None:
+    calls = {"n": 0}
+
+    def answer(request: klaviyo.PreparedRequest) -> klaviyo.RawResponse:
+        calls["n"] += 1
+        return (
+            json_response(503, {"errors": [{"code": "error"}]})
+            if calls["n"] == 2
+            else default_answer(request)
+        )
+
+    client, _ = make(answer, return_members=False)
+    stream = _stream(250)
+    with pytest.raises(exceptions.PartialDeliveryError) as caught:
+        client.subscribe_to_list("XyZ", stream)
+    error = caught.value
+    assert error.accepted == ("chunk 1: profiles[0:100]",)
+    assert error.undelivered == [{"email": f"u{i}@example.com"} for i in range(100, 200)]
+    assert error.remaining is not None
+    assert list(error.remaining) == [{"email": f"u{i}@example.com"} for i in range(200, 250)]
+    assert isinstance(error.cause, exceptions.ServerError)
+    assert isinstance(error, exceptions.KlaviyoAPIException)  # legacy except blocks see it
+    assert error.status_code == 503
+
+
+def test_a_bad_profile_in_a_later_chunk_of_a_stream_is_a_partial_failure() -> None:
+    def stream() -> Iterator[dict[str, Any]]:
+        yield from _stream(150)
+        yield {"email": "broken"}
+        yield {"email": "after@example.com"}
+
+    client, transport = make(return_members=False)
+    with pytest.raises(exceptions.PartialDeliveryError) as caught:
+        client.subscribe_to_list("XyZ", stream())
+    assert transport.count == 1  # chunk 1 only
+    assert isinstance(caught.value.cause, exceptions.TranslationError)
+    assert "profiles[150].email" in str(caught.value)
+    assert len(caught.value.undelivered) == 52
+
+
+def test_a_failed_unsubscribe_chunk_hands_back_the_rest() -> None:
+    def answer(request: klaviyo.PreparedRequest) -> klaviyo.RawResponse:
+        if request.operation == "get_profiles_for_list":
+            emails = [f"u{i}@example.com" for i in range(150)]
+            return json_response(200, {"data": [{"attributes": {"email": e}} for e in emails]})
+        if "u100@" in str(request.json):
+            return json_response(500, {"errors": [{"code": "error"}]})
+        return default_answer(request)
+
+    client, _ = make(answer)
+    with pytest.raises(exceptions.PartialDeliveryError) as caught:
+        client.unsubscribe("XyZ", [f"u{i}@example.com" for i in range(150)])
+    assert caught.value.accepted == ("chunk 1: 100 unsubscribed",)
+    assert caught.value.undelivered == [f"u{i}@example.com" for i in range(100, 150)]
+
+
+def test_module_level_functions_use_the_configured_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    transport = RecordingTransport()
+    monkeypatch.setattr(klaviyo.default_client(), "_transport", transport)
+    klaviyo.configure(private_key=PRIVATE_KEY)
+    try:
+        assert klaviyo.track("Viewed", {"$email": "a@example.com"}) == 1
+        assert klaviyo.identify({"$email": "a@example.com"}) == 1
+        assert isinstance(klaviyo.unsubscribe("XyZ", ["a@example.com"]), klaviyo.UnsubscribeReport)
+        assert klaviyo.exclude_email("a@example.com") == {
+            "already_excluded": False,
+            "num_excluded": 1,
+        }
+        plan = klaviyo.subscribe_to_list("XyZ", [{"email": "a@example.com"}], dry_run=True)
+        assert isinstance(plan, klaviyo.Plan)
+    finally:
+        klaviyo.configure(private_key=None)
+    assert transport.operations() == [
+        "create_event",
+        "create_or_update_profile",
+        "get_profiles_for_list",
+        "get_profiles",
+        "bulk_suppress_profiles",
+    ]
+
+
+def test_configure_refuses_bad_values_at_once() -> None:
+    client = klaviyo.CompatClient()
+    with pytest.raises(exceptions.ConfigurationError, match="subscribe_chunk_size"):
+        client.configure(subscribe_chunk_size=0)
+    with pytest.raises(TypeError, match="chunk_size"):
+        client.configure(chunk_size=10)
+
+
+def test_the_client_repr_shows_no_key() -> None:
+    client = klaviyo.CompatClient(private_key=PRIVATE_KEY, public_key=PUBLIC_KEY)
+    assert PRIVATE_KEY not in repr(client)
+    assert PUBLIC_KEY not in repr(client)
+    assert PRIVATE_KEY not in repr(client.settings())

@@ -1,0 +1,173 @@
+"""Raw legacy HTTP → client invocations: every wire form of the five calls, and the keys."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from klaviyo_legacy_compat._wire import (
+    Invocation,
+    LegacyHTTPRequest,
+    UnknownLegacyPathError,
+    parse_legacy_request,
+)
+from klaviyo_legacy_compat.exceptions import TranslationError
+
+PAYLOAD = {
+    "token": "AbC123",
+    "event": "Viewed",
+    "customer_properties": {"$email": "a+b@example.com"},
+}
+B64 = base64.b64encode(json.dumps(PAYLOAD).encode()).decode()
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        LegacyHTTPRequest("GET", f"https://a.klaviyo.com/api/track?data={quote(B64)}"),
+        LegacyHTTPRequest("GET", f"/api/track?data={B64.rstrip('=')}"),  # padding dropped
+        LegacyHTTPRequest(
+            "GET",
+            "/track?data="
+            + base64.urlsafe_b64encode(json.dumps(PAYLOAD).encode()).decode(),  # url-safe, no /api
+        ),
+        LegacyHTTPRequest(
+            "POST",
+            "https://a.klaviyo.com/api/track",
+            FORM,
+            urlencode({"data": json.dumps(PAYLOAD)}).encode(),
+        ),
+        LegacyHTTPRequest(
+            "POST", "https://a.klaviyo.com/api/track", FORM, urlencode({"data": B64}).encode()
+        ),
+        LegacyHTTPRequest(
+            "POST", "https://a.klaviyo.com/api/track/", JSON, json.dumps(PAYLOAD).encode()
+        ),
+    ],
+    ids=[
+        "get_base64",
+        "get_unpadded",
+        "get_urlsafe_no_api_prefix",
+        "post_form_json",
+        "post_form_base64",
+        "post_json",
+    ],
+)
+def test_every_track_form(request_: LegacyHTTPRequest) -> None:
+    assert parse_legacy_request(request_) == Invocation("track", (PAYLOAD,), {"is_test": False})
+
+
+def test_the_test_flag_of_the_pixel_form() -> None:
+    parsed = parse_legacy_request(LegacyHTTPRequest("GET", f"/api/track?data={B64}&test=1"))
+    assert parsed.kwargs == {"is_test": True}
+
+
+def test_identify_forms() -> None:
+    payload = {"token": "AbC123", "properties": {"$email": "a@example.com"}}
+    encoded = base64.b64encode(json.dumps(payload).encode()).decode()
+    by_get = parse_legacy_request(LegacyHTTPRequest("GET", f"/api/identify?data={encoded}"))
+    by_post = parse_legacy_request(
+        LegacyHTTPRequest(
+            "POST", "/api/identify", FORM, urlencode({"data": json.dumps(payload)}).encode()
+        )
+    )
+    assert by_get == by_post == Invocation("identify", (payload,), {"is_test": False})
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "body"),
+    [
+        (
+            "/api/v2/list/XyZ/subscribe",
+            JSON,
+            {"api_key": "pk_body", "profiles": [{"email": "a@example.com"}]},
+        ),
+        (
+            "/api/v2/list/XyZ/subscribe?api_key=pk_body",
+            JSON,
+            {"profiles": [{"email": "a@example.com"}]},
+        ),
+        (
+            "/api/v2/list/XyZ/subscribe",
+            {"api-key": "pk_body"},
+            {"profiles": [{"email": "a@example.com"}]},
+        ),
+    ],
+    ids=["key_in_body", "key_in_query", "key_in_header"],
+)
+def test_subscribe_takes_the_key_wherever_it_is(
+    url: str, headers: dict[str, str], body: dict[str, object]
+) -> None:
+    parsed = parse_legacy_request(
+        LegacyHTTPRequest("POST", url, headers, json.dumps(body).encode())
+    )
+    assert parsed.method == "subscribe_to_list"
+    assert parsed.args == ("XyZ", [{"email": "a@example.com"}])
+    assert parsed.options == {"private_key": "pk_body"}
+    assert "pk_body" not in repr(parsed)
+
+
+def test_unsubscribe_form() -> None:
+    body = {"api_key": "pk_body", "emails": ["a@example.com"], "phone_numbers": ["+15005550006"]}
+    parsed = parse_legacy_request(
+        LegacyHTTPRequest("DELETE", "/api/v2/list/XyZ/subscribe", JSON, json.dumps(body).encode())
+    )
+    assert parsed == Invocation(
+        "unsubscribe",
+        ("XyZ",),
+        {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"], "push_tokens": ()},
+        {"private_key": "pk_body"},
+    )
+
+
+def test_exclusion_form_with_the_key_in_the_query() -> None:
+    parsed = parse_legacy_request(
+        LegacyHTTPRequest(
+            "POST", "/api/v1/people/exclusions?api_key=pk_q", FORM, b"email=a%2Bb%40example.com"
+        )
+    )
+    assert parsed == Invocation("exclude_email", ("a+b@example.com",), {}, {"private_key": "pk_q"})
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "rule"),
+    [
+        (LegacyHTTPRequest("GET", "/api/track?data=%%%"), "data", "base64"),
+        (
+            LegacyHTTPRequest("GET", "/api/track?data=" + base64.b64encode(b"[1]").decode()),
+            "data",
+            "JSON object",
+        ),
+        (LegacyHTTPRequest("GET", "/api/track"), "data", "carries its payload in data="),
+        (
+            LegacyHTTPRequest("POST", "/api/v2/list/XyZ/subscribe", JSON, b"{}"),
+            "profiles",
+            "is required",
+        ),
+        (
+            LegacyHTTPRequest("POST", "/api/v2/list/XyZ/subscribe", JSON, b"[1, 2]"),
+            "body",
+            "JSON object",
+        ),
+        (LegacyHTTPRequest("POST", "/api/v1/people/exclusions", FORM, b""), "email", "is required"),
+    ],
+)
+def test_malformed_requests_name_the_field(
+    request_: LegacyHTTPRequest, field: str, rule: str
+) -> None:
+    with pytest.raises(TranslationError) as caught:
+        parse_legacy_request(request_)
+    assert caught.value.field == field
+    assert rule in str(caught.value)
+
+
+def test_an_unknown_path_is_named() -> None:
+    with pytest.raises(UnknownLegacyPathError, match="GET /api/v3/nothing"):
+        parse_legacy_request(LegacyHTTPRequest("GET", "https://a.klaviyo.com/api/v3/nothing"))
+    with pytest.raises(UnknownLegacyPathError, match="PATCH /api/track"):
+        parse_legacy_request(LegacyHTTPRequest("PATCH", "/api/track"))
