@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional, Union, cast
 
-import attrs
-
 from ._calls import (
     IDENTIFY_PAYLOAD_KEYS,
     TRACK_PAYLOAD_KEYS,
@@ -32,7 +30,7 @@ from ._calls import (
     split_payload,
     string_list,
 )
-from ._config import Settings, check_option_names, resolve_settings
+from ._config import OPTIONS, Settings, check_option_names, resolve_settings
 from ._credentials import Credentials
 from ._errors import ConfigurationError, TranslationError
 from ._flow import Flow, Notice, Step, default_reply, run
@@ -83,13 +81,17 @@ class CompatClient:
         self._transport = transport
         self._clock = clock
         self._lock = threading.Lock()
+        # (options version, environment snapshot, settings); see settings().
+        self._version = 0
+        self._cached: Optional[tuple[int, dict[str, str], Settings]] = None
 
     def __repr__(self) -> str:
         # Options may hold keys: show only their names.
         return f"CompatClient(options={sorted(self._options)})"
 
     def configure(self, **options: Any) -> None:
-        """Change this client's defaults; ``None`` removes an option again."""
+        """Change this client's defaults; ``None`` removes an option again. The environment
+        is read again at the next call."""
         check_option_names(options)
         with self._lock:
             for name, value in options.items():
@@ -98,11 +100,26 @@ class CompatClient:
                 else:
                     self._options[name] = value
             resolve_settings(self._options, environ={})  # refuse bad values now
+            self._version += 1
 
     def settings(self, **options: Any) -> Settings:
-        """The settings a call with ``options`` would run with."""
-        check_option_names(options)
-        return resolve_settings(options, self._options, environ=os.environ)
+        """The settings a call with ``options`` would run with.
+
+        The environment is read when the client first needs its settings and again after
+        each ``configure()`` call (``configure()`` with no arguments just re-reads it):
+        reading it on every call would cost more than translating one. Per-call options
+        are resolved on top of that snapshot.
+        """
+        cached = self._cached
+        version = self._version
+        if cached is None or cached[0] != version:
+            environ = {name: os.environ[name] for name in _ENV_NAMES if name in os.environ}
+            cached = (version, environ, resolve_settings(self._options, environ=environ))
+            self._cached = cached
+        if options:
+            check_option_names(options)
+            return resolve_settings(options, self._options, environ=cached[1])
+        return cached[2]
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -231,16 +248,19 @@ class CompatClient:
         ``carried`` are keys the legacy request carried itself (``token``, ``api_key``);
         they win over configured ones (contract §1).
         """
-        carried = carried or Credentials()
-        credentials = Credentials(
-            private_key=carried.private_key or settings.credentials.private_key,
-            public_key=carried.public_key or settings.credentials.public_key,
-        )
-        settings = attrs.evolve(settings, credentials=credentials)
+        credentials = settings.credentials
+        if carried is not None:
+            credentials = Credentials(
+                private_key=carried.private_key or credentials.private_key,
+                public_key=carried.public_key or credentials.public_key,
+            )
         server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
         flow = translate(call, server_side=server_side, options=settings.options)
         context = RequestContext(
-            base_url=settings.base_url, revision=settings.revision, credentials=credentials
+            base_url=settings.base_url,
+            revision=settings.revision,
+            credentials=credentials,
+            timeout=settings.timeout,
         )
         if settings.dry_run:
             return self._plan(flow, context, server_side)
@@ -248,11 +268,10 @@ class CompatClient:
             raise ConfigurationError(
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
             )
-        transport = self._transport_for(settings)
-        timeout = settings.timeout
+        transport = self._transport_for()
 
         def transmit(step: Step) -> RawResponse:
-            return transport.send(attrs.evolve(prepare(step.request, context), timeout=timeout))
+            return transport.send(prepare(step.request, context))
 
         return run(flow, transmit, _log_notice)
 
@@ -270,12 +289,15 @@ class CompatClient:
         run(flow, record, lambda item: warnings.append(item.text))
         return Plan(tuple(requests), tuple(warnings), context)
 
-    def _transport_for(self, settings: Settings) -> Transport:
+    def _transport_for(self) -> Transport:
         with self._lock:
             if self._transport is None:
                 self._transport = RequestsTransport()
             return self._transport
 
+
+#: The environment variables settings depend on (the cache key of ``settings()``).
+_ENV_NAMES = tuple(option.env for option in OPTIONS.values() if option.env)
 
 _INVOCABLE = frozenset({"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email"})
 

@@ -20,15 +20,32 @@ from ._models import ErrorDetail
 __all__ = ["structure_error_details", "unstructure"]
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _make_body_converter() -> cattrs.Converter:
     conv = cattrs.Converter(omit_if_default=True)
+    # Custom properties were already made JSON-safe (and checked) by _values.json_safe:
+    # copying them again value by value would only cost time.
+    as_is = override(unstruct_hook=_as_is)
     conv.register_unstructure_hook(
         ProfileAttributes,
         make_dict_unstructure_fn(
-            ProfileAttributes, conv, _cattrs_omit_if_default=True, kx=override(rename="_kx")
+            ProfileAttributes,
+            conv,
+            _cattrs_omit_if_default=True,
+            kx=override(rename="_kx"),
+            properties=as_is,
         ),
     )
-    for cls in (Location, Resource, Document, EventAttributes):
+    conv.register_unstructure_hook(
+        EventAttributes,
+        make_dict_unstructure_fn(
+            EventAttributes, conv, _cattrs_omit_if_default=True, properties=as_is
+        ),
+    )
+    for cls in (Location, Resource, Document):
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )

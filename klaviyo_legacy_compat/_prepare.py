@@ -6,6 +6,8 @@ which is why a plan shows exactly what would be sent, minus the secret.
 
 from __future__ import annotations
 
+from typing import Optional, Union
+
 import attrs
 
 from ._credentials import Credentials
@@ -31,6 +33,7 @@ class RequestContext:
     revision: str = REVISION
     credentials: Credentials = attrs.field(factory=Credentials)
     user_agent: str = USER_AGENT
+    timeout: Optional[Union[float, tuple[float, float]]] = None
 
     def for_display(self) -> RequestContext:
         """The context dry-run shows: keys redacted, missing keys as ``<private key>``."""
@@ -83,4 +86,5 @@ def prepare(request: PlannedRequest, context: RequestContext) -> PreparedRequest
         headers=tuple(headers),
         json=request.json,
         operation=request.operation,
+        timeout=context.timeout,
     )

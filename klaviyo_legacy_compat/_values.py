@@ -25,6 +25,7 @@ __all__ = [
     "as_time",
     "iso_utc",
     "json_safe",
+    "json_safe_sized",
 ]
 
 # Deliberately permissive: a local part and a dotted domain, no spaces, at most one "@".
@@ -181,50 +182,83 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-def json_safe(value: Any, field: str, depth: int = 0) -> Any:
+def json_safe(value: Any, field: str) -> Any:
     """A JSON-ready copy of a custom property value, checked against the data limits.
 
     Dates become ISO-8601 strings and Decimals numbers (the legacy SDKs' ``json.dumps``
     would have refused both with a ``TypeError``); anything else that JSON cannot hold is
     refused with the path of the offending value.
     """
-    if value is None or isinstance(value, (bool, int)):
-        return value
+    return json_safe_sized(value, field)[0]
+
+
+def json_safe_sized(value: Any, field: str) -> tuple[Any, int]:
+    """:func:`json_safe`, plus an upper bound of the value's size as UTF-8 JSON in bytes.
+
+    The bound (six bytes per character, the widest JSON escape) lets a caller skip encoding
+    a payload just to learn that it is far below a size limit.
+    """
+    size = [0]
+    return _safe(value, (field,), 0, size), size[0]
+
+
+def _path(parts: tuple[Any, ...]) -> str:
+    # Built only for an error message: field.key.key[index]...
+    out = str(parts[0])
+    for part in parts[1:]:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _safe(value: Any, parts: tuple[Any, ...], depth: int, size: list[int]) -> Any:
     if isinstance(value, str):
-        if (
-            len(value) > LIMITS["string_bytes"] // 4
-            and len(value.encode()) > LIMITS["string_bytes"]
-        ):
+        size[0] += 6 * len(value) + 2
+        if len(value) > _STRING_CHARS and len(value.encode()) > LIMITS["string_bytes"]:
             raise TranslationError(
-                field, f"strings may be at most {LIMITS['string_bytes'] // 1024} KB"
+                _path(parts), f"strings may be at most {LIMITS['string_bytes'] // 1024} KB"
             )
+        return value
+    if value is None or isinstance(value, (bool, int)):
+        size[0] += 24
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise TranslationError(field, f"must be a finite number, got {value!r}")
+            raise TranslationError(_path(parts), f"must be a finite number, got {value!r}")
+        size[0] += 24
         return value
     if depth >= LIMITS["nesting_depth"]:
         raise TranslationError(
-            field, f"nesting may be at most {LIMITS['nesting_depth']} levels deep"
+            _path(parts), f"nesting may be at most {LIMITS['nesting_depth']} levels deep"
         )
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TranslationError(f"{field}[{key!r}]", "property names must be strings")
-            out[key] = json_safe(item, f"{field}.{key}", depth + 1)
+                raise TranslationError(f"{_path(parts)}[{key!r}]", "property names must be strings")
+            size[0] += 6 * len(key) + 4
+            out[key] = _safe(item, (*parts, key), depth + 1, size)
         return out
     if isinstance(value, (list, tuple)):
         if len(value) > LIMITS["array_items"]:
-            raise TranslationError(field, f"arrays may hold at most {LIMITS['array_items']} items")
-        return [json_safe(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(value)]
+            raise TranslationError(
+                _path(parts), f"arrays may hold at most {LIMITS['array_items']} items"
+            )
+        size[0] += 2 + len(value)
+        return [_safe(item, (*parts, i), depth + 1, size) for i, item in enumerate(value)]
     if isinstance(value, datetime):
+        size[0] += 40
         return iso_utc(value) if value.tzinfo else value.isoformat()
     if isinstance(value, date):
+        size[0] += 14
         return value.isoformat()
     if isinstance(value, Decimal):
-        return as_number(value, field)
+        size[0] += 24
+        return as_number(value, _path(parts))
     raise TranslationError(
-        field,
+        _path(parts),
         f"must be JSON data (string, number, boolean, list, object), got {type(value).__name__}",
     )
+
+
+# A string of at most this many characters cannot exceed the byte limit (4 bytes per char).
+_STRING_CHARS = LIMITS["string_bytes"] // 4

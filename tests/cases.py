@@ -87,7 +87,8 @@ def expand(value: Any) -> Any:
             return text * times
         if set(value) == {"$keys"}:
             spec = value["$keys"]
-            return {_fill(spec["key"], i): spec["value"] for i in range(spec["count"])}
+            item = expand(spec["value"])
+            return {_fill(spec["key"], i): item for i in range(spec["count"])}
         return {k: expand(v) for k, v in value.items()}
     if isinstance(value, list):
         return [expand(v) for v in value]

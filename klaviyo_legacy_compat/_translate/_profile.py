@@ -34,7 +34,10 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "location.longitude": as_coordinate,
 }
 
-_LEGACY_KEYS = frozenset(key for _, keys in PROFILE_KEYS for key in keys)
+#: Legacy key → (the attribute it feeds, its priority among that attribute's keys).
+_BY_KEY: dict[str, tuple[str, int]] = {
+    key: (attribute, rank) for attribute, keys in PROFILE_KEYS for rank, key in enumerate(keys)
+}
 
 
 def _same(attribute: str, a: Any, b: Any) -> bool:
@@ -58,32 +61,37 @@ def split_profile(
     ``exclude`` names keys consumed elsewhere (a subscribe's consent keys).
     """
     notices: list[str] = []
+    spellings: dict[str, list[tuple[int, str]]] = {}
+    properties: dict[str, Any] = {}
+    for key, value in source.items():
+        target = _BY_KEY.get(key)
+        if target is not None:
+            if value is not None and value != "":
+                spellings.setdefault(target[0], []).append((target[1], key))
+        elif not isinstance(key, str):
+            raise TranslationError(f"{field}[{key!r}]", "property names must be strings")
+        elif value is not None and key not in exclude:
+            properties[key] = json_safe(value, f"{field}.{key}")
     found: dict[str, Any] = {}
-    for attribute, keys in PROFILE_KEYS:
-        present = [key for key in keys if source.get(key) not in (None, "")]
-        if not present:
-            continue
-        chosen = present[0]
+    location: dict[str, Any] = {}
+    for attribute, keys in spellings.items():
+        keys.sort()
+        chosen = keys[0][1]
         check: Callable[[Any, str], Any] = _CHECKS.get(attribute, as_text)
         value = check(source[chosen], f"{field}.{chosen}")
-        if attribute == "phone_number" and as_phone(source[chosen], chosen)[1]:
+        if attribute == "phone_number" and value != str(source[chosen]):
             notices.append(f"{field}.{chosen}: spaces and punctuation removed to make it E.164")
-        for other in present[1:]:
-            other_value = check(source[other], f"{field}.{other}")
-            if not _same(attribute, value, other_value):
+        for _, other in keys[1:]:
+            if not _same(attribute, value, check(source[other], f"{field}.{other}")):
                 notices.append(
                     f"{field}: {chosen} and {other} differ; {chosen} is used and {other} is dropped"
                 )
-        found[attribute] = value
+        if attribute.startswith("location."):
+            location[attribute[9:]] = value
+        else:
+            found[attribute] = value
     if ip:
-        found["location.ip"] = as_text(ip, "ip")
-    properties = {}
-    for key, value in source.items():
-        if not isinstance(key, str):
-            raise TranslationError(f"{field}[{key!r}]", "property names must be strings")
-        if key not in _LEGACY_KEYS and key not in exclude and value is not None:
-            properties[key] = json_safe(value, f"{field}.{key}")
-    location = {name[9:]: found.pop(name) for name in list(found) if name.startswith("location.")}
+        location["ip"] = as_text(ip, "ip")
     return (
         ProfileAttributes(
             location=Location(**location) if location else None,

@@ -35,7 +35,7 @@ from klaviyo_legacy_compat._legacy_keys import (
 )
 from klaviyo_legacy_compat._translate._jsonapi import planned
 from klaviyo_legacy_compat._translate._profile import split_profile
-from klaviyo_legacy_compat._values import as_number, as_text, iso_utc, json_safe
+from klaviyo_legacy_compat._values import as_number, as_text, iso_utc, json_safe_sized
 
 __all__ = ["plan_track"]
 
@@ -52,6 +52,14 @@ def _event_fields(properties: dict[str, Any]) -> dict[str, Any]:
         field = f"properties.{legacy}"
         out[attribute] = as_number(value, field) if attribute == "value" else as_text(value, field)
     return out
+
+
+def _check_payload_size(body: Any) -> None:
+    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > LIMITS["event_payload_bytes"]:
+        raise TranslationError(
+            "properties", f"the event payload may be at most 5 MB, this one is {size} bytes"
+        )
 
 
 def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[int]:
@@ -74,7 +82,7 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
     )
     if not profile.has_identifier:
         raise MissingIdentifierError("customer_properties", IDENTIFY_RULE)
-    properties = json_safe(dict(call.properties), "properties")
+    properties, estimate = json_safe_sized(dict(call.properties), "properties")
     if len(properties) > LIMITS["event_properties"]:
         raise TranslationError(
             "properties", f"an event may carry at most {LIMITS['event_properties']} properties"
@@ -111,11 +119,10 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
             )
         )
     )
-    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
-    if size > LIMITS["event_payload_bytes"]:
-        raise TranslationError(
-            "properties", f"the event payload may be at most 5 MB, this one is {size} bytes"
-        )
+    # Encoding just to measure is skipped when even the worst case is far below the limit;
+    # the profile block is under 100 KB by the string limits (spec: 5 MB for the payload).
+    if estimate + 200_000 > LIMITS["event_payload_bytes"]:
+        _check_payload_size(body)
     if not server_side:
         yield from notice(
             "only a public key is available: sent to POST /client/events, which never changes "

@@ -247,9 +247,11 @@ def plan_subscribe_to_list(
     if options.return_members:
         double_opt_in = yield from _is_double_opt_in(call.list_id)
     members: list[dict[str, str]] = []
-    accepted: list[str] = []
-    sent = {"profiles": 0, "requests": 0}
-    for number, (raw, ready) in enumerate(_restart(first, chunks), start=1):
+    # Counts only, so a stream of any length costs the same memory; the accepted chunks are
+    # described when (if) delivery fails. Every accepted chunk is full: only the last one
+    # may be short, and nothing comes after it.
+    sent = {"profiles": 0, "requests": 0, "chunks": 0}
+    for raw, ready in _restart(first, chunks):
         start = sent["profiles"]
         try:
             entries = ready
@@ -262,22 +264,25 @@ def plan_subscribe_to_list(
                 yield from send(request)
                 sent["requests"] += 1
         except Exception as exc:
-            if not accepted and isinstance(exc, TranslationError):
+            if not sent["chunks"] and isinstance(exc, TranslationError):
                 raise  # nothing delivered yet: the plain input error is the clearest answer
             later = list(profiles[start + len(raw) :]) if isinstance(profiles, Sequence) else []
             raise PartialDeliveryError(
-                accepted=accepted,
+                accepted=[
+                    f"chunk {n}: profiles[{(n - 1) * size}:{n * size}]"
+                    for n in range(1, sent["chunks"] + 1)
+                ],
                 undelivered=raw + later,
                 remaining=unread,
                 cause=exc,
                 what="profiles",
             ) from exc
         sent["profiles"] += len(raw)
-        accepted.append(f"chunk {number}: profiles[{start}:{sent['profiles']}]")
+        sent["chunks"] += 1
         if options.return_members and not double_opt_in:
             members.extend(_member(e) for e, _ in entries)
     if not options.return_members:
-        return SubscribeReport(call.list_id, sent["profiles"], len(accepted), sent["requests"])
+        return SubscribeReport(call.list_id, sent["profiles"], sent["chunks"], sent["requests"])
     return members
 
 
