@@ -1,0 +1,192 @@
+"""The legacy catalogue: every v1/v2 method and path this library translates, the legacy
+SDK methods that called it, an example request, and the behaviour differences to know.
+
+MIGRATION.md is generated from this table (``scripts/generate_migration.py``): the new
+operations of each row are not written here but found by translating its example, so the
+document cannot drift from the translators. ``tests/test_migration.py`` fails when
+MIGRATION.md is out of date or a wire route has no row.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["CATALOGUE", "LegacyEndpoint"]
+
+
+@attrs.frozen
+class LegacyEndpoint:
+    """One legacy method and path.
+
+    ``klaviyo`` and ``sdk`` name the ``klaviyo`` 3.1.7 and ``klaviyo-sdk`` 1.0.9 methods that
+    sent it; ``example`` is a request in the ``translate`` command's input form; each entry
+    of ``differences`` is one behaviour difference.
+    """
+
+    method: str
+    path: str
+    klaviyo: tuple[str, ...]
+    sdk: tuple[str, ...]
+    example: Mapping[str, Any]
+    differences: tuple[str, ...]
+
+
+def _b64(payload: Mapping[str, Any]) -> str:
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+_TRACK = {
+    "token": "AbC123",
+    "event": "Placed Order",
+    "customer_properties": {"$email": "a@example.com"},
+}
+_IDENTIFY = {"token": "AbC123", "properties": {"$email": "a@example.com", "$first_name": "Ann"}}
+_KEY = "pk_0123456789abcdef0123456789abcdef"
+
+_TRACK_DIFFERENCES = (
+    "`$`-keys mapped to attributes (`$email`/`email` → `email`, `$phone_number` → "
+    "`phone_number`, `$id`/`id` → `external_id` as a string, `$exchange_id` → `_kx`, names, "
+    "`$title`, `$organization`, `$image`, and the address keys and top-level `ip` under "
+    "`location`); every other key, `$consent` and `$source` included, under `properties`",
+    "`$event_id` → `unique_id` and `$value` → `value`, both kept in `properties`",
+    "`time` (unix seconds, numeric string, ISO-8601 or datetime; naive = local time) → ISO-8601 "
+    "UTC; without one the call time is stamped, so a retry keeps the event's identity",
+    "with only the public key (`token`): `POST /client/events?company_id=`, which never "
+    "changes an existing profile's identifiers",
+    "`__track_once__` → a constant `unique_id`: Klaviyo records the metric once per profile "
+    "from the migration on",
+    "`test=1` / `is_test`: no test mode exists; not sent unless `test_calls='send'`",
+    "metric name < 128 characters, ≤ 400 properties, strings ≤ 100 KB, payload ≤ 5 MB: "
+    "checked before sending",
+    'answers the legacy `1` for "accepted" (the new API\'s 202)',
+)
+
+_IDENTIFY_DIFFERENCES = (
+    "one create-or-update call (`profile-import`): no 409 race; `identify_mode='split'` "
+    "creates, then PATCHes the duplicate named by the 409",
+    "email and phone number on two different profiles (409 even on upsert): "
+    "`identify_conflict` drops the phone (default) or the email and re-sends, or raises",
+    "special keys as for track; `null`/empty values are left out, never sent as `null` "
+    "(which would clear the field)",
+    "with only the public key: `POST /client/profiles?company_id=`",
+    "answers the legacy `1`",
+)
+
+#: Every legacy wire route the translators serve.
+CATALOGUE: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "GET",
+        "/api/track",
+        ("Public.track", "Public.track_once"),
+        ("TrackIdentify.track_get",),
+        {"method": "GET", "url": f"https://a.klaviyo.com/api/track?data={_b64(_TRACK)}"},
+        _TRACK_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/track",
+        ("Public.track(method='post')",),
+        ("TrackIdentify.track_post",),
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/track",
+            "form": {"data": json.dumps(_TRACK)},
+        },
+        _TRACK_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/identify",
+        ("Public.identify",),
+        ("TrackIdentify.identify_get",),
+        {"method": "GET", "url": f"https://a.klaviyo.com/api/identify?data={_b64(_IDENTIFY)}"},
+        _IDENTIFY_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/identify",
+        ("Public.identify(method='post')",),
+        ("TrackIdentify.identify_post",),
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/identify",
+            "form": {"data": json.dumps(_IDENTIFY)},
+        },
+        _IDENTIFY_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/subscribe",
+        ("Lists.add_subscribers_to_list",),
+        ("ListsSegments.subscribe",),
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
+            "json": {
+                "api_key": _KEY,
+                "profiles": [
+                    {"email": "a@example.com", "$first_name": "Ann", "plan": "gold"},
+                    {"phone_number": "+15005550006", "sms_consent": True},
+                ],
+            },
+        },
+        (
+            "the subscribe job takes no custom properties: profiles carrying any are upserted "
+            "first (`profile-import`, or a bulk import job from `bulk_import_threshold` profiles)",
+            "consent is explicit: email when an email is present (unless `$consent` omits it), "
+            "SMS with a phone number and `sms_consent: true` (or `sms` in `$consent`); an "
+            "explicit `sms_consent: false` always wins",
+            "a profile consenting to no channel (a phone without `sms_consent`) is added to the "
+            "list without consent by a bulk import job, as the legacy call did",
+            "chunks of 100 profiles (`subscribe_chunk_size`, at most 1000); any iterable, read "
+            "chunk by chunk",
+            "returns the members without Klaviyo ids (the job answers 202 with none), `[]` for a "
+            "double opt-in list (one `GET /api/lists/{id}` reads the setting)",
+            "a failure part way raises `PartialDeliveryError` with the accepted chunks and the "
+            "undelivered profiles",
+        ),
+    ),
+    LegacyEndpoint(
+        "DELETE",
+        "/api/v2/list/{list_id}/subscribe",
+        ("Lists.delete_subscribers_from_list",),
+        ("ListsSegments.unsubscribe",),
+        {
+            "method": "DELETE",
+            "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
+            "json": {
+                "api_key": _KEY,
+                "emails": ["a@example.com"],
+                "phone_numbers": ["+15005550006"],
+            },
+        },
+        (
+            "the new job unsubscribes profiles that are not on the list from ALL marketing; so "
+            "membership is looked up first and only members are unsubscribed (≤ 100 per job)",
+            "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",
+            "`unsubscribe_globally=True` sends everyone, by name only",
+            "`push_tokens` cannot be translated (the job needs each token's platform and vendor)",
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v1/people/exclusions",
+        (),
+        ("ListsSegments.exclude_globally",),
+        {
+            "method": "POST",
+            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={_KEY}",
+            "form": {"email": "a@example.com"},
+        },
+        (
+            "the suppression state is looked up first, so `already_excluded` and `num_excluded` "
+            "are true answers, not invented",
+            "suppression jobs hold at most 100 emails",
+        ),
+    ),
+)
