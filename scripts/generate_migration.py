@@ -9,6 +9,7 @@ document says what the code does. ``tests/test_migration.py`` fails when MIGRATI
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from klaviyo_legacy_compat import CompatClient, Plan
 from klaviyo_legacy_compat._catalogue import CATALOGUE, LegacyEndpoint
@@ -33,7 +34,7 @@ edit by hand (`tests/test_migration.py` fails when this file is out of date).
 SERVER_KEY = "pk_migration_table_0123456789abcdef"
 
 
-def operations(entry: LegacyEndpoint, **options: str) -> list[str]:
+def operations(entry: LegacyEndpoint, **options: Any) -> list[str]:
     """The distinct operations the entry's example becomes, in the order they are sent."""
     client = CompatClient(dry_run=True, return_members=True, **options)
     plan = client.invoke(parse_legacy_request(request_from_json(dict(entry.example))))
