@@ -12,7 +12,7 @@ import attrs
 
 from ._types import JSONValue
 
-__all__ = ["ErrorDetail", "PlannedRequest", "PreparedRequest", "RawResponse"]
+__all__ = ["ErrorDetail", "PlannedRequest", "PreparedRequest", "RawResponse", "find_header"]
 
 
 @attrs.frozen
@@ -39,6 +39,15 @@ class PlannedRequest:
     note: Optional[str] = None
 
 
+def find_header(pairs: tuple[tuple[str, str], ...], name: str) -> Optional[str]:
+    """The value of header ``name`` in ``pairs`` (case-insensitive), or ``None``."""
+    wanted = name.lower()
+    for key, value in pairs:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
 def _redacted_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
     # The Authorization header and company_id carry keys: never in a repr (contract §5).
     hidden = {"authorization", "company_id"}
@@ -61,11 +70,7 @@ class PreparedRequest:
 
     def header(self, name: str) -> Optional[str]:
         """The value of header ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
 
 @attrs.frozen
@@ -83,11 +88,7 @@ class RawResponse:
 
     def header(self, name: str) -> Optional[str]:
         """The value of header ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     def json(self) -> Any:
         """The body parsed as JSON; ``None`` for an empty or non-JSON body."""

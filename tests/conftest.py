@@ -14,6 +14,20 @@ from tests.spec import SpecValidator, spec_path
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 PRIVATE_KEY = "pk_test_0123456789abcdef0123456789abcdef"
+
+#: Klaviyo's 409 when a profile with one of the identifiers exists (klaviyo-api-node#75).
+DUPLICATE_PROFILE = {
+    "errors": [
+        {
+            "id": "e",
+            "status": 409,
+            "code": "duplicate_profile",
+            "title": "Conflict.",
+            "detail": "A profile already exists with one of these identifiers.",
+            "meta": {"duplicate_profile_id": "01DUP"},
+        }
+    ]
+}
 PUBLIC_KEY = "AbC123"
 
 

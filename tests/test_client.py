@@ -11,7 +11,7 @@ import pytest
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
 from klaviyo_legacy_compat.testing import RecordingTransport, default_answer, json_response
-from tests.conftest import NOW, PRIVATE_KEY, PUBLIC_KEY
+from tests.conftest import DUPLICATE_PROFILE, NOW, PRIVATE_KEY, PUBLIC_KEY
 
 
 def make(handler: Any = None, **options: Any) -> tuple[klaviyo.CompatClient, RecordingTransport]:
@@ -27,24 +27,10 @@ def make(handler: Any = None, **options: Any) -> tuple[klaviyo.CompatClient, Rec
     )
 
 
-CONFLICT = {
-    "errors": [
-        {
-            "id": "e",
-            "status": 409,
-            "code": "duplicate_profile",
-            "title": "Conflict.",
-            "detail": "A profile already exists with one of these identifiers.",
-            "meta": {"duplicate_profile_id": "01DUP"},
-        }
-    ]
-}
-
-
 def test_split_identify_patches_the_duplicate_named_by_the_409() -> None:
     def answer(request: klaviyo.PreparedRequest) -> klaviyo.RawResponse:
         if request.operation == "create_profile":
-            return json_response(409, CONFLICT)
+            return json_response(409, DUPLICATE_PROFILE)
         return json_response(200, {"data": {"id": "01DUP"}})
 
     client, transport = make(answer, identify_mode="split")
@@ -71,7 +57,9 @@ def test_split_identify_without_a_duplicate_id_raises_the_conflict() -> None:
 
 
 def test_conflict_policy_raise() -> None:
-    client, transport = make(lambda r: json_response(409, CONFLICT), identify_conflict="raise")
+    client, transport = make(
+        lambda r: json_response(409, DUPLICATE_PROFILE), identify_conflict="raise"
+    )
     with pytest.raises(exceptions.ConflictError) as caught:
         client.identify({"$email": "a@example.com", "$phone_number": "+15005550006"})
     assert caught.value.duplicate_profile_id == "01DUP"
@@ -81,7 +69,7 @@ def test_conflict_policy_raise() -> None:
 
 
 def test_a_409_with_only_one_identifier_is_not_retried() -> None:
-    client, transport = make(lambda r: json_response(409, CONFLICT))
+    client, transport = make(lambda r: json_response(409, DUPLICATE_PROFILE))
     with pytest.raises(exceptions.ConflictError):
         client.identify({"$email": "a@example.com"})
     assert transport.count == 1

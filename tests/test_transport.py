@@ -15,7 +15,7 @@ from responses import matchers
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
-from tests.conftest import NOW, PRIVATE_KEY, PUBLIC_KEY
+from tests.conftest import DUPLICATE_PROFILE, NOW, PRIVATE_KEY, PUBLIC_KEY
 
 API = "https://a.klaviyo.com"
 
@@ -133,19 +133,7 @@ def test_every_2xx_is_success(status: int) -> None:
 
 @responses.activate
 def test_a_409_on_upsert_is_retried_without_the_phone() -> None:
-    conflict = {
-        "errors": [
-            {
-                "id": "e",
-                "status": 409,
-                "code": "duplicate_profile",
-                "title": "Conflict.",
-                "detail": "A profile already exists with one of these identifiers.",
-                "meta": {"duplicate_profile_id": "01ABC"},
-            }
-        ]
-    }
-    responses.post(f"{API}/api/profile-import", status=409, json=conflict)
+    responses.post(f"{API}/api/profile-import", status=409, json=DUPLICATE_PROFILE)
     responses.post(f"{API}/api/profile-import", status=200, json={"data": {"id": "01XYZ"}})
     assert client().identify({"$email": "a@example.com", "$phone_number": "+15005550006"}) == 1
     retried = json.loads(responses.calls[1].request.body or b"{}")
