@@ -10,10 +10,10 @@ import json
 import threading
 from typing import Any, Callable, Optional
 
-from ._endpoints import endpoint
-from ._models import PreparedRequest, RawResponse
+from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._models import PreparedRequest, RawResponse
 
-__all__ = ["RecordingTransport", "json_response"]
+__all__ = ["RecordingTransport", "default_answer", "json_response"]
 
 Handler = Callable[[PreparedRequest], RawResponse]
 
