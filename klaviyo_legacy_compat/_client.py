@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union, cast
 
 from ._calls import (
     IDENTIFY_PAYLOAD_KEYS,
@@ -30,16 +31,21 @@ from ._calls import (
     split_payload,
     string_list,
 )
-from ._config import OPTIONS, Settings, check_option_names, resolve_settings
+from ._config import OPTIONS, Delivery, Settings, check_option_names, resolve_settings
 from ._credentials import Credentials
 from ._errors import ConfigurationError, TranslationError
-from ._flow import Flow, Notice, Step, default_reply, run
+from ._flow import Flow, Notice, Outcome, Step, default_reply, run, sequentially
 from ._models import PlannedRequest, RawResponse
+from ._pacing import NO_PACING, Pacer
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
+from ._retry import RetryPolicy
 from ._translate import translate
-from ._transport import RequestsTransport, Transport
+from ._transport import ReliableTransport, RequestsTransport, Transport
 from ._wire import Invocation
+
+if TYPE_CHECKING:
+    import requests  # noqa: TID251 - only for the type of the optional session argument
 
 __all__ = ["CompatClient"]
 
@@ -64,21 +70,33 @@ class CompatClient:
 
     ``options`` are those of :func:`configure` (``private_key``, ``public_key``,
     ``base_url``, ``revision``, ``dry_run``, ``timeout``, ``subscribe_chunk_size``, ...);
-    each call may override any of them. ``transport`` replaces the HTTP transport (tests use
-    :class:`klaviyo_legacy_compat.testing.RecordingTransport`); ``clock`` supplies the call
-    time stamped on events that carry none. Safe to share between threads.
+    each call may override any of them.
+
+    Requests go through one pooled ``requests.Session`` (``session`` to bring your own:
+    proxies, certificates), paced within each endpoint's rate limits and retried within a
+    time budget (:class:`ReliableTransport`). ``transport`` replaces all of that with a
+    transport of your own, used as given (tests use
+    :class:`klaviyo_legacy_compat.testing.RecordingTransport`; wrap yours in
+    ``ReliableTransport`` to keep pacing and retries). ``clock`` supplies the call time
+    stamped on events that carry none. Safe to share between threads.
     """
 
     def __init__(
         self,
         *,
         transport: Optional[Transport] = None,
+        session: Optional[requests.Session] = None,
         clock: Callable[[], datetime] = _utc_now,
         **options: Any,
     ) -> None:
         check_option_names(options)
         self._options: dict[str, Any] = dict(options)
         self._transport = transport
+        self._session = session
+        self._http: Optional[RequestsTransport] = None
+        self._reliable: dict[Delivery, Transport] = {}
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pool_size = 0
         self._clock = clock
         self._lock = threading.Lock()
         # (options version, environment snapshot, settings); see settings().
@@ -122,10 +140,14 @@ class CompatClient:
         return cached[2]
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections and worker threads."""
         with self._lock:
-            if self._transport is not None:
-                self._transport.close()
+            for transport in (self._transport, self._http):
+                if transport is not None:
+                    transport.close()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
     # --- the legacy calls ---------------------------------------------------------------
 
@@ -268,12 +290,12 @@ class CompatClient:
             raise ConfigurationError(
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
             )
-        transport = self._transport_for()
+        transport = self._transport_for(settings.delivery)
 
         def transmit(step: Step) -> RawResponse:
             return transport.send(prepare(step.request, context))
 
-        return run(flow, transmit, _log_notice)
+        return run(flow, transmit, _log_notice, self._sender_for(settings.options.max_concurrency))
 
     @staticmethod
     def _plan(flow: Flow[Any], context: RequestContext, server_side: bool) -> Plan:
@@ -289,11 +311,53 @@ class CompatClient:
         run(flow, record, lambda item: warnings.append(item.text))
         return Plan(tuple(requests), tuple(warnings), context)
 
-    def _transport_for(self) -> Transport:
-        with self._lock:
-            if self._transport is None:
-                self._transport = RequestsTransport()
+    def _transport_for(self, delivery: Delivery) -> Transport:
+        """The transport for ``delivery``: the caller's own as given, else one pooled session
+        behind a :class:`ReliableTransport` per pacing/retry configuration (so the pacing
+        state is shared by every call and thread that use it)."""
+        if self._transport is not None:
             return self._transport
+        with self._lock:
+            reliable = self._reliable.get(delivery)
+            if reliable is None:
+                if self._http is None:
+                    self._http = RequestsTransport(self._session)
+                reliable = ReliableTransport(
+                    self._http,
+                    pacer=Pacer(time_scale=delivery.time_scale) if delivery.pacing else NO_PACING,
+                    policy=RetryPolicy(
+                        budget=delivery.retry_budget, max_attempts=delivery.max_attempts
+                    ),
+                )
+                self._reliable[delivery] = reliable
+            return reliable
+
+    def _sender_for(
+        self, concurrency: int
+    ) -> Optional[Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]]:
+        """How independent steps are sent: on a bounded thread pool shared by the client."""
+        if concurrency <= 1:
+            return None
+        with self._lock:
+            if self._pool is None or self._pool_size < concurrency:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool = ThreadPoolExecutor(
+                    max_workers=concurrency, thread_name_prefix="klaviyo-legacy-compat"
+                )
+                self._pool_size = concurrency
+            pool = self._pool
+
+        def send_all(
+            steps: Sequence[Step], first: int, transmit: Callable[[Step], RawResponse]
+        ) -> list[Outcome]:
+            futures = [
+                pool.submit(sequentially, (step,), first + i, transmit)
+                for i, step in enumerate(steps)
+            ]
+            return [future.result()[0] for future in futures]
+
+        return send_all
 
 
 #: The environment variables settings depend on (the cache key of ``settings()``).

@@ -19,7 +19,7 @@ from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._version import REVISION
 
-__all__ = ["OPTIONS", "Option", "Options", "Settings", "resolve_settings"]
+__all__ = ["OPTIONS", "Delivery", "Option", "Options", "Settings", "resolve_settings"]
 
 Timeout = Union[float, tuple[float, float]]
 
@@ -44,6 +44,11 @@ class Options:
     - ``return_members``: ``subscribe_to_list`` returns the legacy member list (``True``) or a
       constant-size :class:`SubscribeReport` (``False``, for streams of any length).
     - ``unsubscribe_globally``: unsubscribe every given profile, not only list members.
+    - ``derive_unique_id``: an event without ``$event_id`` gets a ``unique_id`` derived from
+      the call (metric, profile, properties, call time), so two distinct events in one
+      second are both kept and a retried call is still recorded once.
+    - ``max_concurrency``: chunks of one large subscribe sent at once (within the endpoint's
+      rate limits, which the pacer enforces).
     """
 
     subscribe_chunk_size: int = 100
@@ -54,6 +59,25 @@ class Options:
     test_calls: str = "skip"
     return_members: bool = True
     unsubscribe_globally: bool = False
+    derive_unique_id: bool = True
+    max_concurrency: int = 4
+
+
+@attrs.frozen
+class Delivery:
+    """How the transport delivers: pacing and retries (``_pacing``, ``_retry``).
+
+    - ``pacing``: hold requests back to stay within each endpoint's limits.
+    - ``retry_budget``: seconds one request may spend on waits and retries in all.
+    - ``max_attempts``: attempts per request, the first included.
+    - ``time_scale``: shrinks the rate-limit windows, to pace against a time-scaled
+      :class:`~klaviyo_legacy_compat.testing.LocalKlaviyo`; 1 for Klaviyo itself.
+    """
+
+    pacing: bool = True
+    retry_budget: float = 120.0
+    max_attempts: int = 10
+    time_scale: float = 1.0
 
 
 @attrs.frozen
@@ -62,6 +86,7 @@ class Settings:
 
     credentials: Credentials
     options: Options
+    delivery: Delivery = attrs.field(factory=Delivery)
     base_url: str = "https://a.klaviyo.com"
     revision: str = REVISION
     dry_run: bool = False
@@ -145,6 +170,21 @@ def _integer(name: str, value: Any) -> int:
     return number
 
 
+def _positive(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name}: must be a number > 0, got {value!r}") from None
+    if isinstance(value, bool) or not number > 0 or number == float("inf"):
+        raise ConfigurationError(f"{name}: must be a number > 0, got {value!r}")
+    return number
+
+
+def _seconds(name: str, value: Any) -> float:
+    # 0 is allowed: no waiting at all, so no retries after a failure.
+    return 0.0 if value in (0, "0") else _positive(name, value)
+
+
 def _timeout(name: str, value: Any) -> Timeout:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
@@ -196,9 +236,16 @@ OPTIONS: Mapping[str, Option] = {
     "test_calls": Option(None, "skip", _choice("skip", "send")),
     "return_members": Option(None, True, _flag),
     "unsubscribe_globally": Option(None, False, _flag),
+    "derive_unique_id": Option(None, True, _flag),
+    "max_concurrency": Option("KLAVIYO_LEGACY_COMPAT_MAX_CONCURRENCY", 4, _integer),
+    "pacing": Option("KLAVIYO_LEGACY_COMPAT_PACING", True, _flag),
+    "retry_budget": Option("KLAVIYO_LEGACY_COMPAT_RETRY_BUDGET", 120.0, _seconds),
+    "max_attempts": Option("KLAVIYO_LEGACY_COMPAT_MAX_ATTEMPTS", 10, _integer),
+    "time_scale": Option(None, 1.0, _positive),
 }
 
 _OPTION_FIELDS = {field.name for field in attrs.fields(Options)}
+_DELIVERY_FIELDS = {field.name for field in attrs.fields(Delivery)}
 
 
 def check_option_names(given: Mapping[str, Any]) -> None:
@@ -227,6 +274,7 @@ def resolve_settings(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> 
     return Settings(
         credentials=Credentials(values["private_key"], values["public_key"]),
         options=Options(**{name: values[name] for name in _OPTION_FIELDS}),
+        delivery=Delivery(**{name: values[name] for name in _DELIVERY_FIELDS}),
         base_url=values["base_url"],
         revision=values["revision"],
         dry_run=values["dry_run"],

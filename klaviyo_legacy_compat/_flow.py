@@ -20,8 +20,8 @@ delivered before the failure (``PartialDeliveryError``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
-from typing import Callable, Optional, TypeVar, Union
+from collections.abc import Generator, Sequence
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
 
@@ -29,7 +29,19 @@ from ._endpoints import endpoint
 from ._errors import error_from_response
 from ._models import PlannedRequest, RawResponse
 
-__all__ = ["Flow", "Notice", "Reply", "Step", "notice", "run", "send"]
+__all__ = [
+    "Flow",
+    "Notice",
+    "Outcome",
+    "Parallel",
+    "Reply",
+    "Step",
+    "notice",
+    "run",
+    "send",
+    "send_all",
+    "sequentially",
+]
 
 T = TypeVar("T")
 
@@ -59,6 +71,15 @@ class Notice:
 
 
 @attrs.frozen
+class Parallel:
+    """Independent steps the runner may send at once (the chunks of a large subscribe). The
+    flow receives one outcome per step, in order: a :class:`Reply`, or the exception that
+    step ended with (an error status the step does not handle is already an exception)."""
+
+    steps: tuple[Step, ...]
+
+
+@attrs.frozen
 class Reply:
     """The answer to ``request``, the one at position ``index`` of the call's requests."""
 
@@ -67,8 +88,9 @@ class Reply:
     response: RawResponse
 
 
-Yielded = Union[PlannedRequest, Step, Notice]
-Flow = Generator[Yielded, Optional[Reply], T]
+Outcome = Union["Reply", BaseException]
+Yielded = Union[PlannedRequest, Step, Notice, Parallel]
+Flow = Generator[Yielded, Any, T]
 
 
 def send(
@@ -81,6 +103,16 @@ def send(
     return reply
 
 
+def send_all(
+    steps: Sequence[Union[PlannedRequest, Step]],
+) -> Generator[Yielded, Any, tuple[Outcome, ...]]:
+    """``outcomes = yield from send_all(requests)``: independent requests, maybe at once."""
+    if not steps:
+        return ()
+    outcomes = yield Parallel(tuple(s if isinstance(s, Step) else Step(s) for s in steps))
+    return tuple(outcomes)
+
+
 def notice(text: str, level: int = logging.WARNING) -> Generator[Yielded, Optional[Reply], None]:
     """``yield from notice("...")`` inside a flow."""
     yield Notice(text, level)
@@ -91,15 +123,37 @@ def default_reply(request: PlannedRequest) -> RawResponse:
     return RawResponse(status=endpoint(request.operation).success[0])
 
 
+def _one(step: Step, index: int, transmit: Callable[[Step], RawResponse]) -> Outcome:
+    try:
+        response = transmit(step)
+    except Exception as exc:
+        return exc
+    if not response.ok and response.status not in step.handles:
+        return error_from_response(response, step.request)
+    return Reply(index, step.request, response)
+
+
+def sequentially(
+    steps: Sequence[Step], first_index: int, transmit: Callable[[Step], RawResponse]
+) -> list[Outcome]:
+    """The default way to send a :class:`Parallel`: one after the other."""
+    return [_one(step, first_index + i, transmit) for i, step in enumerate(steps)]
+
+
 def run(
     flow: Flow[T],
     transmit: Callable[[Step], RawResponse],
     on_notice: Callable[[Notice], None],
+    transmit_all: Optional[
+        Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]
+    ] = None,
 ) -> T:
     """Drive ``flow`` to its result, sending each step with ``transmit``.
 
     ``transmit`` may raise (a transport failure, a missing key); the exception is thrown
-    into the flow, which may wrap it with what was delivered so far.
+    into the flow, which may wrap it with what was delivered so far. ``transmit_all`` sends
+    the steps of a :class:`Parallel` (the client passes a bounded thread pool; by default
+    they go one after the other).
     """
     index = 0
     try:
@@ -108,6 +162,11 @@ def run(
             if isinstance(item, Notice):
                 on_notice(item)
                 item = flow.send(None)
+                continue
+            if isinstance(item, Parallel):
+                outcomes = (transmit_all or sequentially)(item.steps, index, transmit)
+                index += len(item.steps)
+                item = flow.send(tuple(outcomes))
                 continue
             step = item if isinstance(item, Step) else Step(item)
             try:

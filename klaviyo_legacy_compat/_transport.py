@@ -1,24 +1,42 @@
 """The only module that sends anything: a ``requests.Session`` behind the :class:`Transport`
-protocol, and the boundary where ``requests`` exceptions become ours.
+protocol, the boundary where ``requests`` exceptions become ours, and
+:class:`ReliableTransport`, which paces and retries around any transport.
 
-Pacing and retries wrap a transport (they are a transport too), so the translation core
-and the client never change when they are added.
+Pacing and retries are a transport too, so the translation core and the client never
+change with them; their decisions live in ``_pacing`` and ``_retry`` and only the sleeping
+is done here.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import random
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Optional, Protocol, Union
+from typing import Any, Callable, Optional, Protocol, Union
 
 import requests
+import urllib3
 
 from ._errors import KlaviyoCompatError
 from ._models import PreparedRequest, RawResponse
+from ._pacing import Pacer
+from ._retry import Failure, RetryPolicy
 
-__all__ = ["RequestTimeoutError", "RequestsTransport", "Transport", "TransportError", "encode_body"]
+__all__ = [
+    "ReliableTransport",
+    "RequestTimeoutError",
+    "RequestsTransport",
+    "Transport",
+    "TransportError",
+    "encode_body",
+]
+
+logger = logging.getLogger("klaviyo_legacy_compat")
 
 Timeout = Union[float, tuple[float, float]]
 
@@ -31,9 +49,18 @@ class TransportError(KlaviyoCompatError, requests.exceptions.ConnectionError):
     failed; the message names its method and path only, never a key or the query string.
     """
 
-    def __init__(self, message: str, prepared: Optional[PreparedRequest] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        prepared: Optional[PreparedRequest] = None,
+        *,
+        sent: Optional[bool] = None,
+    ) -> None:
         super().__init__(message)
         self.prepared = prepared
+        #: False: the request certainly never reached the server (retrying cannot
+        #: duplicate it); None: it may have.
+        self.sent = sent
 
 
 class RequestTimeoutError(TransportError):
@@ -58,6 +85,26 @@ def encode_body(request: PreparedRequest) -> Optional[bytes]:
 
 
 _QUERY = re.compile(r"\?[^\s'\")]*")
+_COMPANY_ID = re.compile(r"(company_id=)[^&\s\"']*")
+
+
+class RedactCompanyId(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query included; client endpoints carry the
+    public key there (``company_id``). This filter, attached to urllib3's logger by
+    :class:`RequestsTransport`, rewrites such records so no key reaches a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "company_id=" in message:
+            record.msg = _COMPANY_ID.sub(r"\1<redacted>", message)
+            record.args = ()
+        return True
+
+
+def _redact_urllib3_logs() -> None:
+    log = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactCompanyId) for f in log.filters):
+        log.addFilter(RedactCompanyId())
 
 
 def _describe(request: PreparedRequest, exc: BaseException) -> str:
@@ -72,17 +119,42 @@ def map_requests_exceptions(request: PreparedRequest) -> Iterator[None]:
     ``map_httpcore_exceptions`` style), raised ``from`` the original."""
     try:
         yield
+    except requests.exceptions.ConnectTimeout as exc:
+        raise RequestTimeoutError(_describe(request, exc), request, sent=False) from exc
     except requests.exceptions.Timeout as exc:
         raise RequestTimeoutError(_describe(request, exc), request) from exc
     except requests.exceptions.RequestException as exc:
-        raise TransportError(_describe(request, exc), request) from exc
+        raise TransportError(_describe(request, exc), request, sent=_never_sent(exc)) from exc
+
+
+def _never_sent(exc: BaseException) -> Optional[bool]:
+    """False when the connection was never made (refused, DNS): nothing reached Klaviyo."""
+    seen: set[int] = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NewConnectionError):
+            return False
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            current = reason
+        elif current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+        else:
+            current = current.__cause__ or current.__context__
+    return None
 
 
 class RequestsTransport:
-    """A :class:`Transport` over one pooled ``requests.Session`` with timeouts.
+    """A :class:`Transport` over one pooled ``requests.Session`` with timeouts; safe to share
+    between threads (urllib3's pool is).
 
     ``timeout`` is seconds, or a ``(connect, read)`` pair. Redirects are not followed: the
     new API does not redirect, and following one could carry the key to another host.
+
+    ``requests`` re-reads proxy settings from the environment on every call (and would
+    apply ``.netrc`` credentials to the keyless client endpoints); here the environment is
+    read once per host, and the session itself does not consult it again.
     """
 
     def __init__(
@@ -90,6 +162,28 @@ class RequestsTransport:
     ) -> None:
         self.session = session or requests.Session()
         self.timeout = timeout
+        _redact_urllib3_logs()
+        self._use_environment = self.session.trust_env
+        self.session.trust_env = False
+        self._environment: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _settings_for(self, url: str) -> dict[str, Any]:
+        origin = url.split("/", 3)[:3]
+        key = "/".join(origin)
+        found = self._environment.get(key)
+        if found is None:
+            with self._lock:
+                self.session.trust_env = self._use_environment
+                try:
+                    merged = self.session.merge_environment_settings(
+                        key + "/", {}, None, None, None
+                    )
+                finally:
+                    self.session.trust_env = False
+            found = {k: merged[k] for k in ("proxies", "verify", "cert")}
+            self._environment[key] = found
+        return found
 
     def send(self, request: PreparedRequest) -> RawResponse:
         with map_requests_exceptions(request):
@@ -101,6 +195,7 @@ class RequestsTransport:
                 headers=dict(request.headers),
                 timeout=request.timeout or self.timeout,
                 allow_redirects=False,
+                **self._settings_for(request.url),
             )
             body = response.content
         return RawResponse(
@@ -111,3 +206,79 @@ class RequestsTransport:
 
     def close(self) -> None:
         self.session.close()
+
+
+class ReliableTransport:
+    """Paces and retries around another transport, within one time budget per request.
+
+    Before each attempt the :class:`Pacer` books a slot within the endpoint's burst and
+    steady limits (shared by every thread using this transport); after it, the
+    :class:`RetryPolicy` decides whether to wait and try again (429, 5xx, connection
+    failures and timeouts, as the policy allows). When the policy gives up, the last
+    response is returned (the caller maps its status to an exception) or the last
+    :class:`TransportError` is raised: nothing is dropped silently.
+
+    ``sleep``, ``clock`` and ``jitter`` are injectable so the loop is tested without waiting.
+    """
+
+    def __init__(
+        self,
+        inner: Transport,
+        *,
+        pacer: Optional[Pacer] = None,
+        policy: Optional[RetryPolicy] = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.inner = inner
+        self.pacer = pacer or Pacer(clock=clock)
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+
+    def send(self, request: PreparedRequest) -> RawResponse:
+        start = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            wait = self.pacer.reserve(request.operation)
+            if wait > 0:
+                self._sleep(wait)
+            outcome: Union[RawResponse, Failure]
+            try:
+                response = self.inner.send(request)
+            except TransportError as exc:
+                outcome = Failure(exc, exc.sent)
+            else:
+                self.pacer.observe(request.operation, response)
+                outcome = response
+            delay = self.policy.decide(
+                operation=request.operation,
+                method=request.method,
+                attempt=attempt,
+                outcome=outcome,
+                elapsed=self._clock() - start,
+                jitter=self._jitter(),
+            )
+            if delay is None:
+                if isinstance(outcome, Failure):
+                    raise outcome.error
+                return outcome
+            if isinstance(outcome, RawResponse) and outcome.status == 429:
+                self.pacer.hold(request.operation, delay)
+            logger.info(
+                "%s %s: %s; attempt %d again in %.2f s",
+                request.method,
+                request.url.split("://", 1)[-1].split("/", 1)[-1],
+                f"status {outcome.status}"
+                if isinstance(outcome, RawResponse)
+                else type(outcome.error).__name__,
+                attempt + 1,
+                delay,
+            )
+            self._sleep(delay)
+
+    def close(self) -> None:
+        self.inner.close()

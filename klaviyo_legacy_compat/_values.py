@@ -174,6 +174,9 @@ def _from_unix(seconds: float, field: str) -> datetime:
         raise TranslationError(
             field, f"must be unix seconds (10 digits), got {seconds!r}: milliseconds?"
         )
+    if seconds < EARLIEST_EVENT_TIME.timestamp():
+        # Checked before converting: far-past values overflow the platform's time_t.
+        raise TranslationError(field, f"must be after 1990-01-01, got {seconds!r} unix seconds")
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 

@@ -15,13 +15,18 @@ from responses import matchers
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
+from klaviyo_legacy_compat._bodies import ProfileAttributes
+from klaviyo_legacy_compat._translate.events import derived_unique_id
 from tests.conftest import DUPLICATE_PROFILE, NOW, PRIVATE_KEY, PUBLIC_KEY
 
 API = "https://a.klaviyo.com"
 
 
 def client(**options: Any) -> klaviyo.CompatClient:
-    return klaviyo.CompatClient(clock=lambda: NOW, **{"private_key": PRIVATE_KEY, **options})
+    # One attempt: these tests are about mapping statuses, not about retrying them.
+    return klaviyo.CompatClient(
+        clock=lambda: NOW, **{"private_key": PRIVATE_KEY, "max_attempts": 1, **options}
+    )
 
 
 @responses.activate(assert_all_requests_are_fired=True)
@@ -55,6 +60,12 @@ def test_track_sends_the_documented_headers_and_returns_the_legacy_1() -> None:
                                 }
                             },
                             "time": "2024-05-01T12:00:00+00:00",
+                            "unique_id": derived_unique_id(
+                                "Viewed",
+                                ProfileAttributes(email="ann@example.com"),
+                                {},
+                                "2024-05-01T12:00:00+00:00",
+                            ),
                         },
                     }
                 }

@@ -10,18 +10,27 @@ Mapping (users-and-peers.md §4.2, spec ``EventCreateQueryV2``):
 - ``time`` → ``time`` as ISO-8601 UTC; the call time when absent, so a retry keeps the
   event's identity (Klaviyo's default ``unique_id`` is the time to the second);
 - ``__track_once__`` (set by ``track_once``) → a constant ``unique_id``: Klaviyo records only
-  the first event per profile, metric and ``unique_id``, which is "once per person".
+  the first event per profile, metric and ``unique_id``, which is "once per person";
+- no ``$event_id``: a ``unique_id`` derived from the call (``derived_unique_id``), so that
+  distinct events in one second are all kept and a retry is recorded once.
 
 Legacy track answered ``1`` for "accepted for processing"; so does this (the new API's 202).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._bodies import Document, EventAttributes, MetricAttributes, Resource
+from klaviyo_legacy_compat._bodies import (
+    Document,
+    EventAttributes,
+    MetricAttributes,
+    ProfileAttributes,
+    Resource,
+)
 from klaviyo_legacy_compat._calls import TrackCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
@@ -37,7 +46,7 @@ from klaviyo_legacy_compat._translate._jsonapi import planned
 from klaviyo_legacy_compat._translate._profile import split_profile
 from klaviyo_legacy_compat._values import as_number, as_text, iso_utc, json_safe_sized
 
-__all__ = ["plan_track"]
+__all__ = ["derived_unique_id", "plan_track"]
 
 IDENTIFY_RULE = "must identify the profile by $email, $phone_number, $id or $exchange_id"
 
@@ -52,6 +61,32 @@ def _event_fields(properties: dict[str, Any]) -> dict[str, Any]:
         field = f"properties.{legacy}"
         out[attribute] = as_number(value, field) if attribute == "value" else as_text(value, field)
     return out
+
+
+def derived_unique_id(
+    metric: str, profile: ProfileAttributes, properties: dict[str, Any], time: str
+) -> str:
+    """A ``unique_id`` for an event that has no ``$event_id``: a digest of the metric, the
+    profile's identifiers, the properties and the time (to the microsecond when the call
+    time was stamped).
+
+    Klaviyo's default ``unique_id`` is the time to the second, so two different events of
+    one profile and metric in the same second keep only the first (node-klaviyo#14,
+    walkerOS#709). The digest keeps both, and a retried call, whose inputs are the same,
+    is still recorded once.
+    """
+    material = json.dumps(
+        [
+            metric,
+            [profile.email, profile.phone_number, profile.external_id, profile.kx],
+            properties,
+            time,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "lc-" + hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
 
 
 def _check_payload_size(body: Any) -> None:
@@ -89,6 +124,7 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
         )
     fields = _event_fields(properties)
     unique_id: Optional[str] = fields.get("unique_id")
+    time = iso_utc(call.time)
     if properties.get(TRACK_ONCE_KEY):
         if unique_id is None:
             unique_id = TRACK_ONCE_UNIQUE_ID
@@ -100,6 +136,8 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
             yield from notice(
                 "track_once: $event_id is set, so Klaviyo dedupes on it and not once per profile"
             )
+    if unique_id is None and options.derive_unique_id:
+        unique_id = derived_unique_id(call.event, profile, properties, time)
     for key in call.ignored_keys:
         yield from notice(f"payload key {key!r} has no meaning in a track call and is ignored")
     for text in profile_notices:
@@ -112,7 +150,7 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
                     properties=properties,
                     metric=Document(Resource("metric", attributes=MetricAttributes(call.event))),
                     profile=Document(Resource("profile", attributes=profile)),
-                    time=iso_utc(call.time),
+                    time=time,
                     value=fields.get("value"),
                     unique_id=unique_id,
                 ),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any, Optional, TypeVar, Union
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,7 +44,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
     UnsupportedLegacyFeatureError,
 )
-from klaviyo_legacy_compat._flow import Flow, Step, notice, send
+from klaviyo_legacy_compat._flow import Flow, Step, notice, send, send_all
 from klaviyo_legacy_compat._legacy_keys import CONSENT_RULES, SUBSCRIBE_CONSENT_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -185,21 +186,21 @@ def _import_job(entries: Sequence[_Entry], list_id: Optional[str]) -> PlannedReq
 
 def _chunk_requests(
     list_id: str, chunk: Sequence[_Entry], options: Options
-) -> list[PlannedRequest]:
-    """The requests one chunk of subscribe profiles becomes (see the module docstring)."""
+) -> tuple[list[PlannedRequest], ...]:
+    """The requests one chunk of subscribe profiles becomes, in three phases that must run in
+    order (see the module docstring): property upserts, list additions without consent,
+    the subscribe job."""
     members_only = [e for e in chunk if not e.channels]
     with_data = [e for e in chunk if e.channels and e.attributes.carries_data]
     consenting = [e for e in chunk if e.channels]
-    out: list[PlannedRequest] = []
+    upserts: list[PlannedRequest] = []
     if len(with_data) >= options.bulk_import_threshold:
-        out.append(_import_job(with_data, None))
+        upserts.append(_import_job(with_data, None))
     else:
-        out.extend(upsert_request(e.attributes) for e in with_data)
-    if members_only:
-        out.append(_import_job(members_only, list_id))
-    if consenting:
-        out.append(_subscribe_job(list_id, consenting))
-    return out
+        upserts.extend(upsert_request(e.attributes) for e in with_data)
+    additions = [_import_job(members_only, list_id)] if members_only else []
+    subscribes = [_subscribe_job(list_id, consenting)] if consenting else []
+    return upserts, additions, subscribes
 
 
 def _member(entry: _Entry) -> dict[str, str]:
@@ -213,6 +214,26 @@ def _member(entry: _Entry) -> dict[str, str]:
     return out
 
 
+@attrs.frozen
+class _Chunk:
+    """Consecutive profiles ``[start, start + len(raw))`` of the input, and their translation."""
+
+    start: int
+    raw: list[Mapping[str, Any]]
+    entries: list[tuple[_Entry, list[str]]]
+
+
+def _ranges(chunks: Iterable[_Chunk], previous: list[list[int]]) -> list[list[int]]:
+    """Accepted profile ranges, merged where they touch: memory stays flat on a long stream."""
+    for chunk in chunks:
+        end = chunk.start + len(chunk.raw)
+        if previous and previous[-1][1] == chunk.start:
+            previous[-1][1] = end
+        else:
+            previous.append([chunk.start, end])
+    return previous
+
+
 def plan_subscribe_to_list(
     call: SubscribeCall, *, options: Options
 ) -> Flow[Union[list[dict[str, str]], SubscribeReport]]:
@@ -220,69 +241,108 @@ def plan_subscribe_to_list(
     double opt-in list), or a :class:`SubscribeReport` with ``return_members=False``.
 
     An in-memory sequence is translated whole before anything is sent, so bad input is
-    refused first (contract §5). Any other iterable is read one chunk at a time, so memory
-    stays flat; a bad profile in a later chunk then stops delivery with a
-    :class:`PartialDeliveryError` that hands back the chunk and the unread rest.
+    refused first (contract §5). Any other iterable is read a few chunks at a time, so
+    memory stays flat; a bad profile in a later chunk then stops delivery with a
+    :class:`PartialDeliveryError` that hands back what was not delivered and the unread rest.
+    Up to ``max_concurrency`` chunks are sent at once.
     """
     size = options.subscribe_chunk_size
     profiles = call.profiles
     if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
         raise TranslationError("profiles", "must be a list (or any iterable) of profile objects")
-    Translated = list[tuple[_Entry, list[str]]]
-    chunks: Iterator[tuple[list[Mapping[str, Any]], Optional[Translated]]]
+    sequence = profiles if isinstance(profiles, Sequence) else None
+    translated: list[tuple[_Entry, list[str]]] = []
     unread: Optional[Iterator[Mapping[str, Any]]] = None
-    if isinstance(profiles, Sequence):
-        translated = [_entry(p, f"profiles[{i}]") for i, p in enumerate(profiles)]
-        chunks = (
-            (list(profiles[i : i + size]), translated[i : i + size])
-            for i in range(0, len(profiles), size)
-        )
+    raw_chunks: Iterator[list[Mapping[str, Any]]]
+    if sequence is not None:
+        translated = [_entry(p, f"profiles[{i}]") for i, p in enumerate(sequence)]
+        raw_chunks = iter([list(sequence[i : i + size]) for i in range(0, len(sequence), size)])
     else:
         unread = iter(profiles)
-        chunks = ((chunk, None) for chunk in chunked(unread, size))
-    first = next(chunks, None)
+        raw_chunks = chunked(unread, size)
+    first = next(raw_chunks, None)
     if first is None:
         raise TranslationError("profiles", "must contain at least one profile")
+    raw_chunks = _restart(first, raw_chunks)
     double_opt_in = False
     if options.return_members:
         double_opt_in = yield from _is_double_opt_in(call.list_id)
     members: list[dict[str, str]] = []
-    # Counts only, so a stream of any length costs the same memory; the accepted chunks are
-    # described when (if) delivery fails. Every accepted chunk is full: only the last one
-    # may be short, and nothing comes after it.
-    sent = {"profiles": 0, "requests": 0, "chunks": 0}
-    for raw, ready in _restart(first, chunks):
-        start = sent["profiles"]
-        try:
-            entries = ready
-            if entries is None:
-                entries = [_entry(p, f"profiles[{start + i}]") for i, p in enumerate(raw)]
-            for _, notices in entries:
+    accepted: list[list[int]] = []
+    counts = {"profiles": 0, "requests": 0, "chunks": 0, "read": 0}
+    while True:
+        group: list[_Chunk] = []
+        failed: list[tuple[_Chunk, BaseException]] = []
+        unsent: list[Mapping[str, Any]] = []
+        for raw in islice(raw_chunks, options.max_concurrency):
+            start = counts["read"]
+            counts["read"] += len(raw)
+            if failed or unsent:
+                unsent.extend(raw)
+                continue
+            try:
+                entries = (
+                    translated[start : start + len(raw)]
+                    if sequence is not None
+                    else [_entry(p, f"profiles[{start + i}]") for i, p in enumerate(raw)]
+                )
+            except TranslationError as exc:
+                if counts["read"] == len(raw):
+                    raise  # the very first chunk: nothing read before it, nothing sent
+                failed.append((_Chunk(start, raw, []), exc))
+                continue
+            group.append(_Chunk(start, raw, entries))
+        if not group and not failed:
+            break
+        for chunk in group:
+            for _, notices in chunk.entries:
                 for text in notices:
                     yield from notice(text)
-            for request in _chunk_requests(call.list_id, [e for e, _ in entries], options):
-                yield from send(request)
-                sent["requests"] += 1
-        except Exception as exc:
-            if not sent["chunks"] and isinstance(exc, TranslationError):
-                raise  # nothing delivered yet: the plain input error is the clearest answer
-            later = list(profiles[start + len(raw) :]) if isinstance(profiles, Sequence) else []
+        ok = list(group)
+        for phase in range(3):
+            planned_by_chunk = [
+                (
+                    chunk,
+                    _chunk_requests(call.list_id, [e for e, _ in chunk.entries], options)[phase],
+                )
+                for chunk in ok
+            ]
+            outcomes = yield from send_all(
+                [r for _, requests in planned_by_chunk for r in requests]
+            )
+            position = 0
+            still_ok = []
+            for chunk, requests in planned_by_chunk:
+                mine = outcomes[position : position + len(requests)]
+                position += len(requests)
+                counts["requests"] += len(requests)
+                error = next((o for o in mine if isinstance(o, BaseException)), None)
+                if error is None:
+                    still_ok.append(chunk)
+                else:
+                    failed.append((chunk, error))
+            ok = still_ok
+        _ranges(ok, accepted)
+        for chunk in ok:
+            counts["profiles"] += len(chunk.raw)
+            counts["chunks"] += 1
+            if options.return_members and not double_opt_in:
+                members.extend(_member(e) for e, _ in chunk.entries)
+        if failed:
+            failed.sort(key=lambda item: item[0].start)
+            later = list(sequence[counts["read"] :]) if sequence is not None else []
+            undelivered = [p for chunk, _ in failed for p in chunk.raw] + unsent + later
             raise PartialDeliveryError(
-                accepted=[
-                    f"chunk {n}: profiles[{(n - 1) * size}:{n * size}]"
-                    for n in range(1, sent["chunks"] + 1)
-                ],
-                undelivered=raw + later,
+                accepted=[f"profiles[{start}:{end}]" for start, end in accepted],
+                undelivered=undelivered,
                 remaining=unread,
-                cause=exc,
+                cause=failed[0][1],
                 what="profiles",
-            ) from exc
-        sent["profiles"] += len(raw)
-        sent["chunks"] += 1
-        if options.return_members and not double_opt_in:
-            members.extend(_member(e) for e, _ in entries)
+            ) from failed[0][1]
     if not options.return_members:
-        return SubscribeReport(call.list_id, sent["profiles"], sent["chunks"], sent["requests"])
+        return SubscribeReport(
+            call.list_id, counts["profiles"], counts["chunks"], counts["requests"]
+        )
     return members
 
 
