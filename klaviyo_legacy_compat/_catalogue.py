@@ -53,7 +53,9 @@ _TRACK_DIFFERENCES = (
     "`phone_number`, `$id`/`id` → `external_id` as a string, `$exchange_id` → `_kx`, names, "
     "`$title`, `$organization`, `$image`, and the address keys and top-level `ip` under "
     "`location`); every other key, `$consent` and `$source` included, under `properties`",
-    "`$event_id` → `unique_id` and `$value` → `value`, both kept in `properties`",
+    "`$event_id` → `unique_id` and `$value` → `value`, both kept in `properties`; without "
+    "`$event_id`, a `unique_id` derived from the call, so distinct events in one second are "
+    "all kept (Klaviyo's default keeps one per second) and a retry is recorded once",
     "`time` (unix seconds, numeric string, ISO-8601 or datetime; naive = local time) → ISO-8601 "
     "UTC; without one the call time is stamped, so a retry keeps the event's identity",
     "with only the public key (`token`): `POST /client/events?company_id=`, which never "

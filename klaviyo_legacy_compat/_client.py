@@ -325,8 +325,10 @@ class CompatClient:
                 reliable = ReliableTransport(
                     self._http,
                     pacer=Pacer(time_scale=delivery.time_scale) if delivery.pacing else NO_PACING,
-                    policy=RetryPolicy(
-                        budget=delivery.retry_budget, max_attempts=delivery.max_attempts
+                    policy=RetryPolicy.scaled(
+                        delivery.time_scale,
+                        budget=delivery.retry_budget,
+                        max_attempts=delivery.max_attempts,
                     ),
                 )
                 self._reliable[delivery] = reliable

@@ -80,6 +80,18 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 30.0
 
+    @classmethod
+    def scaled(cls, time_scale: float, *, budget: float, max_attempts: int) -> RetryPolicy:
+        """The default backoff shrunk by ``time_scale`` (as the pacing windows are), for a
+        time-scaled local Klaviyo; Klaviyo's own named waits are always taken as given."""
+        default = cls()
+        return cls(
+            budget=budget,
+            max_attempts=max_attempts,
+            base_delay=default.base_delay * time_scale,
+            max_delay=default.max_delay * time_scale,
+        )
+
     def backoff(self, attempt: int, jitter: float) -> float:
         """The wait after failed attempt ``attempt`` (1-based) when Klaviyo gave none."""
         ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))

@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +27,13 @@ from ._pacing import Pacer
 from ._retry import Failure, RetryPolicy
 
 __all__ = [
+    "RedactCompanyId",
     "ReliableTransport",
     "RequestTimeoutError",
     "RequestsTransport",
     "Transport",
     "TransportError",
+    "UnderlyingError",
     "encode_body",
 ]
 
@@ -120,11 +121,24 @@ def map_requests_exceptions(request: PreparedRequest) -> Iterator[None]:
     try:
         yield
     except requests.exceptions.ConnectTimeout as exc:
-        raise RequestTimeoutError(_describe(request, exc), request, sent=False) from exc
+        raise RequestTimeoutError(_describe(request, exc), request, sent=False) from _keyless(exc)
     except requests.exceptions.Timeout as exc:
-        raise RequestTimeoutError(_describe(request, exc), request) from exc
+        raise RequestTimeoutError(_describe(request, exc), request) from _keyless(exc)
     except requests.exceptions.RequestException as exc:
-        raise TransportError(_describe(request, exc), request, sent=_never_sent(exc)) from exc
+        sent = _never_sent(exc)
+        raise TransportError(_describe(request, exc), request, sent=sent) from _keyless(exc)
+
+
+class UnderlyingError(Exception):
+    """What ``requests`` raised, retold without the URL query (which may hold the public key)
+    so that a printed traceback shows no key."""
+
+
+def _keyless(exc: BaseException) -> BaseException:
+    text = str(exc)
+    if "?" not in text:
+        return exc
+    return UnderlyingError(f"{type(exc).__name__}: {_QUERY.sub('?…', text)}")
 
 
 def _never_sent(exc: BaseException) -> Optional[bool]:
@@ -152,9 +166,12 @@ class RequestsTransport:
     ``timeout`` is seconds, or a ``(connect, read)`` pair. Redirects are not followed: the
     new API does not redirect, and following one could carry the key to another host.
 
-    ``requests`` re-reads proxy settings from the environment on every call (and would
-    apply ``.netrc`` credentials to the keyless client endpoints); here the environment is
-    read once per host, and the session itself does not consult it again.
+    ``requests.Session.request`` re-reads proxy and certificate settings from the environment
+    on every call, and would add ``.netrc`` credentials to the keyless client endpoints. Here
+    the environment is read once per host (when the session trusts it), and each request is
+    prepared directly and handed to ``Session.send`` with those settings: the cheapest
+    correct way, with no lookups per call and the session's own cookies, proxies and
+    adapters still in force.
     """
 
     def __init__(
@@ -163,38 +180,35 @@ class RequestsTransport:
         self.session = session or requests.Session()
         self.timeout = timeout
         _redact_urllib3_logs()
-        self._use_environment = self.session.trust_env
-        self.session.trust_env = False
         self._environment: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
 
     def _settings_for(self, url: str) -> dict[str, Any]:
-        origin = url.split("/", 3)[:3]
-        key = "/".join(origin)
-        found = self._environment.get(key)
+        origin = "/".join(url.split("/", 3)[:3])
+        found = self._environment.get(origin)
         if found is None:
-            with self._lock:
-                self.session.trust_env = self._use_environment
-                try:
-                    merged = self.session.merge_environment_settings(
-                        key + "/", {}, None, None, None
-                    )
-                finally:
-                    self.session.trust_env = False
-            found = {k: merged[k] for k in ("proxies", "verify", "cert")}
-            self._environment[key] = found
+            merged = self.session.merge_environment_settings(
+                origin + "/", {}, self.session.stream, self.session.verify, self.session.cert
+            )
+            found = {name: merged[name] for name in ("proxies", "verify", "cert")}
+            self._environment[origin] = found
         return found
 
     def send(self, request: PreparedRequest) -> RawResponse:
         with map_requests_exceptions(request):
-            response = self.session.request(
-                request.method,
-                request.url,
-                params=request.params or None,
-                data=encode_body(request),
+            prepared = requests.PreparedRequest()
+            prepared.prepare(
+                method=request.method,
+                url=request.url,
                 headers=dict(request.headers),
+                data=encode_body(request),
+                params=request.params or None,
+                cookies=self.session.cookies,
+            )
+            response = self.session.send(
+                prepared,
                 timeout=request.timeout or self.timeout,
                 allow_redirects=False,
+                stream=False,
                 **self._settings_for(request.url),
             )
             body = response.content
@@ -243,7 +257,7 @@ class ReliableTransport:
         attempt = 0
         while True:
             attempt += 1
-            wait = self.pacer.reserve(request.operation)
+            wait, slot = self.pacer.book(request.operation)
             if wait > 0:
                 self._sleep(wait)
             outcome: Union[RawResponse, Failure]
@@ -267,7 +281,10 @@ class ReliableTransport:
                     raise outcome.error
                 return outcome
             if isinstance(outcome, RawResponse) and outcome.status == 429:
+                self.pacer.release(request.operation, slot)
                 self.pacer.hold(request.operation, delay)
+            elif isinstance(outcome, Failure) and outcome.sent is False:
+                self.pacer.release(request.operation, slot)
             logger.info(
                 "%s %s: %s; attempt %d again in %.2f s",
                 request.method,

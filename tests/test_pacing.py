@@ -7,7 +7,7 @@ import pytest
 
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._models import RawResponse
-from klaviyo_legacy_compat._pacing import MARGIN, NO_PACING, Pacer
+from klaviyo_legacy_compat._pacing import BURST_MARGIN, MARGIN, NO_PACING, Pacer
 
 
 class Clock:
@@ -58,7 +58,7 @@ def test_a_first_burst_goes_out_at_once_up_to_the_burst_limit() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
     assert [pacer.reserve("create_list") for _ in range(10)] == [0.0] * 10
-    assert pacer.reserve("create_list") == pytest.approx(1.0 + MARGIN)
+    assert pacer.reserve("create_list") == pytest.approx(1.0 + BURST_MARGIN)
 
 
 def test_time_scale_shrinks_the_windows() -> None:
@@ -66,7 +66,7 @@ def test_time_scale_shrinks_the_windows() -> None:
     pacer = Pacer(clock=clock, time_scale=0.01)
     for _ in range(10):
         pacer.reserve("create_list")
-    assert pacer.reserve("create_list") == pytest.approx(0.01 * (1 + MARGIN))
+    assert pacer.reserve("create_list") == pytest.approx(0.01 * (1 + BURST_MARGIN))
 
 
 def test_endpoints_are_paced_separately() -> None:
@@ -113,3 +113,13 @@ def test_malformed_hints_are_ignored() -> None:
 
 def test_no_pacing() -> None:
     assert all(NO_PACING.reserve("create_list") == 0.0 for _ in range(100))
+
+
+def test_a_released_slot_is_free_again() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    slots = [pacer.book("create_list") for _ in range(10)]
+    assert all(wait == 0.0 for wait, _ in slots)
+    pacer.release("create_list", slots[3][1])  # that attempt was answered 429
+    assert pacer.reserve("create_list") == 0.0
+    assert pacer.reserve("create_list") == pytest.approx(1.0 + BURST_MARGIN)
