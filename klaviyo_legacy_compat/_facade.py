@@ -35,8 +35,10 @@ def configure(**options: Any) -> None:
     ``dry_run``, ``timeout``, ``subscribe_chunk_size`` (≤ 1000), ``bulk_import_threshold``,
     ``naive_datetime`` (``"local"``/``"utc"``), ``identify_mode`` (``"upsert"``/``"split"``),
     ``identify_conflict`` (``"drop_phone"``/``"drop_email"``/``"raise"``), ``test_calls``
-    (``"skip"``/``"send"``), ``return_members``, ``unsubscribe_globally``. ``None`` resets an
-    option to its environment or default value."""
+    (``"skip"``/``"send"``), ``return_members``, ``unsubscribe_globally``,
+    ``derive_unique_id``, ``max_concurrency``, ``pacing``, ``retry_budget``,
+    ``max_attempts``, ``time_scale``. ``None`` resets an option to its environment or default
+    value; the environment is read again at the next call."""
     _DEFAULT.configure(**options)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._config import OPTIONS, resolve_settings
+from klaviyo_legacy_compat._config import OPTIONS, Delivery, resolve_settings
 from klaviyo_legacy_compat.exceptions import ConfigurationError
 
 
@@ -49,6 +49,10 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
         ("identify_mode", "merge", "must be one of upsert, split"),
         ("identify_conflict", "ignore", "drop_phone, drop_email, raise"),
         ("private_key", 12345, "non-empty string"),
+        ("time_scale", 0, "number > 0"),
+        ("retry_budget", -1, "number > 0"),
+        ("max_attempts", 0, "at least 1"),
+        ("max_concurrency", "lots", "must be an integer"),
     ],
 )
 def test_bad_values_name_the_option_and_the_rule(name: str, value: Any, message: str) -> None:
@@ -95,3 +99,15 @@ def test_every_contract_environment_variable_is_honoured() -> None:
     assert settings.revision == "2026-10-15"
     assert settings.dry_run is True
     assert {o.env for o in OPTIONS.values() if o.env} >= {"KLAVIYO_LEGACY_COMPAT_TIMEOUT"}
+
+
+def test_delivery_options() -> None:
+    settings = resolve_settings(
+        {"retry_budget": 0, "time_scale": "0.1"},
+        environ={"KLAVIYO_LEGACY_COMPAT_PACING": "0", "KLAVIYO_LEGACY_COMPAT_MAX_ATTEMPTS": "3"},
+    )
+    assert settings.delivery == Delivery(
+        pacing=False, retry_budget=0.0, max_attempts=3, time_scale=0.1
+    )
+    assert resolve_settings(environ={}).delivery == Delivery()
+    assert resolve_settings({"max_concurrency": 8}, environ={}).options.max_concurrency == 8
