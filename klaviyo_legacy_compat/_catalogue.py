@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["CATALOGUE", "LegacyEndpoint"]
+__all__ = ["PUBLIC_CATALOGUE", "LegacyEndpoint", "catalogue"]
 
 
 @attrs.frozen
@@ -79,8 +79,10 @@ _IDENTIFY_DIFFERENCES = (
     "answers the legacy `1`",
 )
 
-#: Every legacy wire route the translators serve.
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+#: The rows of the five calls with wire forms of their own (``_wire.PUBLIC_ROUTES``); each
+#: resource module of ``_translate`` declares its own ``CATALOGUE`` rows, and
+#: :func:`catalogue` joins them all.
+PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/track",
@@ -192,3 +194,15 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ),
     ),
 )
+
+
+def catalogue() -> tuple[LegacyEndpoint, ...]:
+    """Every row: the public calls', then each resource module's (``_wire.ROUTE_MODULES``)."""
+    import importlib
+
+    from klaviyo_legacy_compat._wire import ROUTE_MODULES
+
+    rows = list(PUBLIC_CATALOGUE)
+    for name in ROUTE_MODULES:
+        rows.extend(getattr(importlib.import_module(name), "CATALOGUE", ()))
+    return tuple(rows)

@@ -253,6 +253,12 @@ class CompatClient:
         settings = self.settings(**options)
         return self.execute(ExcludeEmailCall(string_list(email, "email")), settings)
 
+    def call(self, call: Any, **options: Any) -> Any:
+        """Run one typed legacy call (the values of ``_translate/<resource>.py``, which the
+        legacy SDK classes and the raw-HTTP parser build): the legacy response body, or the
+        :class:`Plan` in dry-run."""
+        return self.execute(call, self.settings(**options))
+
     def invoke(self, invocation: Invocation, **options: Any) -> Any:
         """Run a parsed raw legacy request (see ``_wire.parse_legacy_request``)."""
         if invocation.method not in _INVOCABLE:
@@ -365,7 +371,9 @@ class CompatClient:
 #: The environment variables settings depend on (the cache key of ``settings()``).
 _ENV_NAMES = tuple(option.env for option in OPTIONS.values() if option.env)
 
-_INVOCABLE = frozenset({"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email"})
+_INVOCABLE = frozenset(
+    {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}
+)
 
 
 def _is_identify_payload(value: Any) -> bool:

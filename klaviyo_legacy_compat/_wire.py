@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import importlib
 import json
 import re
 from collections.abc import Mapping
@@ -24,11 +26,15 @@ from ._credentials import redact
 from ._errors import TranslationError
 
 __all__ = [
-    "ROUTES",
+    "PUBLIC_ROUTES",
+    "ROUTE_MODULES",
+    "CallRoute",
     "Invocation",
     "LegacyHTTPRequest",
     "UnknownLegacyPathError",
+    "legacy_params",
     "parse_legacy_request",
+    "routes",
 ]
 
 
@@ -72,7 +78,9 @@ def _redacted_options(options: Mapping[str, Any]) -> str:
 
 @attrs.frozen
 class Invocation:
-    """``client.<method>(*args, **kwargs, **options)``; ``options`` hold the carried key."""
+    """``client.<method>(*args, **kwargs, **options)``; ``options`` hold the carried key.
+    For the typed legacy calls of the resource modules, ``method`` is ``"call"`` and
+    ``args`` holds the call value."""
 
     method: str
     args: tuple[Any, ...] = ()
@@ -151,6 +159,26 @@ def _private_key(request: LegacyHTTPRequest, *sources: Mapping[str, Any]) -> dic
     return {"private_key": header} if header else {}
 
 
+def legacy_params(request: LegacyHTTPRequest) -> dict[str, Any]:
+    """Every parameter of a legacy request, wherever its SDK put it: the query string (v1,
+    and every ``klaviyo-sdk`` call), a form body (``klaviyo-sdk`` writes) or a JSON body
+    (``klaviyo`` 3.x v2 calls, even on GET and DELETE). A key given once is a string, a
+    repeated one a list; the JSON body wins over the form, which wins over the query.
+    ``api_key`` is left out: it is a credential, not a parameter."""
+    merged: dict[str, Any] = {k: _single(v) for k, v in request.query.items()}
+    if request.body.strip():
+        if _is_json(request):
+            merged.update(_json_body(request))
+        else:
+            merged.update({k: _single(v) for k, v in _form_body(request).items()})
+    merged.pop("api_key", None)
+    return merged
+
+
+def _single(values: list[str]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
 # --- handlers -----------------------------------------------------------------------------
 
 
@@ -205,19 +233,53 @@ def _exclude(request: LegacyHTTPRequest, _: Mapping[str, str]) -> Invocation:
 
 Handler = Callable[[LegacyHTTPRequest, Mapping[str, str]], Invocation]
 
-#: (method, path pattern, handler) for every legacy wire form this library translates.
-ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
-    (method, re.compile(pattern), handler)
-    for method, pattern, handler in (
-        ("GET", r"/api/track", _track),
-        ("POST", r"/api/track", _track),
-        ("GET", r"/api/identify", _identify),
-        ("POST", r"/api/identify", _identify),
-        ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _subscribe),
-        ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _unsubscribe),
-        ("POST", r"/api/v1/people/exclusions", _exclude),
-    )
+#: A resource module's route: (method, path pattern with named groups, builder). The builder
+#: turns the request's :func:`legacy_params` and path groups into a typed legacy call.
+CallRoute = tuple[str, str, Callable[[Mapping[str, Any], Mapping[str, str]], Any]]
+
+#: The routes of the five calls whose wire forms need more than parameters (payloads,
+#: base64 pixels, legacy result shapes of their own).
+PUBLIC_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", r"/api/track", _track),
+    ("POST", r"/api/track", _track),
+    ("GET", r"/api/identify", _identify),
+    ("POST", r"/api/identify", _identify),
+    ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _subscribe),
+    ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _unsubscribe),
+    ("POST", r"/api/v1/people/exclusions", _exclude),
 )
+
+#: The translator modules that declare ``ROUTES`` (a tuple of :data:`CallRoute`).
+ROUTE_MODULES = (
+    "klaviyo_legacy_compat._translate.lists",
+    "klaviyo_legacy_compat._translate.profiles",
+    "klaviyo_legacy_compat._translate.metrics",
+    "klaviyo_legacy_compat._translate.campaigns",
+    "klaviyo_legacy_compat._translate.templates",
+    "klaviyo_legacy_compat._translate.privacy",
+)
+
+
+def _typed(builder: Callable[[Mapping[str, Any], Mapping[str, str]], Any]) -> Handler:
+    def handle(request: LegacyHTTPRequest, path: Mapping[str, str]) -> Invocation:
+        params = legacy_params(request)
+        body = _json_body(request) if request.body.strip() and _is_json(request) else {}
+        return Invocation("call", (builder(params, path),), {}, _private_key(request, body))
+
+    return handle
+
+
+@functools.lru_cache(maxsize=1)
+def routes() -> tuple[tuple[str, re.Pattern[str], Handler], ...]:
+    """Every route: the public ones, then each resource module's (loaded on first use)."""
+    table: list[tuple[str, re.Pattern[str], Handler]] = [
+        (method, re.compile(pattern), handler) for method, pattern, handler in PUBLIC_ROUTES
+    ]
+    for name in ROUTE_MODULES:
+        module = importlib.import_module(name)
+        for method, pattern, builder in getattr(module, "ROUTES", ()):
+            table.append((method, re.compile(pattern), _typed(builder)))
+    return tuple(table)
 
 
 def parse_legacy_request(request: LegacyHTTPRequest) -> Invocation:
@@ -225,7 +287,7 @@ def parse_legacy_request(request: LegacyHTTPRequest) -> Invocation:
     what is wrong, and :class:`UnknownLegacyPathError` an unknown method and path."""
     method = request.method.upper()
     path = request.path.rstrip("/") or "/"
-    for route_method, pattern, handler in ROUTES:
+    for route_method, pattern, handler in routes():
         found = pattern.fullmatch(path)
         if found and route_method == method:
             return handler(attrs.evolve(request, method=method), found.groupdict())

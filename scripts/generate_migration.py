@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from klaviyo_legacy_compat import CompatClient, Plan
-from klaviyo_legacy_compat._catalogue import CATALOGUE, LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import LegacyEndpoint, catalogue
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._version import REVISION
 from klaviyo_legacy_compat._wire import parse_legacy_request
@@ -53,7 +53,7 @@ def _cell(items: list[str]) -> str:
 def render() -> str:
     """The whole of MIGRATION.md."""
     rows = []
-    for entry in CATALOGUE:
+    for entry in catalogue():
         server, carried = operations(entry, private_key=SERVER_KEY), operations(entry)
         new = [f"`{endpoint(op).method} {endpoint(op).path}` ({op})" for op in server]
         if carried != server:

@@ -3,7 +3,8 @@
 A row::
 
     {"id": "...", "quirk": "why this row exists",
-     "call": "track", "args": [...], "kwargs": {...},
+     "call": "track", "args": [...], "kwargs": {...},   # a CompatClient method, or
+     "http": {"method", "url", "json"/"form"/"body"},   # a raw legacy HTTP request
      "options": {...},                  # client options; private_key is set unless null
      "tz": "America/New_York",          # optional: local zone for naive datetimes
      "expect": {"requests": [...], "warnings": ["substring", ...], "warning_count": 0},
@@ -39,21 +40,36 @@ import attrs
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, Plan, PreparedRequest, RawResponse, exceptions
+from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import RecordingTransport, default_answer, json_response
 from tests.conftest import NOW, PRIVATE_KEY
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "translate"
-CALLS = ("track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email")
 
 
-def load(call: str) -> list[Any]:
-    """The rows of one call's table, as pytest params named by their ids."""
-    rows = json.loads((FIXTURES / f"{call}.json").read_text(encoding="utf-8"))
+def tables() -> list[str]:
+    """The name of every table in fixtures/translate/."""
+    return sorted(path.stem for path in FIXTURES.glob("*.json"))
+
+
+def load(table: str) -> list[Any]:
+    """The rows of one table, as pytest params named by their ids."""
+    rows = json.loads((FIXTURES / f"{table}.json").read_text(encoding="utf-8"))
     return [pytest.param(row, id=row["id"]) for row in rows]
 
 
 def all_rows() -> list[Any]:
-    return [param for call in CALLS for param in load(call)]
+    return [param for table in tables() for param in load(table)]
+
+
+def invoke(client: CompatClient, row: dict[str, Any], **options: Any) -> Any:
+    """Run a row's call: a client method with arguments, or a raw legacy HTTP request."""
+    if "http" in row:
+        request = request_from_json(expand(row["http"]))
+        return client.invoke(parse_legacy_request(request), **options)
+    method = getattr(client, row["call"])
+    return method(*expand(row.get("args", [])), **expand(row.get("kwargs", {})), **options)
 
 
 def _fill(template: Any, index: int) -> Any:
@@ -121,8 +137,7 @@ def run_row(row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], list[str]]:
         clock=lambda: NOW,
         **{k: v for k, v in options.items() if v is not None},
     )
-    method = getattr(client, row["call"])
-    result = method(*expand(row.get("args", [])), **expand(row.get("kwargs", {})))
+    result = invoke(client, row)
     sent = [
         {
             "method": r.method,
@@ -148,8 +163,7 @@ def plan_for(row: dict[str, Any]) -> Plan:
         os.environ["TZ"] = zone
         time.tzset()
     try:
-        method = getattr(client, row["call"])
-        result = method(*expand(row.get("args", [])), **expand(row.get("kwargs", {})), dry_run=True)
+        result = invoke(client, row, dry_run=True)
     finally:
         if zone:
             if previous is None:

@@ -35,9 +35,7 @@ def test_nothing_is_sent(row: dict[str, Any]) -> None:
         **{k: v for k, v in options.items() if v is not None},
     )
     with pytest.raises(exceptions.TranslationError) as caught:
-        getattr(client, row["call"])(
-            *cases.expand(row.get("args", [])), **cases.expand(row.get("kwargs", {}))
-        )
+        cases.invoke(client, row)
     assert transport.count == 0
     error = caught.value
     assert isinstance(error, ValueError)  # generic ``except ValueError`` still works

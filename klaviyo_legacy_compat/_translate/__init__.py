@@ -11,13 +11,20 @@ from typing import Any, Callable
 from klaviyo_legacy_compat._calls import (
     ExcludeEmailCall,
     IdentifyCall,
-    LegacyCall,
     SubscribeCall,
     TrackCall,
     UnsubscribeCall,
 )
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow
+from klaviyo_legacy_compat._translate import (
+    campaigns,
+    lists,
+    metrics,
+    privacy,
+    profiles,
+    templates,
+)
 from klaviyo_legacy_compat._translate.events import plan_track
 from klaviyo_legacy_compat._translate.profiles import plan_identify
 from klaviyo_legacy_compat._translate.subscriptions import (
@@ -48,15 +55,22 @@ ROUTED: dict[type[Any], Callable[..., Flow[Any]]] = {
     IdentifyCall: plan_identify,
 }
 
-#: Calls that exist only server-side.
+#: Calls that exist only server-side: call type → translator(call, *, options), joined from
+#: each resource module's own table.
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     SubscribeCall: plan_subscribe_to_list,
     UnsubscribeCall: plan_unsubscribe,
     ExcludeEmailCall: plan_exclude_email,
+    **lists.TRANSLATORS,
+    **profiles.TRANSLATORS,
+    **metrics.TRANSLATORS,
+    **campaigns.TRANSLATORS,
+    **templates.TRANSLATORS,
+    **privacy.TRANSLATORS,
 }
 
 
-def translate(call: LegacyCall, *, server_side: bool, options: Options) -> Flow[Any]:
+def translate(call: Any, *, server_side: bool, options: Options) -> Flow[Any]:
     """The flow for ``call``."""
     routed = ROUTED.get(type(call))
     if routed is not None:

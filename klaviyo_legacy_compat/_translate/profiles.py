@@ -19,12 +19,13 @@ Legacy identify answered ``1``; so does this.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import IdentifyCall
+from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._errors import ConflictError, MissingIdentifierError, error_from_response
@@ -32,8 +33,9 @@ from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import dry_reply, placeholder, planned
 from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._wire import CallRoute
 
-__all__ = ["IDENTIFY_RULE", "plan_identify", "upsert_request"]
+__all__ = ["CATALOGUE", "IDENTIFY_RULE", "ROUTES", "TRANSLATORS", "plan_identify", "upsert_request"]
 
 IDENTIFY_RULE = "must identify a user by email or ID ($email, $phone_number, $id or $exchange_id)"
 
@@ -182,3 +184,9 @@ def _split(attributes: ProfileAttributes, options: Options) -> Flow[None]:
             options,
             lambda a, index, n: _patch_request(a, profile_id, index, n),
         )
+
+
+#: The legacy person endpoints' tables (see ``_translate/__init__`` and ``_wire.routes``).
+TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {}
+ROUTES: tuple[CallRoute, ...] = ()
+CATALOGUE: tuple[LegacyEndpoint, ...] = ()

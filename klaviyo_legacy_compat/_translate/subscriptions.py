@@ -29,7 +29,6 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, Optional, TypeVar, Union
-from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
@@ -54,6 +53,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     placeholder,
     planned,
 )
+from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._translate._profile import split_profile
 from klaviyo_legacy_compat._translate.profiles import upsert_request
 from klaviyo_legacy_compat._values import as_email, as_phone
@@ -379,37 +379,6 @@ def _restart(first: T, rest: Iterator[T]) -> Iterator[T]:
 # --- lookups shared by unsubscribe and exclusions ---------------------------------------
 
 
-def _next_cursor(body: Any) -> Optional[str]:
-    """The ``page[cursor]`` of ``links.next``, or ``None`` on the last page (new-api.md §5)."""
-    link = ((body or {}).get("links") or {}).get("next")
-    if not isinstance(link, str):
-        return None
-    values = parse_qs(urlsplit(link).query).get("page[cursor]")
-    return values[0] if values else None
-
-
-def _lookup(request: PlannedRequest, dry_data: list[dict[str, Any]]) -> Flow[tuple[list[Any], int]]:
-    """Every ``data`` item of a GET, following ``links.next``; returns the items and the index
-    of the last request sent (for ``depends_on``)."""
-    items: list[Any] = []
-    cursor: Optional[str] = None
-    while True:
-        page = (
-            request
-            if cursor is None
-            else attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
-        )
-        reply = yield from send(
-            Step(page, dry_run_reply=dry_reply(200, {"data": dry_data, "links": {}}))
-        )
-        body = reply.response.json() or {}
-        data = body.get("data")
-        items.extend(data if isinstance(data, list) else [])
-        cursor = _next_cursor(body)
-        if cursor is None:
-            return items, reply.index
-
-
 def _dry_profiles(field: str, values: Sequence[str]) -> list[dict[str, Any]]:
     return [
         {
@@ -547,9 +516,9 @@ def _members_of(
                 ("page[size]", "100"),
             ),
         )
-        items, last = yield from _lookup(request, _dry_profiles(attribute, values))
-        lookups.append(last)
-        for item in items:
+        found_pages = yield from walk(request, dry_data=_dry_profiles(attribute, values))
+        lookups.append(found_pages.last_index)
+        for item in found_pages.items:
             value = ((item or {}).get("attributes") or {}).get(attribute)
             if isinstance(value, str):
                 found.add((attribute, _normal(attribute, value)))
@@ -603,7 +572,8 @@ def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict
                     ("page[size]", "100"),
                 ),
             )
-            items, last = yield from _lookup(request, [])
+            lookup = yield from walk(request)
+            items, last = lookup.items, lookup.last_index
             suppressed = {
                 str(((p or {}).get("attributes") or {}).get("email", "")).casefold()
                 for p in items

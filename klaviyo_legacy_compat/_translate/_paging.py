@@ -1,0 +1,122 @@
+"""Cursor walking and legacy pagination tokens, shared by every translator that reads.
+
+The new API pages with opaque cursors (``links.next``, new-api.md §5); the legacy APIs paged
+four other ways (legacy-surface.md A.7): ``marker``, ``since``/``next``, ``page``/``count``
+with a ``total``, and ``offset``/``next_offset``. Translators emulate them with
+:func:`walk` and hand out :func:`encode_token` strings where the legacy API handed out its
+own markers, so a loop written the legacy way (``while marker: ...``) ends and sees every
+record once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+
+from klaviyo_legacy_compat._errors import TranslationError
+from klaviyo_legacy_compat._flow import Flow, Step, send
+from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._translate._jsonapi import dry_reply
+
+__all__ = ["MAX_PAGES", "Walk", "decode_token", "encode_token", "next_cursor", "walk"]
+
+#: The most new-API pages one legacy call reads before it stops and says so: a legacy
+#: ``total`` that would need more is reported as unknown (``None``), never guessed.
+MAX_PAGES = 50
+
+
+def next_cursor(body: Any) -> Optional[str]:
+    """The ``page[cursor]`` of ``links.next``, or ``None`` on the last page (new-api.md §5:
+    ``next`` is a full URL, absent or null on the last page)."""
+    link = ((body or {}).get("links") or {}).get("next") if isinstance(body, dict) else None
+    if not isinstance(link, str):
+        return None
+    values = parse_qs(urlsplit(link).query).get("page[cursor]")
+    return values[0] if values else None
+
+
+@attrs.frozen
+class Walk:
+    """What :func:`walk` read: the ``data`` items and ``included`` resources, the index of the
+    last request sent (for ``depends_on``), whether the collection was read to its end, and
+    the cursor of the next unread page (``None`` at the end)."""
+
+    items: list[Any]
+    included: list[Any]
+    last_index: int
+    complete: bool
+    cursor: Optional[str]
+
+
+def walk(
+    request: PlannedRequest,
+    *,
+    dry_data: Optional[list[Any]] = None,
+    cursor: Optional[str] = None,
+    max_pages: int = MAX_PAGES,
+    enough: Optional[Callable[[list[Any]], bool]] = None,
+) -> Flow[Walk]:
+    """Read a collection page by page from ``cursor`` (the start when ``None``), following
+    ``links.next``, until its end, ``max_pages`` pages, or until ``enough(items)`` is true.
+
+    ``dry_data`` is the one page dry-run pretends to receive (empty by default).
+    """
+    items: list[Any] = []
+    included: list[Any] = []
+    last = -1
+    for _ in range(max_pages):
+        page = (
+            request
+            if cursor is None
+            else attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
+        )
+        reply = yield from send(
+            Step(page, dry_run_reply=dry_reply(200, {"data": dry_data or [], "links": {}}))
+        )
+        last = reply.index
+        body = reply.response.json() or {}
+        data = body.get("data") if isinstance(body, dict) else None
+        items.extend(data if isinstance(data, list) else [])
+        extra = body.get("included") if isinstance(body, dict) else None
+        included.extend(extra if isinstance(extra, list) else [])
+        cursor = next_cursor(body)
+        if cursor is None:
+            return Walk(items, included, last, True, None)
+        if enough is not None and enough(items):
+            break
+    return Walk(items, included, last, False, cursor)
+
+
+_TOKEN_PREFIX = "lc"
+
+
+def encode_token(kind: str, state: Mapping[str, Any]) -> str:
+    """An opaque legacy pagination token (``marker``, ``next``, ``next_offset``) carrying the
+    new-API cursor and whatever else the next call needs, tagged with its ``kind``."""
+    raw = json.dumps({"k": kind, **state}, separators=(",", ":"), sort_keys=True).encode()
+    return f"{_TOKEN_PREFIX}.{base64.urlsafe_b64encode(raw).decode().rstrip('=')}"
+
+
+def decode_token(value: Any, kind: str, field: str) -> dict[str, Any]:
+    """The state of a token from :func:`encode_token`; a :class:`TranslationError` names
+    ``field`` when it is not one of ours for ``kind`` (legacy integer markers from before the
+    migration cannot be resumed)."""
+    text = str(value)
+    prefix, _, encoded = text.partition(".")
+    try:
+        if prefix != _TOKEN_PREFIX:
+            raise ValueError(text)
+        state = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, binascii.Error):
+        raise TranslationError(
+            field, f"must be a {field} this library handed out (start again without one)"
+        ) from None
+    if not isinstance(state, dict) or state.pop("k", None) != kind:
+        raise TranslationError(field, f"is a token for another kind of listing, not {kind}")
+    return state
