@@ -1,5 +1,10 @@
 """klaviyo_legacy_compat: keep code written for Klaviyo's retired v1/v2 APIs working.
 
+Three ways in, one translation core: swap one import (``import klaviyo_legacy_compat as
+klaviyo`` for ``klaviyo`` 3.1.7, ``from klaviyo_legacy_compat.sdk import Client`` for
+``klaviyo-sdk`` 1.0.9, or ``install()`` and change nothing), the legacy-shaped functions
+below, or raw legacy HTTP (``klaviyo_legacy_compat.http``).
+
 Legacy calls (``track``, ``identify``, list subscribes, exclusions, ...) are translated into
 the new JSON:API requests and sent, or shown with ``dry_run=True``::
 
@@ -38,11 +43,14 @@ from ._facade import (
     track,
     unsubscribe,
 )
+from ._install import install, uninstall
 from ._models import PlannedRequest, PreparedRequest, RawResponse
 from ._plan import Plan
 from ._translate import SubscribeReport, UnsubscribeReport
 from ._transport import RequestsTransport, RequestTimeoutError, Transport, TransportError
 from ._version import REVISION, __version__
+from .legacy.api import Klaviyo
+from .legacy.api_helper import KlaviyoAPIResponse
 
 __all__ = [
     "REVISION",
@@ -52,6 +60,8 @@ __all__ = [
     "CompatClient",
     "ConfigurationError",
     "ConflictError",
+    "Klaviyo",
+    "KlaviyoAPIResponse",
     "KlaviyoCompatError",
     "MissingIdentifierError",
     "NotFoundError",
@@ -75,7 +85,9 @@ __all__ = [
     "default_client",
     "exclude_email",
     "identify",
+    "install",
     "subscribe_to_list",
     "track",
+    "uninstall",
     "unsubscribe",
 ]

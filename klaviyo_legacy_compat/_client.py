@@ -78,7 +78,9 @@ class CompatClient:
     transport of your own, used as given (tests use
     :class:`klaviyo_legacy_compat.testing.RecordingTransport`; wrap yours in
     ``ReliableTransport`` to keep pacing and retries). ``clock`` supplies the call time
-    stamped on events that carry none. Safe to share between threads.
+    stamped on events that carry none. ``environment_keys=False`` ignores the keys of the
+    environment (a gateway uses only the keys each request carries). Safe to share between
+    threads.
     """
 
     def __init__(
@@ -87,10 +89,12 @@ class CompatClient:
         transport: Optional[Transport] = None,
         session: Optional[requests.Session] = None,
         clock: Callable[[], datetime] = _utc_now,
+        environment_keys: bool = True,
         **options: Any,
     ) -> None:
         check_option_names(options)
         self._options: dict[str, Any] = dict(options)
+        self._environment_keys = environment_keys
         self._transport = transport
         self._session = session
         self._http: Optional[RequestsTransport] = None
@@ -131,7 +135,8 @@ class CompatClient:
         cached = self._cached
         version = self._version
         if cached is None or cached[0] != version:
-            environ = {name: os.environ[name] for name in _ENV_NAMES if name in os.environ}
+            names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
+            environ = {name: os.environ[name] for name in names if name in os.environ}
             cached = (version, environ, resolve_settings(self._options, environ=environ))
             self._cached = cached
         if options:
@@ -370,6 +375,11 @@ class CompatClient:
 
 #: The environment variables settings depend on (the cache key of ``settings()``).
 _ENV_NAMES = tuple(option.env for option in OPTIONS.values() if option.env)
+_ENV_NAMES_WITHOUT_KEYS = tuple(
+    option.env
+    for name, option in OPTIONS.items()
+    if option.env and name not in ("private_key", "public_key")
+)
 
 _INVOCABLE = frozenset(
     {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}

@@ -90,6 +90,23 @@ class RawResponse:
         """The value of header ``name`` (case-insensitive), or ``None``."""
         return find_header(self.headers, name)
 
+    # The legacy SDKs exposed the requests.Response: code reading e.response.status_code,
+    # .text or .content keeps working on these.
+    @property
+    def status_code(self) -> int:
+        """The status (``requests.Response.status_code``)."""
+        return self.status
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (``requests.Response.text``)."""
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def content(self) -> bytes:
+        """The raw body (``requests.Response.content``)."""
+        return self.body
+
     def json(self) -> Any:
         """The body parsed as JSON; ``None`` for an empty or non-JSON body."""
         if not self.body:

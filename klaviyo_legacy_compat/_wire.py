@@ -32,6 +32,7 @@ __all__ = [
     "Invocation",
     "LegacyHTTPRequest",
     "UnknownLegacyPathError",
+    "call_for",
     "legacy_params",
     "parse_legacy_request",
     "routes",
@@ -270,16 +271,35 @@ def _typed(builder: Callable[[Mapping[str, Any], Mapping[str, str]], Any]) -> Ha
 
 
 @functools.lru_cache(maxsize=1)
-def routes() -> tuple[tuple[str, re.Pattern[str], Handler], ...]:
-    """Every route: the public ones, then each resource module's (loaded on first use)."""
-    table: list[tuple[str, re.Pattern[str], Handler]] = [
-        (method, re.compile(pattern), handler) for method, pattern, handler in PUBLIC_ROUTES
-    ]
+def _call_routes() -> tuple[tuple[str, re.Pattern[str], Any], ...]:
+    table = []
     for name in ROUTE_MODULES:
         module = importlib.import_module(name)
         for method, pattern, builder in getattr(module, "ROUTES", ()):
-            table.append((method, re.compile(pattern), _typed(builder)))
+            table.append((method, re.compile(pattern), builder))
     return tuple(table)
+
+
+@functools.lru_cache(maxsize=1)
+def routes() -> tuple[tuple[str, re.Pattern[str], Handler], ...]:
+    """Every route: the public ones, then each resource module's (loaded on first use)."""
+    public = [(method, re.compile(pattern), handler) for method, pattern, handler in PUBLIC_ROUTES]
+    typed = [(method, pattern, _typed(builder)) for method, pattern, builder in _call_routes()]
+    return tuple(public + typed)
+
+
+def call_for(method: str, path: str, params: Mapping[str, Any]) -> Any:
+    """The typed legacy call for ``method path`` (a legacy path such as ``/v2/lists`` or
+    ``/api/v2/lists``) with ``params`` as a legacy SDK sent them: how the legacy SDK classes
+    reach the same builders as raw HTTP, so both parse parameters identically."""
+    full = path if path.startswith("/api/") else "/api" + path
+    for route_method, pattern, builder in _call_routes():
+        found = pattern.fullmatch(full)
+        if found and route_method == method:
+            return builder({k: v for k, v in params.items() if k != "api_key"}, found.groupdict())
+    raise UnknownLegacyPathError(
+        "url", f"no legacy v1/v2 endpoint {method} {full} is known to klaviyo_legacy_compat"
+    )
 
 
 def parse_legacy_request(request: LegacyHTTPRequest) -> Invocation:

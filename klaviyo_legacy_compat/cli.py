@@ -101,6 +101,18 @@ def _parser() -> argparse.ArgumentParser:
     translate_cmd.add_argument(
         "file", nargs="?", default="-", help="a file of requests, or - for standard input"
     )
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="run the legacy HTTP gateway",
+        description=(
+            "Answer legacy v1/v2 requests (point a legacy client's base URL at "
+            "http://HOST:PORT/api) by translating them to the new API. Only requests that "
+            "carry their own key are forwarded. Binds 127.0.0.1 unless told otherwise; for "
+            "production, run klaviyo_legacy_compat.legacy_http.make_app() under any WSGI server."
+        ),
+    )
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     return parser
 
 
@@ -116,4 +128,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except OSError as exc:
             sys.stderr.write(f"klaviyo-legacy-compat translate: {exc.strerror}: {args.file}\n")
             return 2
+    if args.command == "serve":
+        from .legacy_http import serve
+
+        server = serve(args.host, args.port)
+        host, port = str(server.server_address[0]), int(server.server_address[1])
+        sys.stderr.write(f"klaviyo-legacy-compat gateway on http://{host}:{port}/api\n")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        return 0
     return 2  # pragma: no cover - argparse requires a known command

@@ -14,28 +14,92 @@ without the phone number, ``drop_email`` without the email, ``raise`` raises
 :class:`ConflictError`. A retry is sent only when both identifiers were given.
 
 Legacy identify answered ``1``; so does this.
+
+The v1 person and v2 people endpoints (below :func:`plan_identify`):
+
+- ``GET /v1/person/{id}`` → ``GET /api/profiles/{id}`` (get_profile), answered with
+  :func:`legacy_person`: the v1 person object rebuilt from the profile by inverting
+  ``PROFILE_KEYS`` (``$email``, ``$id`` for ``external_id``, ``$city`` for
+  ``location.city``, ...), custom properties flattened beside them, ``created``/``updated``
+  as v1 wrote them (``YYYY-MM-DD HH:MM:SS``, UTC). Fields without a value are left out, as
+  is anything the profile does not carry. ``$locale`` appears when the profile has a locale
+  (``PROFILE_KEYS`` maps it; the v1 person had none).
+- ``PUT /v1/person/{id}?<properties>`` → ``PATCH /api/profiles/{id}`` (update_profile):
+  ``$``-keys mapped by ``split_profile``, every other key to ``properties``; ``$unset`` (a
+  JSON list) → ``meta.patch_properties.unset``, except the ``$``-keys it names, whose
+  attribute is cleared with an explicit ``null`` (new-api.md §3.2). The legacy properties
+  travelled in the query string, so they arrive as strings (``klaviyo`` 3.1.7 through
+  ``requests``, ``klaviyo-sdk`` through ``str()``: ``True`` is ``"True"``, a list its
+  ``repr``) and are sent as those strings: a type is never guessed. A list given as a
+  Python value (``requests`` sent it as a repeated key) is sent as a list of strings.
+  ``$exchange_id`` cannot be set by a PATCH and is refused. Answers the updated person
+  (the PATCH response as :func:`legacy_person`); an update without any property reads the
+  person instead.
+- ``GET /v2/people/search`` (exactly one of ``email``, ``phone_number``,
+  ``external_id``) → ``GET /api/profiles?filter=equals(<field>,"<value>")``: the value is
+  JSON-quoted and the whole parameter URL-encoded by the transport, so a ``+`` in an email
+  survives (users-and-peers.md §1.12). Answers ``{"id": ...}``; no match raises
+  :class:`NotFoundError` (404), as the legacy endpoint answered.
+- ``POST /v2/people/exchange`` (``exchange_id``) → the same lookup by
+  ``equals(_kx,"...")``; answers ``{"id": ...}`` or raises :class:`NotFoundError`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Callable, Optional
 
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
-from klaviyo_legacy_compat._calls import IdentifyCall
+from klaviyo_legacy_compat._calls import IdentifyCall, string_list
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
-from klaviyo_legacy_compat._errors import ConflictError, MissingIdentifierError, error_from_response
+from klaviyo_legacy_compat._errors import (
+    ConflictError,
+    MissingIdentifierError,
+    NotFoundError,
+    TranslationError,
+    UnsupportedLegacyFeatureError,
+    error_from_response,
+)
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
+from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import dry_reply, placeholder, planned
 from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._values import as_email, as_identifier, as_phone
 from klaviyo_legacy_compat._wire import CallRoute
 
-__all__ = ["CATALOGUE", "IDENTIFY_RULE", "ROUTES", "TRANSLATORS", "plan_identify", "upsert_request"]
+__all__ = [
+    "CATALOGUE",
+    "EXAMPLE_KEY",
+    "IDENTIFY_RULE",
+    "PERSON_KEYS",
+    "ROUTES",
+    "TRANSLATORS",
+    "PeopleExchangeCall",
+    "PeopleSearchCall",
+    "PersonCall",
+    "PersonUpdateCall",
+    "json_param",
+    "legacy_person",
+    "legacy_time",
+    "path_id",
+    "plan_exchange",
+    "plan_get_person",
+    "plan_identify",
+    "plan_search_people",
+    "plan_update_person",
+    "single",
+    "upsert_request",
+]
 
 IDENTIFY_RULE = "must identify a user by email or ID ($email, $phone_number, $id or $exchange_id)"
 
@@ -186,7 +250,456 @@ def _split(attributes: ProfileAttributes, options: Options) -> Flow[None]:
         )
 
 
+# --- helpers the v1/v2 resource modules share ---------------------------------------------
+
+#: The private key shown in catalogue examples (never a real key).
+EXAMPLE_KEY = "pk_0123456789abcdef0123456789abcdef"
+
+#: How v1 wrote times (the person's ``created``/``updated``, metrics, exports).
+LEGACY_TIME = "%Y-%m-%d %H:%M:%S"
+
+_FRACTION = re.compile(r"\.\d+")
+
+
+def legacy_time(value: Any, layout: str = LEGACY_TIME) -> Optional[str]:
+    """A new-API ISO-8601 time as v1 wrote it (``YYYY-MM-DD HH:MM:SS``, UTC by default);
+    ``None`` for no value. A value that is not ISO-8601 is returned unchanged, never guessed."""
+    if not isinstance(value, str) or not value:
+        return None
+    # v1 times had no fraction; Python 3.9 reads only 3 or 6 fraction digits and no "Z".
+    text = _FRACTION.sub("", value.strip(), count=1).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        # The new API writes UTC; a time without an offset is read as UTC.
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime(layout)
+
+
+def path_id(value: Any, field: str) -> str:
+    """An id taken from a legacy path (``person_id``, ``metric_id``): a non-empty string
+    that can stand in a URL path segment."""
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        raise TranslationError(field, f"must be a non-empty id without '/', got {value!r}")
+    return value.strip()
+
+
+def single(value: Any, field: str) -> Any:
+    """A parameter given once: a repeated query key (a list of one) is unwrapped, a list of
+    several refused."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise TranslationError(field, f"must be given once, got {len(value)} values")
+        return value[0]
+    return value
+
+
+def json_param(value: Any, field: str, example: str) -> Any:
+    """A parameter the legacy API took as JSON text (``$unset``, ``measurement``, ``where``):
+    a string is parsed; a Python list or dict (what a legacy SDK facade passes before
+    encoding) is taken as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise TranslationError(
+            field, f"must be JSON text such as {example}, got {value!r}"
+        ) from None
+
+
+# --- the v1 person object -------------------------------------------------------------------
+
+#: New attribute (dotted for ``location.*``) → the ``$``-key a v1 person showed it under:
+#: ``PROFILE_KEYS`` inverted (its first spelling of each attribute is the ``$``-key).
+PERSON_KEYS: tuple[tuple[str, str], ...] = tuple(
+    (attribute, keys[0]) for attribute, keys in PROFILE_KEYS
+)
+
+#: The response spells the exchange id ``_kx`` (``kx`` in ``_bodies``).
+_RESPONSE_NAMES = {"kx": "_kx"}
+
+
+def _dotted(attributes: Mapping[str, Any], attribute: str) -> Any:
+    node: Any = attributes
+    for part in _RESPONSE_NAMES.get(attribute, attribute).split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def legacy_person(profile_resource: Mapping[str, Any]) -> dict[str, Any]:
+    """The v1 person object (``{"object": "person", "id", "$email", ..., "created",
+    "updated", <custom properties>}``) rebuilt from a new-API profile resource.
+
+    Attributes and ``location`` go back to their ``$``-keys (:data:`PERSON_KEYS`), times to
+    the v1 layout, custom properties beside them (a custom property never hides a ``$``-key
+    or ``id``). Fields without a value are left out: the v1 person left them out too.
+    """
+    attributes = profile_resource.get("attributes")
+    if not isinstance(attributes, Mapping):
+        attributes = {}
+    person: dict[str, Any] = {"object": "person"}
+    if profile_resource.get("id") is not None:
+        person["id"] = profile_resource["id"]
+    for attribute, key in PERSON_KEYS:
+        value = _dotted(attributes, attribute)
+        if value is not None and value != "":
+            person[key] = value
+    for stamp in ("created", "updated"):
+        moment = legacy_time(attributes.get(stamp))
+        if moment is not None:
+            person[stamp] = moment
+    custom = attributes.get("properties")
+    if isinstance(custom, Mapping):
+        for key, value in custom.items():
+            person.setdefault(key, value)
+    return person
+
+
+def _resource(reply: Reply) -> Mapping[str, Any]:
+    body = reply.response.json()
+    data = body.get("data") if isinstance(body, Mapping) else None
+    return data if isinstance(data, Mapping) else {}
+
+
+# --- GET /v1/person/{id} ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class PersonCall:
+    """``GET /v1/person/{person_id}``: one person."""
+
+    person_id: str
+
+
+def _get_profile(person_id: str) -> PlannedRequest:
+    return planned("get_profile", path_params={"id": person_id})
+
+
+def plan_get_person(call: PersonCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """The flow of ``GET /v1/person/{id}``; returns the v1 person object."""
+    del options  # no option changes a read
+    reply = yield from send(_get_profile(call.person_id))
+    return legacy_person(_resource(reply))
+
+
+def _person(params: Mapping[str, Any], path: Mapping[str, str]) -> PersonCall:
+    del params  # the legacy call took none beyond the key
+    return PersonCall(path_id(path["person_id"], "person_id"))
+
+
+# --- PUT /v1/person/{id} ----------------------------------------------------------------------
+
+#: The legacy query key that removes properties (legacy-surface.md E.3).
+UNSET_KEY = "$unset"
+
+#: Attributes a profile PATCH cannot write (spec ``ProfilePartialUpdateQueryResourceObject``
+#: has no ``_kx``).
+_NOT_PATCHABLE = frozenset({"kx"})
+
+#: ``$``-key → the attribute it names, for ``$unset`` (``PROFILE_KEYS``' ``$``-spellings).
+_UNSET_ATTRIBUTES: dict[str, str] = {
+    keys[0]: attribute for attribute, keys in PROFILE_KEYS if keys[0].startswith("$")
+}
+
+
+@attrs.frozen
+class PersonUpdateCall:
+    """``PUT /v1/person/{person_id}``: the properties as the query string carried them
+    (strings; a list of strings for a repeated key) and the names ``$unset`` lists."""
+
+    person_id: str
+    properties: Mapping[str, Any] = attrs.field(factory=dict)
+    unset: tuple[str, ...] = ()
+
+
+def _as_sent(value: Any, field: str) -> Any:
+    """A property value as the legacy query string carried it: ``requests`` and
+    ``klaviyo-sdk`` wrote every value with ``str()`` (``True`` → ``"True"``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float, Decimal)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        items = [_as_sent(item, f"{field}[{i}]") for i, item in enumerate(value)]
+        if any(isinstance(item, list) for item in items):
+            raise TranslationError(field, "a query string cannot carry nested lists")
+        # A list of one travelled as a single key, which the legacy API read as a string.
+        return items[0] if len(items) == 1 else items
+    raise TranslationError(
+        field,
+        "must be a string, number or boolean (PUT person properties travel in the query "
+        f"string), got {type(value).__name__}",
+    )
+
+
+def _unset_names(value: Any) -> tuple[str, ...]:
+    parsed = json_param(value, UNSET_KEY, '["plan"]')
+    if isinstance(parsed, str):
+        return (parsed,)
+    if not isinstance(parsed, (list, tuple)):
+        raise TranslationError(UNSET_KEY, 'must be a JSON list of property names such as ["plan"]')
+    return string_list(parsed, UNSET_KEY)
+
+
+def _person_update(params: Mapping[str, Any], path: Mapping[str, str]) -> PersonUpdateCall:
+    properties: dict[str, Any] = {}
+    unset: tuple[str, ...] = ()
+    for key, value in params.items():
+        if key == UNSET_KEY:
+            unset = _unset_names(value)
+        elif value is not None:  # requests drops None parameters
+            properties[key] = _as_sent(value, f"properties.{key}")
+    return PersonUpdateCall(path_id(path["person_id"], "person_id"), properties, unset)
+
+
+def _patch_person(call: PersonUpdateCall) -> tuple[PlannedRequest, list[str]]:
+    """The PATCH of a PUT person, and the notices of the attribute split; raises before
+    anything is sent on what a PATCH cannot do."""
+    attributes, notices = split_profile(call.properties, "properties")
+    for attribute in _NOT_PATCHABLE:
+        if getattr(attributes, attribute) is not None:
+            raise UnsupportedLegacyFeatureError(
+                "properties.$exchange_id",
+                "a profile PATCH cannot set the exchange id",
+                "identify the visitor with $exchange_id (POST /api/identify), which the "
+                "profile upsert accepts",
+            )
+    clears = [(name, _UNSET_ATTRIBUTES[name]) for name in call.unset if name in _UNSET_ATTRIBUTES]
+    custom = [name for name in call.unset if name not in _UNSET_ATTRIBUTES]
+    if any(attribute in _NOT_PATCHABLE for _, attribute in clears):
+        raise UnsupportedLegacyFeatureError(
+            UNSET_KEY,
+            "a profile PATCH cannot clear the exchange id",
+            "leave $exchange_id out of $unset",
+        )
+    both = sorted(set(custom) & set(attributes.properties or {}))
+    if both:
+        raise TranslationError(UNSET_KEY, f"cannot both set and unset {', '.join(both)}")
+    meta = {"patch_properties": {"unset": custom}} if custom else None
+    body = unstructure(
+        Document(Resource("profile", id=call.person_id, attributes=attributes, meta=meta))
+    )
+    target = body["data"]["attributes"]
+    for name, attribute in clears:
+        parent, _, leaf = attribute.rpartition(".")
+        node = target.setdefault(parent, {}) if parent else target
+        if leaf in node:
+            raise TranslationError(UNSET_KEY, f"cannot both set and unset {name}")
+        # An explicit null clears an attribute (new-api.md §3.2).
+        node[leaf] = None
+    request = planned("update_profile", path_params={"id": call.person_id}, json=body)
+    return request, notices
+
+
+def plan_update_person(call: PersonUpdateCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """The flow of ``PUT /v1/person/{id}``; returns the updated v1 person object."""
+    del options  # no option changes a person update
+    if not call.properties and not call.unset:
+        yield from notice(
+            "PUT person without properties changes nothing: the person is read instead",
+            logging.INFO,
+        )
+        reply = yield from send(_get_profile(call.person_id))
+        return legacy_person(_resource(reply))
+    request, notices = _patch_person(call)
+    for text in notices:
+        yield from notice(text)
+    reply = yield from send(request)
+    return legacy_person(_resource(reply))
+
+
+# --- GET /v2/people/search, POST /v2/people/exchange -----------------------------------------
+
+#: Search parameter → how its value is checked. The parameter names are also the profile
+#: filter fields (spec ``get_profiles`` ``x-klaviyo-filters``: ``equals``).
+_SEARCH_CHECKS: dict[str, Callable[[Any, str], str]] = {
+    "email": as_email,
+    "phone_number": lambda value, field: as_phone(value, field)[0],
+    "external_id": as_identifier,
+}
+SEARCH_RULE = "give exactly one of email, phone_number or external_id"
+
+
+@attrs.frozen
+class PeopleSearchCall:
+    """``GET /v2/people/search``: exactly one identifier, checked."""
+
+    email: Optional[str] = None
+    phone_number: Optional[str] = None
+    external_id: Optional[str] = None
+
+    @property
+    def identifier(self) -> tuple[str, str]:
+        """The (filter field, value) searched by."""
+        for name in _SEARCH_CHECKS:
+            value = getattr(self, name)
+            if value is not None:
+                return name, value
+        raise TranslationError("email", SEARCH_RULE)
+
+
+@attrs.frozen
+class PeopleExchangeCall:
+    """``POST /v2/people/exchange``: the ``_kx`` value of a browser (``<id>.<company>``)."""
+
+    exchange_id: str
+
+
+def _lookup(field: str, value: str) -> Step:
+    """``GET /api/profiles`` filtered by one identifier; dry-run pretends one profile
+    matched."""
+    request = planned(
+        "get_profiles",
+        params=(
+            # JSON quoting keeps "+" and quotes intact; the transport URL-encodes the whole
+            # parameter (users-and-peers.md §1.12).
+            ("filter", f"equals({field},{json.dumps(value, ensure_ascii=False)})"),
+            ("fields[profile]", "id"),
+            ("page[size]", "1"),
+        ),
+    )
+    found = {"type": "profile", "id": placeholder(f"profile id of {field}"), "attributes": {}}
+    return Step(request, dry_run_reply=dry_reply(200, {"data": [found], "links": {}}))
+
+
+def _found_id(reply: Reply, what: str) -> dict[str, str]:
+    body = reply.response.json()
+    data = body.get("data") if isinstance(body, Mapping) else None
+    first = data[0] if isinstance(data, list) and data else None
+    if isinstance(first, Mapping) and isinstance(first.get("id"), str):
+        return {"id": first["id"]}
+    text = f"no profile matches {what}"
+    # The legacy endpoint answered 404 here; legacy callers catch it.
+    raise NotFoundError(
+        404,
+        request=reply.request,
+        message={"status": 404, "message": text},
+        description=f"Failed with status code: 404 ({text})",
+    )
+
+
+def plan_search_people(call: PeopleSearchCall, *, options: Options) -> Flow[dict[str, str]]:
+    """The flow of ``GET /v2/people/search``; returns ``{"id": ...}``."""
+    del options  # no option changes a lookup
+    field, value = call.identifier
+    reply = yield from send(_lookup(field, value))
+    return _found_id(reply, f"{field} {value!r}")
+
+
+def plan_exchange(call: PeopleExchangeCall, *, options: Options) -> Flow[dict[str, str]]:
+    """The flow of ``POST /v2/people/exchange``; returns ``{"id": ...}``."""
+    del options  # no option changes a lookup
+    reply = yield from send(_lookup("_kx", call.exchange_id))
+    return _found_id(reply, f"exchange_id {call.exchange_id!r}")
+
+
+def _search(params: Mapping[str, Any], path: Mapping[str, str]) -> PeopleSearchCall:
+    del path
+    given = [name for name in _SEARCH_CHECKS if params.get(name) not in (None, "")]
+    if len(given) != 1:
+        field = given[1] if given else "email"
+        raise TranslationError(field, f"{SEARCH_RULE}, got {len(given)}")
+    name = given[0]
+    return PeopleSearchCall(**{name: _SEARCH_CHECKS[name](single(params[name], name), name)})
+
+
+def _exchange(params: Mapping[str, Any], path: Mapping[str, str]) -> PeopleExchangeCall:
+    del path
+    value = single(params.get("exchange_id"), "exchange_id")
+    if not isinstance(value, str) or not value.strip():
+        raise TranslationError(
+            "exchange_id", f"is required: the _kx value of a visitor, got {value!r}"
+        )
+    return PeopleExchangeCall(value.strip())
+
+
 #: The legacy person endpoints' tables (see ``_translate/__init__`` and ``_wire.routes``).
-TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {}
-ROUTES: tuple[CallRoute, ...] = ()
-CATALOGUE: tuple[LegacyEndpoint, ...] = ()
+TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
+    PersonCall: plan_get_person,
+    PersonUpdateCall: plan_update_person,
+    PeopleSearchCall: plan_search_people,
+    PeopleExchangeCall: plan_exchange,
+}
+
+ROUTES: tuple[CallRoute, ...] = (
+    ("GET", r"/api/v1/person/(?P<person_id>[^/]+)", _person),
+    ("PUT", r"/api/v1/person/(?P<person_id>[^/]+)", _person_update),
+    ("GET", r"/api/v2/people/search", _search),
+    ("POST", r"/api/v2/people/exchange", _exchange),
+)
+
+_PERSON_SHAPE = (
+    "answers the v1 person rebuilt from the profile: `$`-keys from the attributes and "
+    "`location`, custom properties flattened beside them, `created`/`updated` as "
+    "`YYYY-MM-DD HH:MM:SS` UTC; fields without a value are left out"
+)
+
+CATALOGUE: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/person/{person_id}",
+        ("Profiles.get_profile",),
+        ("Profiles.get_profile",),
+        {
+            "method": "GET",
+            "url": f"https://a.klaviyo.com/api/v1/person/01HPERSON?api_key={EXAMPLE_KEY}",
+        },
+        (_PERSON_SHAPE, "`$locale` appears when the profile has a locale (a new attribute)"),
+    ),
+    LegacyEndpoint(
+        "PUT",
+        "/api/v1/person/{person_id}",
+        ("Profiles.update_profile", "Profiles.unset_profile_properties"),
+        ("Profiles.update_profile",),
+        {
+            "method": "PUT",
+            "url": (
+                "https://a.klaviyo.com/api/v1/person/01HPERSON?%24first_name=Ann&plan=gold"
+                f"&%24unset=%5B%22trial%22%5D&api_key={EXAMPLE_KEY}"
+            ),
+        },
+        (
+            "`$`-keys mapped as for identify, every other key to `properties`",
+            "values arrive as strings (the legacy query string carried them) and are sent as "
+            'strings: `True` stays `"True"`, `42` stays `"42"`; no type is guessed',
+            "`$unset` (a JSON list) → `meta.patch_properties.unset`; a `$`-key in it clears "
+            "that attribute with `null`",
+            "`$exchange_id` cannot be set by a PATCH: refused before sending",
+            _PERSON_SHAPE + " (the updated person); an update without properties reads it",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/people/search",
+        ("Profiles.get_profile_id_by_email",),
+        ("Profiles.get_profile_id",),
+        {
+            "method": "GET",
+            "url": "https://a.klaviyo.com/api/v2/people/search",
+            "json": {"api_key": EXAMPLE_KEY, "email": "ann+news@example.com"},
+        },
+        (
+            "a filtered profile lookup: the value JSON-quoted and URL-encoded, so `+` survives",
+            "exactly one of `email`, `phone_number` (E.164) or `external_id`",
+            "no match raises `NotFoundError` (404), as the legacy endpoint answered",
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/people/exchange",
+        (),
+        ("Profiles.exchange",),
+        {
+            "method": "POST",
+            "url": f"https://a.klaviyo.com/api/v2/people/exchange?api_key={EXAMPLE_KEY}",
+            "json": {"exchange_id": "Zm9vYmFy.AbC123"},
+        },
+        (
+            "a profile lookup by `equals(_kx,...)`",
+            "no match raises `NotFoundError` (404), as the legacy endpoint answered",
+        ),
+    ),
+)

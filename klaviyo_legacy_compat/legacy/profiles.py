@@ -1,0 +1,69 @@
+"""``klaviyo.profiles.Profiles`` of ``klaviyo`` 3.1.7: v1 people and the v2 people search.
+
+Each method builds the call its legacy request stood for (legacy-surface.md A.6) and runs it
+through ``_translate/profiles.py`` and ``_translate/metrics.py``. ``update_profile`` sends
+the properties as the legacy query did (strings); ``unset_profile_properties`` keeps the
+legacy check and message for a non-list argument.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
+
+from klaviyo_legacy_compat._errors import KlaviyoException
+from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
+
+__all__ = ["Profiles"]
+
+
+class Profiles(KlaviyoAPI):
+    """The v1 person API (private token)."""
+
+    PERSON = "person"
+    METRIC = "metric"
+    METRICS = "metrics"
+    TIMELINE = "timeline"
+
+    def get_profile(self, profile_id: str) -> Any:
+        """A person: the v1 person object."""
+        return self._v1_request(f"person/{profile_id}", self.HTTP_GET)
+
+    def update_profile(
+        self, profile_id: str, properties: Optional[Mapping[str, Any]] = None
+    ) -> Any:
+        """Update a person's properties; returns the updated person."""
+        return self._v1_request(f"person/{profile_id}", self.HTTP_PUT, dict(properties or {}))
+
+    def get_profile_metrics_timeline(
+        self, profile_id: str, since: Any = None, count: int = 100, sort: str = "desc"
+    ) -> Any:
+        """A person's events, newest first by default: ``{"data", "next"}``."""
+        params = {"since": since, "count": count, "sort": sort}
+        return self._v1_request(f"person/{profile_id}/metrics/timeline", self.HTTP_GET, params)
+
+    def get_profile_metrics_timeline_by_id(
+        self,
+        profile_id: str,
+        metric_id: str,
+        since: Any = None,
+        count: int = 100,
+        sort: str = "desc",
+    ) -> Any:
+        """A person's events of one metric: ``{"data", "next"}``."""
+        params = {"since": since, "count": count, "sort": sort}
+        path = f"person/{profile_id}/metric/{metric_id}/timeline"
+        return self._v1_request(path, self.HTTP_GET, params)
+
+    def get_profile_id_by_email(self, email: str) -> Any:
+        """The profile id of an email address: ``{"id"}``."""
+        return self._v2_request("people/search", self.HTTP_GET, {"email": email})
+
+    def unset_profile_properties(self, profile_id: str, properties: Sequence[str] = ()) -> Any:
+        """Remove custom properties from a person."""
+        if not isinstance(properties, list):
+            raise KlaviyoException('Argument "properties" must be a list.')
+        return self._v1_request(
+            f"person/{profile_id}", self.HTTP_PUT, {"$unset": json.dumps(properties)}
+        )

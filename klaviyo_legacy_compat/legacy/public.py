@@ -1,0 +1,116 @@
+"""``klaviyo.public.Public`` of ``klaviyo`` 3.1.7: track, track_once, identify.
+
+Legacy → new (legacy-surface.md A.6; MIGRATION.md): ``track`` → ``POST /api/events`` (with a
+private token) or ``POST /client/events?company_id=<public token>``; ``identify`` →
+``POST /api/profile-import`` (or ``/client/profiles``). Both return
+``KlaviyoAPIResponse(200, 1)``. Differences: the caller's dicts are never mutated (3.1.7
+added ``email``/``id`` to them in place); ``method='post'`` no longer ignores ``api_server``;
+``is_test=True`` calls are not sent (no test mode exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from klaviyo_legacy_compat._errors import KlaviyoConfigurationException, KlaviyoException
+from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
+
+__all__ = ["Public"]
+
+_IDENTIFY_MESSAGE = "You must identify a user by email or ID."
+
+
+class Public(KlaviyoAPI):
+    """Track and identify with the public token (``token`` in the legacy payload)."""
+
+    TRACK = "track"
+    IDENTIFY = "identify"
+    TRACK_ONCE_KEY = "__track_once__"
+
+    def _check_method(self, method: str) -> None:
+        if str(method).lower() not in (self.HTTP_GET, self.HTTP_POST):
+            # Sic: the legacy message says "of" (legacy-surface.md A.3).
+            raise KlaviyoConfigurationException(
+                "Invalid HTTP method for public request: must be 'get' of 'post'"
+            )
+
+    def track(
+        self,
+        event: str,
+        email: Optional[str] = None,
+        external_id: Any = None,
+        properties: Optional[Mapping[str, Any]] = None,
+        customer_properties: Optional[Mapping[str, Any]] = None,
+        timestamp: Any = None,
+        ip_address: Optional[str] = None,
+        is_test: bool = False,
+        method: str = "get",
+    ) -> Any:
+        """Track an event for the person identified by ``email`` or ``external_id``."""
+        self._is_valid_request_option(self.PUBLIC)
+        self._check_method(method)
+        if not email and not external_id:
+            raise KlaviyoException(_IDENTIFY_MESSAGE)
+        customer = dict(customer_properties or {})
+        if email:
+            customer["email"] = email
+        if external_id:
+            customer["id"] = external_id
+        payload: dict[str, Any] = {
+            "token": self.public_token,
+            "event": event,
+            "properties": dict(properties or {}),
+            "customer_properties": customer,
+            # Passed as given: naive datetimes are read as local time (as 3.1.7 did with
+            # time.mktime) and aware ones are converted correctly (3.1.7 ignored tzinfo).
+            "time": timestamp,
+        }
+        if ip_address:
+            payload["ip"] = ip_address
+        return self._respond(
+            lambda client, options: client.track(payload, is_test=is_test, **options)
+        )
+
+    def track_once(
+        self,
+        event: str,
+        email: Optional[str] = None,
+        external_id: Any = None,
+        properties: Optional[Mapping[str, Any]] = None,
+        customer_properties: Optional[Mapping[str, Any]] = None,
+        timestamp: Any = None,
+        ip_address: Optional[str] = None,
+        is_test: bool = False,
+    ) -> Any:
+        """Track an event only once per person (``__track_once__``; emulated with a constant
+        ``unique_id``, see MIGRATION.md)."""
+        once = dict(properties or {})
+        once[self.TRACK_ONCE_KEY] = True
+        return self.track(
+            event, email, external_id, once, customer_properties, timestamp, ip_address, is_test
+        )
+
+    def identify(
+        self,
+        email: Optional[str] = None,
+        external_id: Any = None,
+        properties: Optional[Mapping[str, Any]] = None,
+        is_test: bool = False,
+        method: str = "get",
+    ) -> Any:
+        """Create or update the person identified by ``email`` or ``external_id``."""
+        self._is_valid_request_option(self.PUBLIC)
+        self._check_method(method)
+        if not email and not external_id:
+            raise KlaviyoException(_IDENTIFY_MESSAGE)
+        # 3.1.7 silently replaced a non-dict ``properties`` with {} (legacy-surface.md A.6).
+        values = dict(properties) if isinstance(properties, Mapping) else {}
+        if email:
+            values["email"] = email
+        if external_id:
+            values["id"] = external_id
+        payload = {"token": self.public_token, "properties": values}
+        return self._respond(
+            lambda client, options: client.identify(payload, is_test=is_test, **options)
+        )

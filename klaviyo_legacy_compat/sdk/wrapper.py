@@ -1,0 +1,372 @@
+"""``klaviyo_sdk.Client`` of ``klaviyo-sdk`` 1.0.9, over the new API.
+
+``Client(api_key, max_delay=60, max_retries=3, test_host=None)`` with the namespaces
+``TrackIdentify``, ``ListsSegments``, ``Profiles``, ``Metrics``, ``Campaigns``, ``Templates``
+and ``DataPrivacy``: all 47 methods of ``_methods.METHODS``, with the generated code's
+conventions (legacy-surface.md B.3): path parameters positional, everything else by keyword;
+an unknown keyword raises ``TypeError``, a missing required parameter ``ValueError``, both
+before anything is sent; ``async_req=True`` returns an ``ApplyResult``; ``_request_timeout``
+sets the timeout; ``_preload_content=False`` returns the raw ``RESTResponse``; each method
+has a ``<name>_with_http_info`` twin answering ``(data, status, headers)``. Return types are
+the legacy ones (B.5); every HTTP error is an ``ApiException``.
+
+``max_retries`` (attempts in all, as in the legacy SDK) and ``max_delay`` bound the retries;
+waits follow Klaviyo's ``Retry-After`` instead of the legacy blind backoff. ``test_host``
+replaced the legacy host (``.../api`` included); here it becomes the new API's base URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Mapping
+from multiprocessing.pool import ApplyResult, ThreadPool
+from typing import Any, Callable, ClassVar, Optional
+
+from klaviyo_legacy_compat._client import CompatClient
+from klaviyo_legacy_compat._errors import APIError
+from klaviyo_legacy_compat._facade import default_client
+from klaviyo_legacy_compat._plan import Plan
+from klaviyo_legacy_compat._transport import TransportError
+from klaviyo_legacy_compat._wire import call_for
+from klaviyo_legacy_compat.legacy.api_helper import base_url_of
+from klaviyo_legacy_compat.sdk._methods import METHODS, SdkMethod
+from klaviyo_legacy_compat.sdk.rest import ApiException, RESTResponse
+
+__all__ = ["Client", "InlineResponse2001"]
+
+#: Keyword arguments every generated method accepted besides its own (B.3).
+_GENERATED_EXTRAS = ("async_req", "_return_http_data_only", "_preload_content", "_request_timeout")
+
+_POOL: Optional[ThreadPool] = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPool(4)
+        return _POOL
+
+
+class InlineResponse2001:
+    """What ``Profiles.get_profile_id`` returned: an object with ``.id`` (not subscriptable),
+    and ``to_dict()``."""
+
+    swagger_types: ClassVar[dict[str, str]] = {"id": "str"}
+    attribute_map: ClassVar[dict[str, str]] = {"id": "id"}
+
+    def __init__(self, id: Optional[str] = None) -> None:
+        self.id = id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id}
+
+    def __repr__(self) -> str:
+        return repr(self.to_dict())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InlineResponse2001) and other.id == self.id
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _as_dict(value: Any, field: str) -> dict[str, Any]:
+    """A ``body``: a dict, or a swagger model instance (``to_dict()``), B.7."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    raise TypeError(f"{field} must be a dict or a model with to_dict(), got {type(value).__name__}")
+
+
+def _payload(data: Any, encoded: bool) -> Optional[dict[str, Any]]:
+    """A track/identify ``data`` as the legacy overrides read it (B.6); ``None`` for what the
+    legacy API answered ``0`` to (not decodable JSON)."""
+    if isinstance(data, Mapping):
+        return dict(data)
+    if isinstance(data, bytes):
+        if b"{" in data or not encoded:
+            text = data.decode("utf-8", "replace")
+        else:
+            try:
+                text = base64.b64decode(data + b"=" * (-len(data) % 4)).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+    elif isinstance(data, str):
+        text = data
+    elif encoded:
+        raise TypeError("data must be a dict, str, or bytes")
+    else:
+        text = json.dumps(data)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class Client:
+    """``Client(api_key, max_delay=60, max_retries=3, test_host=None)``.
+
+    Beyond the legacy signature: ``client`` (the :class:`CompatClient` to run on) and keyword
+    options of :func:`klaviyo_legacy_compat.configure` (``dry_run=True``: every method
+    returns the plan).
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        max_delay: float = 60,
+        max_retries: int = 3,
+        test_host: Optional[str] = None,
+        *,
+        client: Optional[CompatClient] = None,
+        **options: Any,
+    ) -> None:
+        self.api_key = api_key
+        self.max_delay = max_delay
+        self.max_retries = max_retries
+        self.test_host = test_host
+        self._client = client
+        self._options = dict(options)
+        # Legacy: max_retries was the number of attempts in all (0 still meant one); the
+        # budget lets a throttled call wait out Klaviyo's window instead of giving up.
+        self._options.setdefault("max_attempts", max(1, int(max_retries)))
+        self._options.setdefault(
+            "retry_budget", max(120.0, float(max_delay) * max(1, int(max_retries)))
+        )
+        if test_host:
+            self._options.setdefault("base_url", base_url_of(test_host) or test_host)
+        for name, cls in _NAMESPACES.items():
+            setattr(self, name, cls(self))
+
+    def __repr__(self) -> str:
+        limits = f"max_delay={self.max_delay!r}, max_retries={self.max_retries!r}"
+        return f"Client(api_key=<redacted>, {limits})"
+
+    # --- running ------------------------------------------------------------------------
+
+    def _run(
+        self,
+        spec: SdkMethod,
+        path: Mapping[str, Any],
+        values: Mapping[str, Any],
+        extras: Mapping[str, Any],
+    ) -> Any:
+        options = dict(self._options)
+        options["private_key"] = self.api_key
+        if extras.get("_request_timeout") is not None:
+            options["timeout"] = extras["_request_timeout"]
+        client = self._client or default_client()
+        try:
+            result = _dispatch(client, spec, path, values, options)
+        except (APIError, TransportError) as error:
+            raise ApiException.from_error(error) from error
+        if isinstance(result, Plan):
+            return result
+        shaped = _shape(spec, result)
+        if extras.get("_preload_content") is False:
+            return RESTResponse(200, _raw(spec, result), {"Content-Type": "application/json"})
+        return shaped
+
+    def _invoke(self, spec: SdkMethod, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        extras = {k: kwargs.pop(k) for k in _GENERATED_EXTRAS if k in kwargs}
+        if spec.namespace == "TrackIdentify" and extras:
+            # The wrapper's overrides take ``data`` alone (B.6).
+            raise TypeError(
+                f"{spec.name}() got an unexpected keyword argument {next(iter(extras))!r}"
+            )
+        path, values = _bind(spec, args, kwargs)
+        if extras.get("async_req"):
+            result: ApplyResult[Any] = _pool().apply_async(self._run, (spec, path, values, extras))
+            return result
+        return self._run(spec, path, values, extras)
+
+
+def _bind(
+    spec: SdkMethod, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Path and keyword values, checked the way the generated code checked them."""
+    positional = spec.positional or (("data",) if spec.namespace == "TrackIdentify" else ())
+    if len(args) > len(positional):
+        given = f"{len(args)} were given"
+        raise TypeError(f"{spec.name}() takes {len(positional)} positional argument(s) but {given}")
+    bound = dict(zip(positional, args))
+    allowed = set(spec.positional) | set(spec.keywords)
+    for key, value in kwargs.items():
+        if key not in allowed:
+            raise TypeError(f"Got an unexpected keyword argument '{key}' to method {spec.name}")
+        if key in bound:
+            raise TypeError(f"{spec.name}() got multiple values for argument '{key}'")
+        bound[key] = value
+    for name in spec.positional:
+        if bound.get(name) is None:
+            raise ValueError(f"Missing the required parameter `{name}` when calling `{spec.name}`")
+    path = {name: bound.pop(name) for name in spec.positional}
+    return path, bound
+
+
+def _dispatch(
+    client: CompatClient,
+    spec: SdkMethod,
+    path: Mapping[str, Any],
+    values: Mapping[str, Any],
+    options: dict[str, Any],
+) -> Any:
+    special = _SPECIAL.get(spec.name)
+    if special is not None:
+        return special(client, path, values, options)
+    params: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "body":
+            params.update(_as_dict(value, "body"))
+        elif value is not None:
+            params[key] = value
+    concrete = spec.path
+    for name, value in path.items():
+        concrete = concrete.replace("{" + name + "}", str(value))
+    return client.call(call_for(spec.http, concrete, params), **options)
+
+
+def _track_identify(kind: str, encoded: bool) -> Callable[..., Any]:
+    def run(
+        client: CompatClient,
+        path: Mapping[str, Any],
+        values: Mapping[str, Any],
+        options: dict[str, Any],
+    ) -> Any:
+        payload = _payload(values.get("data", {}), encoded)
+        if payload is None:
+            return 0  # the legacy API's answer to data it could not decode
+        call = client.track if kind == "track" else client.identify
+        return call(payload, **options)
+
+    return run
+
+
+def _subscribe(
+    client: CompatClient,
+    path: Mapping[str, Any],
+    values: Mapping[str, Any],
+    options: dict[str, Any],
+) -> Any:
+    body = _as_dict(values.get("body"), "body")
+    return client.subscribe_to_list(path["list_id"], body.get("profiles") or [], **options)
+
+
+def _unsubscribe(
+    client: CompatClient,
+    path: Mapping[str, Any],
+    values: Mapping[str, Any],
+    options: dict[str, Any],
+) -> Any:
+    body = _as_dict(values.get("body"), "body")
+    return client.unsubscribe(
+        path["list_id"],
+        body.get("emails") or (),
+        body.get("phone_numbers") or (),
+        push_tokens=body.get("push_tokens") or (),
+        **options,
+    )
+
+
+def _exclude(
+    client: CompatClient,
+    path: Mapping[str, Any],
+    values: Mapping[str, Any],
+    options: dict[str, Any],
+) -> Any:
+    return client.exclude_email(values.get("email") or (), **options)
+
+
+def _update_profile(
+    client: CompatClient,
+    path: Mapping[str, Any],
+    values: Mapping[str, Any],
+    options: dict[str, Any],
+) -> Any:
+    # The legacy override str()-ed every value (True → "True", lists → their repr), B.6.
+    params = {key: str(value) for key, value in _as_dict(values.get("params"), "params").items()}
+    call = call_for("PUT", f"/v1/person/{path['person_id']}", params)
+    return client.call(call, **options)
+
+
+#: Methods that are not a plain legacy request: the wrapper's own overrides, and the calls
+#: with translators of their own.
+_SPECIAL: dict[str, Callable[..., Any]] = {
+    "track_get": _track_identify("track", encoded=True),
+    "track_post": _track_identify("track", encoded=False),
+    "identify_get": _track_identify("identify", encoded=True),
+    "identify_post": _track_identify("identify", encoded=False),
+    "subscribe": _subscribe,
+    "unsubscribe": _unsubscribe,
+    "exclude_globally": _exclude,
+    "update_profile": _update_profile,
+}
+
+
+def _shape(spec: SdkMethod, result: Any) -> Any:
+    """The legacy return type (B.5)."""
+    if spec.returns == "string":
+        return str(result)
+    if spec.returns == "none":
+        return None
+    if spec.returns == "object_id":
+        return InlineResponse2001(result.get("id") if isinstance(result, Mapping) else None)
+    if spec.returns == "str_dict":
+        return str(result)
+    return result
+
+
+def _raw(spec: SdkMethod, result: Any) -> bytes:
+    if spec.returns in ("none",):
+        return b""
+    return json.dumps(result, default=str).encode()
+
+
+def _namespace(name: str) -> type:
+    members: dict[str, Any] = {"__doc__": f"``client.{name}`` of klaviyo-sdk 1.0.9."}
+    for spec in METHODS:
+        if spec.namespace != name:
+            continue
+
+        def method(self: Any, *args: Any, _spec: SdkMethod = spec, **kwargs: Any) -> Any:
+            return self._client._invoke(_spec, args, dict(kwargs))
+
+        def with_http_info(self: Any, *args: Any, _spec: SdkMethod = spec, **kwargs: Any) -> Any:
+            data = self._client._invoke(_spec, args, dict(kwargs))
+            return data if isinstance(data, (Plan, ApplyResult)) else (data, 200, {})
+
+        method.__name__ = spec.name
+        method.__doc__ = f"``{spec.http} /api{spec.path}`` in the legacy API."
+        with_http_info.__name__ = f"{spec.name}_with_http_info"
+        members[spec.name] = method
+        if spec.namespace != "TrackIdentify":
+            members[with_http_info.__name__] = with_http_info
+
+    def __init__(self: Any, client: Client) -> None:
+        self._client = client
+
+    members["__init__"] = __init__
+    return type(name, (), members)
+
+
+_NAMESPACES: dict[str, type] = {
+    name: _namespace(name)
+    for name in (
+        "Campaigns",
+        "DataPrivacy",
+        "ListsSegments",
+        "Metrics",
+        "Profiles",
+        "Templates",
+        "TrackIdentify",
+    )
+}
