@@ -1,15 +1,1458 @@
-"""Legacy endpoints of this resource (being written): calls, translators, routes, rows."""
+"""Legacy Lists & Segments (v2 lists, v1/v2 segment membership, v1 global exclusions) →
+the new list, segment and profile endpoints.
+
+Each legacy endpoint, what it becomes, and what differs (every difference is also a
+``CATALOGUE`` row, from which MIGRATION.md is generated):
+
+- ``GET /v2/lists`` → ``GET /api/lists`` page after page (10 lists a page, new-api.md §5)
+  until the last → ``[{"list_id", "list_name"}]``.
+- ``POST /v2/lists`` → ``POST /api/lists`` → ``{"list_id"}``. Klaviyo allows 150 new lists a
+  day (spec ``create_list``); a create is not replayed after an ambiguous failure
+  (``_retry.REPLAY_SAFE``), so a timeout may leave a list behind.
+- ``GET /v2/list/{id}`` → ``GET /api/lists/{id}`` → ``{"list_id", "list_name", "created",
+  "updated", "opt_in_process"}`` (times as the new API gives them). The member count is not
+  read: ``additional-fields[list]=profile_count`` is limited to 1/s, 15/m (new-api.md §6.3).
+- ``PUT /v2/list/{id}`` → ``PATCH /api/lists/{id}``; ``DELETE /v2/list/{id}`` → ``DELETE
+  /api/lists/{id}``; both answer the legacy ``""``.
+- ``GET /v2/list/{id}/subscribe`` and ``POST /v2/list/{id}/get-list-subscriptions`` ("which of
+  these are on the list and not suppressed") → ``GET /api/lists/{id}/profiles`` filtered by
+  ``any(email,[...])`` / ``any(phone_number,[...])`` (≤ 100 values a request) with
+  ``additional-fields[profile]=subscriptions``; a profile counts when its marketing consent
+  for the channel that found it (email, SMS, push) is ``SUBSCRIBED`` and, for email, it has no
+  global suppression nor one for this list.
+- ``GET /v2/list/{id}/members`` and ``POST /v2/list/{id}/get-members`` → the same lookup
+  without the consent test; ``GET /v1/segment/{id}/members?email=a,b`` and ``POST
+  /v2/segment/{id}/get-members`` → ``GET /api/segments/{id}/profiles`` likewise. All answer
+  ``[{"id", "email"?, "phone_number"?, "push_token"?, "created"?}]``: Klaviyo profile ids,
+  and ``created`` = when the profile joined the list or segment (``joined_group_at``).
+- Push tokens: the list and segment profile endpoints filter on ``push_token``
+  (``x-klaviyo-filters``), but their answer does not say which token matched, so each token
+  is looked up on its own (one request per token).
+- ``POST /v2/list/{id}/members`` (add regardless of opt-in, no consent change) → profile ids
+  first, then ``POST /api/lists/{id}/relationships/profiles`` in chunks of the endpoint's
+  ``max_items`` (1000). Ids come from ``POST /api/profile-import`` for a profile that carries
+  anything besides one email or one phone number (the legacy call also updated those
+  properties), and from ``GET /api/profiles?filter=any(email,[...])`` (≤ 100 a request) for
+  bare identifiers, which are upserted only when the lookup does not find them. A bulk
+  import job would add to the list without ids, but the legacy answer lists ids and the job
+  is asynchronous, so it is not used. Answers ``[{"id", "email"?, "phone_number"?}]``.
+- ``DELETE /v2/list/{id}/members`` → the ids of the members (filtered list lookup), then
+  ``DELETE /api/lists/{id}/relationships/profiles`` (≤ 1000 ids a call) → ``""``.
+  Identifiers that are not on the list are reported in a notice. Removing does not
+  unsubscribe (as legacy; spec ``remove_profiles_from_list``).
+- ``GET /v2/list/{id}/exclusions/all`` → ``GET /api/profiles`` filtered by
+  ``equals(subscriptions.email.marketing.list_suppressions.list_id,"<id>")`` with the
+  subscriptions, 100 a page → ``{"records": [{"id", "email", "reason", "created"}],
+  "marker"?}``. Only list-level email suppressions are listed (the new API keeps no
+  list-level SMS exclusion, so ``phone_number``/``phone_reason`` are left out; global
+  suppressions are what ``get_global_exclusions`` lists).
+- ``GET /v2/group/{id}/members/all`` → ``GET /api/lists/{id}/profiles`` (100 a page); when
+  Klaviyo answers 404 (not a list) ``GET /api/segments/{id}/profiles`` → ``{"records": [{"id",
+  "email", "phone_number"}], "marker"?}``. ``push_token`` is left out: these endpoints
+  cannot include push tokens.
+- ``GET /v1/people/exclusions`` → ``GET /api/profiles`` with the subscriptions, filtered by
+  ``equals(subscriptions.email.marketing.suppression.reason,...)`` for a ``reason``, else by
+  a lower bound on ``subscriptions.email.marketing.suppression.timestamp`` (the spec offers
+  no "has a suppression" filter, and every suppression has a timestamp), sorted by that
+  timestamp. Legacy ``page``/``count`` are emulated by walking cursors (100 a page) to the
+  window ``[page*count, page*count+count)``; ``total`` is counted when the walk reaches the
+  end, and is ``None`` (with a notice) when it stops after ``MAX_PAGES`` pages.
+
+Pagination: a legacy ``marker`` handed out here is an opaque token wrapping the new cursor
+(``_paging.encode_token``) and is absent on the last page, so ``while marker:`` loops end; an
+integer marker from before the migration cannot be resumed and is refused.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional, Union
 
+import attrs
+
+from klaviyo_legacy_compat._bodies import ProfileAttributes
+from klaviyo_legacy_compat._calls import parse_list_id
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
-from klaviyo_legacy_compat._flow import Flow
+from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._errors import (
+    MissingIdentifierError,
+    PartialDeliveryError,
+    TranslationError,
+)
+from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send, send_all
+from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
+from klaviyo_legacy_compat._translate._jsonapi import (
+    chunked,
+    dry_reply,
+    filter_any,
+    placeholder,
+    planned,
+)
+from klaviyo_legacy_compat._translate._paging import (
+    MAX_PAGES,
+    decode_token,
+    encode_token,
+    next_cursor,
+    walk,
+)
+from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._translate.profiles import upsert_request
+from klaviyo_legacy_compat._values import as_email, as_phone
 from klaviyo_legacy_compat._wire import CallRoute
 
-__all__ = ["CATALOGUE", "ROUTES", "TRANSLATORS"]
+__all__ = [
+    "CATALOGUE",
+    "LEGACY_REASONS",
+    "ROUTES",
+    "TRANSLATORS",
+    "GlobalExclusionsCall",
+    "GroupMembersCall",
+    "ListCreateCall",
+    "ListDeleteCall",
+    "ListExclusionsCall",
+    "ListInfoCall",
+    "ListMembersAddCall",
+    "ListMembersRemoveCall",
+    "ListMembershipCall",
+    "ListSubscriptionsCall",
+    "ListUpdateCall",
+    "ListsCall",
+    "SegmentMembershipCall",
+]
 
-TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {}
-ROUTES: tuple[CallRoute, ...] = ()
-CATALOGUE: tuple[LegacyEndpoint, ...] = ()
+#: Identifiers per lookup and profiles per page: the page[size] maximum of the profile
+#: collections (new-api.md §5); a filter of more values than a page holds could not be read
+#: in one page.
+LOOKUP_SIZE = 100
+
+#: Legacy exclusion reason (v1 ``people/exclusions`` doc; legacy-surface.md B.7) → the new
+#: email marketing suppression reason (spec ``EmailMarketingSuppression.reason``). Every
+#: legacy reason has an equivalent; ``bounced`` covers hard bounces only in the new API.
+LEGACY_REASONS: Mapping[str, str] = {
+    "unsubscribed": "UNSUBSCRIBE",
+    "bounced": "HARD_BOUNCE",
+    "invalid_email": "INVALID_EMAIL",
+    "reported_spam": "SPAM_COMPLAINT",
+    "manually_excluded": "USER_SUPPRESSED",
+}
+
+#: The reverse, for answers; a reason Klaviyo adds later is passed through unchanged.
+_NEW_REASONS: Mapping[str, str] = {new: legacy for legacy, new in LEGACY_REASONS.items()}
+
+_SUPPRESSION_TIMESTAMP = "subscriptions.email.marketing.suppression.timestamp"
+
+#: Legacy ``sort`` of global exclusions → the new ``sort`` (spec ``get_profiles`` enum).
+_SORTS: Mapping[str, str] = {
+    "asc": _SUPPRESSION_TIMESTAMP,
+    "desc": "-" + _SUPPRESSION_TIMESTAMP,
+}
+
+#: Every suppression has a timestamp, so a bound no timestamp precedes selects them all.
+_NO_EARLIER_SUPPRESSION = "1970-01-01T00:00:00Z"
+
+#: Legacy identifier list → (new filter field and attribute, marketing channel whose consent
+#: ``get-list-subscriptions`` checks).
+_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("emails", "email", "email"),
+    ("phone_numbers", "phone_number", "sms"),
+    ("push_tokens", "push_token", "mobile_push"),
+)
+_CHANNELS: Mapping[str, str] = {attribute: channel for _, attribute, channel in _KINDS}
+
+_ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # legacy v2 exclusion times ("2018-07-03T13:44:38Z")
+_V1_TIME = "%Y-%m-%d %H:%M:%S"  # legacy v1 exclusion timestamps ("2021-11-26 08:48:51")
+
+_GROUP_MARKER = "group_members"
+_EXCLUSIONS_MARKER = "list_exclusions"
+
+
+# --- calls --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ListsCall:
+    """``GET /v2/lists``: every list of the account."""
+
+
+@attrs.frozen
+class ListCreateCall:
+    """``POST /v2/lists``."""
+
+    list_name: str
+
+
+@attrs.frozen
+class ListInfoCall:
+    """``GET /v2/list/{id}``."""
+
+    list_id: str
+
+
+@attrs.frozen
+class ListUpdateCall:
+    """``PUT /v2/list/{id}``: rename the list."""
+
+    list_id: str
+    list_name: str
+
+
+@attrs.frozen
+class ListDeleteCall:
+    """``DELETE /v2/list/{id}``."""
+
+    list_id: str
+
+
+@attrs.frozen
+class ListSubscriptionsCall:
+    """``GET /v2/list/{id}/subscribe`` / ``POST .../get-list-subscriptions``: which of these
+    identifiers are on the list and subscribed. Identifiers are checked already."""
+
+    list_id: str
+    emails: tuple[str, ...] = ()
+    phone_numbers: tuple[str, ...] = ()
+    push_tokens: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ListMembershipCall:
+    """``GET /v2/list/{id}/members`` / ``POST .../get-members``: which are on the list."""
+
+    list_id: str
+    emails: tuple[str, ...] = ()
+    phone_numbers: tuple[str, ...] = ()
+    push_tokens: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ListMembersRemoveCall:
+    """``DELETE /v2/list/{id}/members``."""
+
+    list_id: str
+    emails: tuple[str, ...] = ()
+    phone_numbers: tuple[str, ...] = ()
+    push_tokens: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class SegmentMembershipCall:
+    """``GET /v1/segment/{id}/members`` / ``POST /v2/segment/{id}/get-members``."""
+
+    segment_id: str
+    emails: tuple[str, ...] = ()
+    phone_numbers: tuple[str, ...] = ()
+    push_tokens: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ListMembersAddCall:
+    """``POST /v2/list/{id}/members``: v2 profile dicts (``email``/``phone_number`` and any
+    properties), added without consent changes."""
+
+    list_id: str
+    profiles: tuple[Mapping[str, Any], ...]
+
+
+@attrs.frozen
+class ListExclusionsCall:
+    """``GET /v2/list/{id}/exclusions/all``; ``marker`` is a token handed out here or
+    ``None`` for the first batch."""
+
+    list_id: str
+    marker: Optional[str] = None
+
+
+@attrs.frozen
+class GroupMembersCall:
+    """``GET /v2/group/{id}/members/all``: a list's or a segment's members, batch by batch."""
+
+    group_id: str
+    marker: Optional[str] = None
+
+
+@attrs.frozen
+class GlobalExclusionsCall:
+    """``GET /v1/people/exclusions``; ``reason`` is a legacy reason or ``None`` for all."""
+
+    reason: Optional[str] = None
+    sort: str = "asc"
+    count: int = 500
+    page: int = 0
+
+
+#: The calls that look identifiers up among a list's or segment's members.
+Identified = Union[
+    ListSubscriptionsCall, ListMembershipCall, ListMembersRemoveCall, SegmentMembershipCall
+]
+
+
+# --- small readers of new-API answers -----------------------------------------------------
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _attribute(profile: Any, name: str) -> Any:
+    return _dig(profile, "attributes", name)
+
+
+def _data(reply: Reply) -> list[Any]:
+    body = reply.response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, list) else []
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def _legacy_time(value: Any, pattern: str) -> Any:
+    """An ISO-8601 time of the new API in a legacy layout (UTC); anything unreadable as is."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # fromisoformat (3.9) reads only 3 or 6 fraction digits.
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime(pattern)
+
+
+def _same(attribute: str, found: Any, given: str) -> bool:
+    if not isinstance(found, str):
+        return False
+    if attribute == "email":
+        return found.casefold() == given.casefold()
+    return found == given
+
+
+_EMPTY_PAGE = dry_reply(200, {"data": [], "links": {}})
+
+
+def _page(
+    request: PlannedRequest,
+    cursor: Optional[str],
+    *,
+    handles: frozenset[int] = frozenset(),
+    dry: RawResponse = _EMPTY_PAGE,
+) -> Flow[Reply]:
+    """One page of a collection, from ``cursor`` (the first page when ``None``)."""
+    if cursor is not None:
+        request = attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
+    return (yield from send(Step(request, handles=handles, dry_run_reply=dry)))
+
+
+# --- builders: legacy parameters → calls --------------------------------------------------
+
+
+def _name(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TranslationError(field, f"must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _values(value: Any, field: str) -> list[str]:
+    """A legacy identifier list: a JSON list, a repeated query key, or a comma-joined string
+    (v1 ``email=a,b``)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise TranslationError(field, f"must be a list of strings, got {type(value).__name__}")
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise TranslationError(
+                f"{field}[{index}]", f"must be a string, got {type(item).__name__}"
+            )
+        out.append(item)
+    return out
+
+
+def _push_token(value: str, field: str) -> str:
+    if not value.strip():
+        raise TranslationError(field, "must be a non-empty push token")
+    return value.strip()
+
+
+#: How each identifier kind is checked (``_values.as_email``/``as_phone``).
+_CHECKS: Mapping[str, Callable[[str, str], str]] = {
+    "email": as_email,
+    "phone_number": lambda value, field: as_phone(value, field)[0],
+    "push_token": _push_token,
+}
+
+
+def _identifiers(
+    params: Mapping[str, Any], email_key: str = "emails"
+) -> dict[str, tuple[str, ...]]:
+    """``emails``/``phone_numbers``/``push_tokens``, each checked, at least one given."""
+    out: dict[str, tuple[str, ...]] = {}
+    for legacy, attribute, _ in _KINDS:
+        key = email_key if legacy == "emails" else legacy
+        checked = [
+            _CHECKS[attribute](value, f"{key}[{index}]")
+            for index, value in enumerate(_values(params.get(key), key))
+        ]
+        out[legacy] = tuple(checked)
+    if not any(out.values()):
+        raise TranslationError(
+            email_key, "give at least one email, phone number or push token to look up"
+        )
+    return out
+
+
+def _count(value: Any, field: str, default: int, minimum: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise TranslationError(field, f"must be an integer of at least {minimum}, got {value!r}")
+    return value
+
+
+def _marker(value: Any, kind: str) -> Optional[str]:
+    """A marker handed out here, checked now so a bad one fails before anything is sent."""
+    if value is None or value == "":
+        return None
+    decode_token(value, kind, "marker")
+    return str(value)
+
+
+def _profiles(value: Any) -> tuple[Mapping[str, Any], ...]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise TranslationError("profiles", "must be a JSON list of profile objects") from None
+    if not isinstance(value, (list, tuple)):
+        raise TranslationError("profiles", "is required: a list of profile objects")
+    profiles = tuple(value)
+    if not profiles:
+        raise TranslationError("profiles", "must contain at least one profile")
+    for index, profile in enumerate(profiles):
+        _member_entry(profile, f"profiles[{index}]")
+    return profiles
+
+
+def _build_lists(params: Mapping[str, Any], path: Mapping[str, str]) -> ListsCall:
+    return ListsCall()
+
+
+def _build_create(params: Mapping[str, Any], path: Mapping[str, str]) -> ListCreateCall:
+    return ListCreateCall(_name(params.get("list_name"), "list_name"))
+
+
+def _build_info(params: Mapping[str, Any], path: Mapping[str, str]) -> ListInfoCall:
+    return ListInfoCall(parse_list_id(path["list_id"]))
+
+
+def _build_update(params: Mapping[str, Any], path: Mapping[str, str]) -> ListUpdateCall:
+    return ListUpdateCall(
+        parse_list_id(path["list_id"]), _name(params.get("list_name"), "list_name")
+    )
+
+
+def _build_delete(params: Mapping[str, Any], path: Mapping[str, str]) -> ListDeleteCall:
+    return ListDeleteCall(parse_list_id(path["list_id"]))
+
+
+def _build_subscriptions(
+    params: Mapping[str, Any], path: Mapping[str, str]
+) -> ListSubscriptionsCall:
+    return ListSubscriptionsCall(parse_list_id(path["list_id"]), **_identifiers(params))
+
+
+def _build_membership(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembershipCall:
+    return ListMembershipCall(parse_list_id(path["list_id"]), **_identifiers(params))
+
+
+def _build_remove(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersRemoveCall:
+    return ListMembersRemoveCall(parse_list_id(path["list_id"]), **_identifiers(params))
+
+
+def _build_segment_v1(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
+    # klaviyo 3.1.7 get_members_from_segment: emails comma-joined into one ``email``.
+    return SegmentMembershipCall(
+        parse_list_id(path["segment_id"], "segment_id"), **_identifiers(params, "email")
+    )
+
+
+def _build_segment(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
+    return SegmentMembershipCall(
+        parse_list_id(path["segment_id"], "segment_id"), **_identifiers(params)
+    )
+
+
+def _build_add(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersAddCall:
+    return ListMembersAddCall(parse_list_id(path["list_id"]), _profiles(params.get("profiles")))
+
+
+def _build_exclusions(params: Mapping[str, Any], path: Mapping[str, str]) -> ListExclusionsCall:
+    return ListExclusionsCall(
+        parse_list_id(path["list_id"]), _marker(params.get("marker"), _EXCLUSIONS_MARKER)
+    )
+
+
+def _build_group(params: Mapping[str, Any], path: Mapping[str, str]) -> GroupMembersCall:
+    return GroupMembersCall(
+        parse_list_id(path["group_id"], "group_id"),
+        _marker(params.get("marker"), _GROUP_MARKER),
+    )
+
+
+def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalExclusionsCall:
+    reason = params.get("reason")
+    if reason is not None and reason != "":
+        if not isinstance(reason, str) or reason.strip().lower() not in LEGACY_REASONS:
+            raise TranslationError("reason", f"must be one of {', '.join(LEGACY_REASONS)}")
+        reason = reason.strip().lower()
+    else:
+        reason = None
+    sort = params.get("sort")
+    sort = "asc" if sort is None or sort == "" else sort
+    if not isinstance(sort, str) or sort.strip().lower() not in _SORTS:
+        raise TranslationError("sort", f"must be asc or desc, got {sort!r}")
+    return GlobalExclusionsCall(
+        reason,
+        sort.strip().lower(),
+        _count(params.get("count"), "count", 500, 1),
+        _count(params.get("page"), "page", 0, 0),
+    )
+
+
+# --- lists: read, create, rename, delete --------------------------------------------------
+
+
+def plan_get_lists(call: ListsCall, *, options: Options) -> Flow[list[dict[str, Any]]]:
+    """Every list, page by page to the last: ``[{"list_id", "list_name"}]``. A lists page
+    holds at most 10 (spec ``get_lists`` page[size] maximum; new-api.md §5)."""
+    del call, options
+    request = planned("get_lists", params=(("fields[list]", "name"), ("page[size]", "10")))
+    items: list[Any] = []
+    cursor: Optional[str] = None
+    while True:
+        # Legacy answered every list at once, so the walk goes on to the end; it resumes
+        # from its cursor each MAX_PAGES pages only to keep each walk bounded.
+        found = yield from walk(request, cursor=cursor)
+        items.extend(found.items)
+        if found.complete or found.cursor is None or found.cursor == cursor:
+            break
+        cursor = found.cursor
+    return [{"list_id": item.get("id"), "list_name": _attribute(item, "name")} for item in items]
+
+
+def plan_create_list(call: ListCreateCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """``POST /api/lists`` → ``{"list_id"}``."""
+    del options
+    daily = endpoint("create_list").daily
+    yield from notice(
+        f"create_list: Klaviyo allows {daily} new lists a day per account, and a create that "
+        "times out is not sent again (check get_lists before creating it again)",
+        logging.INFO,
+    )
+    body = {"data": {"type": "list", "attributes": {"name": call.list_name}}}
+    created = yield from send(
+        Step(
+            planned("create_list", json=body),
+            dry_run_reply=dry_reply(
+                201,
+                {
+                    "data": {
+                        "type": "list",
+                        "id": placeholder("id of the new list"),
+                        "attributes": {"name": call.list_name},
+                    }
+                },
+            ),
+        )
+    )
+    return {"list_id": _dig(created.response.json(), "data", "id")}
+
+
+def plan_get_list(call: ListInfoCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """``GET /api/lists/{id}`` → the legacy list info."""
+    del options
+    found = yield from send(
+        Step(
+            planned(
+                "get_list",
+                path_params={"id": call.list_id},
+                params=(("fields[list]", "name,created,updated,opt_in_process"),),
+            ),
+            dry_run_reply=dry_reply(
+                200, {"data": {"type": "list", "id": call.list_id, "attributes": {}}}
+            ),
+        )
+    )
+    data = _dig(found.response.json(), "data") or {}
+    return {
+        "list_id": data.get("id", call.list_id),
+        "list_name": _attribute(data, "name"),
+        "created": _attribute(data, "created"),
+        "updated": _attribute(data, "updated"),
+        "opt_in_process": _attribute(data, "opt_in_process"),
+    }
+
+
+def plan_update_list(call: ListUpdateCall, *, options: Options) -> Flow[str]:
+    """``PATCH /api/lists/{id}`` with the new name → the legacy ``""``."""
+    del options
+    body = {"data": {"type": "list", "id": call.list_id, "attributes": {"name": call.list_name}}}
+    yield from send(planned("update_list", path_params={"id": call.list_id}, json=body))
+    return ""
+
+
+def plan_delete_list(call: ListDeleteCall, *, options: Options) -> Flow[str]:
+    """``DELETE /api/lists/{id}`` → the legacy ``""``."""
+    del options
+    yield from send(planned("delete_list", path_params={"id": call.list_id}))
+    return ""
+
+
+# --- membership lookups -------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Hit:
+    """A profile a lookup found, and the identifier (kind, value) that found it."""
+
+    profile: Mapping[str, Any]
+    attribute: str
+    value: str
+
+
+def _pairs(call: Identified) -> list[tuple[str, str]]:
+    return [(attribute, v) for legacy, attribute, _ in _KINDS for v in getattr(call, legacy)]
+
+
+def _dry_found(attribute: str, values: Sequence[str]) -> list[dict[str, Any]]:
+    # Dry-run pretends every identifier is found, so the requests that follow are shown.
+    return [
+        {
+            "type": "profile",
+            "id": placeholder(f"profile id of {attribute} {value}"),
+            "attributes": {} if attribute == "push_token" else {attribute: value},
+        }
+        for value in values
+    ]
+
+
+def _find(
+    operation: str, group_id: str, pairs: Sequence[tuple[str, str]], *, subscriptions: bool
+) -> Flow[tuple[list[_Hit], int]]:
+    """Look the identifiers up among the members of a list or segment: ≤ 100 emails or
+    phone numbers a request, one request per push token (the answer does not say which
+    token matched). Returns the hits and the index of the last request."""
+    fields = "email,phone_number,joined_group_at" + (",subscriptions" if subscriptions else "")
+    hits: list[_Hit] = []
+    last = -1
+    for _, attribute, _ in _KINDS:
+        values = [value for kind, value in pairs if kind == attribute]
+        groups = (
+            [[value] for value in values]
+            if attribute == "push_token"
+            else list(chunked(values, LOOKUP_SIZE))
+        )
+        for group in groups:
+            params = [("filter", filter_any(attribute, group)), ("fields[profile]", fields)]
+            if subscriptions:
+                params.append(("additional-fields[profile]", "subscriptions"))
+            params.append(("page[size]", str(LOOKUP_SIZE)))
+            request = planned(operation, path_params={"id": group_id}, params=params)
+            found = yield from walk(request, dry_data=_dry_found(attribute, group))
+            last = found.last_index
+            for profile in found.items:
+                if not isinstance(profile, Mapping):
+                    continue
+                matched = (
+                    group
+                    if attribute == "push_token"
+                    else [v for v in group if _same(attribute, _attribute(profile, attribute), v)]
+                )
+                hits.extend(_Hit(profile, attribute, value) for value in matched)
+    return hits, last
+
+
+def _record(hit: _Hit) -> dict[str, Any]:
+    """The legacy membership record: Klaviyo profile id, identifiers, join time."""
+    out: dict[str, Any] = {"id": hit.profile.get("id")}
+    for key in ("email", "phone_number"):
+        value = _attribute(hit.profile, key)
+        if value:
+            out[key] = value
+    if hit.attribute == "push_token":
+        out["push_token"] = hit.value
+    joined = _attribute(hit.profile, "joined_group_at")
+    if joined:
+        out["created"] = _legacy_time(joined, _ISO_UTC)
+    return out
+
+
+def _records(hits: Sequence[_Hit]) -> list[dict[str, Any]]:
+    """One record per profile, in the order found."""
+    seen: dict[Any, dict[str, Any]] = {}
+    for hit in hits:
+        seen.setdefault(hit.profile.get("id"), _record(hit))
+    return list(seen.values())
+
+
+def _subscribed(hit: _Hit, list_id: str) -> bool:
+    """Marketing consent ``SUBSCRIBED`` on the channel that found the profile, and for email
+    no global suppression and none for this list (spec ``EmailMarketing``)."""
+    marketing = _dig(hit.profile, "attributes", "subscriptions", _CHANNELS[hit.attribute])
+    marketing = _dig(marketing, "marketing") or {}
+    if marketing.get("consent") != "SUBSCRIBED":
+        return False
+    if hit.attribute != "email":
+        return True
+    if marketing.get("suppression"):
+        return False
+    return not any(
+        _dig(entry, "list_id") == list_id for entry in marketing.get("list_suppressions") or []
+    )
+
+
+def _push_notice(call: Identified) -> Flow[None]:
+    if call.push_tokens:
+        yield from notice(
+            f"push tokens are looked up one request each ({len(call.push_tokens)}): the new "
+            "API's answer does not say which token of a filter matched",
+            logging.INFO,
+        )
+
+
+def plan_list_subscriptions(
+    call: ListSubscriptionsCall, *, options: Options
+) -> Flow[list[dict[str, Any]]]:
+    """Members of the list that are subscribed and not suppressed."""
+    del options
+    yield from _push_notice(call)
+    hits, _ = yield from _find(
+        "get_profiles_for_list", call.list_id, _pairs(call), subscriptions=True
+    )
+    return _records([hit for hit in hits if _subscribed(hit, call.list_id)])
+
+
+def plan_list_membership(
+    call: ListMembershipCall, *, options: Options
+) -> Flow[list[dict[str, Any]]]:
+    """Members of the list among the identifiers."""
+    del options
+    yield from _push_notice(call)
+    hits, _ = yield from _find(
+        "get_profiles_for_list", call.list_id, _pairs(call), subscriptions=False
+    )
+    return _records(hits)
+
+
+def plan_segment_membership(
+    call: SegmentMembershipCall, *, options: Options
+) -> Flow[list[dict[str, Any]]]:
+    """Members of the segment among the identifiers."""
+    del options
+    yield from _push_notice(call)
+    hits, _ = yield from _find(
+        "get_profiles_for_segment", call.segment_id, _pairs(call), subscriptions=False
+    )
+    return _records(hits)
+
+
+def _max_items(operation: str) -> int:
+    size = endpoint(operation).max_items
+    if size is None:  # pragma: no cover - the endpoint table states a cap for these
+        raise KeyError(f"no documented per-call cap for {operation}")
+    return size
+
+
+def _relationship_body(ids: Sequence[str]) -> dict[str, Any]:
+    return {"data": [{"type": "profile", "id": profile_id} for profile_id in ids]}
+
+
+def plan_remove_members(call: ListMembersRemoveCall, *, options: Options) -> Flow[str]:
+    """Find the members' ids, then remove them from the list (≤ ``max_items`` a call)."""
+    del options
+    yield from _push_notice(call)
+    pairs = _pairs(call)
+    hits, last = yield from _find("get_profiles_for_list", call.list_id, pairs, subscriptions=False)
+    found = {(hit.attribute, _normal(hit.attribute, hit.value)) for hit in hits}
+    missing = [value for kind, value in pairs if (kind, _normal(kind, value)) not in found]
+    if missing:
+        yield from notice(
+            f"remove_members: {len(missing)} identifier(s) not on list {call.list_id}, "
+            f"nothing to remove for them: {', '.join(missing)}"
+        )
+    ids = list(dict.fromkeys(str(hit.profile.get("id")) for hit in hits))
+    for chunk in chunked(ids, _max_items("remove_profiles_from_list")):
+        yield from send(
+            planned(
+                "remove_profiles_from_list",
+                path_params={"id": call.list_id},
+                json=_relationship_body(chunk),
+                depends_on=last,
+                note=f"holds the ids of the members that requests up to {last} found",
+            )
+        )
+    return ""
+
+
+def _normal(attribute: str, value: str) -> str:
+    return value.casefold() if attribute == "email" else value
+
+
+# --- add members --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Member:
+    """One v2 members profile: its attributes, whether a lookup can find its id (a bare
+    email or phone number), and notices."""
+
+    attributes: ProfileAttributes
+    notices: tuple[str, ...]
+
+    @property
+    def lookup(self) -> Optional[tuple[str, str]]:
+        """(attribute, value) when the profile is one identifier and nothing else."""
+        a = self.attributes
+        if a.carries_data or bool(a.email) == bool(a.phone_number):
+            return None
+        return ("email", a.email) if a.email else ("phone_number", str(a.phone_number))
+
+
+def _member_entry(source: Any, field: str) -> _Member:
+    """Check one v2 members profile as subscribe does (``subscriptions._entry``): an object
+    with an email or a phone number. ``sms_consent`` is dropped: adding members never
+    changes consent."""
+    if not isinstance(source, Mapping):
+        raise TranslationError(field, f"must be a profile object, got {type(source).__name__}")
+    attributes, notices = split_profile(source, field, exclude=("sms_consent",))
+    if not (attributes.email or attributes.phone_number):
+        raise MissingIdentifierError(field, "must have an email or a phone_number")
+    if source.get("sms_consent") is not None:
+        notices.append(
+            f"{field}: sms_consent is ignored: adding members never changes consent (use "
+            "subscribe for that), as the legacy members endpoint did"
+        )
+    return _Member(attributes, tuple(notices))
+
+
+def _upsert_step(member: _Member, index: int) -> Step:
+    return Step(
+        upsert_request(member.attributes),
+        dry_run_reply=dry_reply(
+            201,
+            {
+                "data": {
+                    "type": "profile",
+                    "id": placeholder(f"profile id of profiles[{index}]"),
+                    "attributes": {},
+                }
+            },
+        ),
+    )
+
+
+def _ids_from(outcomes: Sequence[Any]) -> list[tuple[str, int]]:
+    """(profile id, request index) of each upsert answer; the first failure is raised."""
+    out = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        out.append((str(_dig(outcome.response.json(), "data", "id")), outcome.index))
+    return out
+
+
+def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]]:
+    """The profile id of each member of ``chunk`` (input positions ``start``...), and the
+    index of the last request sent: upserts for profiles with data, lookups for bare
+    identifiers, upserts for those the lookups did not find."""
+    ids: dict[int, str] = {}
+    last = -1
+    upserts = [i for i, m in enumerate(chunk) if m.lookup is None]
+    answers = yield from send_all([_upsert_step(chunk[i], start + i) for i in upserts])
+    for i, (profile_id, index) in zip(upserts, _ids_from(answers)):
+        ids[i] = profile_id
+        last = max(last, index)
+    for attribute in ("email", "phone_number"):
+        wanted = [
+            (i, m.lookup[1])
+            for i, m in enumerate(chunk)
+            if m.lookup is not None and m.lookup[0] == attribute
+        ]
+        for group in chunked(wanted, LOOKUP_SIZE):
+            values = list(dict.fromkeys(value for _, value in group))
+            request = planned(
+                "get_profiles",
+                params=(
+                    ("filter", filter_any(attribute, values)),
+                    ("fields[profile]", attribute),
+                    ("page[size]", str(LOOKUP_SIZE)),
+                ),
+            )
+            found = yield from walk(request, dry_data=_dry_found(attribute, values))
+            last = max(last, found.last_index)
+            for i, value in group:
+                for profile in found.items:
+                    if _same(attribute, _attribute(profile, attribute), value):
+                        ids[i] = str(_dig(profile, "id"))
+                        break
+    unknown = [i for i in range(len(chunk)) if i not in ids]
+    created = yield from send_all([_upsert_step(chunk[i], start + i) for i in unknown])
+    for i, (profile_id, index) in zip(unknown, _ids_from(created)):
+        ids[i] = profile_id
+        last = max(last, index)
+    return [ids[i] for i in range(len(chunk))], last
+
+
+def _added(member: _Member, profile_id: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": profile_id}
+    if member.attributes.email:
+        out["email"] = member.attributes.email
+    if member.attributes.phone_number:
+        out["phone_number"] = member.attributes.phone_number
+    return out
+
+
+def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list[dict[str, Any]]]:
+    """Profile ids (upserts and lookups), then list relationships in chunks of the
+    endpoint's ``max_items``; returns ``[{"id", "email"?, "phone_number"?}]``. A failure part
+    way raises :class:`PartialDeliveryError` with the chunks added and the profiles not."""
+    del options
+    if not call.profiles:
+        raise TranslationError("profiles", "must contain at least one profile")
+    members = [_member_entry(p, f"profiles[{i}]") for i, p in enumerate(call.profiles)]
+    for member in members:
+        for text in member.notices:
+            yield from notice(text)
+    if any(m.lookup is not None for m in members):
+        yield from notice(
+            "add_members: ids of bare emails/phone numbers are looked up; those Klaviyo does "
+            "not know yet are created first (one POST /api/profile-import each). Dry-run "
+            "assumes they all exist",
+            logging.INFO,
+        )
+    size = _max_items("add_profiles_to_list")
+    out: list[dict[str, Any]] = []
+    accepted: list[str] = []
+    for start in range(0, len(members), size):
+        chunk = members[start : start + size]
+        end = start + len(chunk)
+        try:
+            ids, last = yield from _resolve(chunk, start)
+            yield from send(
+                planned(
+                    "add_profiles_to_list",
+                    path_params={"id": call.list_id},
+                    json=_relationship_body(list(dict.fromkeys(ids))),
+                    depends_on=last,
+                    note=f"holds the ids of profiles[{start}:{end}] from the requests before it",
+                )
+            )
+        except Exception as exc:
+            raise PartialDeliveryError(
+                accepted=accepted,
+                undelivered=list(call.profiles[start:]),
+                cause=exc,
+                what="profiles",
+            ) from exc
+        accepted.append(f"profiles[{start}:{end}]")
+        out.extend(_added(member, profile_id) for member, profile_id in zip(chunk, ids))
+    return out
+
+
+# --- batches with markers: list exclusions, group members ----------------------------------
+
+
+def _resume(marker: Optional[str], kind: str, group_id: str) -> Optional[dict[str, Any]]:
+    if marker is None:
+        return None
+    state = decode_token(marker, kind, "marker")
+    if state.get("id") != group_id or not isinstance(state.get("c"), str):
+        raise TranslationError(
+            "marker", f"was handed out for another list or segment, not {group_id}"
+        )
+    return state
+
+
+def _batch(
+    records: list[dict[str, Any]], reply: Reply, kind: str, state: dict[str, Any]
+) -> dict[str, Any]:
+    """The legacy batch: ``records``, and a ``marker`` only while more pages remain."""
+    out: dict[str, Any] = {"records": records}
+    cursor = next_cursor(reply.response.json())
+    if cursor is not None:
+        out["marker"] = encode_token(kind, {**state, "c": cursor})
+    return out
+
+
+def plan_list_exclusions(call: ListExclusionsCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """One batch (100 profiles) of the list's email suppressions."""
+    del options
+    state = _resume(call.marker, _EXCLUSIONS_MARKER, call.list_id)
+    request = planned(
+        "get_profiles",
+        params=(
+            (
+                "filter",
+                "equals(subscriptions.email.marketing.list_suppressions.list_id,"
+                f"{json.dumps(call.list_id)})",
+            ),
+            ("additional-fields[profile]", "subscriptions"),
+            ("fields[profile]", "email,subscriptions"),
+            ("page[size]", str(LOOKUP_SIZE)),
+        ),
+    )
+    reply = yield from _page(request, None if state is None else state["c"])
+    records = []
+    for profile in _data(reply):
+        entries = _dig(profile, "attributes", "subscriptions", "email", "marketing")
+        entries = _dig(entries, "list_suppressions") or []
+        mine = next((e for e in entries if _dig(e, "list_id") == call.list_id), None)
+        if not isinstance(mine, Mapping):
+            continue
+        reason = mine.get("reason")
+        record: dict[str, Any] = {
+            "id": _dig(profile, "id"),
+            "email": _attribute(profile, "email"),
+            "reason": _NEW_REASONS.get(reason, reason) if isinstance(reason, str) else reason,
+        }
+        if mine.get("timestamp"):
+            record["created"] = _legacy_time(mine["timestamp"], _ISO_UTC)
+        records.append(record)
+    return _batch(records, reply, _EXCLUSIONS_MARKER, {"id": call.list_id})
+
+
+_NOT_A_LIST = dry_reply(
+    404,
+    {
+        "errors": [
+            {
+                "id": placeholder("error id"),
+                "status": 404,
+                "code": "not_found",
+                "title": "Not found.",
+                "detail": "the id is not a list (dry-run shows the segment lookup)",
+            }
+        ]
+    },
+)
+
+
+def plan_group_members(call: GroupMembersCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """One batch (100 profiles) of a list's or segment's members: the list first, and the
+    segment when Klaviyo answers 404 for the list."""
+    del options
+    state = _resume(call.marker, _GROUP_MARKER, call.group_id)
+    params = (("fields[profile]", "email,phone_number"), ("page[size]", str(LOOKUP_SIZE)))
+    group = "segment" if state is not None and state.get("g") == "segment" else "list"
+    cursor = None if state is None else state["c"]
+    if group == "list":
+        first = state is None
+        reply = yield from _page(
+            planned("get_profiles_for_list", path_params={"id": call.group_id}, params=params),
+            cursor,
+            handles=frozenset({404}) if first else frozenset(),
+            dry=_NOT_A_LIST if first else _EMPTY_PAGE,
+        )
+        if reply.response.status == 404:
+            group = "segment"
+            note = (
+                f"sent only if request {reply.index} answers 404: {call.group_id} is not a "
+                "list, so it is read as a segment"
+            )
+            reply = yield from _page(
+                planned(
+                    "get_profiles_for_segment",
+                    path_params={"id": call.group_id},
+                    params=params,
+                    depends_on=reply.index,
+                    note=note,
+                ),
+                None,
+            )
+    else:
+        reply = yield from _page(
+            planned("get_profiles_for_segment", path_params={"id": call.group_id}, params=params),
+            cursor,
+        )
+    records = [
+        {
+            "id": _dig(profile, "id"),
+            "email": _attribute(profile, "email"),
+            "phone_number": _attribute(profile, "phone_number"),
+        }
+        for profile in _data(reply)
+    ]
+    return _batch(records, reply, _GROUP_MARKER, {"id": call.group_id, "g": group})
+
+
+# --- global exclusions --------------------------------------------------------------------
+
+
+def _exclusion(profile: Any, reason: Optional[str]) -> Optional[dict[str, Any]]:
+    """The legacy v1 exclusion row of a suppressed profile (``None`` when it has none)."""
+    suppressions = _dig(profile, "attributes", "subscriptions", "email", "marketing")
+    suppressions = [s for s in (_dig(suppressions, "suppression") or []) if isinstance(s, Mapping)]
+    if reason is not None:
+        suppressions = [s for s in suppressions if s.get("reason") == reason] or suppressions
+    if not suppressions:
+        return None
+    found = suppressions[0]
+    new_reason = found.get("reason")
+    return {
+        "object": "exclusion",
+        "email": _attribute(profile, "email"),
+        "reason": _NEW_REASONS.get(new_reason, new_reason)
+        if isinstance(new_reason, str)
+        else new_reason,
+        "timestamp": _legacy_time(found.get("timestamp"), _V1_TIME),
+    }
+
+
+def plan_global_exclusions(call: GlobalExclusionsCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """Page ``page`` of ``count`` global email suppressions, in the legacy v1 shape."""
+    del options
+    reason = None if call.reason is None else LEGACY_REASONS[call.reason]
+    condition = (
+        f"equals(subscriptions.email.marketing.suppression.reason,{json.dumps(reason)})"
+        if reason is not None
+        else f"greater-or-equal({_SUPPRESSION_TIMESTAMP},{_NO_EARLIER_SUPPRESSION})"
+    )
+    request = planned(
+        "get_profiles",
+        params=(
+            ("filter", condition),
+            ("additional-fields[profile]", "subscriptions"),
+            ("fields[profile]", "email,subscriptions"),
+            ("sort", _SORTS[call.sort]),
+            ("page[size]", str(LOOKUP_SIZE)),
+        ),
+    )
+    start = call.page * call.count
+    stop = start + call.count
+    needed = -(-stop // LOOKUP_SIZE)
+    # Walk to the end so ``total`` is true; at least far enough to reach the window.
+    found = yield from walk(request, max_pages=max(MAX_PAGES, needed))
+    rows = [row for row in (_exclusion(p, reason) for p in found.items) if row is not None]
+    window = rows[start:stop]
+    total: Optional[int] = len(rows) if found.complete else None
+    if total is None:
+        yield from notice(
+            f"get_global_exclusions: more than {len(rows)} exclusions; the walk stopped after "
+            f"{max(MAX_PAGES, needed)} pages, so total is unknown (None)"
+        )
+    return {
+        "object": "$list",
+        "data": window,
+        "page": call.page,
+        "start": start,
+        "end": start + len(window) - 1 if window else start,
+        "total": total,
+        "page_size": call.count,
+    }
+
+
+# --- tables -------------------------------------------------------------------------------
+
+TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
+    ListsCall: plan_get_lists,
+    ListCreateCall: plan_create_list,
+    ListInfoCall: plan_get_list,
+    ListUpdateCall: plan_update_list,
+    ListDeleteCall: plan_delete_list,
+    ListSubscriptionsCall: plan_list_subscriptions,
+    ListMembershipCall: plan_list_membership,
+    ListMembersAddCall: plan_add_members,
+    ListMembersRemoveCall: plan_remove_members,
+    SegmentMembershipCall: plan_segment_membership,
+    ListExclusionsCall: plan_list_exclusions,
+    GroupMembersCall: plan_group_members,
+    GlobalExclusionsCall: plan_global_exclusions,
+}
+
+_LIST = r"/api/v2/list/(?P<list_id>[^/]+)"
+
+ROUTES: tuple[CallRoute, ...] = (
+    ("GET", r"/api/v2/lists", _build_lists),
+    ("POST", r"/api/v2/lists", _build_create),
+    ("GET", _LIST, _build_info),
+    ("PUT", _LIST, _build_update),
+    ("DELETE", _LIST, _build_delete),
+    ("GET", _LIST + "/subscribe", _build_subscriptions),
+    ("POST", _LIST + "/get-list-subscriptions", _build_subscriptions),
+    ("POST", _LIST + "/members", _build_add),
+    ("GET", _LIST + "/members", _build_membership),
+    ("POST", _LIST + "/get-members", _build_membership),
+    ("DELETE", _LIST + "/members", _build_remove),
+    ("GET", r"/api/v1/segment/(?P<segment_id>[^/]+)/members", _build_segment_v1),
+    ("POST", r"/api/v2/segment/(?P<segment_id>[^/]+)/get-members", _build_segment),
+    ("GET", _LIST + "/exclusions/all", _build_exclusions),
+    ("GET", r"/api/v2/group/(?P<group_id>[^/]+)/members/all", _build_group),
+    ("GET", r"/api/v1/people/exclusions", _build_global),
+)
+
+_KEY = "pk_0123456789abcdef0123456789abcdef"
+_BASE = "https://a.klaviyo.com/api"
+_IDS = {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"]}
+
+_LOOKUP_DIFFERENCES = (
+    "≤ 100 emails or phone numbers per lookup request; longer lists are split",
+    "push tokens are looked up one request each (the answer does not say which token matched)",
+    "answers Klaviyo profile ids; `created` is when the profile joined (`joined_group_at`)",
+)
+
+CATALOGUE: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/lists",
+        ("Lists.get_lists",),
+        ("ListsSegments.get_lists",),
+        {"method": "GET", "url": f"{_BASE}/v2/lists", "json": {"api_key": _KEY}},
+        ("every page is read (10 lists a page): one request per 10 lists of the account",),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/lists",
+        ("Lists.create_list",),
+        ("ListsSegments.create_list",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/lists",
+            "json": {"api_key": _KEY, "list_name": "VIP"},
+        },
+        (
+            "Klaviyo allows 150 new lists a day per account",
+            "a create that times out is not sent again (it may have created the list): check "
+            "`get_lists` before creating it again",
+            "the list gets the account's default opt-in process",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}",
+        ("Lists.get_list_by_id",),
+        ("ListsSegments.get_list_info",),
+        {"method": "GET", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": _KEY}},
+        (
+            "answers `list_id`, `list_name`, `created`, `updated` (ISO-8601 as Klaviyo gives "
+            "them) and `opt_in_process`",
+            "no member count: reading `profile_count` is limited to 1 request a second",
+        ),
+    ),
+    LegacyEndpoint(
+        "PUT",
+        "/api/v2/list/{list_id}",
+        ("Lists.update_list_name_by_id",),
+        ("ListsSegments.update_list_name",),
+        {
+            "method": "PUT",
+            "url": f"{_BASE}/v2/list/XyZ123?api_key={_KEY}",
+            "form": {"list_name": "VIP customers"},
+        },
+        ('answers the legacy empty body `""`',),
+    ),
+    LegacyEndpoint(
+        "DELETE",
+        "/api/v2/list/{list_id}",
+        ("Lists.delete_list",),
+        ("ListsSegments.delete_list",),
+        {"method": "DELETE", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": _KEY}},
+        ('answers the legacy empty body `""`',),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}/subscribe",
+        ("Lists.get_subscribers_from_list",),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/list/XyZ123/subscribe",
+            "json": {"api_key": _KEY, **_IDS},
+        },
+        (
+            "a list member counts when its marketing consent for the channel that found it is "
+            "SUBSCRIBED and, for email, it has no global or list suppression",
+            *_LOOKUP_DIFFERENCES,
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/get-list-subscriptions",
+        (),
+        ("ListsSegments.get_list_subscriptions",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/list/XyZ123/get-list-subscriptions?api_key={_KEY}",
+            "json": _IDS,
+        },
+        (
+            "a list member counts when its marketing consent for the channel that found it is "
+            "SUBSCRIBED and, for email, it has no global or list suppression",
+            *_LOOKUP_DIFFERENCES,
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/members",
+        ("Lists.add_members_to_list",),
+        ("ListsSegments.add_members",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/list/XyZ123/members",
+            "json": {
+                "api_key": _KEY,
+                "profiles": [
+                    {"email": "a@example.com"},
+                    {"email": "b@example.com", "$first_name": "Bea", "plan": "gold"},
+                ],
+            },
+        },
+        (
+            "list relationships take profile ids: a profile with properties is upserted "
+            "(`profile-import`, which also returns its id), a bare email or phone number is "
+            "looked up (≤ 100 a request) and created only when Klaviyo does not know it",
+            "relationship calls hold at most 1000 profiles; larger calls are split",
+            "no consent change, as legacy (`sms_consent` is ignored)",
+            "a failure part way raises `PartialDeliveryError` with the chunks added and the "
+            "profiles not added",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}/members",
+        ("Lists.get_members_from_list",),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/list/XyZ123/members",
+            "json": {"api_key": _KEY, **_IDS},
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/get-members",
+        (),
+        ("ListsSegments.get_list_members",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/list/XyZ123/get-members?api_key={_KEY}",
+            "json": _IDS,
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "DELETE",
+        "/api/v2/list/{list_id}/members",
+        ("Lists.remove_members_from_list",),
+        ("ListsSegments.remove_members",),
+        {
+            "method": "DELETE",
+            "url": f"{_BASE}/v2/list/XyZ123/members",
+            "json": {"api_key": _KEY, **_IDS},
+        },
+        (
+            "members are looked up first (removal takes profile ids), then removed ≤ 1000 a "
+            "call; identifiers not on the list are reported in a warning",
+            "removing does not unsubscribe, as legacy",
+            "push tokens are looked up one request each",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/segment/{segment_id}/members",
+        ("Lists.get_members_from_segment",),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v1/segment/SeG456/members?api_key={_KEY}"
+            "&email=a@example.com,b@example.com",
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/segment/{segment_id}/get-members",
+        (),
+        ("ListsSegments.get_segment_members",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/segment/SeG456/get-members?api_key={_KEY}",
+            "json": _IDS,
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}/exclusions/all",
+        ("Lists.get_list_exclusions",),
+        ("ListsSegments.get_list_exclusions",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/list/XyZ123/exclusions/all",
+            "json": {"api_key": _KEY},
+        },
+        (
+            "lists the list's email suppressions (`list_suppressions`), 100 a batch; "
+            "`phone_number`/`phone_reason` are left out (no list-level SMS suppression exists)",
+            "reasons in the legacy words (unsubscribed, bounced, invalid_email, reported_spam, "
+            "manually_excluded); `created` is the suppression time",
+            "`marker` is an opaque token, absent on the last batch; a legacy integer marker "
+            "is refused (start again without one)",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/group/{group_id}/members/all",
+        ("Lists.get_all_members",),
+        ("ListsSegments.get_members",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/group/XyZ123/members/all",
+            "json": {"api_key": _KEY},
+        },
+        (
+            "read as a list first; when Klaviyo answers 404 the id is read as a segment",
+            "100 records a batch; `push_token` is left out (these endpoints cannot include "
+            "push tokens)",
+            "`marker` is an opaque token, absent on the last batch; a legacy integer marker "
+            "is refused (start again without one)",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/people/exclusions",
+        (),
+        ("ListsSegments.get_global_exclusions",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v1/people/exclusions?api_key={_KEY}&reason=unsubscribed&count=100",
+        },
+        (
+            "global email suppressions, sorted by suppression time; `reason` maps to the new "
+            "reasons (`bounced` = hard bounces)",
+            "`page`/`count` are emulated by walking cursors (100 profiles a request) from the "
+            "start on every call",
+            "`total` is counted to the end, or `None` (with a warning) past "
+            f"{MAX_PAGES} pages; `timestamp` in UTC",
+        ),
+    ),
+)

@@ -1,0 +1,76 @@
+"""The drop-in promise: a program written for ``klaviyo`` 3.1.7 runs with only its import
+changed, and with ``install()`` and no change at all, against a local Klaviyo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from klaviyo_legacy_compat.testing import LocalKlaviyo
+
+PROGRAM = Path(__file__).parent / "programs" / "klaviyo_readme.py"
+
+
+def run(source: str, server: LocalKlaviyo, list_id: str, prelude: str = "") -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "PUBLIC": server.public_key,
+        "PRIVATE": server.private_key,
+        "LIST_ID": list_id,
+        "KLAVIYO_API_BASE_URL": server.base_url,
+    }
+    code = prelude + "\n" + "exec(compile(SOURCE, 'program.py', 'exec'))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"SOURCE = {source!r}\n{code}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def check(results: dict[str, Any], server: LocalKlaviyo, list_id: str) -> None:
+    assert results["track"] == 1 and results["identify"] == 1
+    assert results["subscribe_status"] == 200
+    assert results["subscribed"] == ["george.washington@example.com", "john.adams@example.com"]
+    assert results["unsubscribe"] == ""
+    assert results["local_error"] == "You must identify a user by email or ID."
+    assert results["api_error"] == 404
+    events = server.store.events_for("someone@example.com")
+    assert [e.metric for e in events] == ["Filled Out Profile"]
+    profile = server.store.profile_by_email("thomas.jefferson@example.com")
+    assert profile is not None and profile.properties["Plan"] == "Premium"
+    members = {server.store.profile(pid).email for pid in server.store.list_members(list_id)}  # type: ignore[union-attr]
+    assert members == {"george.washington@example.com"}
+
+
+@pytest.fixture
+def server() -> Any:
+    with LocalKlaviyo(enforce_rate_limits=False) as running:
+        yield running
+
+
+def test_only_the_import_line_changes(server: LocalKlaviyo) -> None:
+    source = PROGRAM.read_text(encoding="utf-8")
+    swapped = source.replace("import klaviyo\n", "import klaviyo_legacy_compat as klaviyo\n", 1)
+    swapped = swapped.replace("from klaviyo.exceptions", "from klaviyo_legacy_compat.exceptions", 1)
+    assert swapped.count("klaviyo_legacy_compat") == 2  # exactly the import lines changed
+    list_id = server.store.create_list("Newsletter")
+    check(run(swapped, server, list_id), server, list_id)
+
+
+def test_install_and_no_change_at_all(server: LocalKlaviyo) -> None:
+    source = PROGRAM.read_text(encoding="utf-8")
+    list_id = server.store.create_list("Newsletter")
+    prelude = "import klaviyo_legacy_compat; klaviyo_legacy_compat.install()"
+    check(run(source, server, list_id, prelude), server, list_id)
