@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from ._models import ErrorDetail, PlannedRequest, RawResponse
 
@@ -139,7 +139,8 @@ class APIError(KlaviyoCompatError):
             if message is None:
                 message = response.body.decode("utf-8", "replace")
         self.message = message
-        super().__init__(description or self._describe())
+        self._description = description or self._describe()
+        super().__init__(self._description)
 
     def _describe(self) -> str:
         # Legacy str(e) was "Failed with status code: N"; keep that prefix for log greps.
@@ -197,7 +198,28 @@ class PartialDeliveryError(APIError):
     - ``remaining``: for an iterator input, the iterator positioned after ``undelivered``
       (items not read yet), else ``None``;
     - ``cause``: the error that stopped delivery.
+
+    The error is also an instance of the cause's class (a partial failure caused by a 429 is
+    a ``RateLimitError`` too, one caused by a lost connection a ``TransportError``), so
+    ``except`` clauses written for the legacy exceptions still catch it.
     """
+
+    _combined: ClassVar[dict[type[BaseException], type[PartialDeliveryError]]] = {}
+
+    def __new__(cls, *args: Any, cause: BaseException, **kwargs: Any) -> PartialDeliveryError:
+        kind = type(cause)
+        if cls is PartialDeliveryError and not issubclass(kind, PartialDeliveryError) and (
+            issubclass(kind, KlaviyoCompatError) and not issubclass(kind, LegacySDKError)
+        ):
+            combined = cls._combined.get(kind)
+            if combined is None:
+                combined = type("PartialDeliveryError", (PartialDeliveryError, kind), {})
+                combined.__module__ = cls.__module__
+                combined.__qualname__ = f"PartialDeliveryError[{kind.__name__}]"
+                cls._combined[kind] = combined
+            cls = combined
+        instance: PartialDeliveryError = super().__new__(cls)
+        return instance
 
     def __init__(
         self,
@@ -226,6 +248,12 @@ class PartialDeliveryError(APIError):
                 f"Cause: {cause}"
             ),
         )
+        # As an instance of the cause's class too, it carries that class's attributes; and
+        # exceptions built on OSError (TransportError) take their args at creation, so the
+        # message is set here explicitly.
+        own = {"accepted", "undelivered", "remaining", "cause", "_description"}
+        self.__dict__.update({k: v for k, v in vars(cause).items() if k not in own})
+        self.args = (self._description,)
 
 
 # Legacy names: the same objects (aesthetics §2.3).

@@ -236,3 +236,85 @@ class SpecValidator:
     def assert_valid(self, request: dict[str, Any]) -> None:
         problems = self.problems(request)
         assert not problems, f"{request['method']} {request['url']}: " + "; ".join(problems)
+
+
+# --- example answers --------------------------------------------------------------------
+
+_EXAMPLE_TIME = "2024-05-01T12:00:00+00:00"
+
+
+class ExampleAnswers:
+    """Spec-shaped answers for every operation, built from the response schemas and their
+    ``example`` values: a fake Klaviyo for tests of code that reads answers. Resource ids are
+    ``<type>-1`` so relationships and ``included`` agree; ``links`` carry no ``next`` (one
+    page); arrays of alternatives hold one item of each."""
+
+    def __init__(self, validator: SpecValidator) -> None:
+        self.validator = validator
+        self.schemas: dict[str, Any] = validator.spec["components"]["schemas"]
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self.schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    def value(self, schema: dict[str, Any], depth: int = 0, name: str = "") -> Any:
+        schema = self._resolve(schema)
+        if depth > 14:
+            return None
+        if "oneOf" in schema:
+            return self.value(schema["oneOf"][0], depth + 1, name)
+        if "allOf" in schema:
+            merged: dict[str, Any] = {}
+            for part in schema["allOf"]:
+                part_value = self.value(part, depth + 1, name)
+                if isinstance(part_value, dict):
+                    merged.update(part_value)
+            return merged
+        kind = schema.get("type")
+        if "enum" in schema:
+            return schema["enum"][0]
+        if kind == "object" or "properties" in schema:
+            return self._object(schema, depth)
+        if kind == "array":
+            items = self._resolve(schema.get("items", {}))
+            if "oneOf" in items:
+                return [self.value(choice, depth + 1, name) for choice in items["oneOf"]]
+            return [self.value(items, depth + 1, name)]
+        if "example" in schema:
+            return schema["example"]
+        if kind == "string":
+            return {
+                "date-time": _EXAMPLE_TIME,
+                "date": "2024-05-01",
+                "uri": "https://example.com",
+            }.get(schema.get("format", ""), name or "x")
+        if kind == "integer":
+            return 1
+        if kind == "number":
+            return 1.5
+        if kind == "boolean":
+            return True
+        return None
+
+    def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        properties = schema.get("properties", {})
+        for key, sub in properties.items():
+            if key in ("next", "prev"):  # one page only
+                continue
+            out[key] = self.value(sub, depth + 1, key)
+        if isinstance(out.get("type"), str) and ("id" in properties or "attributes" in properties):
+            out["id"] = f"{out['type']}-1"
+        return out
+
+    def answer(self, operation: str) -> tuple[int, Any]:
+        """(first success status, body) of ``operation``."""
+        _, _, raw, _ = self.validator.operations[operation]
+        for status, response in sorted(raw["responses"].items()):
+            if status.startswith("2"):
+                content = response.get("content", {}).get("application/vnd.api+json")
+                if content is None:
+                    return int(status), None
+                return int(status), self.value(content["schema"])
+        raise KeyError(operation)

@@ -129,3 +129,25 @@ def test_unsupported_feature_says_what_to_do_instead() -> None:
     error = exceptions.UnsupportedLegacyFeatureError("by", "no equivalent", "use a fixed dimension")
     assert str(error) == "by: no equivalent. Instead: use a fixed dimension"
     assert error.instead == "use a fixed dimension"
+
+
+def test_a_partial_delivery_is_also_an_instance_of_its_cause() -> None:
+    import requests
+
+    from klaviyo_legacy_compat._transport import TransportError
+
+    throttled = error_from_response(json_response(429, {"errors": [{"code": "throttled"}]}))
+    partial = exceptions.PartialDeliveryError(
+        accepted=["profiles[0:100]"], undelivered=[], cause=throttled
+    )
+    assert isinstance(partial, exceptions.KlaviyoRateLimitException)  # legacy except clauses
+    assert isinstance(partial, exceptions.PartialDeliveryError)
+    assert partial.retry_after is None and partial.status_code == 429
+    lost = exceptions.PartialDeliveryError(
+        accepted=[], undelivered=[1], cause=TransportError("reset", sent=False)
+    )
+    assert isinstance(lost, requests.exceptions.ConnectionError)
+    assert lost.sent is False
+    assert str(lost).startswith("delivery stopped part way")
+    local = exceptions.PartialDeliveryError(accepted=[], undelivered=[], cause=ValueError("bad"))
+    assert type(local) is exceptions.PartialDeliveryError
