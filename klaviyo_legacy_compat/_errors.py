@@ -208,8 +208,10 @@ class PartialDeliveryError(APIError):
 
     def __new__(cls, *args: Any, cause: BaseException, **kwargs: Any) -> PartialDeliveryError:
         kind = type(cause)
-        if cls is PartialDeliveryError and not issubclass(kind, PartialDeliveryError) and (
-            issubclass(kind, KlaviyoCompatError) and not issubclass(kind, LegacySDKError)
+        if (
+            cls is PartialDeliveryError
+            and not issubclass(kind, PartialDeliveryError)
+            and (issubclass(kind, KlaviyoCompatError) and not issubclass(kind, LegacySDKError))
         ):
             combined = cls._combined.get(kind)
             if combined is None:

@@ -14,6 +14,7 @@ from typing import Any
 from klaviyo_legacy_compat import CompatClient, Plan
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint, catalogue
 from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._errors import UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._version import REVISION
 from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
@@ -35,15 +36,25 @@ SERVER_KEY = "pk_migration_table_0123456789abcdef"
 
 
 def operations(entry: LegacyEndpoint, **options: Any) -> list[str]:
-    """The distinct operations the entry's example becomes, in the order they are sent."""
+    """The distinct operations the entry's example becomes, in the order they are sent; for
+    a legacy feature with no equivalent, the advice of its error instead."""
     client = CompatClient(dry_run=True, return_members=True, **options)
-    plan = client.invoke(parse_legacy_request(request_from_json(dict(entry.example))))
+    try:
+        plan = client.invoke(parse_legacy_request(request_from_json(dict(entry.example))))
+    except UnsupportedLegacyFeatureError as error:
+        return [f"no equivalent: {error.instead}"]
     assert isinstance(plan, Plan)
     seen: list[str] = []
     for request in plan.requests:
         if request.operation not in seen:
             seen.append(request.operation)
     return seen
+
+
+def _operation(name: str) -> str:
+    if name.startswith("no equivalent"):
+        return name
+    return f"`{endpoint(name).method} {endpoint(name).path}` ({name})"
 
 
 def _cell(items: list[str]) -> str:
@@ -55,11 +66,9 @@ def render() -> str:
     rows = []
     for entry in catalogue():
         server, carried = operations(entry, private_key=SERVER_KEY), operations(entry)
-        new = [f"`{endpoint(op).method} {endpoint(op).path}` ({op})" for op in server]
+        new = [_operation(op) for op in server]
         if carried != server:
-            new += ["public key only:"] + [
-                f"`{endpoint(op).method} {endpoint(op).path}` ({op})" for op in carried
-            ]
+            new += ["public key only:"] + [_operation(op) for op in carried]
         rows.append(
             "| "
             + " | ".join(

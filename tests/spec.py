@@ -55,6 +55,11 @@ def _convert(node: Any, *, close: bool = True) -> Any:
             continue
         if key == "$ref":
             out[key] = SPEC_URI + value
+        elif key == "oneOf":
+            # Klaviyo lists identical alternatives (email, SMS and push send options): with
+            # closed schemas a body matches all of them and "exactly one" can never hold, so
+            # "at least one" is what the spec means here.
+            out["anyOf"] = [_convert(item, close=close) for item in value]
         elif key == "allOf":
             # Members of allOf are combined: closing them one by one would reject the others.
             out[key] = [_convert(item, close=False) for item in value]

@@ -13,7 +13,7 @@ from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._types import JSONValue
 
-__all__ = ["chunked", "dry_reply", "placeholder", "planned"]
+__all__ = ["chunked", "dry_reply", "filter_any", "placeholder", "planned"]
 
 T = TypeVar("T")
 

@@ -173,7 +173,7 @@ SORTS: Mapping[str, tuple[str, str]] = {
 EVENT_TIME = "%Y-%m-%d %H:%M:%S+00:00"
 
 _TIMELINE_TOKEN = "timeline"
-_UNIX = re.compile(r"\d{1,11}(\.\d*)?")
+_UNIX = re.compile(r"\d+(\.\d*)?")
 _DIMENSIONS_HINT = "$flow, $message, $attributed_flow, Campaign Name, List, URL, ..."
 
 

@@ -220,6 +220,14 @@ def _patch_request(
 
 def _split(attributes: ProfileAttributes, options: Options) -> Flow[None]:
     """``POST /api/profiles``; on 409 ``duplicate_profile``, ``PATCH`` the duplicate."""
+    if attributes.kx:
+        # Neither create_profile nor update_profile takes _kx (spec ProfileCreateQuery,
+        # ProfilePartialUpdateQuery); only the upsert does.
+        yield from notice(
+            "identify_mode='split': $exchange_id cannot be sent to POST/PATCH /api/profiles and "
+            "is dropped (identify_mode='upsert' sends it)"
+        )
+        attributes = attrs.evolve(attributes, kx=None)
     body = unstructure(Document(Resource("profile", attributes=attributes)))
     created = yield from send(
         Step(
@@ -395,10 +403,6 @@ def _person(params: Mapping[str, Any], path: Mapping[str, str]) -> PersonCall:
 #: The legacy query key that removes properties (legacy-surface.md E.3).
 UNSET_KEY = "$unset"
 
-#: Attributes a profile PATCH cannot write (spec ``ProfilePartialUpdateQueryResourceObject``
-#: has no ``_kx``).
-_NOT_PATCHABLE = frozenset({"kx"})
-
 #: ``$``-key → the attribute it names, for ``$unset`` (``PROFILE_KEYS``' ``$``-spellings).
 _UNSET_ATTRIBUTES: dict[str, str] = {
     keys[0]: attribute for attribute, keys in PROFILE_KEYS if keys[0].startswith("$")
@@ -459,17 +463,17 @@ def _patch_person(call: PersonUpdateCall) -> tuple[PlannedRequest, list[str]]:
     """The PATCH of a PUT person, and the notices of the attribute split; raises before
     anything is sent on what a PATCH cannot do."""
     attributes, notices = split_profile(call.properties, "properties")
-    for attribute in _NOT_PATCHABLE:
-        if getattr(attributes, attribute) is not None:
-            raise UnsupportedLegacyFeatureError(
-                "properties.$exchange_id",
-                "a profile PATCH cannot set the exchange id",
-                "identify the visitor with $exchange_id (POST /api/identify), which the "
-                "profile upsert accepts",
-            )
+    # A profile PATCH has no _kx (spec ProfilePartialUpdateQueryResourceObject).
+    if attributes.kx is not None:
+        raise UnsupportedLegacyFeatureError(
+            "properties.$exchange_id",
+            "a profile PATCH cannot set the exchange id",
+            "identify the visitor with $exchange_id (POST /api/identify), which the profile "
+            "upsert accepts",
+        )
     clears = [(name, _UNSET_ATTRIBUTES[name]) for name in call.unset if name in _UNSET_ATTRIBUTES]
     custom = [name for name in call.unset if name not in _UNSET_ATTRIBUTES]
-    if any(attribute in _NOT_PATCHABLE for _, attribute in clears):
+    if any(attribute == "kx" for _, attribute in clears):
         raise UnsupportedLegacyFeatureError(
             UNSET_KEY,
             "a profile PATCH cannot clear the exchange id",

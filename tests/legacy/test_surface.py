@@ -120,7 +120,7 @@ SDK: dict[str, tuple[tuple[Any, ...], dict[str, Any], Callable[[Any], bool]]] = 
     "get_profile_id": (
         (),
         {"email": "a@example.com"},
-        lambda r: isinstance(r, InlineResponse2001) and r.id,
+        lambda r: isinstance(r, InlineResponse2001) and bool(r.id),
     ),
     "exchange": ((), {"body": {"exchange_id": "kx1.AbC123"}}, lambda r: isinstance(r, dict)),
     "profile_metrics_timeline": (("01PROFILE",), {"count": 10}, lambda r: isinstance(r, dict)),
@@ -270,6 +270,7 @@ def test_klaviyo_http_errors_raise_the_legacy_exceptions(
     client, _ = _client(spec, fail=status)
     with pytest.raises(error) as caught:
         getattr(getattr(_klaviyo(client), namespace), method)(*args, **kwargs)
+    assert isinstance(caught.value, exceptions.KlaviyoAPIException)
     assert not isinstance(caught.value, exceptions.KlaviyoException)
     assert caught.value.status_code == status
 
@@ -311,7 +312,8 @@ def test_sdk_http_errors_raise_api_exception(spec: SpecValidator, method: str) -
 @pytest.mark.parametrize("method", sorted(SDK_UNSUPPORTED))
 def test_sdk_unsupported_methods_say_what_to_do_instead(method: str) -> None:
     args, kwargs = SDK_UNSUPPORTED[method]
-    for options in ({"dry_run": True}, {}):
+    modes: list[dict[str, Any]] = [{"dry_run": True}, {}]
+    for options in modes:
         transport = RecordingTransport()
         client = klaviyo.CompatClient(transport=transport)
         namespace = getattr(

@@ -1,0 +1,263 @@
+"""Legacy Lists & Segments: fixtures/translate/lists.json, one row per quirk, plus the legacy
+pagination loops (``while marker:`` and ``page``/``total``) run against a fake Klaviyo."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+import pytest
+
+from klaviyo_legacy_compat import CompatClient, PreparedRequest, RawResponse, exceptions
+from klaviyo_legacy_compat._translate.lists import LEGACY_REASONS, _legacy_time
+from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat.cli import request_from_json
+from klaviyo_legacy_compat.testing import RecordingTransport, json_response
+from tests import cases
+from tests.conftest import NOW, PRIVATE_KEY
+
+BASE = "https://a.klaviyo.com/api"
+
+
+@pytest.mark.parametrize("row", cases.load("lists"))
+def test_lists(row: dict[str, Any]) -> None:
+    cases.check(row)
+
+
+class FakeGroups:
+    """A fake Klaviyo serving list and segment members (and list suppressions) 100 a page,
+    with ``links.next`` cursors; unknown list ids answer 404, as Klaviyo does."""
+
+    def __init__(self, lists: dict[str, int], segments: dict[str, int]) -> None:
+        self.lists = lists
+        self.segments = segments
+
+    def profiles(self, group: str, count: int, cursor: Optional[str], path: str) -> RawResponse:
+        start = int(cursor or 0)
+        data = [
+            {
+                "type": "profile",
+                "id": f"{group}-{i}",
+                "attributes": {
+                    "email": f"{group}{i}@example.com",
+                    "phone_number": None,
+                    "subscriptions": {
+                        "email": {
+                            "marketing": {
+                                "can_receive_email_marketing": False,
+                                "consent": "UNSUBSCRIBED",
+                                "list_suppressions": [
+                                    {
+                                        "list_id": group,
+                                        "reason": "UNSUBSCRIBE",
+                                        "timestamp": "2024-01-01T00:00:00+00:00",
+                                    }
+                                ],
+                            }
+                        }
+                    },
+                },
+            }
+            for i in range(start, min(start + 100, count))
+        ]
+        links = {"self": f"https://a.klaviyo.com{path}"}
+        if start + 100 < count:
+            links["next"] = f"https://a.klaviyo.com{path}?page%5Bcursor%5D={start + 100}"
+        return json_response(200, {"data": data, "links": links})
+
+    def __call__(self, request: PreparedRequest) -> RawResponse:
+        params = dict(request.params)
+        cursor = params.get("page[cursor]")
+        path = "/" + request.url.split("://", 1)[1].split("/", 1)[1]
+        parts = path.strip("/").split("/")  # api, lists|segments|profiles, id, profiles
+        if request.operation == "get_profiles":  # list exclusions: filtered by list id
+            group = params["filter"].split('"')[1]
+            return self.profiles(group, self.lists.get(group, 0), cursor, path)
+        table = self.lists if parts[1] == "lists" else self.segments
+        if parts[2] not in table:
+            return json_response(404, {"errors": [{"id": "e", "code": "not_found"}]})
+        return self.profiles(parts[2], table[parts[2]], cursor, path)
+
+
+def _client(handler: Any) -> tuple[CompatClient, RecordingTransport]:
+    transport = RecordingTransport(handler)
+    return CompatClient(transport=transport, private_key=PRIVATE_KEY, clock=lambda: NOW), transport
+
+
+def _legacy(client: CompatClient, url: str, body: dict[str, Any]) -> Any:
+    """One legacy v2 request as klaviyo 3.1.7 sent it: GET with a JSON body and the key."""
+    request = request_from_json({"method": "GET", "url": url, "json": {"api_key": "k", **body}})
+    return client.invoke(parse_legacy_request(request))
+
+
+@pytest.mark.parametrize(
+    ("group", "count", "per_call"),
+    [("LiSt1", 250, [1, 1, 1]), ("SeG1", 120, [2, 1]), ("LiSt0", 0, [1])],
+    ids=["list_three_pages", "segment_after_404", "empty_list"],
+)
+def test_a_legacy_marker_loop_ends_and_sees_each_member_once(
+    group: str, count: int, per_call: list[int]
+) -> None:
+    fake = FakeGroups(lists={"LiSt1": 250, "LiSt0": 0}, segments={"SeG1": 120})
+    client, transport = _client(fake)
+    seen: list[str] = []
+    sent: list[int] = []
+    marker: Optional[str] = None
+    while True:  # the loop legacy code wrote around get_all_members
+        before = transport.count
+        body = {"marker": marker} if marker else {}
+        answer = _legacy(client, f"{BASE}/v2/group/{group}/members/all", body)
+        sent.append(transport.count - before)
+        seen.extend(record["id"] for record in answer["records"])
+        marker = answer.get("marker")
+        if not marker:
+            break
+        assert len(sent) < 10, "the loop does not end"
+    assert seen == [f"{group}-{i}" for i in range(count)]
+    assert sent == per_call  # the segment fallback costs one 404, on the first call only
+    if group.startswith("SeG"):
+        assert transport.operations()[2:] == ["get_profiles_for_segment"]
+
+
+def test_a_legacy_exclusions_loop_ends_and_sees_each_exclusion_once() -> None:
+    client, _ = _client(FakeGroups(lists={"LiSt1": 230}, segments={}))
+    seen: list[str] = []
+    marker: Optional[str] = None
+    for _ in range(10):
+        answer = _legacy(client, f"{BASE}/v2/list/LiSt1/exclusions/all", {"marker": marker})
+        seen.extend(record["email"] for record in answer["records"])
+        assert {record["reason"] for record in answer["records"]} <= {"unsubscribed"}
+        marker = answer.get("marker")
+        if marker is None:
+            break
+    assert seen == [f"LiSt1{i}@example.com" for i in range(230)]
+    assert marker is None
+
+
+def test_a_marker_edited_by_hand_is_refused_before_anything_is_sent() -> None:
+    client, transport = _client(FakeGroups(lists={"LiSt1": 250}, segments={}))
+    answer = _legacy(client, f"{BASE}/v2/group/LiSt1/members/all", {})
+    sent = transport.count
+    with pytest.raises(exceptions.TranslationError) as caught:
+        _legacy(client, f"{BASE}/v2/group/LiSt1/members/all", {"marker": answer["marker"][:-3]})
+    assert caught.value.field == "marker"
+    with pytest.raises(exceptions.TranslationError, match="another list or segment"):
+        _legacy(client, f"{BASE}/v2/group/LiSt2/members/all", {"marker": answer["marker"]})
+    assert transport.count == sent
+
+
+def _suppressed(count: int) -> Any:
+    def answer(request: PreparedRequest) -> RawResponse:
+        start = int(dict(request.params).get("page[cursor]") or 0)
+        data = [
+            {
+                "type": "profile",
+                "id": f"X{i}",
+                "attributes": {
+                    "email": f"x{i}@example.com",
+                    "subscriptions": {
+                        "email": {
+                            "marketing": {
+                                "can_receive_email_marketing": False,
+                                "consent": "UNSUBSCRIBED",
+                                "suppression": [
+                                    {"reason": "UNSUBSCRIBE", "timestamp": "2024-01-01T00:00:00Z"}
+                                ],
+                            }
+                        }
+                    },
+                },
+            }
+            for i in range(start, min(start + 100, count))
+        ]
+        links = {"self": "https://a.klaviyo.com/api/profiles"}
+        if start + 100 < count:
+            links["next"] = f"https://a.klaviyo.com/api/profiles?page%5Bcursor%5D={start + 100}"
+        return json_response(200, {"data": data, "links": links})
+
+    return answer
+
+
+def test_a_legacy_page_loop_over_global_exclusions_sees_each_once() -> None:
+    client, _ = _client(_suppressed(1234))
+    seen: list[str] = []
+    page = 0
+    while True:  # the loop legacy code wrote: pages of `count` until past `total`
+        url = f"{BASE}/v1/people/exclusions?api_key=k&count=500&page={page}"
+        answer = client.invoke(
+            parse_legacy_request(request_from_json({"method": "GET", "url": url}))
+        )
+        assert answer["total"] == 1234
+        assert answer["page_size"] == 500 and answer["start"] == page * 500
+        seen.extend(row["email"] for row in answer["data"])
+        page += 1
+        if page * answer["page_size"] >= answer["total"]:
+            break
+    assert seen == [f"x{i}@example.com" for i in range(1234)]
+    assert page == 3
+
+
+def test_global_exclusions_past_max_pages_say_the_total_is_unknown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client, transport = _client(_suppressed(100_000))
+    url = f"{BASE}/v1/people/exclusions?api_key=k&count=10&page=2"
+    with caplog.at_level(logging.WARNING):
+        answer = client.invoke(
+            parse_legacy_request(request_from_json({"method": "GET", "url": url}))
+        )
+    assert answer["total"] is None
+    assert [row["email"] for row in answer["data"]] == [f"x{i}@example.com" for i in range(20, 30)]
+    assert transport.count == 50
+    assert "total is unknown" in caplog.text
+
+
+def test_remove_members_warns_about_identifiers_not_on_the_list(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def answer(request: PreparedRequest) -> RawResponse:
+        if request.method == "GET":
+            profile = {"type": "profile", "id": "P1", "attributes": {"email": "ANN@example.com"}}
+            return json_response(200, {"data": [profile], "links": {}})
+        return RawResponse(204)
+
+    client, transport = _client(answer)
+    with caplog.at_level(logging.WARNING):
+        result = client.invoke(
+            parse_legacy_request(
+                request_from_json(
+                    {
+                        "method": "DELETE",
+                        "url": f"{BASE}/v2/list/LiSt1/members",
+                        "json": {"api_key": "k", "emails": ["ann@example.com", "gone@example.com"]},
+                    }
+                )
+            )
+        )
+    assert result == ""
+    assert transport.operations() == ["get_profiles_for_list", "remove_profiles_from_list"]
+    assert "gone@example.com" in caplog.text and "ann@example.com" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("given", "pattern", "expected"),
+    [
+        ("2024-02-03T04:05:06+00:00", "%Y-%m-%dT%H:%M:%SZ", "2024-02-03T04:05:06Z"),
+        ("2024-02-03T04:05:06.5+02:00", "%Y-%m-%d %H:%M:%S", "2024-02-03 02:05:06"),
+        ("2024-02-03T04:05:06.1234567Z", "%Y-%m-%d %H:%M:%S", "2024-02-03 04:05:06"),
+        ("2024-02-03T04:05:06", "%Y-%m-%dT%H:%M:%SZ", "2024-02-03T04:05:06Z"),
+        ("not a time", "%Y", "not a time"),
+        (None, "%Y", None),
+    ],
+)
+def test_times_are_written_the_legacy_way_and_never_invented(
+    given: Any, pattern: str, expected: Any
+) -> None:
+    assert _legacy_time(given, pattern) == expected
+
+
+def test_every_legacy_reason_has_a_distinct_new_one() -> None:
+    assert sorted(LEGACY_REASONS) == sorted(
+        ["unsubscribed", "bounced", "invalid_email", "reported_spam", "manually_excluded"]
+    )
+    assert len(set(LEGACY_REASONS.values())) == len(LEGACY_REASONS)
