@@ -15,6 +15,7 @@ import pytest
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 PROGRAM = Path(__file__).parent / "programs" / "klaviyo_readme.py"
+SDK_PROGRAM = Path(__file__).parent / "programs" / "klaviyo_sdk_readme.py"
 
 
 def run(source: str, server: LocalKlaviyo, list_id: str, prelude: str = "") -> dict[str, Any]:
@@ -74,3 +75,40 @@ def test_install_and_no_change_at_all(server: LocalKlaviyo) -> None:
     list_id = server.store.create_list("Newsletter")
     prelude = "import klaviyo_legacy_compat; klaviyo_legacy_compat.install()"
     check(run(source, server, list_id, prelude), server, list_id)
+
+
+def check_sdk(results: dict[str, Any], server: LocalKlaviyo, list_id: str) -> None:
+    assert results["track"] == "1"
+    assert results["lists"] == [{"list_id": list_id, "list_name": "Newsletter"}]
+    assert results["subscribed"] == [{"email": "george.washington@klaviyo.com"}]
+    assert results["unsubscribe"] is None
+    assert results["profile_id"] is True
+    assert results["api_error"] == [404, 404]
+    assert (
+        results["missing"]
+        == "Missing the required parameter `list_id` when calling `get_list_info`"
+    )
+    assert results["unknown"] == "Got an unexpected keyword argument 'page' to method get_lists"
+    assert server.store.list_members(list_id) == []
+    assert len(server.store.events_for("abraham.lincoln@klaviyo.com")) == 1
+
+
+def test_the_sdk_program_with_only_its_imports_changed(server: LocalKlaviyo) -> None:
+    source = SDK_PROGRAM.read_text(encoding="utf-8")
+    swapped = source.replace(
+        "from klaviyo_sdk import Client", "from klaviyo_legacy_compat.sdk import Client", 1
+    ).replace(
+        "from swagger_client.rest import ApiException",
+        "from klaviyo_legacy_compat.sdk import ApiException",
+        1,
+    )
+    assert swapped.count("klaviyo_legacy_compat") == 2
+    list_id = server.store.create_list("Newsletter")
+    check_sdk(run(swapped, server, list_id), server, list_id)
+
+
+def test_the_sdk_program_with_install_and_no_change(server: LocalKlaviyo) -> None:
+    list_id = server.store.create_list("Newsletter")
+    prelude = "import klaviyo_legacy_compat; klaviyo_legacy_compat.install()"
+    source = SDK_PROGRAM.read_text(encoding="utf-8")
+    check_sdk(run(source, server, list_id, prelude), server, list_id)

@@ -120,6 +120,15 @@ class Client:
     returns the plan).
     """
 
+    # The namespaces, built from the method table (their methods are generated).
+    Campaigns: Any
+    DataPrivacy: Any
+    ListsSegments: Any
+    Metrics: Any
+    Profiles: Any
+    Templates: Any
+    TrackIdentify: Any
+
     def __init__(
         self,
         api_key: str,
