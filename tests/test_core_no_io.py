@@ -33,6 +33,7 @@ CORE = [
     "_wire",
     "_translate",
     "_translate._jsonapi",
+    "_translate._legacy",
     "_translate._profile",
     "_translate.events",
     "_translate.profiles",

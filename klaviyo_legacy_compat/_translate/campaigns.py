@@ -63,6 +63,19 @@ from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import dry_reply, placeholder, planned
+from klaviyo_legacy_compat._translate._legacy import (
+    EXAMPLE_KEY,
+    LEGACY_TIME,
+    legacy_page,
+    legacy_time,
+    parse_flag,
+    parse_id,
+    parse_int,
+    parse_iso,
+    parse_page,
+    parse_text,
+    single,
+)
 from klaviyo_legacy_compat._translate._paging import (
     MAX_PAGES,
     decode_token,
@@ -86,12 +99,6 @@ __all__ = [
     "CampaignSendCall",
     "CampaignUpdateCall",
     "CampaignsCall",
-    "legacy_page",
-    "legacy_time",
-    "parse_flag",
-    "parse_id",
-    "parse_page",
-    "parse_text",
 ]
 
 #: The channel filter get_campaigns requires (spec description; new-api.md §3.8).
@@ -104,8 +111,6 @@ EVENTS_PAGE_SIZE = 200
 RECEIVED_EMAIL = "Received Email"
 #: Local-time sends go out in each recipient's zone, up to 26 hours apart (UTC-12 … UTC+14).
 LOCAL_SEND_MARGIN = timedelta(hours=26)
-#: The legacy time format (v1 campaign and template objects; schedule's ``send_time``).
-LEGACY_TIME = "%Y-%m-%d %H:%M:%S"
 #: The token kind of ``next_offset``.
 RECIPIENTS_TOKEN = "campaign-recipients"
 
@@ -148,115 +153,20 @@ CAMPAIGN_TYPES: dict[str, str] = {
     "smart_send_time": "Regular",
 }
 
-_FLAGS = {"true": True, "1": True, "false": False, "0": False}
 _SORTS = {"asc": "datetime", "desc": "-datetime"}
 
 
-# --- parsing legacy parameters (shared with templates.py) --------------------------------
-
-
-def _one(value: Any) -> Any:
-    # A key repeated in a query or form arrives as a list; the legacy APIs read the first.
-    return value[0] if isinstance(value, list) and value else value
-
-
-def parse_id(value: Any, field: str) -> str:
-    """A resource id that can stand in a URL path segment."""
-    value = _one(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip() or "/" in value:
-        raise TranslationError(field, f"must be a non-empty id without '/', got {value!r}")
-    return value.strip()
-
-
-def parse_text(value: Any, field: str, *, required: bool = False) -> Optional[str]:
-    """A text parameter; ``None`` (or empty) when absent, which ``required`` refuses."""
-    value = _one(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    if value is not None and not isinstance(value, str):
-        raise TranslationError(field, f"must be a string, got {type(value).__name__}")
-    if not value:
-        if required:
-            raise TranslationError(field, "is required")
-        return None
-    return value
-
-
-def parse_flag(value: Any, field: str) -> Optional[bool]:
-    """A boolean: ``True``/``False``, or the ``"True"``/``"False"`` text of a form body."""
-    value = _one(value)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    found = _FLAGS.get(str(value).strip().lower())
-    if found is None:
-        raise TranslationError(field, f"must be true or false, got {value!r}")
-    return found
-
-
-def parse_int(value: Any, field: str, *, default: int, low: int, high: int) -> int:
-    """An integer in ``[low, high]``; numeric text from a query is accepted."""
-    value = _one(value)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise TranslationError(field, "must be an integer, got a boolean")
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        raise TranslationError(field, f"must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise TranslationError(field, f"must be an integer from {low} to {high}, got {number}")
-    return number
-
-
-def parse_page(params: Mapping[str, Any]) -> tuple[int, int]:
-    """Legacy ``page`` (from 0) and ``count`` (1 to 100, default 50)."""
-    page = parse_int(params.get("page"), "page", default=0, low=0, high=10**6)
-    count = parse_int(params.get("count"), "count", default=50, low=1, high=100)
-    return page, count
-
-
-def legacy_time(value: Any) -> Optional[str]:
-    """An ISO-8601 time of the new API as the legacy ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value  # a dry-run placeholder, or a form this parser does not know: as given
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(LEGACY_TIME)
-
-
-def legacy_page(items: Sequence[Any], page: int, count: int, complete: bool) -> dict[str, Any]:
-    """The legacy ``page``/``count`` answer cut from everything read: ``end`` is the index
-    of the last item on the page, ``total`` ``None`` when the walk did not reach the end."""
-    start = page * count
-    data = list(items[start : start + count])
-    return {
-        "object": "$list",
-        "page": page,
-        "start": start,
-        "end": start + len(data) - 1 if data else start,
-        "page_size": count,
-        "total": len(items) if complete else None,
-        "data": data,
-    }
+# --- schedule's send_time -----------------------------------------------------------------
 
 
 def _send_time(value: Any) -> datetime:
     """Schedule's ``send_time``: ``'%Y-%m-%d %H:%M:%S'`` in UTC (legacy-surface.md B.7); an
     ISO-8601 text or a datetime is accepted too, naive meaning UTC as in the legacy call."""
-    value = _one(value)
+    value = single(value, "send_time")
     moment: Optional[datetime] = value if isinstance(value, datetime) else None
     if isinstance(value, str):
         text = value.strip()
-        for reader in (_legacy_utc, _iso):
+        for reader in (_legacy_utc, parse_iso):
             try:
                 moment = reader(text)
                 break
@@ -273,10 +183,6 @@ def _send_time(value: Any) -> datetime:
 
 def _legacy_utc(text: str) -> datetime:
     return datetime.strptime(text, LEGACY_TIME).replace(tzinfo=timezone.utc)
-
-
-def _iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 # --- the typed calls ----------------------------------------------------------------------
@@ -927,7 +833,7 @@ def _parse_moment(value: Any) -> Optional[datetime]:
     if not isinstance(value, str):
         return None
     try:
-        moment = _iso(value)
+        moment = parse_iso(value)
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -1176,7 +1082,7 @@ def _create(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignCreat
 
 
 def _optional_id(value: Any, field: str) -> Optional[str]:
-    return None if _one(value) in (None, "") else parse_id(value, field)
+    return None if single(value, field) in (None, "") else parse_id(value, field)
 
 
 def _update(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignUpdateCall:
@@ -1218,10 +1124,10 @@ def _clone(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignCloneC
 
 
 def _recipients(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignRecipientsCall:
-    sort = str(_one(params.get("sort")) or "asc").strip().lower()
+    sort = str(single(params.get("sort"), "sort") or "asc").strip().lower()
     if sort not in _SORTS:
         raise TranslationError("sort", f"must be 'asc' or 'desc', got {params.get('sort')!r}")
-    offset = _one(params.get("offset"))
+    offset = single(params.get("offset"), "offset")
     if offset is not None and not isinstance(offset, str):
         raise TranslationError("offset", "must be the next_offset of an earlier answer")
     return CampaignRecipientsCall(
@@ -1260,7 +1166,6 @@ ROUTES: tuple[CallRoute, ...] = (
 
 # --- catalogue ------------------------------------------------------------------------------
 
-_KEY = "pk_0123456789abcdef0123456789abcdef"
 _BASE = "https://a.klaviyo.com/api/v1"
 _OBJECT = (
     "answers the v1 campaign object built from Klaviyo's answer; list names, `num_recipients` "
@@ -1277,7 +1182,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v1/campaigns",
         ("Campaigns.get_campaigns",),
         ("Campaigns.get_campaigns",),
-        {"method": "GET", "url": f"{_BASE}/campaigns?api_key={_KEY}&page=0&count=50"},
+        {"method": "GET", "url": f"{_BASE}/campaigns?api_key={EXAMPLE_KEY}&page=0&count=50"},
         (
             "the channel filter the new API requires is `email`: SMS and push campaigns are "
             "not listed (legacy v1 campaigns were email campaigns)",
@@ -1294,7 +1199,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Campaigns.create_campaign",),
         {
             "method": "POST",
-            "url": f"{_BASE}/campaigns?api_key={_KEY}",
+            "url": f"{_BASE}/campaigns?api_key={EXAMPLE_KEY}",
             "form": {
                 "list_id": "XyZ123",
                 "template_id": "TmPl01",
@@ -1319,7 +1224,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v1/campaign/{campaign_id}",
         (),
         ("Campaigns.get_campaign_info",),
-        {"method": "GET", "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={_KEY}"},
+        {"method": "GET", "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={EXAMPLE_KEY}"},
         (
             "read with its messages (`include=campaign-messages`): subject, sender and "
             "template come from the message",
@@ -1335,7 +1240,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Campaigns.update_campaign",),
         {
             "method": "PUT",
-            "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={_KEY}",
+            "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={EXAMPLE_KEY}",
             "form": {"subject": "New subject", "name": "Renamed"},
         },
         (
@@ -1351,7 +1256,11 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v1/campaign/{campaign_id}/send",
         (),
         ("Campaigns.send_campaign",),
-        {"method": "POST", "url": f"{_BASE}/campaign/01HCAMPAIGN/send?api_key={_KEY}", "json": {}},
+        {
+            "method": "POST",
+            "url": f"{_BASE}/campaign/01HCAMPAIGN/send?api_key={EXAMPLE_KEY}",
+            "json": {},
+        },
         (
             'a campaign send job; answers the legacy `{"status": ...}` with the job\'s status '
             "(`queued`)",
@@ -1364,7 +1273,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Campaigns.schedule_campaign",),
         {
             "method": "POST",
-            "url": f"{_BASE}/campaign/01HCAMPAIGN/schedule?api_key={_KEY}",
+            "url": f"{_BASE}/campaign/01HCAMPAIGN/schedule?api_key={EXAMPLE_KEY}",
             "form": {"send_time": "2024-06-01 09:30:00"},
         },
         (
@@ -1381,7 +1290,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Campaigns.cancel_campaign",),
         {
             "method": "POST",
-            "url": f"{_BASE}/campaign/01HCAMPAIGN/cancel?api_key={_KEY}",
+            "url": f"{_BASE}/campaign/01HCAMPAIGN/cancel?api_key={EXAMPLE_KEY}",
             "json": {},
         },
         (
@@ -1397,7 +1306,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Campaigns.clone_campaign",),
         {
             "method": "POST",
-            "url": f"{_BASE}/campaign/01HCAMPAIGN/clone?api_key={_KEY}",
+            "url": f"{_BASE}/campaign/01HCAMPAIGN/clone?api_key={EXAMPLE_KEY}",
             "form": {"name": "Copy", "list_id": "XyZ123"},
         },
         (
@@ -1414,7 +1323,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Campaigns.get_campaign_recipients",),
         {
             "method": "GET",
-            "url": f"{_BASE}/campaign/01HCAMPAIGN/recipients?api_key={_KEY}&count=5000"
+            "url": f"{_BASE}/campaign/01HCAMPAIGN/recipients?api_key={EXAMPLE_KEY}&count=5000"
             "&sort=asc&offset=",
         },
         (

@@ -67,9 +67,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any, Callable, Optional, Union
 
 import attrs
@@ -92,6 +90,12 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     filter_any,
     placeholder,
     planned,
+)
+from klaviyo_legacy_compat._translate._legacy import (
+    EXAMPLE_KEY,
+    legacy_page,
+    legacy_time,
+    parse_page,
 )
 from klaviyo_legacy_compat._translate._paging import (
     MAX_PAGES,
@@ -165,7 +169,6 @@ _KINDS: tuple[tuple[str, str, str], ...] = (
 _CHANNELS: Mapping[str, str] = {attribute: channel for _, attribute, channel in _KINDS}
 
 _ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # legacy v2 exclusion times ("2018-07-03T13:44:38Z")
-_V1_TIME = "%Y-%m-%d %H:%M:%S"  # legacy v1 exclusion timestamps ("2021-11-26 08:48:51")
 
 _GROUP_MARKER = "group_members"
 _EXCLUSIONS_MARKER = "list_exclusions"
@@ -312,27 +315,6 @@ def _data(reply: Reply) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
-_FRACTION = re.compile(r"\.(\d+)")
-
-
-def _legacy_time(value: Any, pattern: str) -> Any:
-    """An ISO-8601 time of the new API in a legacy layout (UTC); anything unreadable as is."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    # fromisoformat (3.9) reads only 3 or 6 fraction digits.
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(pattern)
-
-
 def _same(attribute: str, found: Any, given: str) -> bool:
     if not isinstance(found, str):
         return False
@@ -416,16 +398,6 @@ def _identifiers(
             email_key, "give at least one email, phone number or push token to look up"
         )
     return out
-
-
-def _count(value: Any, field: str, default: int, minimum: int) -> int:
-    if value is None or value == "":
-        return default
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise TranslationError(field, f"must be an integer of at least {minimum}, got {value!r}")
-    return value
 
 
 def _marker(value: Any, kind: str) -> Optional[str]:
@@ -530,12 +502,10 @@ def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalE
     sort = "asc" if sort is None or sort == "" else sort
     if not isinstance(sort, str) or sort.strip().lower() not in _SORTS:
         raise TranslationError("sort", f"must be asc or desc, got {sort!r}")
-    return GlobalExclusionsCall(
-        reason,
-        sort.strip().lower(),
-        _count(params.get("count"), "count", 500, 1),
-        _count(params.get("page"), "page", 0, 0),
-    )
+    # Unlike the other v1 page/count lists, exclusions come 500 a page by default and
+    # ``count`` has no maximum.
+    page, count = parse_page(params, default_count=500, max_count=None)
+    return GlobalExclusionsCall(reason, sort.strip().lower(), count, page)
 
 
 # --- lists: read, create, rename, delete --------------------------------------------------
@@ -702,7 +672,7 @@ def _record(hit: _Hit) -> dict[str, Any]:
         out["push_token"] = hit.value
     joined = _attribute(hit.profile, "joined_group_at")
     if joined:
-        out["created"] = _legacy_time(joined, _ISO_UTC)
+        out["created"] = legacy_time(joined, _ISO_UTC)
     return out
 
 
@@ -1035,7 +1005,7 @@ def plan_list_exclusions(call: ListExclusionsCall, *, options: Options) -> Flow[
             "reason": _NEW_REASONS.get(reason, reason) if isinstance(reason, str) else reason,
         }
         if mine.get("timestamp"):
-            record["created"] = _legacy_time(mine["timestamp"], _ISO_UTC)
+            record["created"] = legacy_time(mine["timestamp"], _ISO_UTC)
         records.append(record)
     return _batch(records, reply, _EXCLUSIONS_MARKER, {"id": call.list_id})
 
@@ -1123,7 +1093,7 @@ def _exclusion(profile: Any, reason: Optional[str]) -> Optional[dict[str, Any]]:
         "reason": _NEW_REASONS.get(new_reason, new_reason)
         if isinstance(new_reason, str)
         else new_reason,
-        "timestamp": _legacy_time(found.get("timestamp"), _V1_TIME),
+        "timestamp": legacy_time(found.get("timestamp")),
     }
 
 
@@ -1152,22 +1122,12 @@ def plan_global_exclusions(call: GlobalExclusionsCall, *, options: Options) -> F
     # Walk to the end so ``total`` is true; at least far enough to reach the window.
     found = yield from walk(request, max_pages=max(MAX_PAGES, needed))
     rows = [row for row in (_exclusion(p, reason) for p in found.items) if row is not None]
-    window = rows[start:stop]
-    total: Optional[int] = len(rows) if found.complete else None
-    if total is None:
+    if not found.complete:
         yield from notice(
             f"get_global_exclusions: more than {len(rows)} exclusions; the walk stopped after "
             f"{max(MAX_PAGES, needed)} pages, so total is unknown (None)"
         )
-    return {
-        "object": "$list",
-        "data": window,
-        "page": call.page,
-        "start": start,
-        "end": start + len(window) - 1 if window else start,
-        "total": total,
-        "page_size": call.count,
-    }
+    return legacy_page(rows, call.page, call.count, found.complete)
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -1209,7 +1169,6 @@ ROUTES: tuple[CallRoute, ...] = (
     ("GET", r"/api/v1/people/exclusions", _build_global),
 )
 
-_KEY = "pk_0123456789abcdef0123456789abcdef"
 _BASE = "https://a.klaviyo.com/api"
 _IDS = {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"]}
 
@@ -1225,7 +1184,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v2/lists",
         ("Lists.get_lists",),
         ("ListsSegments.get_lists",),
-        {"method": "GET", "url": f"{_BASE}/v2/lists", "json": {"api_key": _KEY}},
+        {"method": "GET", "url": f"{_BASE}/v2/lists", "json": {"api_key": EXAMPLE_KEY}},
         ("every page is read (10 lists a page): one request per 10 lists of the account",),
     ),
     LegacyEndpoint(
@@ -1236,7 +1195,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         {
             "method": "POST",
             "url": f"{_BASE}/v2/lists",
-            "json": {"api_key": _KEY, "list_name": "VIP"},
+            "json": {"api_key": EXAMPLE_KEY, "list_name": "VIP"},
         },
         (
             "Klaviyo allows 150 new lists a day per account",
@@ -1250,7 +1209,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v2/list/{list_id}",
         ("Lists.get_list_by_id",),
         ("ListsSegments.get_list_info",),
-        {"method": "GET", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": _KEY}},
+        {"method": "GET", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
         (
             "answers `list_id`, `list_name`, `created`, `updated` (ISO-8601 as Klaviyo gives "
             "them) and `opt_in_process`",
@@ -1264,7 +1223,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("ListsSegments.update_list_name",),
         {
             "method": "PUT",
-            "url": f"{_BASE}/v2/list/XyZ123?api_key={_KEY}",
+            "url": f"{_BASE}/v2/list/XyZ123?api_key={EXAMPLE_KEY}",
             "form": {"list_name": "VIP customers"},
         },
         ('answers the legacy empty body `""`',),
@@ -1274,7 +1233,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v2/list/{list_id}",
         ("Lists.delete_list",),
         ("ListsSegments.delete_list",),
-        {"method": "DELETE", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": _KEY}},
+        {"method": "DELETE", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
         ('answers the legacy empty body `""`',),
     ),
     LegacyEndpoint(
@@ -1285,7 +1244,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         {
             "method": "GET",
             "url": f"{_BASE}/v2/list/XyZ123/subscribe",
-            "json": {"api_key": _KEY, **_IDS},
+            "json": {"api_key": EXAMPLE_KEY, **_IDS},
         },
         (
             "a list member counts when its marketing consent for the channel that found it is "
@@ -1300,7 +1259,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("ListsSegments.get_list_subscriptions",),
         {
             "method": "POST",
-            "url": f"{_BASE}/v2/list/XyZ123/get-list-subscriptions?api_key={_KEY}",
+            "url": f"{_BASE}/v2/list/XyZ123/get-list-subscriptions?api_key={EXAMPLE_KEY}",
             "json": _IDS,
         },
         (
@@ -1318,7 +1277,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "method": "POST",
             "url": f"{_BASE}/v2/list/XyZ123/members",
             "json": {
-                "api_key": _KEY,
+                "api_key": EXAMPLE_KEY,
                 "profiles": [
                     {"email": "a@example.com"},
                     {"email": "b@example.com", "$first_name": "Bea", "plan": "gold"},
@@ -1343,7 +1302,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         {
             "method": "GET",
             "url": f"{_BASE}/v2/list/XyZ123/members",
-            "json": {"api_key": _KEY, **_IDS},
+            "json": {"api_key": EXAMPLE_KEY, **_IDS},
         },
         _LOOKUP_DIFFERENCES,
     ),
@@ -1354,7 +1313,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("ListsSegments.get_list_members",),
         {
             "method": "POST",
-            "url": f"{_BASE}/v2/list/XyZ123/get-members?api_key={_KEY}",
+            "url": f"{_BASE}/v2/list/XyZ123/get-members?api_key={EXAMPLE_KEY}",
             "json": _IDS,
         },
         _LOOKUP_DIFFERENCES,
@@ -1367,7 +1326,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         {
             "method": "DELETE",
             "url": f"{_BASE}/v2/list/XyZ123/members",
-            "json": {"api_key": _KEY, **_IDS},
+            "json": {"api_key": EXAMPLE_KEY, **_IDS},
         },
         (
             "members are looked up first (removal takes profile ids), then removed ≤ 1000 a "
@@ -1383,7 +1342,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         (),
         {
             "method": "GET",
-            "url": f"{_BASE}/v1/segment/SeG456/members?api_key={_KEY}"
+            "url": f"{_BASE}/v1/segment/SeG456/members?api_key={EXAMPLE_KEY}"
             "&email=a@example.com,b@example.com",
         },
         _LOOKUP_DIFFERENCES,
@@ -1395,7 +1354,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("ListsSegments.get_segment_members",),
         {
             "method": "POST",
-            "url": f"{_BASE}/v2/segment/SeG456/get-members?api_key={_KEY}",
+            "url": f"{_BASE}/v2/segment/SeG456/get-members?api_key={EXAMPLE_KEY}",
             "json": _IDS,
         },
         _LOOKUP_DIFFERENCES,
@@ -1408,7 +1367,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         {
             "method": "GET",
             "url": f"{_BASE}/v2/list/XyZ123/exclusions/all",
-            "json": {"api_key": _KEY},
+            "json": {"api_key": EXAMPLE_KEY},
         },
         (
             "lists the list's email suppressions (`list_suppressions`), 100 a batch; "
@@ -1427,7 +1386,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         {
             "method": "GET",
             "url": f"{_BASE}/v2/group/XyZ123/members/all",
-            "json": {"api_key": _KEY},
+            "json": {"api_key": EXAMPLE_KEY},
         },
         (
             "read as a list first; when Klaviyo answers 404 the id is read as a segment",
@@ -1444,7 +1403,8 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("ListsSegments.get_global_exclusions",),
         {
             "method": "GET",
-            "url": f"{_BASE}/v1/people/exclusions?api_key={_KEY}&reason=unsubscribed&count=100",
+            "url": f"{_BASE}/v1/people/exclusions?api_key={EXAMPLE_KEY}"
+            "&reason=unsubscribed&count=100",
         },
         (
             "global email suppressions, sorted by suppression time; `reason` maps to the new "

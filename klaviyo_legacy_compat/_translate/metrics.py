@@ -64,6 +64,16 @@ from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._translate._jsonapi import planned
+from klaviyo_legacy_compat._translate._legacy import (
+    EXAMPLE_KEY,
+    json_param,
+    legacy_page,
+    legacy_time,
+    parse_id,
+    parse_int,
+    parse_page,
+    single,
+)
 from klaviyo_legacy_compat._translate._paging import (
     MAX_PAGES,
     decode_token,
@@ -71,14 +81,7 @@ from klaviyo_legacy_compat._translate._paging import (
     next_cursor,
     walk,
 )
-from klaviyo_legacy_compat._translate.profiles import (
-    EXAMPLE_KEY,
-    json_param,
-    legacy_person,
-    legacy_time,
-    path_id,
-    single,
-)
+from klaviyo_legacy_compat._translate.profiles import legacy_person
 from klaviyo_legacy_compat._values import iso_utc
 from klaviyo_legacy_compat._wire import CallRoute
 
@@ -100,9 +103,9 @@ __all__ = [
 #: ``GET /api/metrics`` answers a fixed 200 metrics a page (new-api.md §5).
 METRICS_PER_PAGE = 200
 
-#: Legacy limits: metrics ``count`` ≤ 100, timeline ``count`` ≤ 100, export ``count`` ≤ 1000
-#: (legacy-surface.md B.7; v1 timeline and export references).
-METRICS_COUNT = (50, 1, 100)
+#: Legacy ``count`` limits as (default, low, high): timeline ``count`` ≤ 100, export
+#: ``count`` ≤ 1000 (v1 timeline and export references). Metrics ``count`` (≤ 100, 50 by
+#: default; legacy-surface.md B.7) is the v1 page/count of ``_legacy.parse_page``.
 TIMELINE_COUNT = (100, 1, 100)
 EXPORT_COUNT = (25, 1, 1000)
 
@@ -180,24 +183,6 @@ _DIMENSIONS_HINT = "$flow, $message, $attributed_flow, Campaign Name, List, URL,
 # --- parameters -------------------------------------------------------------------------------
 
 
-def int_param(value: Any, field: str, limits: tuple[int, int, int]) -> int:
-    """An integer parameter (``"50"`` from a query, ``50`` from a facade) within
-    ``(default, low, high)``; absent means the default."""
-    default, low, high = limits
-    value = single(value, field)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise TranslationError(field, f"must be an integer, got {value!r}")
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        value = int(value)
-    if not isinstance(value, int):
-        raise TranslationError(field, f"must be an integer, got {value!r}")
-    if not low <= value <= high:
-        raise TranslationError(field, f"must be between {low} and {high}, got {value}")
-    return value
-
-
 def _choice(value: Any, field: str, allowed: Mapping[str, Any], default: str) -> str:
     value = single(value, field)
     if value is None or value == "":
@@ -257,30 +242,20 @@ def plan_metrics(call: MetricsCall, *, options: Options) -> Flow[dict[str, Any]]
         logging.INFO,
     )
     walked = yield from walk(planned("get_metrics"), max_pages=pages)
-    data = [legacy_metric(item) for item in walked.items[start : start + call.count]]
-    total: Optional[int] = len(walked.items) if walked.complete else None
-    if total is None:
+    if not walked.complete:
         yield from notice(
             f"get_metrics: the account has more than {len(walked.items)} metrics, more than "
             f"{pages} pages read; total is None (unknown), not guessed"
         )
-    return {
-        "object": "$list",
-        "data": data,
-        "page": call.page,
-        "start": start,
-        "end": start + len(data) - 1 if data else start,
-        "total": total,
-        "page_size": call.count,
-    }
+    answer = legacy_page(walked.items, call.page, call.count, walked.complete)
+    answer["data"] = [legacy_metric(item) for item in answer["data"]]
+    return answer
 
 
 def _metrics(params: Mapping[str, Any], path: Mapping[str, str]) -> MetricsCall:
     del path
-    return MetricsCall(
-        page=int_param(params.get("page"), "page", (0, 0, 10**9)),
-        count=int_param(params.get("count"), "count", METRICS_COUNT),
-    )
+    page, count = parse_page(params)
+    return MetricsCall(page, count)
 
 
 # --- timelines ----------------------------------------------------------------------------------
@@ -427,13 +402,13 @@ def plan_timeline(call: TimelineCall, *, options: Options) -> Flow[dict[str, Any
 
 
 def _timeline(params: Mapping[str, Any], path: Mapping[str, str]) -> TimelineCall:
-    metric_id = path_id(path["metric_id"], "metric_id") if "metric_id" in path else None
-    person_id = path_id(path["person_id"], "person_id") if "person_id" in path else None
+    metric_id = parse_id(path["metric_id"], "metric_id") if "metric_id" in path else None
+    person_id = parse_id(path["person_id"], "person_id") if "person_id" in path else None
     return TimelineCall(
         metric_id=metric_id,
         person_id=person_id,
         since=_since(params.get("since"), metric_id, person_id),
-        count=int_param(params.get("count"), "count", TIMELINE_COUNT),
+        count=parse_int(params.get("count"), "count", *TIMELINE_COUNT),
         sort=_choice(params.get("sort"), "sort", SORTS, "desc"),
     )
 
@@ -567,7 +542,7 @@ def _where(value: Any) -> tuple[tuple[str, str, Any], ...]:
 
 
 def _export(params: Mapping[str, Any], path: Mapping[str, str]) -> MetricExportCall:
-    metric_id = path_id(path["metric_id"], "metric_id")
+    metric_id = parse_id(path["metric_id"], "metric_id")
     echoed = single(params.get("metric_id"), "metric_id")
     if echoed not in (None, "", metric_id):
         raise TranslationError("metric_id", f"must match the path ({metric_id!r}), got {echoed!r}")
@@ -581,7 +556,7 @@ def _export(params: Mapping[str, Any], path: Mapping[str, str]) -> MetricExportC
         measurement=_measurement(params.get("measurement")),
         where=_where(params.get("where")),
         by=None if by in (None, "") else _dimension(by, "by"),
-        count=int_param(params.get("count"), "count", EXPORT_COUNT),
+        count=parse_int(params.get("count"), "count", *EXPORT_COUNT),
     )
 
 

@@ -31,7 +31,7 @@ from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._translate._jsonapi import planned
-from klaviyo_legacy_compat._translate.profiles import EXAMPLE_KEY, path_id, single
+from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, parse_id, single
 from klaviyo_legacy_compat._values import as_email, as_phone
 from klaviyo_legacy_compat._wire import CallRoute
 
@@ -52,7 +52,7 @@ CONFIRMATION = "Submitted new deletion task for customer."
 ID_TYPES: Mapping[str, tuple[Callable[[Any, str], str], Optional[str]]] = {
     "email": (as_email, "email"),
     "phone_number": (lambda value, field: as_phone(value, field)[0], "phone_number"),
-    "person_id": (path_id, None),
+    "person_id": (parse_id, None),
 }
 RULE = "give exactly one of email, phone_number or person_id"
 

@@ -48,9 +48,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Optional
 
@@ -73,13 +71,19 @@ from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import dry_reply, placeholder, planned
+from klaviyo_legacy_compat._translate._legacy import (
+    EXAMPLE_KEY,
+    json_param,
+    legacy_time,
+    parse_id,
+    single,
+)
 from klaviyo_legacy_compat._translate._profile import split_profile
 from klaviyo_legacy_compat._values import as_email, as_identifier, as_phone
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
     "CATALOGUE",
-    "EXAMPLE_KEY",
     "IDENTIFY_RULE",
     "PERSON_KEYS",
     "ROUTES",
@@ -88,16 +92,12 @@ __all__ = [
     "PeopleSearchCall",
     "PersonCall",
     "PersonUpdateCall",
-    "json_param",
     "legacy_person",
-    "legacy_time",
-    "path_id",
     "plan_exchange",
     "plan_get_person",
     "plan_identify",
     "plan_search_people",
     "plan_update_person",
-    "single",
     "upsert_request",
 ]
 
@@ -258,66 +258,6 @@ def _split(attributes: ProfileAttributes, options: Options) -> Flow[None]:
         )
 
 
-# --- helpers the v1/v2 resource modules share ---------------------------------------------
-
-#: The private key shown in catalogue examples (never a real key).
-EXAMPLE_KEY = "pk_0123456789abcdef0123456789abcdef"
-
-#: How v1 wrote times (the person's ``created``/``updated``, metrics, exports).
-LEGACY_TIME = "%Y-%m-%d %H:%M:%S"
-
-_FRACTION = re.compile(r"\.\d+")
-
-
-def legacy_time(value: Any, layout: str = LEGACY_TIME) -> Optional[str]:
-    """A new-API ISO-8601 time as v1 wrote it (``YYYY-MM-DD HH:MM:SS``, UTC by default);
-    ``None`` for no value. A value that is not ISO-8601 is returned unchanged, never guessed."""
-    if not isinstance(value, str) or not value:
-        return None
-    # v1 times had no fraction; Python 3.9 reads only 3 or 6 fraction digits and no "Z".
-    text = _FRACTION.sub("", value.strip(), count=1).replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        # The new API writes UTC; a time without an offset is read as UTC.
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(layout)
-
-
-def path_id(value: Any, field: str) -> str:
-    """An id taken from a legacy path (``person_id``, ``metric_id``): a non-empty string
-    that can stand in a URL path segment."""
-    if not isinstance(value, str) or not value.strip() or "/" in value:
-        raise TranslationError(field, f"must be a non-empty id without '/', got {value!r}")
-    return value.strip()
-
-
-def single(value: Any, field: str) -> Any:
-    """A parameter given once: a repeated query key (a list of one) is unwrapped, a list of
-    several refused."""
-    if isinstance(value, (list, tuple)):
-        if len(value) != 1:
-            raise TranslationError(field, f"must be given once, got {len(value)} values")
-        return value[0]
-    return value
-
-
-def json_param(value: Any, field: str, example: str) -> Any:
-    """A parameter the legacy API took as JSON text (``$unset``, ``measurement``, ``where``):
-    a string is parsed; a Python list or dict (what a legacy SDK facade passes before
-    encoding) is taken as it is."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise TranslationError(
-            field, f"must be JSON text such as {example}, got {value!r}"
-        ) from None
-
-
 # --- the v1 person object -------------------------------------------------------------------
 
 #: New attribute (dotted for ``location.*``) → the ``$``-key a v1 person showed it under:
@@ -395,7 +335,7 @@ def plan_get_person(call: PersonCall, *, options: Options) -> Flow[dict[str, Any
 
 def _person(params: Mapping[str, Any], path: Mapping[str, str]) -> PersonCall:
     del params  # the legacy call took none beyond the key
-    return PersonCall(path_id(path["person_id"], "person_id"))
+    return PersonCall(parse_id(path["person_id"], "person_id"))
 
 
 # --- PUT /v1/person/{id} ----------------------------------------------------------------------
@@ -456,7 +396,7 @@ def _person_update(params: Mapping[str, Any], path: Mapping[str, str]) -> Person
             unset = _unset_names(value)
         elif value is not None:  # requests drops None parameters
             properties[key] = _as_sent(value, f"properties.{key}")
-    return PersonUpdateCall(path_id(path["person_id"], "person_id"), properties, unset)
+    return PersonUpdateCall(parse_id(path["person_id"], "person_id"), properties, unset)
 
 
 def _patch_person(call: PersonUpdateCall) -> tuple[PlannedRequest, list[str]]:

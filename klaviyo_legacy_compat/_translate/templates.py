@@ -39,14 +39,16 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._translate._jsonapi import planned
-from klaviyo_legacy_compat._translate._paging import walk
-from klaviyo_legacy_compat._translate.campaigns import (
+from klaviyo_legacy_compat._translate._legacy import (
+    EXAMPLE_KEY,
     legacy_page,
     legacy_time,
     parse_id,
     parse_page,
     parse_text,
+    single,
 )
+from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._values import json_safe
 from klaviyo_legacy_compat._wire import CallRoute
 
@@ -316,8 +318,7 @@ def _clone(params: Mapping[str, Any], path: Mapping[str, str]) -> TemplateCloneC
 def _context(value: Any) -> dict[str, Any]:
     """Render's ``context``: JSON text of an object (``klaviyo-sdk`` sent a string), or the
     object itself; absent means no variables."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
+    value = single(value, "context")
     if value is None or value == "":
         return {}
     if isinstance(value, (str, bytes)):
@@ -367,7 +368,6 @@ ROUTES: tuple[CallRoute, ...] = (
 
 # --- catalogue ------------------------------------------------------------------------------
 
-_KEY = "pk_0123456789abcdef0123456789abcdef"
 _BASE = "https://a.klaviyo.com/api/v1"
 _OBJECT = (
     "answers the v1 email template object; `is_writeable` follows the new `editor_type` "
@@ -380,7 +380,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v1/email-templates",
         (),
         ("Templates.get_templates",),
-        {"method": "GET", "url": f"{_BASE}/email-templates?api_key={_KEY}&page=0&count=50"},
+        {"method": "GET", "url": f"{_BASE}/email-templates?api_key={EXAMPLE_KEY}&page=0&count=50"},
         (
             "`page`/`count` are emulated over cursors of 10 templates (the new maximum): every "
             "template is read, by name as before, so `total` is a count; past 2000 templates "
@@ -395,7 +395,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Templates.create_template",),
         {
             "method": "POST",
-            "url": f"{_BASE}/email-templates?api_key={_KEY}",
+            "url": f"{_BASE}/email-templates?api_key={EXAMPLE_KEY}",
             "form": {"name": "Welcome", "html": "<html><body>Hi {{ first_name }}</body></html>"},
         },
         (
@@ -412,7 +412,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Templates.update_template",),
         {
             "method": "PUT",
-            "url": f"{_BASE}/email-template/TmPl01?api_key={_KEY}",
+            "url": f"{_BASE}/email-template/TmPl01?api_key={EXAMPLE_KEY}",
             "form": {"name": "Welcome v2"},
         },
         ("only the given `name`/`html` are sent", _OBJECT),
@@ -422,7 +422,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         "/api/v1/email-template/{template_id}",
         (),
         ("Templates.delete_template",),
-        {"method": "DELETE", "url": f"{_BASE}/email-template/TmPl01?api_key={_KEY}"},
+        {"method": "DELETE", "url": f"{_BASE}/email-template/TmPl01?api_key={EXAMPLE_KEY}"},
         (
             "the template is read first and that object is the answer (the new delete answers "
             "204 with no body)",
@@ -435,7 +435,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Templates.clone_template",),
         {
             "method": "POST",
-            "url": f"{_BASE}/email-template/TmPl01/clone?api_key={_KEY}",
+            "url": f"{_BASE}/email-template/TmPl01/clone?api_key={EXAMPLE_KEY}",
             "form": {"name": "Welcome (copy)"},
         },
         ("Klaviyo refuses API creation once the account holds 1,000 templates", _OBJECT),
@@ -447,7 +447,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Templates.render_template",),
         {
             "method": "POST",
-            "url": f"{_BASE}/email-template/TmPl01/render?api_key={_KEY}",
+            "url": f"{_BASE}/email-template/TmPl01/render?api_key={EXAMPLE_KEY}",
             "form": {"context": json.dumps({"first_name": "Ann"})},
         },
         (
@@ -464,7 +464,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("Templates.send_template",),
         {
             "method": "POST",
-            "url": f"{_BASE}/email-template/TmPl01/send?api_key={_KEY}",
+            "url": f"{_BASE}/email-template/TmPl01/send?api_key={EXAMPLE_KEY}",
             "form": {
                 "from_email": "news@example.com",
                 "from_name": "Example",

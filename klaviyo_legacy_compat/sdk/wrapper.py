@@ -17,6 +17,7 @@ replaced the legacy host (``.../api`` included); here it becomes the new API's b
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import json
@@ -45,11 +46,22 @@ _POOL_LOCK = threading.Lock()
 
 
 def _pool() -> ThreadPool:
+    """The threads behind ``async_req=True`` (created on first use, closed at exit)."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ThreadPool(4)
+            atexit.register(_close_pool)
         return _POOL
+
+
+def _close_pool() -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.close()
+            _POOL.join()
+            _POOL = None
 
 
 class InlineResponse2001:

@@ -12,7 +12,6 @@ from klaviyo_legacy_compat._translate.campaigns import (
     STATUS_MAP,
     CampaignsCall,
     campaign_object,
-    legacy_time,
 )
 from klaviyo_legacy_compat._wire import call_for
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
@@ -126,19 +125,6 @@ def test_a_legacy_next_offset_loop_ends_and_sees_each_recipient_once() -> None:
     # The lookups happen once, on the first call; later calls read events only.
     assert [r.operation for r in transport.requests[:2]] == ["get_campaign", "get_metrics"]
     assert {r.operation for r in transport.requests[2:]} == {"get_events"}
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2024-04-01T10:00:00+00:00", "2024-04-01 10:00:00"),
-        ("2024-04-01T12:00:00+02:00", "2024-04-01 10:00:00"),
-        ("2024-04-01T10:00:00.123456Z", "2024-04-01 10:00:00"),
-        (None, None),
-    ],
-)
-def test_times_are_legacy_formatted_in_utc(value: Any, expected: Any) -> None:
-    assert legacy_time(value) == expected
 
 
 def test_every_new_status_has_a_legacy_status() -> None:

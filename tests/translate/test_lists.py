@@ -9,7 +9,7 @@ from typing import Any, Optional
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, PreparedRequest, RawResponse, exceptions
-from klaviyo_legacy_compat._translate.lists import LEGACY_REASONS, _legacy_time
+from klaviyo_legacy_compat._translate.lists import LEGACY_REASONS
 from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
@@ -237,23 +237,6 @@ def test_remove_members_warns_about_identifiers_not_on_the_list(
     assert result == ""
     assert transport.operations() == ["get_profiles_for_list", "remove_profiles_from_list"]
     assert "gone@example.com" in caplog.text and "ann@example.com" not in caplog.text
-
-
-@pytest.mark.parametrize(
-    ("given", "pattern", "expected"),
-    [
-        ("2024-02-03T04:05:06+00:00", "%Y-%m-%dT%H:%M:%SZ", "2024-02-03T04:05:06Z"),
-        ("2024-02-03T04:05:06.5+02:00", "%Y-%m-%d %H:%M:%S", "2024-02-03 02:05:06"),
-        ("2024-02-03T04:05:06.1234567Z", "%Y-%m-%d %H:%M:%S", "2024-02-03 04:05:06"),
-        ("2024-02-03T04:05:06", "%Y-%m-%dT%H:%M:%SZ", "2024-02-03T04:05:06Z"),
-        ("not a time", "%Y", "not a time"),
-        (None, "%Y", None),
-    ],
-)
-def test_times_are_written_the_legacy_way_and_never_invented(
-    given: Any, pattern: str, expected: Any
-) -> None:
-    assert _legacy_time(given, pattern) == expected
 
 
 def test_every_legacy_reason_has_a_distinct_new_one() -> None:

@@ -13,7 +13,6 @@ from klaviyo_legacy_compat._translate.profiles import (
     ROUTES,
     PersonUpdateCall,
     legacy_person,
-    legacy_time,
 )
 from tests import cases
 
@@ -49,21 +48,6 @@ def test_custom_properties_never_hide_the_person_fields() -> None:
         }
     )
     assert person == {"object": "person", "id": "01H", "$email": "a@example.com"}
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("2024-05-01T12:00:00+00:00", "2024-05-01 12:00:00"),
-        ("2024-05-01T12:00:00.123+02:00", "2024-05-01 10:00:00"),
-        ("2024-05-01T12:00:00Z", "2024-05-01 12:00:00"),
-        ("2024-05-01T12:00:00", "2024-05-01 12:00:00"),
-        ("yesterday", "yesterday"),
-        (None, None),
-    ],
-)
-def test_times_are_written_as_v1_wrote_them(given: Any, expected: Any) -> None:
-    assert legacy_time(given) == expected
 
 
 def test_facade_values_are_stringified_as_the_legacy_query_string_did() -> None:
