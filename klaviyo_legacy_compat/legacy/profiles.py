@@ -9,7 +9,7 @@ legacy check and message for a non-list argument.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from klaviyo_legacy_compat._errors import KlaviyoException
@@ -60,8 +60,11 @@ class Profiles(KlaviyoAPI):
         """The profile id of an email address: ``{"id"}``."""
         return self._v2_request("people/search", self.HTTP_GET, {"email": email})
 
-    def unset_profile_properties(self, profile_id: str, properties: Sequence[str] = ()) -> Any:
-        """Remove custom properties from a person."""
+    def unset_profile_properties(
+        self, profile_id: str, properties: Optional[list[str]] = None
+    ) -> Any:
+        """Remove custom properties from a person (3.1.7's default was ``[]``)."""
+        properties = [] if properties is None else properties
         if not isinstance(properties, list):
             raise KlaviyoException('Argument "properties" must be a list.')
         return self._v1_request(
