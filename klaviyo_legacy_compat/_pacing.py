@@ -13,6 +13,8 @@ the steady window is left for the whole account (other processes included), and 
 429 the endpoint is held until the wait Klaviyo named has passed.
 
 Reservations are first come, first served and shared by every thread using one client.
+Klaviyo counts per account, so lanes are per ``account`` (an opaque label derived from the
+key, never the key) and per operation.
 Time comes from an injected clock, so the arithmetic is tested without sleeping; the caller
 sleeps for the wait :meth:`Pacer.reserve` returns.
 """
@@ -78,29 +80,29 @@ class Pacer:
         self.clock = clock
         self._burst_window = BURST_SECONDS * time_scale * (1 + BURST_MARGIN)
         self._steady_window = STEADY_SECONDS * time_scale * (1 + MARGIN)
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
         self._lock = threading.Lock()
 
-    def _lane(self, operation: str) -> _Lane:
-        lane = self._lanes.get(operation)
+    def _lane(self, operation: str, account: str) -> _Lane:
+        lane = self._lanes.get((account, operation))
         if lane is None:
             row = endpoint(operation)
             lane = _Lane(row.burst, row.steady, deque(maxlen=row.burst), deque(maxlen=row.steady))
-            self._lanes[operation] = lane
+            self._lanes[(account, operation)] = lane
         return lane
 
-    def reserve(self, operation: str) -> float:
+    def reserve(self, operation: str, account: str = "") -> float:
         """Book the next slot for ``operation``; returns the seconds to wait before sending."""
-        return self.book(operation)[0]
+        return self.book(operation, account)[0]
 
-    def book(self, operation: str) -> tuple[float, float]:
+    def book(self, operation: str, account: str = "") -> tuple[float, float]:
         """Book the next slot for ``operation``: (seconds to wait, the slot's time), the time
         being what :meth:`release` takes back."""
         if not self.enabled:
             return 0.0, self.clock()
         with self._lock:
             now = self.clock()
-            lane = self._lane(operation)
+            lane = self._lane(operation, account)
             slot = max(now, lane.last, lane.held_until)
             if len(lane.recent_burst) == lane.burst:
                 slot = max(slot, lane.recent_burst[0] + self._burst_window)
@@ -117,7 +119,7 @@ class Pacer:
             lane.last = slot
             return slot - now, slot
 
-    def observe(self, operation: str, response: RawResponse) -> None:
+    def observe(self, operation: str, response: RawResponse, account: str = "") -> None:
         """Learn from a response: Klaviyo's count of what is left in the steady window."""
         if not self.enabled:
             return
@@ -130,28 +132,28 @@ class Pacer:
         except ValueError:
             return
         with self._lock:
-            lane = self._lane(operation)
+            lane = self._lane(operation, account)
             lane.server_remaining = left
             lane.server_until = self.clock() + max(0.0, seconds)
 
-    def release(self, operation: str, slot: float) -> None:
+    def release(self, operation: str, slot: float, account: str = "") -> None:
         """Give back a slot Klaviyo did not count: the attempt was throttled (a 429 is not
         counted against the limits) or never reached it. Otherwise every 429 would push a
         later request into the next window."""
         if not self.enabled:
             return
         with self._lock:
-            lane = self._lane(operation)
+            lane = self._lane(operation, account)
             for recent in (lane.recent_burst, lane.recent_steady):
                 with contextlib.suppress(ValueError):
                     recent.remove(slot)
 
-    def hold(self, operation: str, seconds: float) -> None:
+    def hold(self, operation: str, seconds: float, account: str = "") -> None:
         """Let nothing through for ``operation`` for ``seconds`` (after a 429)."""
         if not self.enabled:
             return
         with self._lock:
-            lane = self._lane(operation)
+            lane = self._lane(operation, account)
             lane.held_until = max(lane.held_until, self.clock() + seconds)
 
 

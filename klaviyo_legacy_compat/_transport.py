@@ -9,6 +9,7 @@ is done here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -34,6 +35,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnderlyingError",
+    "account_of",
     "encode_body",
 ]
 
@@ -222,6 +224,13 @@ class RequestsTransport:
         self.session.close()
 
 
+def account_of(request: PreparedRequest) -> str:
+    """An opaque label for the account a request spends the rate limits of: a short digest
+    of its key (``Authorization`` or ``company_id``), so pacing state never holds a key."""
+    key = request.header("authorization") or dict(request.params).get("company_id") or ""
+    return hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
+
+
 class ReliableTransport:
     """Paces and retries around another transport, within one time budget per request.
 
@@ -255,9 +264,10 @@ class ReliableTransport:
     def send(self, request: PreparedRequest) -> RawResponse:
         start = self._clock()
         attempt = 0
+        account = account_of(request)
         while True:
             attempt += 1
-            wait, slot = self.pacer.book(request.operation)
+            wait, slot = self.pacer.book(request.operation, account)
             if wait > 0:
                 self._sleep(wait)
             outcome: Union[RawResponse, Failure]
@@ -266,7 +276,7 @@ class ReliableTransport:
             except TransportError as exc:
                 outcome = Failure(exc, exc.sent)
             else:
-                self.pacer.observe(request.operation, response)
+                self.pacer.observe(request.operation, response, account)
                 outcome = response
             delay = self.policy.decide(
                 operation=request.operation,
@@ -281,10 +291,10 @@ class ReliableTransport:
                     raise outcome.error
                 return outcome
             if isinstance(outcome, RawResponse) and outcome.status == 429:
-                self.pacer.release(request.operation, slot)
-                self.pacer.hold(request.operation, delay)
+                self.pacer.release(request.operation, slot, account)
+                self.pacer.hold(request.operation, delay, account)
             elif isinstance(outcome, Failure) and outcome.sent is False:
-                self.pacer.release(request.operation, slot)
+                self.pacer.release(request.operation, slot, account)
             logger.info(
                 "%s %s: %s; attempt %d again in %.2f s",
                 request.method,
