@@ -18,6 +18,7 @@ the new JSON:API requests and sent, or shown with ``dry_run=True``::
 
 from __future__ import annotations
 
+from ._batching import Batcher, FlushReport
 from ._client import CompatClient
 from ._errors import (
     APIError,
@@ -35,9 +36,11 @@ from ._errors import (
     UnsupportedLegacyFeatureError,
 )
 from ._facade import (
+    batching,
     configure,
     default_client,
     exclude_email,
+    flush,
     identify,
     subscribe_to_list,
     track,
@@ -46,7 +49,9 @@ from ._facade import (
 from ._install import install, uninstall
 from ._models import PlannedRequest, PreparedRequest, RawResponse
 from ._plan import Plan
+from ._spool import SpoolError
 from ._translate import SubscribeReport, UnsubscribeReport
+from ._translate.batches import Rejected
 from ._transport import RequestsTransport, RequestTimeoutError, Transport, TransportError
 from ._version import REVISION, __version__
 from .legacy.api import Klaviyo
@@ -57,9 +62,11 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "Batcher",
     "CompatClient",
     "ConfigurationError",
     "ConflictError",
+    "FlushReport",
     "Klaviyo",
     "KlaviyoAPIResponse",
     "KlaviyoCompatError",
@@ -71,9 +78,11 @@ __all__ = [
     "PreparedRequest",
     "RateLimitError",
     "RawResponse",
+    "Rejected",
     "RequestTimeoutError",
     "RequestsTransport",
     "ServerError",
+    "SpoolError",
     "SubscribeReport",
     "TranslationError",
     "Transport",
@@ -81,9 +90,11 @@ __all__ = [
     "UnsubscribeReport",
     "UnsupportedLegacyFeatureError",
     "__version__",
+    "batching",
     "configure",
     "default_client",
     "exclude_email",
+    "flush",
     "identify",
     "install",
     "subscribe_to_list",

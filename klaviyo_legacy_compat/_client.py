@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union, cast
 
+from ._batching import Batcher, FlushReport
 from ._calls import (
     IDENTIFY_PAYLOAD_KEYS,
     TRACK_PAYLOAD_KEYS,
@@ -37,10 +38,12 @@ from ._errors import ConfigurationError, TranslationError
 from ._flow import Flow, Notice, Outcome, Step, default_reply, run, sequentially
 from ._models import PlannedRequest, RawResponse
 from ._pacing import NO_PACING, Pacer
+from ._pacing_redis import RedisPacer
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
 from ._retry import RetryPolicy
 from ._translate import translate
+from ._translate.batches import capture
 from ._transport import ReliableTransport, RequestsTransport, Transport
 from ._wire import Invocation
 
@@ -106,6 +109,7 @@ class CompatClient:
         # (options version, environment snapshot, settings); see settings().
         self._version = 0
         self._cached: Optional[tuple[int, dict[str, str], Settings]] = None
+        self._batcher: Optional[Batcher] = None
 
     def __repr__(self) -> str:
         # Options may hold keys: show only their names.
@@ -145,7 +149,10 @@ class CompatClient:
         return cached[2]
 
     def close(self) -> None:
-        """Release pooled connections and worker threads."""
+        """Flush what bulk mode holds, then release pooled connections and worker threads."""
+        batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()
         with self._lock:
             for transport in (self._transport, self._http):
                 if transport is not None:
@@ -289,27 +296,99 @@ class CompatClient:
             )
         server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
         flow = translate(call, server_side=server_side, options=settings.options)
-        context = RequestContext(
-            base_url=settings.base_url,
-            revision=settings.revision,
-            credentials=credentials,
-            timeout=settings.timeout,
-        )
+        context = self.context(settings, credentials)
+        account: Optional[str] = None
+        if settings.batch.batching and isinstance(call, _BATCHED):
+            account = self.batcher(settings).account(settings, context)
         if settings.dry_run:
-            return self._plan(flow, context, server_side)
+            return self._plan(flow, context, server_side, account)
         if server_side and credentials.private_key is None:
             raise ConfigurationError(
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
             )
         transport = self._transport_for(settings.delivery)
 
-        def transmit(step: Step) -> RawResponse:
+        def send(step: Step) -> RawResponse:
             return transport.send(prepare(step.request, context))
 
+        transmit = send if account is None else self._capturing(send, account, dry_run=False)
         return run(flow, transmit, _log_notice, self._sender_for(settings.options.max_concurrency))
 
     @staticmethod
-    def _plan(flow: Flow[Any], context: RequestContext, server_side: bool) -> Plan:
+    def context(settings: Settings, credentials: Optional[Credentials] = None) -> RequestContext:
+        """What ``prepare`` adds to the requests of a call with ``settings`` (and
+        ``credentials``, by default the configured ones)."""
+        return RequestContext(
+            base_url=settings.base_url,
+            revision=settings.revision,
+            credentials=credentials or settings.credentials,
+            timeout=settings.timeout,
+        )
+
+    # --- bulk mode ----------------------------------------------------------------------
+
+    def batcher(self, settings: Optional[Settings] = None) -> Batcher:
+        """The buffer of bulk mode, for the configured ``spool_path`` (a batcher for another
+        path is flushed and closed first)."""
+        spool = (settings or self.settings()).batch.spool_path
+        with self._lock:
+            current = self._batcher
+            if current is not None and current.spool_path == spool:
+                return current
+            self._batcher = None
+        if current is not None:
+            current.close()
+        with self._lock:
+            if self._batcher is None:
+                self._batcher = Batcher(self, spool_path=spool)
+            return self._batcher
+
+    def override(self, **options: Any) -> dict[str, Any]:
+        """``configure(**options)``, returning the values they replaced (``None``: not set),
+        to hand back to ``configure`` later (what ``batching()`` does)."""
+        with self._lock:
+            previous = {name: self._options.get(name) for name in options}
+        self.configure(**options)
+        return previous
+
+    def flush(self, *, raise_errors: bool = True) -> Union[FlushReport, Plan]:
+        """Send what bulk mode holds now: the :class:`FlushReport`; in dry-run the
+        :class:`Plan` of the bulk requests a flush would send. Raises
+        :class:`PartialDeliveryError` when anything was rejected or stays pending (unless
+        ``raise_errors=False``)."""
+        settings = self.settings()
+        batcher = self._batcher
+        if batcher is None and settings.batch.spool_path is not None:
+            batcher = self.batcher(settings)  # drains what an earlier process left
+        if settings.dry_run:
+            return batcher.plan(clear=True) if batcher is not None else Plan(())
+        if batcher is None:
+            return FlushReport()
+        return batcher.flush(raise_errors=raise_errors)
+
+    def _capturing(
+        self, transmit: Callable[[Step], RawResponse], account: str, *, dry_run: bool
+    ) -> Callable[[Step], RawResponse]:
+        """``transmit``, except that a request bulk mode carries is held, not sent, and
+        answered as Klaviyo answers it (202: accepted for processing)."""
+        batcher = self.batcher()
+
+        def held(step: Step) -> RawResponse:
+            items = capture(step.request)
+            if items is None:
+                return transmit(step)
+            batcher.add(items, account, dry_run=dry_run)
+            return default_reply(step.request)
+
+        return held
+
+    def _plan(
+        self,
+        flow: Flow[Any],
+        context: RequestContext,
+        server_side: bool,
+        account: Optional[str] = None,
+    ) -> Plan:
         requests: list[PlannedRequest] = []
         warnings: list[str] = []
         if server_side and context.credentials.private_key is None:
@@ -319,13 +398,26 @@ class CompatClient:
             requests.append(step.request)
             return step.dry_run_reply or default_reply(step.request)
 
-        run(flow, record, lambda item: warnings.append(item.text))
+        transmit: Callable[[Step], RawResponse] = record
+        if account is not None:
+            held = self._capturing(record, account, dry_run=True)
+
+            def transmit(step: Step) -> RawResponse:
+                if capture(step.request) is not None:
+                    warnings.append(
+                        f"batching: {step.request.operation} is held and sent with the next "
+                        f"bulk request ({_BULK_OF[step.request.operation]}); flush() shows it"
+                    )
+                return held(step)
+
+        run(flow, transmit, lambda item: warnings.append(item.text))
         return Plan(tuple(requests), tuple(warnings), context)
 
     def _transport_for(self, delivery: Delivery) -> Transport:
         """The transport for ``delivery``: the caller's own as given, else one pooled session
         behind a :class:`ReliableTransport` per pacing/retry configuration (so the pacing
-        state is shared by every call and thread that use it)."""
+        state is shared by every call and thread that use it; with a Redis URL, by every
+        process using that Redis)."""
         if self._transport is not None:
             return self._transport
         with self._lock:
@@ -333,9 +425,16 @@ class CompatClient:
             if reliable is None:
                 if self._http is None:
                     self._http = RequestsTransport(self._session)
+                pacer = NO_PACING
+                if delivery.pacing and delivery.rate_limit_redis_url is not None:
+                    pacer = RedisPacer(
+                        delivery.rate_limit_redis_url, time_scale=delivery.time_scale
+                    )
+                elif delivery.pacing:
+                    pacer = Pacer(time_scale=delivery.time_scale)
                 reliable = ReliableTransport(
                     self._http,
-                    pacer=Pacer(time_scale=delivery.time_scale) if delivery.pacing else NO_PACING,
+                    pacer=pacer,
                     policy=RetryPolicy.scaled(
                         delivery.time_scale,
                         budget=delivery.retry_budget,
@@ -380,6 +479,16 @@ _ENV_NAMES_WITHOUT_KEYS = tuple(
     for name, option in OPTIONS.items()
     if option.env and name not in ("private_key", "public_key")
 )
+
+#: Calls bulk mode may hold: what their translators plan is captured, the rest is sent.
+_BATCHED = (TrackCall, IdentifyCall, SubscribeCall)
+
+#: A held operation → the bulk request that will carry it (for the dry-run warning).
+_BULK_OF = {
+    "create_event": "POST /api/event-bulk-create-jobs",
+    "create_or_update_profile": "POST /api/profile-bulk-import-jobs",
+    "bulk_import_profiles": "POST /api/profile-bulk-import-jobs",
+}
 
 _INVOCABLE = frozenset(
     {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}

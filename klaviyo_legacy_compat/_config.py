@@ -19,7 +19,7 @@ from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._version import REVISION
 
-__all__ = ["OPTIONS", "Delivery", "Option", "Options", "Settings", "resolve_settings"]
+__all__ = ["OPTIONS", "BatchMode", "Delivery", "Option", "Options", "Settings", "resolve_settings"]
 
 Timeout = Union[float, tuple[float, float]]
 
@@ -72,12 +72,37 @@ class Delivery:
     - ``max_attempts``: attempts per request, the first included.
     - ``time_scale``: shrinks the rate-limit windows, to pace against a time-scaled
       :class:`~klaviyo_legacy_compat.testing.LocalKlaviyo`; 1 for Klaviyo itself.
+    - ``rate_limit_redis_url``: pace through this Redis, so every process using it shares
+      one budget per account (``_pacing_redis``); ``None``: each client paces alone. Its
+      password never shows in the repr.
     """
 
     pacing: bool = True
     retry_budget: float = 120.0
     max_attempts: int = 10
     time_scale: float = 1.0
+    rate_limit_redis_url: Optional[str] = attrs.field(
+        default=None, repr=lambda url: "None" if url is None else repr(_without_password(url))
+    )
+
+
+@attrs.frozen
+class BatchMode:
+    """Bulk mode (``_batching``): legacy track and identify calls held and sent as bulk jobs.
+
+    - ``batching``: hold server-side track and identify calls (and a subscribe's property
+      upserts) and send them as ``event-bulk-create-jobs`` / ``profile-bulk-import-jobs``.
+    - ``batch_max_age``: the longest, in seconds, an item waits before a flush sends it.
+    - ``spool_path``: keep held items in this SQLite file until Klaviyo accepted them, so a
+      crash loses nothing (the next process drains it); ``None`` holds them in memory.
+    - ``wait_for_jobs``: follow each profile import job until complete and hand back the
+      profiles it could not import.
+    """
+
+    batching: bool = False
+    batch_max_age: float = 5.0
+    spool_path: Optional[str] = None
+    wait_for_jobs: bool = False
 
 
 @attrs.frozen
@@ -87,6 +112,7 @@ class Settings:
     credentials: Credentials
     options: Options
     delivery: Delivery = attrs.field(factory=Delivery)
+    batch: BatchMode = attrs.field(factory=BatchMode)
     base_url: str = "https://a.klaviyo.com"
     revision: str = REVISION
     dry_run: bool = False
@@ -137,6 +163,30 @@ def _base_url(name: str, value: Any) -> str:
         )
     if parts.query or parts.fragment or parts.path not in ("", "/"):
         raise ConfigurationError(f"{name}: must be a bare origin such as https://a.klaviyo.com")
+    return url
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:" if parts.username else ":"
+    return parts._replace(netloc=f"{user}***@{netloc}").geturl()
+
+
+def _redis_url(name: str, value: Any) -> Optional[str]:
+    url = _key(name, value)
+    if url is None:
+        return None
+    try:
+        scheme, shown = urlsplit(url).scheme, _without_password(url)
+    except ValueError:
+        scheme, shown = "", "<unparsable>"
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ConfigurationError(
+            f"{name}: must be a redis://, rediss:// or unix:// URL, got {shown!r}"
+        )
     return url
 
 
@@ -242,10 +292,16 @@ OPTIONS: Mapping[str, Option] = {
     "retry_budget": Option("KLAVIYO_LEGACY_COMPAT_RETRY_BUDGET", 120.0, _seconds),
     "max_attempts": Option("KLAVIYO_LEGACY_COMPAT_MAX_ATTEMPTS", 10, _integer),
     "time_scale": Option(None, 1.0, _positive),
+    "rate_limit_redis_url": Option("KLAVIYO_RATE_LIMIT_REDIS_URL", None, _redis_url),
+    "batching": Option("KLAVIYO_LEGACY_COMPAT_BATCHING", False, _flag),
+    "batch_max_age": Option("KLAVIYO_LEGACY_COMPAT_BATCH_MAX_AGE", 5.0, _positive),
+    "spool_path": Option("KLAVIYO_LEGACY_COMPAT_SPOOL", None, _key),
+    "wait_for_jobs": Option("KLAVIYO_LEGACY_COMPAT_WAIT_FOR_JOBS", False, _flag),
 }
 
 _OPTION_FIELDS = {field.name for field in attrs.fields(Options)}
 _DELIVERY_FIELDS = {field.name for field in attrs.fields(Delivery)}
+_BATCH_FIELDS = {field.name for field in attrs.fields(BatchMode)}
 
 
 def check_option_names(given: Mapping[str, Any]) -> None:
@@ -275,6 +331,7 @@ def resolve_settings(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> 
         credentials=Credentials(values["private_key"], values["public_key"]),
         options=Options(**{name: values[name] for name in _OPTION_FIELDS}),
         delivery=Delivery(**{name: values[name] for name in _DELIVERY_FIELDS}),
+        batch=BatchMode(**{name: values[name] for name in _BATCH_FIELDS}),
         base_url=values["base_url"],
         revision=values["revision"],
         dry_run=values["dry_run"],

@@ -6,16 +6,20 @@ same options per call, and the environment fills in what neither gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
 
+from ._batching import Batcher, FlushReport
 from ._client import CompatClient
 from ._plan import Plan
 
 __all__ = [
+    "batching",
     "configure",
     "default_client",
     "exclude_email",
+    "flush",
     "identify",
     "subscribe_to_list",
     "track",
@@ -37,8 +41,10 @@ def configure(**options: Any) -> None:
     ``identify_conflict`` (``"drop_phone"``/``"drop_email"``/``"raise"``), ``test_calls``
     (``"skip"``/``"send"``), ``return_members``, ``unsubscribe_globally``,
     ``derive_unique_id``, ``max_concurrency``, ``pacing``, ``retry_budget``,
-    ``max_attempts``, ``time_scale``. ``None`` resets an option to its environment or default
-    value; the environment is read again at the next call."""
+    ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, and for bulk mode
+    ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``. ``None`` resets an
+    option to its environment or default value; the environment is read again at the next
+    call."""
     _DEFAULT.configure(**options)
 
 
@@ -91,3 +97,42 @@ def exclude_email(email: Union[str, Iterable[str]], **options: Any) -> Any:
     """Legacy ``POST /v1/people/exclusions``: suppress the email (or emails) from all email
     marketing. Returns ``{"already_excluded": bool, "num_excluded": int}``."""
     return _DEFAULT.exclude_email(email, **options)
+
+
+@contextlib.contextmanager
+def batching(client: Optional[CompatClient] = None, **options: Any) -> Iterator[Batcher]:
+    """Bulk mode for the calls made inside the block, on every thread::
+
+        with klaviyo_legacy_compat.batching(batch_max_age=2.0) as batch:
+            for order in backlog:
+                klaviyo_client.Public.track("Placed Order", email=order.email, ...)
+
+    Legacy track and identify calls (and a large subscribe's property upserts) are held and
+    sent as bulk jobs; each still returns the legacy ``1``. ``options`` are configured for
+    the block (``batch_max_age``, ``spool_path``, ``wait_for_jobs``, ``dry_run``, ...) and
+    restored after it. Leaving the block flushes, and raises
+    :class:`PartialDeliveryError` if anything was rejected or stays pending; in dry-run,
+    ``batch.plan()`` inside the block shows the bulk requests, and nothing is sent.
+    """
+    target = client or _DEFAULT
+    previous = target.override(batching=True, **options)
+    try:
+        batcher = target.batcher()
+        failed = False
+        try:
+            yield batcher
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if target.settings().dry_run:
+                batcher.plan(clear=True)
+            else:
+                batcher.flush(raise_errors=not failed)
+    finally:
+        target.configure(**previous)
+
+
+def flush(*, raise_errors: bool = True) -> Union[FlushReport, Plan]:
+    """Send what bulk mode holds now (see :meth:`CompatClient.flush`)."""
+    return _DEFAULT.flush(raise_errors=raise_errors)

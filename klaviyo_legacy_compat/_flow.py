@@ -34,9 +34,11 @@ __all__ = [
     "Notice",
     "Outcome",
     "Parallel",
+    "Pause",
     "Reply",
     "Step",
     "notice",
+    "pause",
     "run",
     "send",
     "send_all",
@@ -80,6 +82,14 @@ class Parallel:
 
 
 @attrs.frozen
+class Pause:
+    """Wait ``seconds`` before the flow goes on (between polls of a bulk job's status). The
+    live runner sleeps; dry-run, which only records, does not."""
+
+    seconds: float
+
+
+@attrs.frozen
 class Reply:
     """The answer to ``request``, the one at position ``index`` of the call's requests."""
 
@@ -89,7 +99,7 @@ class Reply:
 
 
 Outcome = Union["Reply", BaseException]
-Yielded = Union[PlannedRequest, Step, Notice, Parallel]
+Yielded = Union[PlannedRequest, Step, Notice, Parallel, Pause]
 Flow = Generator[Yielded, Any, T]
 
 
@@ -116,6 +126,11 @@ def send_all(
 def notice(text: str, level: int = logging.WARNING) -> Generator[Yielded, Optional[Reply], None]:
     """``yield from notice("...")`` inside a flow."""
     yield Notice(text, level)
+
+
+def pause(seconds: float) -> Generator[Yielded, Optional[Reply], None]:
+    """``yield from pause(2.0)`` inside a flow."""
+    yield Pause(seconds)
 
 
 def default_reply(request: PlannedRequest) -> RawResponse:
@@ -147,13 +162,15 @@ def run(
     transmit_all: Optional[
         Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]
     ] = None,
+    sleep: Optional[Callable[[float], None]] = None,
 ) -> T:
     """Drive ``flow`` to its result, sending each step with ``transmit``.
 
     ``transmit`` may raise (a transport failure, a missing key); the exception is thrown
     into the flow, which may wrap it with what was delivered so far. ``transmit_all`` sends
     the steps of a :class:`Parallel` (the client passes a bounded thread pool; by default
-    they go one after the other).
+    they go one after the other). ``sleep`` carries out a :class:`Pause`; without it (dry-run)
+    a pause is skipped.
     """
     index = 0
     try:
@@ -161,6 +178,11 @@ def run(
         while True:
             if isinstance(item, Notice):
                 on_notice(item)
+                item = flow.send(None)
+                continue
+            if isinstance(item, Pause):
+                if sleep is not None:
+                    sleep(item.seconds)
                 item = flow.send(None)
                 continue
             if isinstance(item, Parallel):

@@ -30,6 +30,7 @@ from ._errors import (
     UnsupportedLegacyFeature,
     UnsupportedLegacyFeatureError,
 )
+from ._spool import SpoolError
 from ._transport import RequestTimeoutError, TransportError
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ServerError",
+    "SpoolError",
     "TranslationError",
     "TransportError",
     "UnsupportedLegacyFeature",

@@ -35,7 +35,15 @@ PUBLIC_KEY = "AbC123"
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test sees the developer's Klaviyo settings."""
     for name in list(os.environ):
-        if name.startswith(("KLAVIYO_API", "KLAVIYO_PRIVATE", "KLAVIYO_PUBLIC", "KLAVIYO_LEGACY")):
+        if name.startswith(
+            (
+                "KLAVIYO_API",
+                "KLAVIYO_PRIVATE",
+                "KLAVIYO_PUBLIC",
+                "KLAVIYO_LEGACY",
+                "KLAVIYO_RATE_LIMIT",
+            )
+        ):
             monkeypatch.delenv(name)
     yield
 

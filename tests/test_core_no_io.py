@@ -38,6 +38,7 @@ CORE = [
     "_translate.events",
     "_translate.profiles",
     "_translate.subscriptions",
+    "_translate.batches",
 ]
 
 SCRIPT = """

@@ -1007,13 +1007,34 @@ class Operations:
             if relationships.get("lists") is not None
             else []
         )
-        job = self.store.import_profiles(refs, list_ids)
+        job = self.store.import_profiles(refs, list_ids, raw)
         return _Reply(202, self._job(call, job, "/api/profile-bulk-import-jobs"))
 
     def get_bulk_import_profiles_job(self, call: _Call) -> _Reply:
         """``GET /api/profile-bulk-import-jobs/{job_id}``."""
         job = self.store.job("profile-bulk-import-job", call.path_params["job_id"])
         return _Reply(200, self._job(call, job, "/api/profile-bulk-import-jobs"))
+
+    def get_errors_for_bulk_import_profiles_job(self, call: _Call) -> _Reply:
+        """``GET /api/profile-bulk-import-jobs/{id}/import-errors``: one ``import-error`` per
+        profile the job could not import, with its ``original_payload`` (spec schema)."""
+        job = self.store.job("profile-bulk-import-job", call.path_params["id"])
+        errors = [
+            {
+                "type": "import-error",
+                "id": f"{job.id}-{error['index']}",
+                "attributes": {
+                    "code": error.get("code") or "invalid",
+                    "title": "The profile could not be imported.",
+                    "detail": error["detail"],
+                    "source": {"pointer": f"/data/attributes/profiles/data/{error['index']}"},
+                    "original_payload": error.get("payload"),
+                },
+            }
+            for error in job.errors
+        ]
+        page, links = self._page(call, errors, default=20, maximum=100)
+        return _Reply(200, {"data": list(page), "links": links})
 
     # --- consent ------------------------------------------------------------------------------
 
@@ -1260,6 +1281,7 @@ ROUTES: dict[str, Handler] = {
     "create_profile": Operations.create_profile,
     "delete_list": Operations.delete_list,
     "get_bulk_import_profiles_job": Operations.get_bulk_import_profiles_job,
+    "get_errors_for_bulk_import_profiles_job": Operations.get_errors_for_bulk_import_profiles_job,
     "get_bulk_suppress_profiles_job": Operations.get_bulk_suppress_profiles_job,
     "get_list": Operations.get_list,
     "get_lists": Operations.get_lists,

@@ -862,7 +862,12 @@ class Store:
                 raise NotFound(f"A job with id {job_id} does not exist.")
             return copy.deepcopy(found)
 
-    def import_profiles(self, refs: Sequence[ProfileRef], list_ids: Sequence[str]) -> Job:
+    def import_profiles(
+        self,
+        refs: Sequence[ProfileRef],
+        list_ids: Sequence[str],
+        payloads: Optional[Sequence[Any]] = None,
+    ) -> Job:
         """``POST /api/profile-bulk-import-jobs``, processed at once: each profile upserted
         as by :meth:`import_profile` (a failure counts in ``failed_count`` and the rest go
         on), then added to each list."""
@@ -876,7 +881,11 @@ class Store:
                 try:
                     profile, _ = self.import_profile(ref)
                 except StoreError as exc:
-                    errors.append({"index": i, "detail": exc.detail})
+                    code = "duplicate_profile" if isinstance(exc, DuplicateProfile) else "invalid"
+                    error = {"index": i, "code": code, "detail": exc.detail}
+                    if payloads is not None:
+                        error["payload"] = copy.deepcopy(payloads[i])
+                    errors.append(error)
                     continue
                 done.append(profile.id)
             for list_id in list_ids:

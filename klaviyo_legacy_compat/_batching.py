@@ -1,0 +1,733 @@
+"""Bulk mode: unchanged legacy call sites, delivered as Klaviyo's bulk jobs.
+
+Under ``with klaviyo_legacy_compat.batching():`` (or ``configure(batching=True)``) a
+server-side ``track`` or ``identify`` is translated exactly as always, but the request its
+translator plans is not sent: :func:`~._translate.batches.capture` turns it into an item,
+the :class:`Batcher` keeps it, and the call returns the legacy ``1`` ("accepted for
+processing", which is what holding it is). So do a large subscribe's property upserts. The
+items go out as ``POST /api/event-bulk-create-jobs`` and ``POST
+/api/profile-bulk-import-jobs`` requests (``_translate/batches.py`` packs them):
+
+- when one request's worth is waiting (1,000 events, 10,000 profiles, or 5 MB), in the
+  thread whose call completed it, which also keeps a fast producer from outrunning delivery;
+- when the oldest item has waited ``batch_max_age`` seconds (a background thread);
+- on :meth:`Batcher.flush` / :func:`flush`, at the end of a ``batching()`` block, and at
+  interpreter exit.
+
+Nothing is lost. With ``spool_path`` the items are committed to a crash-safe SQLite spool
+(:class:`~._spool.Spool`) before the call returns, and the next process that opens it sends
+what a crash or a ``kill -9`` left behind. A batch that fails (throttled past the retry
+budget, a server error, no answer) stays pending and goes again whole, with the same
+``unique_id`` values, so Klaviyo records each event once. A batch rejected for one bad item
+is split: the good items go through and the bad one is handed back with Klaviyo's reason
+(:class:`~._translate.batches.Rejected`, in :class:`FlushReport` and ``failed()``). With
+``wait_for_jobs`` each profile import job is followed until complete and its import errors
+are handed back the same way. ``flush()`` raises :class:`PartialDeliveryError` when anything
+was rejected or is still pending, so a problem is never silent.
+
+Items are held per account (a digest of the private key, never the key: only that digest
+reaches the spool); a request carries the key of the calls it holds. Calls with only a public
+key (``/client`` endpoints) and calls that are not track, identify or subscribe are sent as
+usual. In dry-run, calls return a plan that says what was buffered, and ``flush()`` returns
+the :class:`Plan` of the bulk requests instead of sending them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Protocol
+
+import attrs
+
+from ._config import BatchMode, Delivery
+from ._endpoints import endpoint
+from ._errors import APIError, PartialDeliveryError
+from ._flow import Flow, Reply, Step, default_reply, run, send_all
+from ._models import PlannedRequest, RawResponse
+from ._plan import Plan
+from ._prepare import RequestContext, prepare
+from ._spool import Spool
+from ._translate.batches import (
+    KINDS,
+    Batch,
+    Item,
+    Pending,
+    Rejected,
+    encoded,
+    follow_job,
+    pack,
+    settle,
+    step,
+)
+
+if TYPE_CHECKING:
+    from ._client import CompatClient
+
+__all__ = ["Batcher", "FlushReport", "MemorySpool", "account_digest"]
+
+logger = logging.getLogger("klaviyo_legacy_compat")
+
+
+def account_digest(private_key: str) -> str:
+    """An opaque label for the account of ``private_key``: what the spool may store."""
+    return hashlib.sha256(private_key.encode()).hexdigest()[:16]
+
+
+class Store(Protocol):
+    """What the batcher needs of a spool; :class:`~._spool.Spool` on disk, or
+    :class:`MemorySpool`."""
+
+    def add_many(self, kind: str, items: Iterable[Any]) -> list[int]: ...
+    def take(self, kind: str, limit: int) -> list[tuple[int, dict[str, Any]]]: ...
+    def done(self, ids: Iterable[int]) -> None: ...
+    def release(self, ids: Iterable[int]) -> None: ...
+    def fail(self, ids: Iterable[int], reason: str) -> None: ...
+    def failed(self, kind: Optional[str] = None) -> list[tuple[int, str, dict[str, Any], str]]: ...
+    def pending_kinds(self) -> list[str]: ...
+    def pending_by_kind(self) -> dict[str, tuple[int, int]]: ...
+    def retry_failed(self, ids: Optional[Iterable[int]] = None) -> int: ...
+    def close(self) -> None: ...
+
+
+class MemorySpool:
+    """The spool's life cycle (pending → in flight → done or failed) in memory: what the
+    batcher uses without ``spool_path``. Lost with the process, as any in-memory buffer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 1
+        self._pending: dict[str, dict[int, dict[str, Any]]] = {}
+        self._in_flight: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._failed: dict[int, tuple[str, dict[str, Any], str]] = {}
+
+    def add_many(self, kind: str, items: Iterable[Any]) -> list[int]:
+        with self._lock:
+            queue = self._pending.setdefault(kind, {})
+            ids = []
+            for item in items:
+                ids.append(self._next)
+                queue[self._next] = item
+                self._next += 1
+            return ids
+
+    def take(self, kind: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        with self._lock:
+            queue = self._pending.get(kind, {})
+            taken = []
+            for key in sorted(queue)[:limit]:
+                item = queue.pop(key)
+                self._in_flight[key] = (kind, item)
+                taken.append((key, item))
+            return taken
+
+    def done(self, ids: Iterable[int]) -> None:
+        with self._lock:
+            for key in ids:
+                del self._in_flight[key]
+
+    def release(self, ids: Iterable[int]) -> None:
+        with self._lock:
+            for key in ids:
+                kind, item = self._in_flight.pop(key)
+                self._pending.setdefault(kind, {})[key] = item
+
+    def fail(self, ids: Iterable[int], reason: str) -> None:
+        with self._lock:
+            for key in ids:
+                kind, item = self._in_flight.pop(key)
+                self._failed[key] = (kind, item, reason)
+
+    def failed(self, kind: Optional[str] = None) -> list[tuple[int, str, dict[str, Any], str]]:
+        with self._lock:
+            return [
+                (key, k, item, reason)
+                for key, (k, item, reason) in sorted(self._failed.items())
+                if kind is None or k == kind
+            ]
+
+    def pending_kinds(self) -> list[str]:
+        with self._lock:
+            ready = [(min(q), kind) for kind, q in self._pending.items() if q]
+            return [kind for _, kind in sorted(ready)]
+
+    def retry_failed(self, ids: Optional[Iterable[int]] = None) -> int:
+        with self._lock:
+            keys = sorted(self._failed) if ids is None else sorted(ids)
+            for key in keys:
+                kind, item, _ = self._failed.pop(key)
+                self._pending.setdefault(kind, {})[key] = item
+            return len(keys)
+
+    def pending_by_kind(self) -> dict[str, tuple[int, int]]:
+        with self._lock:
+            return {
+                kind: (len(q), sum(len(encoded(item)) for item in q.values()))
+                for kind, q in self._pending.items()
+                if q
+            }
+
+    def close(self) -> None:
+        pass
+
+
+@attrs.frozen
+class _Account:
+    """Where the items of one account go: the context of its latest call (keys live here, in
+    memory only), how to deliver, and the bulk-mode settings."""
+
+    context: RequestContext = attrs.field(repr=False)
+    delivery: Delivery
+    mode: BatchMode
+    concurrency: int
+
+
+@attrs.define
+class _Queue:
+    """Counters of one spool kind (``<item kind>@<account>``), kept beside the spool so a
+    call can tell cheaply whether a request's worth is waiting."""
+
+    count: int = 0
+    size: int = 0
+    in_flight: int = 0
+    since: Optional[float] = None  # monotonic time the oldest pending item arrived
+    retry_at: float = 0.0  # after a failed attempt, no automatic flush before this
+    backoff: float = 0.0
+
+
+@attrs.frozen
+class FlushReport:
+    """What a flush did: ``requests`` accepted by Klaviyo, ``delivered`` items in them,
+    ``rejected`` items handed back with Klaviyo's reasons, ``pending`` items still held
+    (their batch failed for now and goes again at the next flush: ``error`` says why)."""
+
+    requests: int = 0
+    delivered: int = 0
+    rejected: tuple[Rejected, ...] = ()
+    pending: int = 0
+    error: Optional[BaseException] = None
+
+    @property
+    def ok(self) -> bool:
+        """Everything held was delivered."""
+        return not self.rejected and not self.pending
+
+
+#: A kind whose waiting items fill this share of a request's byte cap is sent as full.
+_FULL = 0.8
+#: Requests' worth waiting beyond which the calling thread sends them itself.
+_BACKLOG = 4
+
+
+def _kind_of(spool_kind: str) -> tuple[str, str]:
+    kind, _, account = spool_kind.partition("@")
+    return kind, account
+
+
+def _caps(kind: str) -> tuple[int, int]:
+    row = endpoint(KINDS[kind])
+    return row.max_items or 1, row.max_bytes or 5 * 1024 * 1024
+
+
+class Batcher:
+    """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring)."""
+
+    def __init__(self, client: CompatClient, *, spool_path: Optional[str] = None) -> None:
+        self._client = client
+        self.spool_path = spool_path
+        self._store: Store = Spool(spool_path) if spool_path else MemorySpool()
+        self._lock = threading.Condition()
+        self._flushing = threading.RLock()
+        self._queues: dict[str, _Queue] = {}
+        self._accounts: dict[str, _Account] = {}
+        self._rejected: list[Rejected] = []
+        self._error: Optional[BaseException] = None
+        self._requests = 0
+        self._delivered = 0
+        self._reported = (0, 0)
+        self._sizes: dict[int, int] = {}  # encoded size of each pending item, by key
+        self._thread: Optional[threading.Thread] = None
+        self._closed = False
+        # Dry-run items never reach the spool: they are shown, not kept.
+        self._dry = MemorySpool()
+        self._dry_accounts: dict[str, _Account] = {}
+        # What a crash left in the spool goes out with the configured key; items of
+        # another account wait until a call names that account.
+        for spool_kind, (count, size) in self._store.pending_by_kind().items():
+            self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
+        for _, _, _, reason in self._store.failed()[:1]:
+            logger.warning(
+                "the spool %s keeps items Klaviyo rejected earlier (%s); see failed()",
+                spool_path,
+                reason,
+            )
+        _LIVE.add(self)
+        settings = client.settings()
+        if settings.credentials.private_key is not None:
+            self.account(settings, client.context(settings))
+
+    def __repr__(self) -> str:
+        return f"<Batcher spool={self.spool_path!r} pending={self.pending()}>"
+
+    # --- adding ---------------------------------------------------------------------------
+
+    def account(self, settings: Any, context: RequestContext) -> Optional[str]:
+        """Register the account of a call about to be captured; its label, or ``None``
+        when the call cannot be batched (no private key)."""
+        key = context.credentials.private_key
+        if key is None:
+            return None
+        label = account_digest(key)
+        account = _Account(
+            context, settings.delivery, settings.batch, settings.options.max_concurrency
+        )
+        with self._lock:
+            (self._dry_accounts if settings.dry_run else self._accounts)[label] = account
+            if not settings.dry_run and any(
+                k.endswith("@" + label) and q.count for k, q in self._queues.items()
+            ):
+                self._start()
+        return label
+
+    def add(self, items: Sequence[Item], account: str, *, dry_run: bool = False) -> None:
+        """Hold ``items`` (durably, with a spool) for ``account``. A request's worth waiting
+        wakes the background sender; a backlog of several (delivery falling behind) is sent
+        in this thread, which keeps a fast producer from outrunning delivery."""
+        store = self._dry if dry_run else self._store
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_kind.setdefault(f"{item.kind}@{account}", []).append(item.payload)
+        behind = []
+        for spool_kind, payloads in by_kind.items():
+            keys = store.add_many(spool_kind, payloads)
+            if dry_run:
+                continue
+            sizes = [len(encoded(p)) for p in payloads]
+            cap, limit = _caps(_kind_of(spool_kind)[0])
+            with self._lock:
+                self._sizes.update(zip(keys, sizes))
+                queue = self._queues.setdefault(spool_kind, _Queue())
+                queue.count += len(payloads)
+                queue.size += sum(sizes)
+                if queue.since is None:
+                    queue.since = time.monotonic()
+                    self._lock.notify_all()
+                if queue.count >= cap or queue.size >= limit * _FULL:
+                    self._lock.notify_all()
+                if queue.count >= cap * _BACKLOG and time.monotonic() >= queue.retry_at:
+                    behind.append(spool_kind)
+        if dry_run:
+            return
+        self._start()
+        for spool_kind in behind:
+            with self._flushing:
+                self._drain(spool_kind, full_only=True)
+
+    # --- flushing ---------------------------------------------------------------------------
+
+    def flush(self, *, raise_errors: bool = True) -> FlushReport:
+        """Send everything held now; the report of what happened since the last report.
+
+        Raises :class:`PartialDeliveryError` (``undelivered``: the rejected items and the
+        pending payloads) when anything was rejected or stays pending, unless
+        ``raise_errors=False``.
+        """
+        with self._flushing:
+            for spool_kind in self._kinds():
+                self._drain(spool_kind, full_only=False)
+            report = self._report()
+        if raise_errors and not report.ok:
+            raise self._failure(report)
+        return report
+
+    def plan(self, *, clear: bool = False) -> Plan:
+        """Dry-run: the bulk requests a flush would send for the calls made in dry-run."""
+        requests: list[PlannedRequest] = []
+        warnings: list[str] = []
+        context: Optional[RequestContext] = None
+
+        def record(one: Step) -> RawResponse:
+            requests.append(one.request)
+            return one.dry_run_reply or default_reply(one.request)
+
+        with self._flushing:
+            for spool_kind in self._dry.pending_kinds():
+                kind, label = _kind_of(spool_kind)
+                account = self._dry_accounts[label]
+                context = context or account.context
+                taken = self._dry.take(spool_kind, 10**9)
+                batches = pack(kind, _pending(kind, taken))
+                flow = self._deliver(batches, account, None)
+                run(flow, record, lambda n: warnings.append(n.text))
+                (self._dry.done if clear else self._dry.release)([key for key, _ in taken])
+        return Plan(tuple(requests), tuple(warnings), context or RequestContext())
+
+    def pending(self) -> int:
+        """Items held and not yet accepted by Klaviyo (in flight included)."""
+        with self._lock:
+            return sum(q.count + q.in_flight for q in self._queues.values())
+
+    def failed(self) -> list[Rejected]:
+        """Every item Klaviyo rejected and the spool still keeps (``retry_failed()`` puts
+        them back)."""
+        out = []
+        for key, spool_kind, payload, reason in self._store.failed():
+            out.append(Rejected(_kind_of(spool_kind)[0], payload, reason, (key,)))
+        return out
+
+    def retry_failed(self) -> int:
+        """Put every rejected item back to pending (after fixing what Klaviyo refused);
+        the next flush sends them again. Returns how many."""
+        count = self._store.retry_failed()
+        with self._lock:
+            for spool_kind, (pending, size) in self._store.pending_by_kind().items():
+                queue = self._queues.setdefault(spool_kind, _Queue())
+                queue.count, queue.size = pending, size
+                queue.since = queue.since or time.monotonic()
+            self._lock.notify_all()
+        return count
+
+    @property
+    def stats(self) -> tuple[int, int]:
+        """``(requests, items)`` Klaviyo accepted since this batcher started."""
+        with self._lock:
+            return self._requests, self._delivered
+
+    def close(self, *, flush: bool = True) -> Optional[FlushReport]:
+        """Flush (by default), stop the background thread and close the spool. Items still
+        pending stay in the spool; without one they are logged, payloads included, so that
+        they can be recovered from the log."""
+        report = None
+        if flush:
+            report = self.flush(raise_errors=False)
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        if report is not None and not report.ok:
+            self._log_undelivered(report)
+        self._store.close()
+        _LIVE.discard(self)
+        return report
+
+    # --- inside -----------------------------------------------------------------------------
+
+    def _kinds(self) -> list[str]:
+        with self._lock:
+            known = [k for k, q in self._queues.items() if q.count]
+        return list(dict.fromkeys([*self._store.pending_kinds(), *known]))
+
+    def _drain(self, spool_kind: str, *, full_only: bool) -> None:
+        """Send the pending items of one kind and account: all of them, or (``full_only``)
+        only whole requests' worth. Stops at the first batch that fails whole."""
+        kind, label = _kind_of(spool_kind)
+        with self._lock:
+            account = self._accounts.get(label)
+        if account is None:
+            return  # drained from a spool, for an account no call has named yet
+        cap, _ = _caps(kind)
+        queue = self._queues.setdefault(spool_kind, _Queue())
+        while True:
+            with self._lock:
+                count = queue.count
+            if full_only and count < cap:
+                return
+            limit = cap * max(1, account.concurrency)
+            if full_only:
+                limit = min(limit, cap * (count // cap))
+            taken = self._store.take(spool_kind, limit)
+            if not taken:
+                with self._lock:
+                    queue.count, queue.size, queue.since = 0, 0, None
+                return
+            with self._lock:
+                items = [
+                    Pending(
+                        key,
+                        Item(kind, payload),
+                        self._sizes.pop(key, 0) or len(encoded(payload)),
+                    )
+                    for key, payload in taken
+                ]
+                queue.count = max(0, queue.count - len(taken))
+                queue.in_flight += len(taken)
+                queue.size = max(0, queue.size - sum(p.size for p in items))
+            ledger = _Ledger(self)
+            try:
+                self._send(pack(kind, items), account, ledger)
+            except BaseException as exc:
+                # Whatever went wrong, nothing stays in flight: what was not settled is
+                # pending again, and the error goes on.
+                ledger.keep([key for key, _ in taken if key not in ledger.settled], exc)
+                raise
+            finally:
+                with self._lock:
+                    queue.in_flight -= len(taken)
+            left = ledger.left
+            failed = len(left)
+            with self._lock:
+                for batch_item in items:
+                    if batch_item.key in left:
+                        self._sizes[batch_item.key] = batch_item.size
+                if failed:
+                    queue.backoff = min(max(queue.backoff * 2, account.mode.batch_max_age), 60.0)
+                    queue.retry_at = time.monotonic() + queue.backoff
+                    queue.count += failed
+                    return
+                queue.backoff = 0.0
+                if queue.count == 0:
+                    queue.since = None
+                    queue.size = 0
+
+    def _send(self, batches: list[Batch], account: _Account, ledger: _Ledger) -> None:
+        """Deliver ``batches``, settling each item in ``ledger``."""
+        transport = self._client._transport_for(account.delivery)
+        context = account.context
+
+        def transmit(one: Step) -> RawResponse:
+            return transport.send(prepare(one.request, context))
+
+        run(
+            self._deliver(batches, account, ledger),
+            transmit,
+            lambda n: logger.log(n.level, "%s", n.text),
+            # At exit the thread pools take no more work: one request after the other.
+            None if _EXITING.is_set() else self._client._sender_for(account.concurrency),
+            sleep=time.sleep,
+        )
+
+    @staticmethod
+    def _deliver(
+        batches: Sequence[Batch], account: _Account, ledger: Optional[_Ledger]
+    ) -> Flow[None]:
+        """Send ``batches``, up to ``concurrency`` at once, and settle each answer: delivered,
+        split and re-sent, handed back, or kept pending; follow profile import jobs when
+        ``wait_for_jobs``. After a batch that failed whole, what was not sent yet stays
+        pending too. ``ledger`` (live only) settles the items in the store."""
+        queue = deque(batches)
+        scale = account.delivery.time_scale
+        while queue:
+            group = [queue.popleft() for _ in range(min(max(1, account.concurrency), len(queue)))]
+            outcomes = yield from send_all([step(batch) for batch in group])
+            failure: Optional[BaseException] = None
+            for batch, outcome in zip(group, outcomes):
+                settled = settle(batch, outcome)
+                if settled.failed is not None:
+                    failure = settled.failed
+                    if ledger is not None:
+                        ledger.keep(batch.keys, failure)
+                    continue
+                rejected = list(settled.rejected)
+                if settled.job_id is not None and account.mode.wait_for_jobs:
+                    rejected += yield from follow_job(
+                        batch,
+                        settled.job_id,
+                        depends_on=outcome.index if isinstance(outcome, Reply) else None,
+                        interval=1.0 * scale,
+                        max_wait=600.0 * scale,
+                    )
+                if ledger is not None:
+                    handed_back = {key for item in rejected for key in item.keys}
+                    ledger.settle(
+                        [k for k in settled.delivered if k not in handed_back],
+                        rejected,
+                        accepted=bool(settled.delivered),
+                    )
+                queue.extendleft(reversed(settled.resend))
+            if failure is not None:
+                if ledger is not None:
+                    ledger.keep([key for batch in queue for key in batch.keys], failure)
+                return
+
+    def _report(self) -> FlushReport:
+        with self._lock:
+            report = FlushReport(
+                requests=self._requests - self._reported[0],
+                delivered=self._delivered - self._reported[1],
+                rejected=tuple(self._rejected),
+                pending=sum(q.count for q in self._queues.values()),
+                error=self._error,
+            )
+            self._reported = (self._requests, self._delivered)
+            self._rejected = []
+            self._error = None
+            return report
+
+    def _failure(self, report: FlushReport) -> PartialDeliveryError:
+        """The error a flush raises: every rejected item, then every pending payload."""
+        undelivered: list[Any] = [*report.rejected, *(p for _, p in self._peek())]
+        cause = report.error
+        if cause is None:
+            cause = APIError(
+                None,
+                description=f"Klaviyo rejected {len(report.rejected)} buffered items; the "
+                f"first: {report.rejected[0].reason}",
+            )
+        return PartialDeliveryError(
+            accepted=[f"{report.delivered} items in {report.requests} bulk requests"],
+            undelivered=undelivered,
+            cause=cause,
+            what="buffered items (rejected ones first, with Klaviyo's reasons)",
+        )
+
+    def _peek(self) -> list[tuple[int, dict[str, Any]]]:
+        """The pending payloads, for a report (taken and released again at once)."""
+        out: list[tuple[int, dict[str, Any]]] = []
+        with self._flushing:
+            for spool_kind in self._store.pending_kinds():
+                taken = self._store.take(spool_kind, 10**9)
+                self._store.release([key for key, _ in taken])
+                out.extend(taken)
+        return out
+
+    def _log_undelivered(self, report: FlushReport) -> None:
+        """At close: what was not delivered, where it is. Without a spool the payloads are
+        logged, the only place left to recover them from."""
+        if self.spool_path:
+            logger.error(
+                "%d buffered items are still pending (%s) and %d were rejected; they are kept "
+                "in the spool %s",
+                report.pending,
+                report.error,
+                len(report.rejected),
+                self.spool_path,
+            )
+            return
+        for item in report.rejected:
+            logger.error(
+                "undelivered %s, rejected (%s): %s",
+                item.kind,
+                item.reason,
+                encoded(item.payload).decode(),
+            )
+        for _, payload in self._peek():
+            logger.error(
+                "undelivered buffered item, still pending (%s): %s",
+                report.error,
+                encoded(payload).decode(),
+            )
+
+    # --- the background flusher -------------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._closed:
+                return
+            self._thread = threading.Thread(
+                target=self._run, name="klaviyo-legacy-compat-batcher", daemon=True
+            )
+            self._thread.start()
+
+    def _due(self) -> tuple[list[tuple[str, bool]], Optional[float]]:
+        """What to send now, as ``(kind, whole requests only)``: a kind with a request's
+        worth waiting, or whose oldest item is ``batch_max_age`` old (not before the back-off
+        after a failure); and how long until the next is due."""
+        now = time.monotonic()
+        due: list[tuple[str, bool]] = []
+        wait: Optional[float] = None
+        for spool_kind, queue in self._queues.items():
+            account = self._accounts.get(_kind_of(spool_kind)[1])
+            if not queue.count or queue.since is None or account is None:
+                continue
+            cap, limit = _caps(_kind_of(spool_kind)[0])
+            full = queue.count >= cap or queue.size >= limit * _FULL
+            at = (
+                queue.retry_at
+                if full
+                else max(queue.since + account.mode.batch_max_age, queue.retry_at)
+            )
+            if at <= now:
+                due.append((spool_kind, full))
+            else:
+                wait = at - now if wait is None else min(wait, at - now)
+        return due, wait
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                due, wait = self._due()
+                while not due and not self._closed:
+                    self._lock.wait(timeout=wait)
+                    due, wait = self._due()
+                if self._closed:
+                    return
+            with self._flushing:
+                for spool_kind, full in due:
+                    try:
+                        self._drain(spool_kind, full_only=full)
+                    except Exception:  # pragma: no cover - logged, retried at the next due time
+                        logger.exception("bulk mode: an automatic flush failed")
+
+
+class _Ledger:
+    """Settles the items of one delivery in the batcher's store and counters."""
+
+    def __init__(self, batcher: Batcher) -> None:
+        self.batcher = batcher
+        self.left: set[int] = set()  # kept pending
+        self.settled: set[int] = set()  # delivered, rejected or kept
+
+    def settle(
+        self, delivered: Sequence[int], rejected: Sequence[Rejected], *, accepted: bool
+    ) -> None:
+        """Klaviyo refused ``rejected`` and (in a request it ``accepted``) took ``delivered``."""
+        batcher = self.batcher
+        self.settled.update(delivered)
+        self.settled.update(key for item in rejected for key in item.keys)
+        if delivered:
+            batcher._store.done(delivered)
+        for item in rejected:
+            batcher._store.fail(item.keys, item.reason)
+            logger.error(
+                "Klaviyo rejected a buffered %s (%s); flush() hands it back%s",
+                item.kind,
+                item.reason,
+                ", and the spool keeps it" if batcher.spool_path else "",
+            )
+        with batcher._lock:
+            batcher._delivered += len(delivered)
+            batcher._requests += accepted
+            batcher._rejected.extend(rejected)
+
+    def keep(self, keys: Sequence[int], error: BaseException) -> None:
+        """These items were not delivered, for now: pending again."""
+        if not keys:
+            return
+        self.batcher._store.release(keys)
+        self.left.update(keys)
+        self.settled.update(keys)
+        with self.batcher._lock:
+            self.batcher._error = error
+        logger.warning(
+            "a bulk request failed (%s); %d items stay pending and go again at the next flush",
+            error,
+            len(keys),
+        )
+
+
+def _pending(kind: str, taken: Sequence[tuple[int, dict[str, Any]]]) -> list[Pending]:
+    return [Pending(key, Item(kind, payload), len(encoded(payload))) for key, payload in taken]
+
+
+#: Every open batcher, flushed at interpreter exit.
+_LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()
+
+
+_EXITING = threading.Event()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    _EXITING.set()
+    for batcher in list(_LIVE):
+        try:
+            batcher.close()
+        except Exception:  # pragma: no cover - nothing left to raise to at exit
+            logger.exception("bulk mode: the flush at exit failed")

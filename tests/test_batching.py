@@ -1,0 +1,462 @@
+"""Bulk mode live (``_batching.py``): legacy calls held and delivered as bulk jobs.
+
+Against the local Klaviyo over sockets where delivery matters (flushes on size, age, exit and
+request; jobs followed; crash safety with the spool), and against a scripted transport where
+an exact answer is needed (an item rejected with or without a pointer, a batch that fails).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import klaviyo_legacy_compat as klaviyo
+from klaviyo_legacy_compat import (
+    CompatClient,
+    FlushReport,
+    PartialDeliveryError,
+    Plan,
+    PreparedRequest,
+    RawResponse,
+    Rejected,
+    SpoolError,
+)
+from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport, json_response
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def server() -> Iterator[LocalKlaviyo]:
+    with LocalKlaviyo(enforce_rate_limits=False) as running:
+        yield running
+
+
+def client_for(server: LocalKlaviyo, **options: Any) -> CompatClient:
+    options.setdefault("batch_max_age", 3600)
+    return CompatClient(
+        private_key=server.private_key, base_url=server.base_url, batching=True, **options
+    )
+
+
+def sent(server: LocalKlaviyo, operation: str) -> int:
+    return sum(1 for r in server.requests if r.operation == operation)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def unique_ids(server: LocalKlaviyo) -> Counter[str]:
+    return Counter(event.unique_id for event in server.store.events)
+
+
+# --- when a flush happens -------------------------------------------------------------------
+
+
+def test_a_call_returns_the_legacy_1_and_sends_nothing_yet(server: LocalKlaviyo) -> None:
+    client = client_for(server)
+    assert client.track("Viewed", {"$email": "a@example.com"}, {}) == 1
+    assert client.identify({"$email": "a@example.com", "plan": "gold"}) == 1
+    assert server.requests == [] and client.batcher().pending() == 2
+    client.close()
+    assert len(server.store.events) == 1
+
+
+def test_a_full_request_goes_out_at_once(server: LocalKlaviyo) -> None:
+    client = client_for(server)
+    for i in range(999):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": i})
+    assert sent(server, "bulk_create_events") == 0
+    client.track("Viewed", {"$email": "last@example.com"}, {})
+    # At once (the age limit is an hour), by the background sender.
+    assert wait_for(lambda: client.batcher().pending() == 0)
+    assert sent(server, "bulk_create_events") == 1 and len(server.store.events) == 1000
+    client.close()
+
+
+def test_the_oldest_item_goes_out_after_batch_max_age(server: LocalKlaviyo) -> None:
+    client = client_for(server, batch_max_age=0.2)
+    started = time.monotonic()
+    for i in range(3):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {})
+    assert wait_for(lambda: len(server.store.events) == 3)
+    assert time.monotonic() - started >= 0.2
+    assert sent(server, "bulk_create_events") == 1
+    client.close()
+
+
+def test_flush_sends_everything_and_reports(server: LocalKlaviyo) -> None:
+    client = client_for(server)
+    for i in range(1500):
+        client.track("Viewed", {"$email": f"u{i % 7}@example.com"}, {"i": i})
+    for i in range(3):
+        client.identify({"$email": f"u{i}@example.com", "plan": "gold"})
+    report = client.flush()
+    assert isinstance(report, FlushReport) and report.ok
+    # 1000 went out with the call that completed them; the flush sent the rest.
+    assert (report.requests, report.delivered) == (3, 1503)
+    assert len(server.store.events) == 1500
+    assert all(
+        p.properties.get("plan") == "gold"
+        for p in server.store.profiles.values()
+        if p.email in ("u0@example.com", "u1@example.com", "u2@example.com")
+    )
+    assert client.flush() == FlushReport()
+    client.close()
+
+
+def test_leaving_the_block_flushes_and_restores_options(server: LocalKlaviyo) -> None:
+    client = CompatClient(private_key=server.private_key, base_url=server.base_url)
+    with klaviyo.batching(client, batch_max_age=3600) as batch:
+        assert client.track("Viewed", {"$email": "a@example.com"}, {}) == 1
+        assert batch.pending() == 1 and server.requests == []
+    assert len(server.store.events) == 1
+    assert client.settings().batch.batching is False
+    assert client.settings().batch.batch_max_age == 5.0
+    client.track("Viewed", {"$email": "b@example.com"}, {})
+    assert [r.operation for r in server.requests] == ["bulk_create_events", "create_event"]
+    client.close()
+
+
+def test_interpreter_exit_flushes(server: LocalKlaviyo) -> None:
+    script = textwrap.dedent(
+        f"""
+        import klaviyo_legacy_compat as klaviyo
+        klaviyo.configure(private_key={server.private_key!r}, base_url={server.base_url!r},
+                          batching=True, batch_max_age=3600)
+        for i in range(5):
+            assert klaviyo.track("Viewed", {{"$email": f"u{{i}}@example.com"}}, {{}}) == 1
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(server.store.events) == 5 and sent(server, "bulk_create_events") == 1
+
+
+def test_unchanged_legacy_call_sites_batch(server: LocalKlaviyo) -> None:
+    # klaviyo 3.1.7: Klaviyo(public_token, private_token).Public.track(...)
+    legacy = klaviyo.Klaviyo(server.public_key, server.private_key, base_url=server.base_url)
+    unbatched = legacy.Public.track("Viewed", email="a@example.com", properties={"n": 1})
+    with klaviyo.batching(batch_max_age=3600):
+        batched = [
+            legacy.Public.track("Viewed", email=f"u{i}@example.com", properties={"n": i})
+            for i in range(20)
+        ]
+        legacy.Public.identify(email="a@example.com", properties={"plan": "gold"})
+    assert batched == [unbatched] * 20
+    assert Counter(r.operation for r in server.requests) == Counter(
+        {"create_event": 1, "bulk_create_events": 1, "bulk_import_profiles": 1}
+    )
+    assert len(server.store.events) == 21
+
+
+def test_a_large_subscribe_sends_its_upserts_as_an_import_job(server: LocalKlaviyo) -> None:
+    list_id = server.store.create_list("Newsletter")
+    client = client_for(server)
+    profiles = [{"email": f"u{i}@example.com", "$first_name": f"U{i}"} for i in range(30)]
+    members = client.subscribe_to_list(list_id, profiles)
+    assert len(members) == 30  # the legacy answer, at once
+    assert (
+        sent(server, "bulk_subscribe_profiles") == 1 and sent(server, "bulk_import_profiles") == 0
+    )
+    client.flush()
+    assert sent(server, "bulk_import_profiles") == 1
+    names = {p.email: p.attributes.get("first_name") for p in server.store.profiles.values()}
+    assert names["u29@example.com"] == "U29"
+    client.close()
+
+
+def test_requests_sent_are_the_minimum(server: LocalKlaviyo) -> None:
+    client = client_for(server)
+    events, profiles = 2500, 12_000
+    for i in range(events):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {})
+    for i in range(profiles):
+        client.identify({"$email": f"p{i}@example.com", "n": i})
+    client.flush()
+    assert sent(server, "bulk_create_events") == math.ceil(events / 1000)
+    assert sent(server, "bulk_import_profiles") == math.ceil(profiles / 10_000)
+    assert len(server.store.events) == events
+    client.close()
+
+
+# --- rejections, failures and jobs ------------------------------------------------------------
+
+
+def scripted(
+    answer: Callable[[PreparedRequest], RawResponse],
+) -> tuple[CompatClient, RecordingTransport]:
+    transport = RecordingTransport(answer)
+    client = CompatClient(
+        private_key="pk_test_0123456789abcdef0123456789abcdef",
+        transport=transport,
+        batching=True,
+        batch_max_age=3600,
+    )
+    return client, transport
+
+
+def entries_in(request: PreparedRequest) -> list[Any]:
+    body: Any = request.json
+    return list(body["data"]["attributes"]["events-bulk-create"]["data"])
+
+
+def events_in(request: PreparedRequest) -> list[Any]:
+    return [e for entry in entries_in(request) for e in entry["attributes"]["events"]["data"]]
+
+
+def bad_event_answer(with_pointer: bool) -> Callable[[PreparedRequest], RawResponse]:
+    """400 when a request holds an event with ``properties.bad``, naming it if asked."""
+
+    def answer(request: PreparedRequest) -> RawResponse:
+        for i, entry in enumerate(entries_in(request)):
+            for j, event in enumerate(entry["attributes"]["events"]["data"]):
+                if event["attributes"]["properties"].get("bad"):
+                    error: dict[str, Any] = {
+                        "status": 400,
+                        "code": "invalid",
+                        "title": "Invalid input.",
+                        "detail": "'bad' is not allowed.",
+                    }
+                    if with_pointer:
+                        error["source"] = {
+                            "pointer": f"/data/attributes/events-bulk-create/data/{i}"
+                            f"/attributes/events/data/{j}/attributes/properties"
+                        }
+                    return json_response(400, {"errors": [error]})
+        return RawResponse(202)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("with_pointer", "requests"), [(True, 2), (False, 7)], ids=["pointer", "bisect"]
+)
+def test_a_bad_item_is_handed_back_and_the_rest_delivered(
+    with_pointer: bool, requests: int
+) -> None:
+    client, transport = scripted(bad_event_answer(with_pointer))
+    for i in range(8):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": i, "bad": i == 5})
+    with pytest.raises(PartialDeliveryError) as caught:
+        client.flush()
+    (rejected,) = caught.value.undelivered
+    assert isinstance(rejected, Rejected)
+    assert rejected.payload["event"]["attributes"]["properties"]["i"] == 5
+    assert rejected.reason.startswith("invalid: 'bad' is not allowed.")
+    accepted = [
+        r
+        for r in transport.requests
+        if not any(e["attributes"]["properties"]["bad"] for e in events_in(r))
+    ]
+    delivered = sorted(e["attributes"]["properties"]["i"] for r in accepted for e in events_in(r))
+    assert delivered == [0, 1, 2, 3, 4, 6, 7]
+    assert len(transport.requests) == requests
+    assert [r.reason for r in client.batcher().failed()] == [rejected.reason]
+    assert client.batcher().pending() == 0
+    client.close()
+
+
+def test_a_failed_batch_stays_pending_and_goes_again_whole() -> None:
+    failing = [True]
+
+    def answer(request: PreparedRequest) -> RawResponse:
+        return (
+            json_response(
+                503,
+                {
+                    "errors": [
+                        {
+                            "status": 503,
+                            "code": "unavailable",
+                            "title": "Service unavailable.",
+                            "detail": "try later",
+                        }
+                    ]
+                },
+            )
+            if failing[0]
+            else RawResponse(202)
+        )
+
+    client, transport = scripted(answer)
+    for i in range(3):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": i})
+    with pytest.raises(PartialDeliveryError) as caught:
+        client.flush()
+    assert isinstance(caught.value, klaviyo.ServerError)  # the cause's class, for legacy excepts
+    assert [p["event"]["attributes"]["properties"]["i"] for p in caught.value.undelivered] == [
+        0,
+        1,
+        2,
+    ]
+    assert client.batcher().pending() == 3
+    failing[0] = False
+    assert client.batcher().flush().delivered == 3
+    first, again = transport.requests
+    assert first.json == again.json  # the same events, the same unique_id values
+    client.close()
+
+
+def test_import_errors_are_handed_back_when_waiting_for_jobs(server: LocalKlaviyo) -> None:
+    plain = CompatClient(private_key=server.private_key, base_url=server.base_url)
+    plain.identify({"$email": "a@example.com"})
+    plain.identify({"$phone_number": "+15555550100"})
+    client = client_for(server, wait_for_jobs=True)
+    client.identify({"$email": "a@example.com", "$phone_number": "+15555550100", "n": 1})
+    client.identify({"$email": "c@example.com", "n": 2})
+    with pytest.raises(PartialDeliveryError) as caught:
+        client.flush()
+    (rejected,) = caught.value.undelivered
+    assert rejected.payload["attributes"]["email"] == "a@example.com"
+    assert rejected.reason.startswith("duplicate_profile:")
+    assert sent(server, "get_bulk_import_profiles_job") == 1
+    assert sent(server, "get_errors_for_bulk_import_profiles_job") == 1
+    assert any(p.email == "c@example.com" for p in server.store.profiles.values())
+    client.close()
+    plain.close()
+
+
+def test_dry_run_sends_nothing_and_flush_returns_the_plan() -> None:
+    transport = RecordingTransport()
+    client = CompatClient(
+        private_key="pk_test_0123456789abcdef0123456789abcdef", transport=transport, dry_run=True
+    )
+    with klaviyo.batching(client) as batch:
+        plan = client.track("Viewed", {"$email": "a@example.com"}, {})
+        assert isinstance(plan, Plan) and plan.requests == ()
+        assert [r.operation for r in batch.plan().requests] == ["bulk_create_events"]
+        flushed = client.flush()
+        assert isinstance(flushed, Plan) and len(flushed.requests) == 1
+        assert client.flush() == Plan(())
+    assert transport.requests == []
+
+
+def test_close_without_a_spool_logs_what_it_could_not_deliver(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client, _ = scripted(lambda request: RawResponse(503))
+    client.track("Viewed", {"$email": "kept@example.com"}, {"order": "A-1"})
+    with caplog.at_level(logging.ERROR, logger="klaviyo_legacy_compat"):
+        client.close()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert "kept@example.com" in logged and "A-1" in logged
+
+
+# --- the spool ------------------------------------------------------------------------------
+
+
+def test_a_spool_in_use_is_refused_clearly(tmp_path: Path, server: LocalKlaviyo) -> None:
+    path = str(tmp_path / "spool.db")
+    first = client_for(server, spool_path=path)
+    first.track("Viewed", {"$email": "a@example.com"}, {})
+    second = client_for(server, spool_path=path)
+    with pytest.raises(SpoolError, match="spool"):
+        second.track("Viewed", {"$email": "a@example.com"}, {})
+    first.close()
+
+
+def test_a_spool_survives_close_and_is_drained_by_the_next_client(
+    tmp_path: Path, server: LocalKlaviyo
+) -> None:
+    path = str(tmp_path / "spool.db")
+    failing = LocalKlaviyo(enforce_rate_limits=False).start()
+    failing.stop()  # nothing listens there: every batch fails and stays in the spool
+    client = CompatClient(
+        private_key=server.private_key,
+        base_url=failing.base_url,
+        batching=True,
+        spool_path=path,
+        batch_max_age=3600,
+        retry_budget=0.1,
+        max_attempts=1,
+    )
+    for i in range(3):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"$event_id": f"e{i}"})
+    client.close()
+    again = client_for(server, spool_path=path)
+    assert again.batcher().pending() == 3
+    assert again.batcher().flush().delivered == 3
+    assert sorted(unique_ids(server)) == ["e0", "e1", "e2"]
+    again.close()
+
+
+CHILD = """
+import sys
+import klaviyo_legacy_compat as klaviyo
+klaviyo.configure(private_key=sys.argv[1], base_url=sys.argv[2], batching=True,
+                  spool_path=sys.argv[3], batch_max_age=3600)
+for i in range(100_000):
+    klaviyo.track("Viewed", {"$email": f"u{i % 50}@example.com"}, {"$event_id": f"ev-{i}"})
+    print(i, flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("acknowledged_at_kill", "slow"),
+    [(2600, False), (2999, True)],
+    ids=["fast-answers", "mid-request"],
+)
+def test_a_killed_process_loses_nothing_and_duplicates_nothing(
+    tmp_path: Path, server: LocalKlaviyo, acknowledged_at_kill: int, slow: bool
+) -> None:
+    if slow:
+        # Answers come late (Klaviyo stored the events already): the kill lands while
+        # requests are in flight, their items neither settled nor lost.
+        server.faults.add("slow_after_store", operation="bulk_create_events", times=50, delay=5.0)
+    path = tmp_path / "spool.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, server.private_key, server.base_url, str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    acknowledged = []
+    for line in child.stdout:
+        acknowledged.append(int(line))
+        if len(acknowledged) >= acknowledged_at_kill:
+            break
+    if slow:
+        time.sleep(0.3)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    server.faults.clear()
+    assert len(acknowledged) == acknowledged_at_kill
+    with sqlite3.connect(path) as db:
+        (in_flight,) = db.execute("SELECT COUNT(*) FROM items WHERE state = 'in_flight'").fetchone()
+    db.close()
+    if slow:
+        assert in_flight > 0  # the scenario under test: requests were in flight
+    client = client_for(server, spool_path=str(path))
+    client.flush()
+    stored = unique_ids(server)
+    assert {f"ev-{i}" for i in acknowledged} <= set(stored)
+    assert max(stored.values()) == 1  # each event once: Klaviyo keeps the first of a unique_id
+    client.close()
