@@ -46,7 +46,8 @@ from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 import attrs
 
-from ._config import BatchMode, Delivery
+from ._config import BatchMode, Delivery, Settings
+from ._convert import encode_json
 from ._endpoints import endpoint
 from ._errors import APIError, PartialDeliveryError
 from ._flow import Flow, Reply, Step, default_reply, run, send_all
@@ -60,7 +61,6 @@ from ._translate.batches import (
     Item,
     Pending,
     Rejected,
-    encoded,
     follow_job,
     pack,
     settle,
@@ -168,7 +168,7 @@ class MemorySpool:
     def pending_by_kind(self) -> dict[str, tuple[int, int]]:
         with self._lock:
             return {
-                kind: (len(q), sum(len(encoded(item)) for item in q.values()))
+                kind: (len(q), sum(len(encode_json(item)) for item in q.values()))
                 for kind, q in self._pending.items()
                 if q
             }
@@ -221,8 +221,9 @@ class FlushReport:
 
 #: A kind whose waiting items fill this share of a request's byte cap is sent as full.
 _FULL = 0.8
-#: Requests' worth waiting beyond which the calling thread sends them itself.
-_BACKLOG = 4
+#: Requests' worth waiting beyond which the calling thread sends them itself (the
+#: background sender has fallen behind): bounds memory, and slows a producer to delivery.
+_BACKLOG = 16
 
 
 def _kind_of(spool_kind: str) -> tuple[str, str]:
@@ -231,8 +232,14 @@ def _kind_of(spool_kind: str) -> tuple[str, str]:
 
 
 def _caps(kind: str) -> tuple[int, int]:
-    row = endpoint(KINDS[kind])
-    return row.max_items or 1, row.max_bytes or 5 * 1024 * 1024
+    """Items and bytes one bulk request of ``kind`` may carry (endpoint table)."""
+    return _CAPS[kind]
+
+
+_CAPS = {
+    kind: (endpoint(operation).max_items or 1, endpoint(operation).max_bytes or 5 * 1024 * 1024)
+    for kind, operation in KINDS.items()
+}
 
 
 class Batcher:
@@ -252,6 +259,7 @@ class Batcher:
         self._delivered = 0
         self._reported = (0, 0)
         self._sizes: dict[int, int] = {}  # encoded size of each pending item, by key
+        self._labels: dict[str, str] = {}  # private key → account label (memory only)
         self._thread: Optional[threading.Thread] = None
         self._closed = False
         # Dry-run items never reach the spool: they are shown, not kept.
@@ -277,22 +285,35 @@ class Batcher:
 
     # --- adding ---------------------------------------------------------------------------
 
-    def account(self, settings: Any, context: RequestContext) -> Optional[str]:
+    def account(self, settings: Settings, context: RequestContext) -> Optional[str]:
         """Register the account of a call about to be captured; its label, or ``None``
         when the call cannot be batched (no private key)."""
         key = context.credentials.private_key
         if key is None:
-            return None
-        label = account_digest(key)
+            if not settings.dry_run:
+                return None
+            key = ""  # dry-run shows where the key goes without one
+        label = self._labels.get(key)
+        if label is None:
+            label = self._labels.setdefault(key, account_digest(key))
+        accounts = self._dry_accounts if settings.dry_run else self._accounts
+        known = accounts.get(label)
+        if (
+            known is not None
+            and known.context == context
+            and known.delivery == settings.delivery
+            and known.mode == settings.batch
+            and known.concurrency == settings.options.max_concurrency
+        ):
+            return label  # the common case: nothing changed since the last call
         account = _Account(
             context, settings.delivery, settings.batch, settings.options.max_concurrency
         )
         with self._lock:
-            (self._dry_accounts if settings.dry_run else self._accounts)[label] = account
-            if not settings.dry_run and any(
-                k.endswith("@" + label) and q.count for k, q in self._queues.items()
-            ):
-                self._start()
+            accounts[label] = account
+            waiting = any(k.endswith("@" + label) and q.count for k, q in self._queues.items())
+        if waiting and not settings.dry_run:
+            self._start()  # a spool left items for this account: send them
         return label
 
     def add(self, items: Sequence[Item], account: str, *, dry_run: bool = False) -> None:
@@ -308,18 +329,19 @@ class Batcher:
             keys = store.add_many(spool_kind, payloads)
             if dry_run:
                 continue
-            sizes = [len(encoded(p)) for p in payloads]
+            sizes = [len(encode_json(p)) for p in payloads]
             cap, limit = _caps(_kind_of(spool_kind)[0])
             with self._lock:
                 self._sizes.update(zip(keys, sizes))
                 queue = self._queues.setdefault(spool_kind, _Queue())
+                was_full = queue.count >= cap or queue.size >= limit * _FULL
                 queue.count += len(payloads)
                 queue.size += sum(sizes)
                 if queue.since is None:
                     queue.since = time.monotonic()
-                    self._lock.notify_all()
-                if queue.count >= cap or queue.size >= limit * _FULL:
-                    self._lock.notify_all()
+                    self._lock.notify_all()  # a new deadline
+                elif not was_full and (queue.count >= cap or queue.size >= limit * _FULL):
+                    self._lock.notify_all()  # a request's worth: send it now
                 if queue.count >= cap * _BACKLOG and time.monotonic() >= queue.retry_at:
                     behind.append(spool_kind)
         if dry_run:
@@ -363,6 +385,11 @@ class Batcher:
                 context = context or account.context
                 taken = self._dry.take(spool_kind, 10**9)
                 batches = pack(kind, _pending(kind, taken))
+                cap, _ = _caps(kind)
+                warnings.append(
+                    f"bulk mode: {len(taken)} held {kind} item(s) in {len(batches)} "
+                    f"{KINDS[kind]} request(s) (at most {cap} and 5 MB each)"
+                )
                 flow = self._deliver(batches, account, None)
                 run(flow, record, lambda n: warnings.append(n.text))
                 (self._dry.done if clear else self._dry.release)([key for key, _ in taken])
@@ -432,15 +459,15 @@ class Batcher:
             account = self._accounts.get(label)
         if account is None:
             return  # drained from a spool, for an account no call has named yet
-        cap, _ = _caps(kind)
+        cap, most = _caps(kind)
         queue = self._queues.setdefault(spool_kind, _Queue())
         while True:
             with self._lock:
-                count = queue.count
-            if full_only and count < cap:
+                count, size = queue.count, queue.size
+            if full_only and count < cap and size < most * _FULL:
                 return
             limit = cap * max(1, account.concurrency)
-            if full_only:
+            if full_only and count >= cap:
                 limit = min(limit, cap * (count // cap))
             taken = self._store.take(spool_kind, limit)
             if not taken:
@@ -452,7 +479,7 @@ class Batcher:
                     Pending(
                         key,
                         Item(kind, payload),
-                        self._sizes.pop(key, 0) or len(encoded(payload)),
+                        self._sizes.pop(key, 0) or len(encode_json(payload)),
                     )
                     for key, payload in taken
                 ]
@@ -605,18 +632,20 @@ class Batcher:
                 "undelivered %s, rejected (%s): %s",
                 item.kind,
                 item.reason,
-                encoded(item.payload).decode(),
+                encode_json(item.payload).decode(),
             )
         for _, payload in self._peek():
             logger.error(
                 "undelivered buffered item, still pending (%s): %s",
                 report.error,
-                encoded(payload).decode(),
+                encode_json(payload).decode(),
             )
 
     # --- the background flusher -------------------------------------------------------------
 
     def _start(self) -> None:
+        if self._thread is not None:
+            return  # started already (checked again under the lock below)
         with self._lock:
             if self._thread is not None or self._closed:
                 return
@@ -713,7 +742,7 @@ class _Ledger:
 
 
 def _pending(kind: str, taken: Sequence[tuple[int, dict[str, Any]]]) -> list[Pending]:
-    return [Pending(key, Item(kind, payload), len(encoded(payload))) for key, payload in taken]
+    return [Pending(key, Item(kind, payload), len(encode_json(payload))) for key, payload in taken]
 
 
 #: Every open batcher, flushed at interpreter exit.

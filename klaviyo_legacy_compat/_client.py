@@ -331,6 +331,9 @@ class CompatClient:
         """The buffer of bulk mode, for the configured ``spool_path`` (a batcher for another
         path is flushed and closed first)."""
         spool = (settings or self.settings()).batch.spool_path
+        current = self._batcher
+        if current is not None and current.spool_path == spool:
+            return current  # every batched call asks: no lock on the common path
         with self._lock:
             current = self._batcher
             if current is not None and current.spool_path == spool:

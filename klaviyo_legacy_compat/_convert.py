@@ -4,10 +4,12 @@
   omitted, because an explicit ``null`` *clears* a field in the new API (new-api.md §3.2) and
   a legacy caller who left a key out never meant that.
 - ``structure_error_details(items)``: Klaviyo's ``errors[]`` → :class:`ErrorDetail` values.
+- ``encode_json(value)``: a JSON body → the compact UTF-8 bytes sent on the wire.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,7 +19,16 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from ._bodies import Document, EventAttributes, Location, ProfileAttributes, Resource
 from ._models import ErrorDetail
 
-__all__ = ["structure_error_details", "unstructure"]
+__all__ = ["encode_json", "structure_error_details", "unstructure"]
+
+#: Built once: ``json.dumps`` with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_json(value: Any) -> bytes:
+    """``value`` as compact JSON in UTF-8: what the transport sends, and what the 5 MB caps
+    are measured on."""
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def _as_is(value: Any) -> Any:

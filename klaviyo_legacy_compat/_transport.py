@@ -10,7 +10,6 @@ is done here.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 import re
@@ -22,6 +21,7 @@ from typing import Any, Callable, Optional, Protocol, Union
 import requests
 import urllib3
 
+from ._convert import encode_json
 from ._errors import KlaviyoCompatError
 from ._models import PreparedRequest, RawResponse
 from ._pacing import Pacer
@@ -84,7 +84,7 @@ def encode_body(request: PreparedRequest) -> Optional[bytes]:
     """The JSON body as compact UTF-8 bytes, or ``None``."""
     if request.json is None:
         return None
-    return json.dumps(request.json, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return encode_json(request.json)
 
 
 _QUERY = re.compile(r"\?[^\s'\")]*")

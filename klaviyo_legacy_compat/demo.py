@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Callable, Optional, TextIO
 
 from ._client import CompatClient
+from ._facade import batching
 from ._plan import Plan
 
 __all__ = ["CALLS", "main"]
@@ -29,6 +30,22 @@ def _profiles(count: int) -> Iterator[dict[str, Any]]:
         if i % 25 == 0:
             profile.update({"$first_name": "Pat", "loyalty_tier": "gold"})
         yield profile
+
+
+def _backfill(client: CompatClient) -> Plan:
+    """Bulk mode: a backlog of legacy track and identify calls, as the bulk requests a flush
+    would send."""
+    with batching(client) as batch:
+        for i in range(1500):
+            client.track(
+                "Placed Order",
+                {"$email": f"customer{i % 400}@example.com"},
+                {"$event_id": f"order-{i}", "$value": 10 + i % 90},
+                1714564800 + i,
+            )
+        for i in range(3):
+            client.identify({"$email": f"customer{i}@example.com", "loyalty_tier": "gold"})
+        return batch.plan()
 
 
 #: (title, the legacy code it stands for, the call).
@@ -69,6 +86,12 @@ CALLS: tuple[tuple[str, str, Callable[[CompatClient], Any]], ...] = (
         'requests.post(".../api/v1/people/exclusions?api_key=...", '
         'data={"email": "bob@example.com"})',
         lambda c: c.exclude_email("bob@example.com"),
+    ),
+    (
+        "bulk mode (1,500 track and 3 identify calls)",
+        "with klaviyo_legacy_compat.batching():\n"
+        '      for order in backlog: klaviyo.Public.track("Placed Order", email=..., ...)',
+        _backfill,
     ),
 )
 

@@ -92,6 +92,19 @@ def test_a_full_request_goes_out_at_once(server: LocalKlaviyo) -> None:
     client.close()
 
 
+def test_four_megabytes_waiting_go_out_at_once(server: LocalKlaviyo) -> None:
+    # 50 events of 90 KB: far fewer than 1,000, but 80% of the 5 MB a request may carry.
+    client = client_for(server)
+    for i in range(50):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"blob": "x" * 90_000})
+    # Sent without a flush; the few left over wait for their age (an hour), or a flush.
+    assert wait_for(lambda: client.batcher().pending() < 10)
+    assert len(server.store.events) > 40
+    client.flush()
+    assert len(server.store.events) == 50
+    client.close()
+
+
 def test_the_oldest_item_goes_out_after_batch_max_age(server: LocalKlaviyo) -> None:
     client = client_for(server, batch_max_age=0.2)
     started = time.monotonic()

@@ -1,4 +1,4 @@
-"""The README's main job: the dry-run demo translates the five calls without a key."""
+"""The README's main job: the dry-run demo translates the legacy calls without a key."""
 
 from __future__ import annotations
 
@@ -23,7 +23,13 @@ def test_the_demo_plans_are_valid_and_chunked(spec: SpecValidator) -> None:
     out = io.StringIO()
     demo.main(["--json"], out)
     plans = {line["call"]: line for line in map(json.loads, out.getvalue().splitlines())}
-    assert len(plans) == 5
+    assert len(plans) == 6
+    bulk = plans["bulk mode (1,500 track and 3 identify calls)"]["requests"]
+    assert [r["operation"] for r in bulk] == [
+        "bulk_create_events",
+        "bulk_create_events",
+        "bulk_import_profiles",
+    ]
     jobs = [
         r
         for r in plans["subscribe_to_list (250 profiles)"]["requests"]

@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 from klaviyo_legacy_compat import BadRequestError, CompatClient, Plan, RawResponse
+from klaviyo_legacy_compat._convert import encode_json
 from klaviyo_legacy_compat._errors import error_from_response
 from klaviyo_legacy_compat._flow import Notice, Pause, Reply, Step, run
 from klaviyo_legacy_compat._models import PlannedRequest
@@ -24,7 +25,6 @@ from klaviyo_legacy_compat._translate.batches import (
     Batch,
     Item,
     Pending,
-    encoded,
     follow_job,
     pack,
     settle,
@@ -167,7 +167,7 @@ ROWS: dict[str, tuple[str, Calls, dict[str, Any], Callable[[list[dict[str, Any]]
         "payload at most 5 MB: 70 events of 90 KB go in two requests",
         tracks(70, email="a@example.com", properties={"blob": BIG, "$event_id": "{i}"}),
         {},
-        lambda rs: len(rs) == 2 and all(len(encoded(r["json"])) <= 5 * 1024 * 1024 for r in rs),
+        lambda rs: len(rs) == 2 and all(len(encode_json(r["json"])) <= 5 * 1024 * 1024 for r in rs),
     ),
     "identify-calls-merge-in-order": (
         "identify calls with the same identifiers become one profile: later values win, "
@@ -315,13 +315,13 @@ def event_items(n: int, emails: Optional[list[str]] = None) -> list[Pending]:
                 },
             },
         }
-        out.append(Pending(i, Item(EVENT, payload), len(encoded(payload))))
+        out.append(Pending(i, Item(EVENT, payload), len(encode_json(payload))))
     return out
 
 
 def profile_items(n: int) -> list[Pending]:
     return [
-        Pending(i, Item(PROFILE, p), len(encoded(p)))
+        Pending(i, Item(PROFILE, p), len(encode_json(p)))
         for i, p in enumerate(
             {"type": "profile", "attributes": {"email": f"u{i}@example.com"}} for i in range(n)
         )
