@@ -49,7 +49,7 @@ import attrs
 from ._config import BatchMode, Delivery, Settings
 from ._convert import encode_json
 from ._endpoints import endpoint
-from ._errors import APIError, PartialDeliveryError
+from ._errors import APIError, ConfigurationError, PartialDeliveryError
 from ._flow import Flow, Reply, Step, default_reply, run, send_all
 from ._models import PlannedRequest, RawResponse
 from ._plan import Plan
@@ -591,7 +591,13 @@ class Batcher:
         """The error a flush raises: every rejected item, then every pending payload."""
         undelivered: list[Any] = [*report.rejected, *(p for _, p in self._peek())]
         cause = report.error
-        if cause is None:
+        if cause is None and not report.rejected:
+            cause = ConfigurationError(
+                f"{report.pending} held items belong to an account whose private key this "
+                "process has not been given (a spool left them): configure that key, or "
+                "make a call with it, and flush again"
+            )
+        elif cause is None:
             cause = APIError(
                 None,
                 description=f"Klaviyo rejected {len(report.rejected)} buffered items; the "

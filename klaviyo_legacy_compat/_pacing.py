@@ -32,7 +32,7 @@ import attrs
 from ._endpoints import endpoint
 from ._models import RawResponse
 
-__all__ = ["BURST_MARGIN", "MARGIN", "NO_PACING", "Pacer"]
+__all__ = ["BURST_MARGIN", "MARGIN", "NO_PACING", "Pacer", "rate_limit_hint"]
 
 #: Extra length of each window, as a fraction, so requests that travel at different speeds
 #: still land inside Klaviyo's windows. The one-second burst window needs more than the
@@ -58,6 +58,19 @@ class _Lane:
     # Klaviyo's own count for the steady window: requests left, and until when.
     server_remaining: Optional[int] = None
     server_until: float = float("-inf")
+
+
+def rate_limit_hint(response: RawResponse) -> Optional[tuple[int, float]]:
+    """Klaviyo's ``RateLimit-Remaining`` and ``RateLimit-Reset`` (requests left in the steady
+    window, seconds until it resets), or ``None`` when absent or unreadable."""
+    remaining = response.header("ratelimit-remaining")
+    reset = response.header("ratelimit-reset")
+    if remaining is None or reset is None:
+        return None
+    try:
+        return int(float(remaining)), float(reset)
+    except ValueError:
+        return None
 
 
 class Pacer:
@@ -121,16 +134,10 @@ class Pacer:
 
     def observe(self, operation: str, response: RawResponse, account: str = "") -> None:
         """Learn from a response: Klaviyo's count of what is left in the steady window."""
-        if not self.enabled:
+        hint = rate_limit_hint(response) if self.enabled else None
+        if hint is None:
             return
-        remaining = response.header("ratelimit-remaining")
-        reset = response.header("ratelimit-reset")
-        if remaining is None or reset is None:
-            return
-        try:
-            left, seconds = int(float(remaining)), float(reset)
-        except ValueError:
-            return
+        left, seconds = hint
         with self._lock:
             lane = self._lane(operation, account)
             lane.server_remaining = left

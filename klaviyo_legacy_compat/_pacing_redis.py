@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._models import RawResponse
-from ._pacing import Pacer
+from ._pacing import Pacer, rate_limit_hint
 
 if TYPE_CHECKING:
     import redis
@@ -330,16 +330,10 @@ class RedisPacer(Pacer):
     def observe(self, operation: str, response: RawResponse, account: str = "") -> None:
         """Learn from a response: Klaviyo's count of what is left in the steady window, for
         every process."""
-        if not self.enabled:
+        hint = rate_limit_hint(response) if self.enabled else None
+        if hint is None:
             return
-        remaining = response.header("ratelimit-remaining")
-        reset = response.header("ratelimit-reset")
-        if remaining is None or reset is None:
-            return
-        try:
-            left, seconds = int(float(remaining)), float(reset)
-        except ValueError:
-            return
+        left, seconds = hint
         args = [left, repr(seconds), repr(self._steady_window)]
         if self._run("observe", operation, account, args) is None:
             super().observe(operation, response, account)

@@ -295,6 +295,54 @@ def test_a_bad_item_is_handed_back_and_the_rest_delivered(
     client.close()
 
 
+def test_rejected_items_can_be_sent_again_once_fixed(tmp_path: Path) -> None:
+    accepting = [False]
+
+    def answer(request: PreparedRequest) -> RawResponse:
+        return RawResponse(202) if accepting[0] else bad_event_answer(True)(request)
+
+    transport = RecordingTransport(answer)
+    client = CompatClient(
+        private_key="pk_test_0123456789abcdef0123456789abcdef",
+        transport=transport,
+        batching=True,
+        batch_max_age=3600,
+        spool_path=str(tmp_path / "spool.db"),
+    )
+    client.track("Viewed", {"$email": "a@example.com"}, {"bad": True})
+    client.track("Viewed", {"$email": "b@example.com"}, {"bad": False})
+    with pytest.raises(PartialDeliveryError):
+        client.flush()
+    assert [r.payload["profile"]["attributes"]["email"] for r in client.batcher().failed()] == [
+        "a@example.com"
+    ]
+    accepting[0] = True  # say the account was fixed
+    assert client.batcher().retry_failed() == 1
+    assert client.batcher().flush().delivered == 1
+    assert client.batcher().failed() == []
+    client.close()
+
+
+def test_items_of_an_account_this_process_does_not_know_are_kept(
+    tmp_path: Path, server: LocalKlaviyo
+) -> None:
+    path = str(tmp_path / "spool.db")
+    other = CompatClient(
+        private_key="pk_other_0123456789abcdef0123456789",
+        base_url=server.base_url,
+        batching=True,
+        batch_max_age=3600,
+        spool_path=path,
+    )
+    other.track("Viewed", {"$email": "a@example.com"}, {})
+    other.batcher().close(flush=False)
+    mine = client_for(server, spool_path=path)
+    with pytest.raises(PartialDeliveryError, match="has not been given"):
+        mine.flush()
+    assert mine.batcher().pending() == 1 and server.requests == []
+    mine.close()
+
+
 def test_a_failed_batch_stays_pending_and_goes_again_whole() -> None:
     failing = [True]
 
