@@ -50,7 +50,7 @@ from ._config import BatchMode, Delivery, Settings
 from ._convert import encode_json
 from ._endpoints import endpoint
 from ._errors import APIError, ConfigurationError, PartialDeliveryError
-from ._flow import Flow, Reply, Step, default_reply, run, send_all
+from ._flow import Flow, Reply, Step, default_reply, notice, run, send_all
 from ._models import PlannedRequest, RawResponse
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
@@ -553,13 +553,19 @@ class Batcher:
                     continue
                 rejected = list(settled.rejected)
                 if settled.job_id is not None and account.mode.wait_for_jobs:
-                    rejected += yield from follow_job(
-                        batch,
-                        settled.job_id,
-                        depends_on=outcome.index if isinstance(outcome, Reply) else None,
-                        interval=1.0 * scale,
-                        max_wait=600.0 * scale,
-                    )
+                    try:
+                        rejected += yield from follow_job(
+                            batch,
+                            settled.job_id,
+                            depends_on=outcome.index if isinstance(outcome, Reply) else None,
+                            interval=1.0 * scale,
+                            max_wait=600.0 * scale,
+                        )
+                    except Exception as exc:  # the job was accepted: only following it failed
+                        yield from notice(
+                            f"profile import job {settled.job_id} was accepted, but following "
+                            f"it failed ({exc}); profiles it could not import are not reported"
+                        )
                 if ledger is not None:
                     handed_back = {key for item in rejected for key in item.keys}
                     ledger.settle(

@@ -222,14 +222,16 @@ def test_requests_sent_are_the_minimum(server: LocalKlaviyo) -> None:
 
 
 def scripted(
-    answer: Callable[[PreparedRequest], RawResponse],
+    answer: Callable[[PreparedRequest], RawResponse], **options: Any
 ) -> tuple[CompatClient, RecordingTransport]:
+    """A bulk-mode client whose requests ``answer`` answers (no pacing, no retries)."""
     transport = RecordingTransport(answer)
     client = CompatClient(
         private_key="pk_test_0123456789abcdef0123456789abcdef",
         transport=transport,
         batching=True,
         batch_max_age=3600,
+        **options,
     )
     return client, transport
 
@@ -301,14 +303,7 @@ def test_rejected_items_can_be_sent_again_once_fixed(tmp_path: Path) -> None:
     def answer(request: PreparedRequest) -> RawResponse:
         return RawResponse(202) if accepting[0] else bad_event_answer(True)(request)
 
-    transport = RecordingTransport(answer)
-    client = CompatClient(
-        private_key="pk_test_0123456789abcdef0123456789abcdef",
-        transport=transport,
-        batching=True,
-        batch_max_age=3600,
-        spool_path=str(tmp_path / "spool.db"),
-    )
+    client, _ = scripted(answer, spool_path=str(tmp_path / "spool.db"))
     client.track("Viewed", {"$email": "a@example.com"}, {"bad": True})
     client.track("Viewed", {"$email": "b@example.com"}, {"bad": False})
     with pytest.raises(PartialDeliveryError):
@@ -401,6 +396,23 @@ def test_import_errors_are_handed_back_when_waiting_for_jobs(server: LocalKlaviy
     assert any(p.email == "c@example.com" for p in server.store.profiles.values())
     client.close()
     plain.close()
+
+
+def test_a_job_whose_follow_up_fails_still_counts_as_delivered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def answer(request: PreparedRequest) -> RawResponse:
+        if request.operation == "bulk_import_profiles":
+            return json_response(202, {"data": {"type": "profile-bulk-import-job", "id": "J1"}})
+        return RawResponse(503)  # the job's status cannot be read
+
+    client, _ = scripted(answer, wait_for_jobs=True)
+    client.identify({"$email": "a@example.com", "plan": "gold"})
+    with caplog.at_level(logging.WARNING, logger="klaviyo_legacy_compat"):
+        report = client.batcher().flush()
+    assert report.ok and report.delivered == 1
+    assert any("following it failed" in r.getMessage() for r in caplog.records)
+    client.close()
 
 
 def test_dry_run_sends_nothing_and_flush_returns_the_plan() -> None:
