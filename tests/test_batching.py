@@ -7,6 +7,8 @@ an exact answer is needed (an item rejected with or without a pointer, a batch t
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import math
 import signal
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import requests
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import (
@@ -33,6 +36,8 @@ from klaviyo_legacy_compat import (
     Rejected,
     SpoolError,
 )
+from klaviyo_legacy_compat.legacy_http import mount
+from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport, json_response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,6 +191,60 @@ def test_unchanged_legacy_call_sites_batch(server: LocalKlaviyo) -> None:
         {"create_event": 1, "bulk_create_events": 1, "bulk_import_profiles": 1}
     )
     assert len(server.store.events) == 21
+
+
+def test_unchanged_klaviyo_sdk_call_sites_batch(server: LocalKlaviyo) -> None:
+    # klaviyo-sdk 1.0.9: Client(api_key).TrackIdentify.track_get(data) / track_post / identify_post
+    compat = CompatClient(base_url=server.base_url)
+    sdk = Client(server.private_key, client=compat)
+    data = {
+        "token": server.public_key,
+        "event": "Viewed",
+        "customer_properties": {"$email": "a@example.com"},
+    }
+    unbatched = sdk.TrackIdentify.track_get(base64.b64encode(json.dumps(data).encode()))
+    with klaviyo.batching(compat, batch_max_age=3600):
+        batched = [
+            sdk.TrackIdentify.track_post(
+                data={**data, "customer_properties": {"$email": f"u{i}@example.com"}}
+            )
+            for i in range(20)
+        ]
+        identified = sdk.TrackIdentify.identify_post(
+            data={"token": server.public_key, "properties": {"$email": "a@example.com", "n": 1}}
+        )
+        assert [r.operation for r in server.requests] == ["create_event"]
+    assert batched == [unbatched] * 20 and identified == "1"
+    assert Counter(r.operation for r in server.requests) == Counter(
+        {"create_event": 1, "bulk_create_events": 1, "bulk_import_profiles": 1}
+    )
+    assert len(server.store.events) == 21
+    compat.close()
+
+
+def test_raw_legacy_http_subscribes_batch_their_upserts(server: LocalKlaviyo) -> None:
+    # requests.post(".../api/v2/list/ID/subscribe", json={"api_key": ...}) through mount():
+    # the membership answers at once, the property upserts wait for the bulk import job.
+    list_id = server.store.create_list("Newsletter")
+    compat = CompatClient(base_url=server.base_url)
+    session = requests.Session()
+    mount(session, compat, base=server.base_url + "/api")
+    with klaviyo.batching(compat, batch_max_age=3600):
+        for i in range(3):
+            answer = session.post(
+                f"{server.base_url}/api/v2/list/{list_id}/subscribe",
+                json={
+                    "api_key": server.private_key,
+                    "profiles": [{"email": f"u{i}@example.com", "$first_name": f"U{i}"}],
+                },
+            )
+            assert answer.status_code == 200 and answer.json()[0]["email"] == f"u{i}@example.com"
+        assert sent(server, "bulk_subscribe_profiles") == 3
+        assert sent(server, "bulk_import_profiles") == 0
+    assert sent(server, "bulk_import_profiles") == 1
+    names = {p.email: p.attributes.get("first_name") for p in server.store.profiles.values()}
+    assert names == {f"u{i}@example.com": f"U{i}" for i in range(3)}
+    compat.close()
 
 
 def test_a_large_subscribe_sends_its_upserts_as_an_import_job(server: LocalKlaviyo) -> None:
