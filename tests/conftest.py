@@ -1,13 +1,20 @@
-"""Shared fixtures: a clean environment, the spec validator, a fixed clock."""
+"""Shared fixtures: a clean environment, the spec validator, a fixed clock, a real Redis."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 import pytest
 
+from klaviyo_legacy_compat._pacing_redis import DEFAULT_PREFIX, RedisPacer
 from tests.spec import SpecValidator, spec_path
 
 #: The clock of every translated call in the tests.
@@ -61,3 +68,119 @@ def spec() -> SpecValidator:
             pytest.fail(reason)
         pytest.skip(reason)
     return SpecValidator.load(path)
+
+
+# --- a real Redis, for the shared-pacing tests ---------------------------------------------------
+# From ``KLAVIYO_TEST_REDIS_URL`` (set by ``.ci/run``), else a ``redis-server`` from PATH
+# started here on a free port; without either the tests that need it skip, unless
+# ``KLAVIYO_REQUIRE_REDIS=1`` (set by ``.ci/run``) makes that a failure.
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _no_redis(reason: str) -> None:
+    if os.environ.get("KLAVIYO_REQUIRE_REDIS") == "1":
+        pytest.fail(reason + " (KLAVIYO_REQUIRE_REDIS=1)")
+    pytest.skip(reason)
+
+
+def _redis_module() -> Any:
+    try:
+        import redis
+    except ImportError:  # redis is a test dependency: only a partial install lacks it
+        _no_redis("the redis package is not installed: pip install klaviyo-legacy-compat[redis]")
+    return redis
+
+
+def _wait_for(url: str, seconds: float) -> None:
+    redis = _redis_module()
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis for these tests: the one CI started, else one started here."""
+    _redis_module()
+    given = os.environ.get("KLAVIYO_TEST_REDIS_URL", "")
+    if given:
+        _wait_for(given, 5)
+        yield given
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _no_redis(
+            "no Redis: set KLAVIYO_TEST_REDIS_URL, or put redis-server on PATH "
+            "(Debian: apt-get install redis-server), to run the shared-pacing tests"
+        )
+    assert binary is not None
+    port = free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _wait_for(url, 10)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+#: The keys these tests write: pacers made here, and clients under the default prefix.
+PATTERNS = ("test-*", f"{DEFAULT_PREFIX}:*")
+
+
+def _clear(client: Any) -> None:
+    # Only the keys these tests write, never FLUSHDB: KLAVIYO_TEST_REDIS_URL may name a
+    # Redis that holds other data.
+    for pattern in PATTERNS:
+        for key in list(client.scan_iter(match=pattern, count=1000)):
+            client.delete(key)
+
+
+@pytest.fixture
+def admin(redis_url: str) -> Iterator[Any]:
+    """A plain client on the test Redis; the tests' keys are cleared before and after."""
+    client = _redis_module().Redis.from_url(redis_url)
+    _clear(client)
+    yield client
+    _clear(client)
+    client.close()
+
+
+@pytest.fixture
+def make_pacer(redis_url: str, admin: Any) -> Iterator[Callable[..., RedisPacer]]:
+    """Pacers under one key prefix of their own (as if in separate processes)."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    made: list[RedisPacer] = []
+
+    def make(**kwargs: Any) -> RedisPacer:
+        kwargs.setdefault("prefix", prefix)
+        pacer = RedisPacer(redis_url, **kwargs)
+        made.append(pacer)
+        return pacer
+
+    yield make
+    for pacer in made:
+        assert not pacer.degraded  # a test passing on the fallback would prove nothing
+        pacer.close()

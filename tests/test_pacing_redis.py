@@ -1,30 +1,19 @@
-"""Pacing shared through a real Redis: the same arithmetic as the in-process pacer, one
-budget for several pacers (processes), separate accounts, keyless keys, the fallback when
-Redis is away, and several processes against a local Klaviyo that enforces the limits.
-
-Redis comes from ``KLAVIYO_TEST_REDIS_URL`` (set by ``.ci/run``), else a ``redis-server``
-from PATH started here on a free port; without either the tests skip, unless
-``KLAVIYO_REQUIRE_REDIS=1`` (set by ``.ci/run``) makes that a failure.
-
-The pacer's clock is Redis's, so nothing here can be faked: the window tests book without
-sleeping and check the slots the pacer hands out, which queue into the future.
+"""Pacing shared through a real Redis (``tests/conftest.py`` provides it): one budget for
+several pacers (processes), separate accounts, keyless keys, the fallback when Redis is
+away, and several processes against a local Klaviyo that enforces the limits. The pacing
+arithmetic itself, the same in and out of Redis, is tested on both in ``test_pacing.py``.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -33,223 +22,14 @@ import pytest
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat._config import resolve_settings
 from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._models import RawResponse
-from klaviyo_legacy_compat._pacing import BURST_MARGIN, MARGIN
+from klaviyo_legacy_compat._pacing import BURST_MARGIN
 from klaviyo_legacy_compat._pacing_redis import DEFAULT_PREFIX, RedisPacer
 from klaviyo_legacy_compat.exceptions import ConfigurationError
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-
-redis = pytest.importorskip("redis")
+from tests.conftest import free_port
+from tests.test_pacing import max_in_window
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(url: str, seconds: float) -> None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
-    deadline = time.monotonic() + seconds
-    try:
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Redis for these tests: the one CI started, else one started here."""
-    given = os.environ.get("KLAVIYO_TEST_REDIS_URL", "")
-    if given:
-        _wait_for(given, 5)
-        yield given
-        return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = (
-            "no Redis: set KLAVIYO_TEST_REDIS_URL, or put redis-server on PATH "
-            "(Debian: apt-get install redis-server), to run the shared-pacing tests"
-        )
-        if os.environ.get("KLAVIYO_REQUIRE_REDIS") == "1":
-            pytest.fail(reason + " (KLAVIYO_REQUIRE_REDIS=1)")
-        pytest.skip(reason)
-    port = _free_port()
-    directory = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        _wait_for(url, 10)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-#: The keys these tests write: pacers made here, and clients under the default prefix.
-PATTERNS = ("test-*", f"{DEFAULT_PREFIX}:*")
-
-
-def _flush(client: Any) -> None:
-    # Only the keys these tests write, never FLUSHDB: KLAVIYO_TEST_REDIS_URL may name a
-    # Redis that holds other data.
-    for pattern in PATTERNS:
-        for key in list(client.scan_iter(match=pattern, count=1000)):
-            client.delete(key)
-
-
-@pytest.fixture
-def admin(redis_url: str) -> Iterator[Any]:
-    """A plain client on the test Redis; the tests' keys are cleared before and after."""
-    client = redis.Redis.from_url(redis_url)
-    _flush(client)
-    yield client
-    _flush(client)
-    client.close()
-
-
-@pytest.fixture(autouse=True)
-def no_redis_from_the_developer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KLAVIYO_RATE_LIMIT_REDIS_URL", raising=False)
-
-
-@pytest.fixture
-def make_pacer(redis_url: str, admin: Any) -> Iterator[Callable[..., RedisPacer]]:
-    """Pacers under one key prefix of their own (as if in separate processes)."""
-    prefix = f"test-{uuid.uuid4().hex[:8]}"
-    made: list[RedisPacer] = []
-
-    def make(**kwargs: Any) -> RedisPacer:
-        kwargs.setdefault("prefix", prefix)
-        pacer = RedisPacer(redis_url, **kwargs)
-        made.append(pacer)
-        return pacer
-
-    yield make
-    for pacer in made:
-        assert not pacer.degraded  # a test passing on the fallback would prove nothing
-        pacer.close()
-
-
-def book_all(pacer: RedisPacer, operation: str, count: int, account: str = "") -> list[float]:
-    """Book ``count`` slots at once; returns their times (Redis's clock)."""
-    return [pacer.book(operation, account)[1] for _ in range(count)]
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most times in any interval [t, t + window)."""
-    ordered = sorted(times)
-    return max(bisect.bisect_left(ordered, t + window) - i for i, t in enumerate(ordered))
-
-
-# --- the arithmetic of tests/test_pacing.py, against Redis --------------------------------------
-
-
-@pytest.mark.parametrize(
-    "operation", ["create_event", "bulk_subscribe_profiles", "create_list", "get_lists_for_profile"]
-)
-def test_no_window_of_either_length_ever_overflows(
-    make_pacer: Callable[..., RedisPacer], operation: str
-) -> None:
-    row = endpoint(operation)
-    times = book_all(make_pacer(), operation, row.steady * 2 + 7)
-    assert max_in_window(times, 1.0) <= row.burst
-    assert max_in_window(times, 60.0) <= row.steady
-
-
-def test_sustained_rate_is_the_steady_limit_less_the_margin(
-    make_pacer: Callable[..., RedisPacer],
-) -> None:
-    steady = endpoint("bulk_subscribe_profiles").steady  # 750/min
-    times = book_all(make_pacer(), "bulk_subscribe_profiles", steady * 4 + 1)
-    rate = 2 * steady / (times[3 * steady] - times[steady]) * 60
-    assert steady / (1 + MARGIN) * 0.95 < rate <= steady
-
-
-def test_a_first_burst_goes_out_at_once_up_to_the_burst_limit(
-    make_pacer: Callable[..., RedisPacer],
-) -> None:
-    pacer = make_pacer()
-    assert [pacer.reserve("create_list") for _ in range(10)] == [0.0] * 10
-    # The first slot was booked a few milliseconds ago, by Redis's clock.
-    assert pacer.reserve("create_list") == pytest.approx(1.0 + BURST_MARGIN, abs=0.05)
-
-
-def test_time_scale_shrinks_the_windows(make_pacer: Callable[..., RedisPacer]) -> None:
-    pacer = make_pacer(time_scale=0.1)
-    for _ in range(10):
-        pacer.reserve("create_list")
-    assert pacer.reserve("create_list") == pytest.approx(0.1 * (1 + BURST_MARGIN), abs=0.02)
-
-
-def test_endpoints_are_paced_separately(make_pacer: Callable[..., RedisPacer]) -> None:
-    pacer = make_pacer()
-    for _ in range(10):
-        pacer.reserve("create_list")
-    assert pacer.reserve("create_event") == 0.0
-
-
-def test_server_hint_slows_down_before_a_429(make_pacer: Callable[..., RedisPacer]) -> None:
-    pacer = make_pacer()
-    pacer.observe(
-        "create_event",
-        RawResponse(
-            202,
-            (("ratelimit-limit", "3500"), ("ratelimit-remaining", "2"), ("ratelimit-reset", "20")),
-        ),
-    )
-    assert pacer.reserve("create_event") == 0.0
-    assert pacer.reserve("create_event") == 0.0
-    assert pacer.reserve("create_event") == pytest.approx(20.0, abs=0.05)
-
-
-def test_hold_after_a_429(make_pacer: Callable[..., RedisPacer]) -> None:
-    pacer = make_pacer()
-    pacer.hold("create_event", 7.5)
-    assert pacer.reserve("create_event") == pytest.approx(7.5, abs=0.05)
-    assert pacer.reserve("create_event") == pytest.approx(7.5, abs=0.05)  # same slot
-    pacer.hold("get_lists", 0.2)
-    time.sleep(0.25)
-    assert pacer.reserve("get_lists") == 0.0
-
-
-def test_malformed_hints_are_ignored(make_pacer: Callable[..., RedisPacer]) -> None:
-    pacer = make_pacer()
-    pacer.observe(
-        "create_event", RawResponse(202, (("ratelimit-remaining", "x"), ("ratelimit-reset", "1")))
-    )
-    assert pacer.reserve("create_event") == 0.0
-
-
-def test_a_disabled_pacer_lets_everything_through(
-    make_pacer: Callable[..., RedisPacer], admin: Any
-) -> None:
-    pacer = make_pacer(enabled=False)
-    assert all(pacer.reserve("create_list") == 0.0 for _ in range(100))
-    assert admin.keys(f"{pacer.prefix}:*") == []
-
-
-def test_a_released_slot_is_free_again(make_pacer: Callable[..., RedisPacer]) -> None:
-    pacer = make_pacer()
-    slots = [pacer.book("create_list") for _ in range(10)]
-    assert all(wait == 0.0 for wait, _ in slots)
-    pacer.release("create_list", slots[3][1])  # that attempt was answered 429
-    assert pacer.reserve("create_list") == 0.0
-    assert pacer.reserve("create_list") == pytest.approx(1.0 + BURST_MARGIN, abs=0.05)
 
 
 # --- one budget, kept in Redis ------------------------------------------------------------------
@@ -273,6 +53,14 @@ def test_interleaved_pacers_never_overflow_a_window(
     times = [p.book("bulk_import_profiles")[1] for _ in range(row.steady) for p in pacers]
     assert max_in_window(times, 1.0) <= row.burst
     assert max_in_window(times, 60.0) <= row.steady
+
+
+def test_a_disabled_pacer_writes_nothing_to_redis(
+    make_pacer: Callable[..., RedisPacer], admin: Any
+) -> None:
+    pacer = make_pacer(enabled=False)
+    assert all(pacer.reserve("create_list") == 0.0 for _ in range(100))
+    assert admin.keys(f"{pacer.prefix}:*") == []
 
 
 def test_accounts_are_paced_separately(make_pacer: Callable[..., RedisPacer]) -> None:
@@ -364,7 +152,7 @@ def test_without_the_redis_package_the_error_says_what_to_install(
 def test_an_unreachable_redis_falls_back_to_in_process_pacing_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    pacer = RedisPacer(f"redis://:hunter2@127.0.0.1:{_free_port()}/0", recheck_after=60)
+    pacer = RedisPacer(f"redis://:hunter2@127.0.0.1:{free_port()}/0", recheck_after=60)
     with caplog.at_level(logging.WARNING, logger="klaviyo_legacy_compat"):
         assert [pacer.reserve("create_list") for _ in range(10)] == [0.0] * 10
         assert pacer.reserve("create_list") == pytest.approx(1.0 + BURST_MARGIN, abs=0.05)
