@@ -13,7 +13,7 @@ from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._types import JSONValue
 
-__all__ = ["chunked", "dry_reply", "filter_any", "placeholder", "planned"]
+__all__ = ["chunked", "dry_reply", "filter_any", "filter_equals", "placeholder", "planned"]
 
 T = TypeVar("T")
 
@@ -72,7 +72,17 @@ def dry_reply(status: int, body: Any) -> RawResponse:
     )
 
 
+def _operand(value: Any) -> str:
+    # JSON-quoted, so "+" and quotes survive (the whole parameter is URL-encoded by the
+    # transport; users-and-peers.md §1.12); non-ASCII text as itself, in every filter alike.
+    return json.dumps(value, ensure_ascii=False)
+
+
 def filter_any(field: str, values: Iterable[str]) -> str:
-    """``any(field,["a","b"])``: values JSON-quoted, so ``+`` and quotes survive (the whole
-    parameter is URL-encoded by the transport; users-and-peers.md §1.12)."""
-    return f"any({field},[{','.join(json.dumps(v, ensure_ascii=False) for v in values)}])"
+    """``any(field,["a","b"])``."""
+    return f"any({field},[{','.join(_operand(v) for v in values)}])"
+
+
+def filter_equals(field: str, value: Any) -> str:
+    """``equals(field,"a")`` (a string, number or boolean operand)."""
+    return f"equals({field},{_operand(value)})"

@@ -50,7 +50,6 @@ campaign's own copy of the template, as the legacy ids were.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -62,7 +61,7 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate._jsonapi import dry_reply, placeholder, planned
+from klaviyo_legacy_compat._translate._jsonapi import dry_reply, filter_equals, placeholder, planned
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     LEGACY_TIME,
@@ -881,7 +880,7 @@ def _events_request(
         params=(
             (
                 "filter",
-                f"equals(metric_id,{json.dumps(window.metric_id)}),"
+                filter_equals("metric_id", window.metric_id) + ","
                 f"greater-or-equal(datetime,{window.since})",
             ),
             ("include", "profile"),

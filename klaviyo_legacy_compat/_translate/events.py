@@ -33,7 +33,7 @@ from klaviyo_legacy_compat._bodies import (
 )
 from klaviyo_legacy_compat._calls import TrackCall
 from klaviyo_legacy_compat._config import Options
-from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._convert import encode_json, unstructure
 from klaviyo_legacy_compat._errors import MissingIdentifierError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._legacy_keys import (
@@ -90,7 +90,7 @@ def derived_unique_id(
 
 
 def _check_payload_size(body: Any) -> None:
-    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+    size = len(encode_json(body))  # what the transport sends, and what the cap measures
     if size > LIMITS["event_payload_bytes"]:
         raise TranslationError(
             "properties", f"the event payload may be at most 5 MB, this one is {size} bytes"

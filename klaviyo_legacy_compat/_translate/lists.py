@@ -88,6 +88,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
     dry_reply,
     filter_any,
+    filter_equals,
     placeholder,
     planned,
 )
@@ -982,8 +983,9 @@ def plan_list_exclusions(call: ListExclusionsCall, *, options: Options) -> Flow[
         params=(
             (
                 "filter",
-                "equals(subscriptions.email.marketing.list_suppressions.list_id,"
-                f"{json.dumps(call.list_id)})",
+                filter_equals(
+                    "subscriptions.email.marketing.list_suppressions.list_id", call.list_id
+                ),
             ),
             ("additional-fields[profile]", "subscriptions"),
             ("fields[profile]", "email,subscriptions"),
@@ -1102,7 +1104,7 @@ def plan_global_exclusions(call: GlobalExclusionsCall, *, options: Options) -> F
     del options
     reason = None if call.reason is None else LEGACY_REASONS[call.reason]
     condition = (
-        f"equals(subscriptions.email.marketing.suppression.reason,{json.dumps(reason)})"
+        filter_equals("subscriptions.email.marketing.suppression.reason", reason)
         if reason is not None
         else f"greater-or-equal({_SUPPRESSION_TIMESTAMP},{_NO_EARLIER_SUPPRESSION})"
     )

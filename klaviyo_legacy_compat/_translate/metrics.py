@@ -49,7 +49,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -63,7 +62,7 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
-from klaviyo_legacy_compat._translate._jsonapi import planned
+from klaviyo_legacy_compat._translate._jsonapi import filter_equals, planned
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     json_param,
@@ -372,9 +371,9 @@ def plan_timeline(call: TimelineCall, *, options: Options) -> Flow[dict[str, Any
     order, since_operator = SORTS[sort]
     filters = []
     if call.metric_id is not None:
-        filters.append(f"equals(metric_id,{json.dumps(call.metric_id)})")
+        filters.append(filter_equals("metric_id", call.metric_id))
     if call.person_id is not None:
-        filters.append(f"equals(profile_id,{json.dumps(call.person_id)})")
+        filters.append(filter_equals("profile_id", call.person_id))
     if isinstance(since, int):
         filters.append(f"{since_operator}(timestamp,{since})")
     params = [("filter", ",".join(filters))] if filters else []
@@ -570,7 +569,7 @@ def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
         f"greater-or-equal(datetime,{_midnight(call.start_date)})",
         f"less-than(datetime,{_midnight(call.end_date + timedelta(days=1))})",
     ]
-    filters += [f"equals({name},{json.dumps(operand)})" for name, _, operand in call.where]
+    filters += [filter_equals(name, operand) for name, _, operand in call.where]
     attributes: dict[str, Any] = {
         "metric_id": call.metric_id,
         "measurements": [call.aggregate_measurement],

@@ -46,7 +46,6 @@ The v1 person and v2 people endpoints (below :func:`plan_identify`):
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from decimal import Decimal
@@ -70,7 +69,7 @@ from klaviyo_legacy_compat._errors import (
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate._jsonapi import dry_reply, placeholder, planned
+from klaviyo_legacy_compat._translate._jsonapi import dry_reply, filter_equals, placeholder, planned
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     json_param,
@@ -498,9 +497,7 @@ def _lookup(field: str, value: str) -> Step:
     request = planned(
         "get_profiles",
         params=(
-            # JSON quoting keeps "+" and quotes intact; the transport URL-encodes the whole
-            # parameter (users-and-peers.md §1.12).
-            ("filter", f"equals({field},{json.dumps(value, ensure_ascii=False)})"),
+            ("filter", filter_equals(field, value)),
             ("fields[profile]", "id"),
             ("page[size]", "1"),
         ),
