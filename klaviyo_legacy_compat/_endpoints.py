@@ -43,6 +43,14 @@ class Endpoint:
         """Client (``/client/...``) endpoints take the public key as ``company_id``."""
         return self.path.startswith("/client/")
 
+    @property
+    def item_cap(self) -> int:
+        """``max_items`` for an operation that chunks by it; a table without one is a bug
+        here, not a reason to invent a cap."""
+        if self.max_items is None:
+            raise KeyError(f"the spec states no per-call item cap for {self.operation}")
+        return self.max_items
+
     def rate_limit(self) -> dict[str, int]:
         """The limits as dry-run shows them: ``{"burst_per_second", "steady_per_minute", ...}``."""
         out = {"burst_per_second": self.burst, "steady_per_minute": self.steady}

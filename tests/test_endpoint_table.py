@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from klaviyo_legacy_compat._endpoints import endpoint, match_path
 from tests.spec import SpecValidator
 
@@ -41,6 +43,12 @@ def test_documented_caps_and_limits() -> None:
     assert endpoint("create_list").daily == 150
     assert endpoint("create_client_subscription").steady == 750
     assert endpoint("create_client_event").is_client and not endpoint("create_event").is_client
+
+
+def test_an_item_cap_is_read_from_the_table_never_invented() -> None:
+    assert endpoint("bulk_unsubscribe_profiles").item_cap == 100
+    with pytest.raises(KeyError, match="no per-call item cap for create_list"):
+        _ = endpoint("create_list").item_cap
 
 
 def test_match_path_prefers_literal_paths() -> None:

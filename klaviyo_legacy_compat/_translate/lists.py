@@ -746,13 +746,6 @@ def plan_segment_membership(
     return _records(hits)
 
 
-def _max_items(operation: str) -> int:
-    size = endpoint(operation).max_items
-    if size is None:  # pragma: no cover - the endpoint table states a cap for these
-        raise KeyError(f"no documented per-call cap for {operation}")
-    return size
-
-
 def _relationship_body(ids: Sequence[str]) -> dict[str, Any]:
     return {"data": [{"type": "profile", "id": profile_id} for profile_id in ids]}
 
@@ -771,7 +764,7 @@ def plan_remove_members(call: ListMembersRemoveCall, *, options: Options) -> Flo
             f"nothing to remove for them: {', '.join(missing)}"
         )
     ids = list(dict.fromkeys(str(hit.profile.get("id")) for hit in hits))
-    for chunk in chunked(ids, _max_items("remove_profiles_from_list")):
+    for chunk in chunked(ids, endpoint("remove_profiles_from_list").item_cap):
         yield from send(
             planned(
                 "remove_profiles_from_list",
@@ -920,7 +913,7 @@ def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list
             "assumes they all exist",
             logging.INFO,
         )
-    size = _max_items("add_profiles_to_list")
+    size = endpoint("add_profiles_to_list").item_cap
     out: list[dict[str, Any]] = []
     accepted: list[str] = []
     for start in range(0, len(members), size):

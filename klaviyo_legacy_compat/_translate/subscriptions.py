@@ -450,7 +450,7 @@ def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[Unsubsc
     identifiers = _checked_identifiers(call)
     if not identifiers:
         raise TranslationError("emails", "give at least one email or phone number to unsubscribe")
-    size = endpoint("bulk_unsubscribe_profiles").max_items or 100
+    size = endpoint("bulk_unsubscribe_profiles").item_cap
     unsubscribed: list[str] = []
     skipped: list[str] = []
     accepted: list[str] = []
@@ -557,7 +557,7 @@ def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict
     ]
     if not emails:
         raise TranslationError("email", "give an email address to exclude")
-    size = endpoint("bulk_suppress_profiles").max_items or 100
+    size = endpoint("bulk_suppress_profiles").item_cap
     excluded = 0
     already: list[bool] = []
     accepted: list[str] = []
