@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._credentials import Credentials
+from ._credentials import Credentials, safe_url
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._version import REVISION
@@ -82,7 +82,7 @@ class Delivery:
     max_attempts: int = 10
     time_scale: float = 1.0
     rate_limit_redis_url: Optional[str] = attrs.field(
-        default=None, repr=lambda url: "None" if url is None else repr(_without_password(url))
+        default=None, repr=lambda url: "None" if url is None else repr(safe_url(url))
     )
 
 
@@ -166,26 +166,17 @@ def _base_url(name: str, value: Any) -> str:
     return url
 
 
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    user = f"{parts.username}:" if parts.username else ":"
-    return parts._replace(netloc=f"{user}***@{netloc}").geturl()
-
-
 def _redis_url(name: str, value: Any) -> Optional[str]:
     url = _key(name, value)
     if url is None:
         return None
     try:
-        scheme, shown = urlsplit(url).scheme, _without_password(url)
+        scheme = urlsplit(url).scheme
     except ValueError:
-        scheme, shown = "", "<unparsable>"
+        scheme = ""
     if scheme not in ("redis", "rediss", "unix"):
         raise ConfigurationError(
-            f"{name}: must be a redis://, rediss:// or unix:// URL, got {shown!r}"
+            f"{name}: must be a redis://, rediss:// or unix:// URL, got {safe_url(url)!r}"
         )
     return url
 

@@ -7,10 +7,11 @@ key only into ``company_id`` of ``/client`` requests (contract §1, §5).
 from __future__ import annotations
 
 from typing import Optional
+from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["Credentials", "redact"]
+__all__ = ["Credentials", "redact", "safe_url"]
 
 
 def redact(key: str) -> str:
@@ -20,6 +21,27 @@ def redact(key: str) -> str:
         prefix = key[: key.index("_") + 1] if "_" in key[:4] else ""
         return f"{prefix}…{key[-4:]}"
     return "…" + key[-2:] if len(key) > 4 else "…"
+
+
+def safe_url(url: str) -> str:
+    """A Redis URL for reprs, logs and error messages: scheme, host, port and path only.
+
+    The password can sit in the user part (``redis://user:pass@host``) or in the query
+    (``?password=...``, the only form for ``unix://`` sockets; redis-py reads both), so both
+    are dropped whole rather than masked field by field. Without ``//`` (``user:pass@host``
+    mistyped for a URL) the password ends up in the path, so the path keeps only what
+    follows its last ``@``.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable Redis URL>"
+    path = parts.path.rpartition("@")[2]
+    if parts.scheme == "unix":
+        return f"unix://{path}"
+    return f"{parts.scheme}://{host}{port}{path}"
 
 
 def _redacted_repr(key: Optional[str]) -> str:

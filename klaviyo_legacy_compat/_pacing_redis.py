@@ -24,9 +24,10 @@ mention, so idle lanes leave nothing behind.
 When Redis cannot be reached (refused, timed out, loading, read-only or out of memory), the
 pacer falls back to in-process pacing (its :class:`~._pacing.Pacer` base) with a WARNING,
 and tries Redis again after ``recheck_after`` seconds; it logs again when Redis is back. A
-request is never held up by a Redis outage, and the outage is never silent. Any other
-refusal (a script error, an ACL that forbids ``EVALSHA``) is a misconfiguration that falling
-back would hide: it raises :class:`~._errors.ConfigurationError`.
+request is never held up by a Redis outage, and the outage is never silent. A wrong or
+missing user name or password, and any other refusal (a script error, an ACL that forbids
+``EVALSHA``), is a misconfiguration that falling back would hide: it raises
+:class:`~._errors.ConfigurationError`.
 
 ``redis`` (redis-py) is an optional extra, ``pip install klaviyo-legacy-compat[redis]``,
 imported only when a :class:`RedisPacer` is built.
@@ -39,8 +40,8 @@ import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Optional
-from urllib.parse import urlsplit
 
+from ._credentials import safe_url
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._models import RawResponse
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     import redis
     from redis.commands.core import Script
 
-__all__ = ["DEFAULT_PREFIX", "RECHECK_SECONDS", "RedisPacer", "safe_url"]
+__all__ = ["DEFAULT_PREFIX", "RECHECK_SECONDS", "RedisPacer"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -183,19 +184,6 @@ def _import_redis() -> Any:
         ) from None
 
 
-def safe_url(url: str) -> str:
-    """``url`` without its user name and password, for logs and reprs."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<unparsable Redis URL>"
-    if parts.scheme == "unix":
-        return f"unix://{parts.path}"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 class RedisPacer(Pacer):
     """A :class:`~._pacing.Pacer` whose windows live in Redis at ``url``, shared by every
     process and host that uses the same Redis, ``prefix`` and account.
@@ -250,8 +238,17 @@ class RedisPacer(Pacer):
             )
         }
         exceptions = module.exceptions
-        # Redis is away or cannot take writes for now: fall back. BusyLoadingError and
-        # AuthenticationError are ConnectionErrors.
+        # Redis turned the credentials down: no wait will fix that, so it is a
+        # misconfiguration, not an outage. Checked before _unreachable because
+        # AuthenticationError is a ConnectionError; redis-py raises the WrongNumberOfArgs
+        # one when a user name is given to a Redis older than 6 (absent from some versions).
+        self._rejected: tuple[type[BaseException], ...] = tuple(
+            getattr(exceptions, name)
+            for name in ("AuthenticationError", "AuthenticationWrongNumberOfArgsError")
+            if hasattr(exceptions, name)
+        )
+        # Redis is away or cannot take writes for now: fall back. BusyLoadingError is a
+        # ConnectionError.
         self._unreachable: tuple[type[BaseException], ...] = (
             exceptions.ConnectionError,
             exceptions.TimeoutError,
@@ -280,6 +277,13 @@ class RedisPacer(Pacer):
             return None
         try:
             result = self._scripts[name](keys=self.keys(operation, account), args=args)
+        except self._rejected as exc:
+            # Redis's replies (WRONGPASS, NOAUTH, ...) never repeat the password, and the
+            # URL is shown without it.
+            raise ConfigurationError(
+                f"rate-limit Redis at {self.url} rejected the user name or password in "
+                f"rate_limit_redis_url ({type(exc).__name__}: {exc})"
+            ) from exc
         except self._unreachable as exc:
             with self._state_lock:
                 self._down_until = self.clock() + self.recheck_after

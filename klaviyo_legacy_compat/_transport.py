@@ -91,9 +91,16 @@ _QUERY = re.compile(r"\?[^\s'\")]*")
 _COMPANY_ID = re.compile(r"(company_id=)[^&\s\"']*")
 
 
+#: urllib3's loggers that log a request's URL, query included. A logger's filters see only
+#: the records logged on that very logger, not those its children pass up, so each one
+#: needs the filter: ``connectionpool`` logs every request line, ``util.retry`` every retry
+#: of a caller's adapter that retries, ``poolmanager`` the redirects it follows itself.
+_URLLIB3_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
+
+
 class RedactCompanyId(logging.Filter):
-    """urllib3 logs each request line at DEBUG, query included; client endpoints carry the
-    public key there (``company_id``). This filter, attached to urllib3's logger by
+    """urllib3 logs request URLs at DEBUG, query included; client endpoints carry the public
+    key there (``company_id``). This filter, attached to urllib3's loggers by
     :class:`RequestsTransport`, rewrites such records so no key reaches a log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -105,9 +112,10 @@ class RedactCompanyId(logging.Filter):
 
 
 def _redact_urllib3_logs() -> None:
-    log = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, RedactCompanyId) for f in log.filters):
-        log.addFilter(RedactCompanyId())
+    for name in _URLLIB3_URL_LOGGERS:
+        log = logging.getLogger(name)
+        if not any(isinstance(f, RedactCompanyId) for f in log.filters):
+            log.addFilter(RedactCompanyId())
 
 
 def _describe(request: PreparedRequest, exc: BaseException) -> str:

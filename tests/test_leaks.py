@@ -11,9 +11,14 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import demo
+from klaviyo_legacy_compat._config import resolve_settings
+from klaviyo_legacy_compat._transport import RequestsTransport
 from klaviyo_legacy_compat._wire import LegacyHTTPRequest, parse_legacy_request
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
@@ -107,6 +112,21 @@ SCENARIOS: dict[str, Scenario] = {
     "faults_then_success": _faults_then_success,
 }
 
+
+def _caller_adapter_retries(c: klaviyo.CompatClient, s: LocalKlaviyo) -> Any:
+    # urllib3 itself retries (a caller's session may), and logs each retry with the URL.
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=1, backoff_factor=0)))
+    client = klaviyo.CompatClient(
+        session=session, public_key=PUBLIC, base_url="http://127.0.0.1:9", max_attempts=1
+    )
+    try:
+        return client.track("Viewed", {"$email": "a@example.com"})
+    finally:
+        client.close()
+        session.close()
+
+
 FAILURES: dict[str, Scenario] = {
     "wrong_key": lambda c, s: c.track(
         "Viewed", {"$email": "a@example.com"}, private_key=PRIVATE + "x"
@@ -118,6 +138,7 @@ FAILURES: dict[str, Scenario] = {
     "nothing_listens": lambda c, s: public_only(s).track(
         "Viewed", {"$email": "a@example.com"}, base_url="http://127.0.0.1:9", retry_budget=0.2
     ),
+    "caller_adapter_retries": _caller_adapter_retries,
 }
 
 
@@ -182,3 +203,57 @@ def test_dry_run_output_leaks_no_key(logs: Everything) -> None:
     demo.main(["--json"], out)
     shown.append(out.getvalue())
     assert_keyless(shown + logs.lines)
+
+
+@pytest.mark.parametrize(
+    "logger", ["urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager"]
+)
+def test_urllib3_records_with_the_public_key_are_redacted(logger: str, logs: Everything) -> None:
+    # Each logger named here by hand, not read from the module's table: a name dropped
+    # from the table must fail this test.
+    RequestsTransport().close()  # attaches the filters
+    url = f"/client/events?company_id={PUBLIC}&x=1"
+    logging.getLogger(logger).debug("Incremented Retry for (url='%s'): %r", url, "Retry(0)")
+    (line,) = [line for line in logs.lines if line.startswith(logger + " ")]
+    assert "company_id=<redacted>&x=1" in line
+    assert_keyless([line])
+
+
+# --- the rate-limit Redis password ----------------------------------------------------------
+
+REDIS_PASSWORD = "S3CRET-REDIS-PW"
+
+#: Redis URLs with a password, as redis-py reads them, and how they are shown.
+REDIS_URLS = {
+    f"redis://pacer:{REDIS_PASSWORD}@redis.internal:6379/2": "redis://redis.internal:6379/2",
+    f"redis://:{REDIS_PASSWORD}@redis.internal/0": "redis://redis.internal/0",
+    f"rediss://redis.internal:6380/0?password={REDIS_PASSWORD}": "rediss://redis.internal:6380/0",
+    f"redis://redis.internal/0?username=u&password={REDIS_PASSWORD}": "redis://redis.internal/0",
+    # A socket has no user part: the query is the only place for its password.
+    f"unix:///run/redis.sock?db=0&password={REDIS_PASSWORD}": "unix:///run/redis.sock",
+    f"unix://:{REDIS_PASSWORD}@/run/redis.sock?db=1": "unix:///run/redis.sock",
+}
+
+
+@pytest.mark.parametrize(("url", "shown"), REDIS_URLS.items())
+def test_the_redis_password_stays_out_of_the_settings_repr(url: str, shown: str) -> None:
+    settings = resolve_settings({"rate_limit_redis_url": url}, environ={})
+    assert settings.delivery.rate_limit_redis_url == url  # redis-py still gets it whole
+    assert f"rate_limit_redis_url={shown!r}" in repr(settings.delivery)
+    assert REDIS_PASSWORD not in repr(settings) + repr(settings.delivery)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://user:{REDIS_PASSWORD}@redis.internal/0",
+        f"redis+sentinel://redis.internal/0?password={REDIS_PASSWORD}",
+        f"unix+tls:///run/redis.sock?password={REDIS_PASSWORD}",
+        f"user:{REDIS_PASSWORD}@redis.internal:6379",  # no scheme: all of it is "path"
+        f"redis+x://[::1/0?password={REDIS_PASSWORD}",  # unparsable
+    ],
+)
+def test_the_redis_password_stays_out_of_the_error_for_a_wrong_scheme(url: str) -> None:
+    with pytest.raises(klaviyo.ConfigurationError, match="must be a redis://") as caught:
+        resolve_settings({"rate_limit_redis_url": url}, environ={})
+    assert not any(REDIS_PASSWORD in text for text in texts_of(caught.value))

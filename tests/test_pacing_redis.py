@@ -13,9 +13,11 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -188,6 +190,25 @@ def test_a_redis_that_refuses_the_script_is_a_loud_configuration_error(
     admin.set(pacer.keys("create_list")[0], "not a sorted set")
     with pytest.raises(ConfigurationError, match="refused the pacing script"):
         pacer.reserve("create_list")
+
+
+def test_a_wrong_redis_password_is_a_configuration_error_not_an_outage(redis_url: str) -> None:
+    # A user name too: Redis 6+ lets a password-only AUTH in when the default user has no
+    # password (the test Redis), whatever the password. An unknown user is WRONGPASS, which
+    # redis-py raises as AuthenticationError, a ConnectionError like a real outage.
+    secret = "WRONG-S3CRET-PW"
+    parts = urlsplit(redis_url)
+    url = parts._replace(netloc=f"nobody:{secret}@{parts.hostname}:{parts.port}").geturl()
+    pacer = RedisPacer(url, prefix="test-auth", recheck_after=60)
+    with pytest.raises(ConfigurationError, match="rejected the user name or password") as caught:
+        pacer.reserve("create_list")
+    assert type(caught.value.__cause__).__name__ == "AuthenticationError"
+    assert not pacer.degraded  # no quiet fall back to per-process pacing
+    error = caught.value
+    shown = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    shown += repr(vars(pacer))
+    assert secret not in shown
+    pacer.close()
 
 
 # --- several processes against the enforced limits ----------------------------------------------
