@@ -34,6 +34,7 @@ from ._calls import (
 )
 from ._config import OPTIONS, Delivery, Settings, check_option_names, resolve_settings
 from ._credentials import Credentials
+from ._endpoints import endpoint
 from ._errors import ConfigurationError, TranslationError
 from ._flow import Flow, Notice, Outcome, Step, default_reply, run, sequentially
 from ._models import PlannedRequest, RawResponse
@@ -43,7 +44,7 @@ from ._plan import Plan
 from ._prepare import RequestContext, prepare
 from ._retry import RetryPolicy
 from ._translate import translate
-from ._translate.batches import capture
+from ._translate.batches import KINDS, Item, capture
 from ._transport import ReliableTransport, RequestsTransport, Transport
 from ._wire import Invocation
 
@@ -102,8 +103,14 @@ class CompatClient:
         self._session = session
         self._http: Optional[RequestsTransport] = None
         self._reliable: dict[Delivery, Transport] = {}
+        # One pacer per pacing configuration, not per Delivery: calls that differ only in
+        # their retry options must still share one budget per account and endpoint.
+        self._pacers: dict[tuple[float, Optional[str]], Pacer] = {}
+        # The pool new calls use, and every pool this client created: a flow may still be
+        # submitting to an older, smaller pool, so none is shut down before close().
         self._pool: Optional[ThreadPoolExecutor] = None
         self._pool_size = 0
+        self._pools: list[ThreadPoolExecutor] = []
         self._clock = clock
         self._lock = threading.Lock()
         # (options version, environment snapshot, settings); see settings().
@@ -157,9 +164,21 @@ class CompatClient:
             for transport in (self._transport, self._http):
                 if transport is not None:
                     transport.close()
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
+            pacers = list(self._pacers.values())
+            # Forgotten with their pacers: a later call builds fresh ones, not closed ones.
+            self._pacers.clear()
+            self._reliable.clear()
+            pools, self._pools = self._pools, []
+            self._pool = None
+            self._pool_size = 0
+        for pacer in pacers:
+            # A RedisPacer holds connections to Redis; the in-process Pacer has nothing to
+            # release (and no close()).
+            close = getattr(pacer, "close", None)
+            if callable(close):
+                close()
+        for pool in pools:
+            pool.shutdown(wait=True)
 
     # --- the legacy calls ---------------------------------------------------------------
 
@@ -297,11 +316,15 @@ class CompatClient:
         server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
         flow = translate(call, server_side=server_side, options=settings.options)
         context = self.context(settings, credentials)
-        account: Optional[str] = None
+        held: Optional[tuple[Batcher, str]] = None
         if settings.batch.batching and isinstance(call, _BATCHED):
-            account = self.batcher(settings).account(settings, context)
+            # This call's batcher (its own spool_path, if it has one) holds its items too.
+            batcher = self.batcher(settings)
+            account = batcher.account(settings, context)
+            if account is not None:  # None: not batched (no private key), sent as planned
+                held = (batcher, account)
         if settings.dry_run:
-            return self._plan(flow, context, server_side, account)
+            return self._plan(flow, context, server_side, held)
         if server_side and credentials.private_key is None:
             raise ConfigurationError(
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
@@ -311,7 +334,7 @@ class CompatClient:
         def send(step: Step) -> RawResponse:
             return transport.send(prepare(step.request, context))
 
-        transmit = send if account is None else self._capturing(send, account, dry_run=False)
+        transmit = send if held is None else self._capturing(send, *held, dry_run=False)
         return run(flow, transmit, _log_notice, self._sender_for(settings.options.max_concurrency))
 
     @staticmethod
@@ -369,12 +392,16 @@ class CompatClient:
             return FlushReport()
         return batcher.flush(raise_errors=raise_errors)
 
+    @staticmethod
     def _capturing(
-        self, transmit: Callable[[Step], RawResponse], account: str, *, dry_run: bool
+        transmit: Callable[[Step], RawResponse],
+        batcher: Batcher,
+        account: str,
+        *,
+        dry_run: bool,
     ) -> Callable[[Step], RawResponse]:
-        """``transmit``, except that a request bulk mode carries is held, not sent, and
-        answered as Klaviyo answers it (202: accepted for processing)."""
-        batcher = self.batcher()
+        """``transmit``, except that a request bulk mode carries is held in ``batcher``, not
+        sent, and answered as Klaviyo answers it (202: accepted for processing)."""
 
         def held(step: Step) -> RawResponse:
             items = capture(step.request)
@@ -390,8 +417,10 @@ class CompatClient:
         flow: Flow[Any],
         context: RequestContext,
         server_side: bool,
-        account: Optional[str] = None,
+        held_by: Optional[tuple[Batcher, str]] = None,
     ) -> Plan:
+        """The :class:`Plan` of ``flow``; with ``held_by`` (a batcher and the account in it),
+        what bulk mode carries is held there and named in a warning."""
         requests: list[PlannedRequest] = []
         warnings: list[str] = []
         if server_side and context.credentials.private_key is None:
@@ -402,14 +431,15 @@ class CompatClient:
             return step.dry_run_reply or default_reply(step.request)
 
         transmit: Callable[[Step], RawResponse] = record
-        if account is not None:
-            held = self._capturing(record, account, dry_run=True)
+        if held_by is not None:
+            held = self._capturing(record, *held_by, dry_run=True)
 
             def transmit(step: Step) -> RawResponse:
-                if capture(step.request) is not None:
+                items = capture(step.request)
+                if items:  # an empty capture holds nothing: no request will carry it
                     warnings.append(
                         f"batching: {step.request.operation} is held and sent with the next "
-                        f"bulk request ({_BULK_OF[step.request.operation]}); flush() shows it"
+                        f"bulk request ({_bulk_requests(items)}); flush() shows it"
                     )
                 return held(step)
 
@@ -428,16 +458,9 @@ class CompatClient:
             if reliable is None:
                 if self._http is None:
                     self._http = RequestsTransport(self._session)
-                pacer = NO_PACING
-                if delivery.pacing and delivery.rate_limit_redis_url is not None:
-                    pacer = RedisPacer(
-                        delivery.rate_limit_redis_url, time_scale=delivery.time_scale
-                    )
-                elif delivery.pacing:
-                    pacer = Pacer(time_scale=delivery.time_scale)
                 reliable = ReliableTransport(
                     self._http,
-                    pacer=pacer,
+                    pacer=self._pacer_for(delivery),
                     policy=RetryPolicy.scaled(
                         delivery.time_scale,
                         budget=delivery.retry_budget,
@@ -447,20 +470,39 @@ class CompatClient:
                 self._reliable[delivery] = reliable
             return reliable
 
+    def _pacer_for(self, delivery: Delivery) -> Pacer:
+        """The pacer of ``delivery``'s pacing configuration, one per client (called with
+        ``self._lock`` held). The retry options are not part of the key: they do not change
+        Klaviyo's limits, which every call for one account spends together."""
+        if not delivery.pacing:
+            return NO_PACING
+        key = (delivery.time_scale, delivery.rate_limit_redis_url)
+        pacer = self._pacers.get(key)
+        if pacer is None:
+            if delivery.rate_limit_redis_url is not None:
+                pacer = RedisPacer(delivery.rate_limit_redis_url, time_scale=delivery.time_scale)
+            else:
+                pacer = Pacer(time_scale=delivery.time_scale)
+            self._pacers[key] = pacer
+        return pacer
+
     def _sender_for(
         self, concurrency: int
     ) -> Optional[Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]]:
-        """How independent steps are sent: on a bounded thread pool shared by the client."""
+        """How independent steps are sent: on a bounded thread pool shared by the client.
+
+        A call asking for more workers than the current pool has gets a bigger pool, which
+        new calls use from then on; the smaller one is kept, not shut down, as flows that
+        took it may still submit to it (its idle threads go at close())."""
         if concurrency <= 1:
             return None
         with self._lock:
             if self._pool is None or self._pool_size < concurrency:
-                if self._pool is not None:
-                    self._pool.shutdown(wait=False)
                 self._pool = ThreadPoolExecutor(
                     max_workers=concurrency, thread_name_prefix="klaviyo-legacy-compat"
                 )
                 self._pool_size = concurrency
+                self._pools.append(self._pool)
             pool = self._pool
 
         def send_all(
@@ -486,12 +528,14 @@ _ENV_NAMES_WITHOUT_KEYS = tuple(
 #: Calls bulk mode may hold: what their translators plan is captured, the rest is sent.
 _BATCHED = (TrackCall, IdentifyCall, SubscribeCall)
 
-#: A held operation → the bulk request that will carry it (for the dry-run warning).
-_BULK_OF = {
-    "create_event": "POST /api/event-bulk-create-jobs",
-    "create_or_update_profile": "POST /api/profile-bulk-import-jobs",
-    "bulk_import_profiles": "POST /api/profile-bulk-import-jobs",
-}
+
+def _bulk_requests(items: Iterable[Item]) -> str:
+    """The bulk requests that will carry ``items`` (for the dry-run warning), from what
+    ``batches`` says carries each kind: an operation added to its ``CAPTURED`` is named
+    here without a second table to keep in step."""
+    rows = (endpoint(KINDS[kind]) for kind in sorted({item.kind for item in items}))
+    return ", ".join(f"{row.method} {row.path}" for row in rows)
+
 
 _INVOCABLE = frozenset(
     {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}

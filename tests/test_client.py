@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
+from klaviyo_legacy_compat._flow import Step
+from klaviyo_legacy_compat._translate import batches
 from klaviyo_legacy_compat.testing import RecordingTransport, default_answer, json_response
 from tests.conftest import DUPLICATE_PROFILE, NOW, PRIVATE_KEY, PUBLIC_KEY
 
@@ -239,3 +243,61 @@ def test_the_client_repr_shows_no_key() -> None:
     assert PRIVATE_KEY not in repr(client)
     assert PUBLIC_KEY not in repr(client)
     assert PRIVATE_KEY not in repr(client.settings())
+
+
+# --- the client's shared resources ------------------------------------------------------------
+
+
+def test_a_bigger_pool_leaves_the_smaller_one_usable_by_flows_that_took_it() -> None:
+    client, _ = make()
+    plan = client.track("Viewed", {"$email": "a@example.com"}, dry_run=True)
+    assert isinstance(plan, klaviyo.Plan)
+    step = Step(plan.requests[0])
+    first = client._sender_for(2)  # what a flow with max_concurrency=2 captured
+    bigger = client._sender_for(4)  # another call asks for more workers meanwhile
+    assert first is not None and bigger is not None
+    outcomes = first([step, step, step], 0, lambda s: json_response(202, {}))
+    assert [getattr(o, "index", o) for o in outcomes] == [0, 1, 2]
+    assert len(bigger([step], 0, lambda s: json_response(202, {}))) == 1
+    client.close()
+
+
+def test_a_per_call_spool_path_holds_the_item_in_that_spool(tmp_path: Path) -> None:
+    path = tmp_path / "call-spool.db"
+    client, transport = make(batching=True, batch_max_age=3600)
+    assert client.track("Viewed", {"$email": "a@example.com"}, spool_path=str(path)) == 1
+    with sqlite3.connect(path) as db:
+        held = db.execute("SELECT kind, state FROM items").fetchall()
+    db.close()
+    # Kinds are stored per account ("event@<account digest>").
+    assert [(kind.partition("@")[0], state) for kind, state in held] == [(batches.EVENT, "pending")]
+    assert transport.operations() == []
+    client.close()  # flushes that spool: the item is sent from there
+    assert transport.operations() == ["bulk_create_events"]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone() == (0,)
+    db.close()
+
+
+def test_the_dry_run_warning_names_the_bulk_request_of_any_captured_operation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, _ = make(batching=True, dry_run=True)
+    plan = client.identify({"$email": "a@example.com"})
+    assert isinstance(plan, klaviyo.Plan) and plan.requests == ()
+    assert [w for w in plan.warnings if w.startswith("batching:")] == [
+        "batching: create_or_update_profile is held and sent with the next bulk request "
+        "(POST /api/profile-bulk-import-jobs); flush() shows it"
+    ]
+    # An operation newly captured by batches is named from its items' kind, not a copy here.
+    monkeypatch.setitem(
+        batches.CAPTURED, "create_profile", batches.CAPTURED["create_or_update_profile"]
+    )
+    plan = client.identify({"$email": "b@example.com"}, identify_mode="split")
+    assert isinstance(plan, klaviyo.Plan)
+    assert any(
+        w.startswith("batching: create_profile is held")
+        and "POST /api/profile-bulk-import-jobs" in w
+        for w in plan.warnings
+    )
+    client.close()

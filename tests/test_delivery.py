@@ -17,7 +17,9 @@ from typing import Any, Callable
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat import exceptions
+from klaviyo_legacy_compat import _client, exceptions
+from klaviyo_legacy_compat._pacing import Pacer
+from klaviyo_legacy_compat._transport import ReliableTransport
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 
@@ -167,3 +169,46 @@ def test_sustained_load_at_the_steady_limit_is_paced_with_few_429s() -> None:
     # machine can delay a request into the next one; each such 429 is retried, not lost.
     assert imports[429] <= 15
     assert len(members) == 3000
+
+
+# --- pacers: one per pacing configuration, closed with the client -----------------------------
+
+
+def pacer_of(client: klaviyo.CompatClient, **options: Any) -> Pacer:
+    transport = client._transport_for(client.settings(**options).delivery)
+    assert isinstance(transport, ReliableTransport)
+    return transport.pacer
+
+
+def test_calls_with_other_retry_options_pace_against_one_budget() -> None:
+    client = klaviyo.CompatClient(private_key="pk_test_0123456789abcdef")
+    paced = pacer_of(client)
+    assert pacer_of(client, retry_budget=30) is paced
+    assert pacer_of(client, max_attempts=2, retry_budget=5) is paced
+    assert pacer_of(client, time_scale=0.1) is not paced  # other windows: another pacer
+    client.close()
+
+
+def test_close_closes_the_pacers_the_client_built(
+    server: LocalKlaviyo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[ClosingPacer] = []
+
+    class ClosingPacer(Pacer):
+        """Paces in process, as RedisPacer falls back to, and records close()."""
+
+        def __init__(self, url: str, *, time_scale: float = 1.0) -> None:
+            super().__init__(time_scale=time_scale)
+            self.closed = 0
+            built.append(self)
+
+        def close(self) -> None:
+            self.closed += 1
+
+    monkeypatch.setattr(_client, "RedisPacer", ClosingPacer)
+    client = client_for(server, rate_limit_redis_url="redis://127.0.0.1:1/0")
+    client.track("Viewed", {"$email": "a@example.com"})
+    client.track("Viewed", {"$email": "b@example.com"}, retry_budget=30)
+    assert [p.closed for p in built] == [0]  # one pacer for both calls
+    client.close()
+    assert [p.closed for p in built] == [1]
