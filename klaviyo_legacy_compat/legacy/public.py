@@ -5,7 +5,8 @@ private token) or ``POST /client/events?company_id=<public token>``; ``identify`
 ``POST /api/profile-import`` (or ``/client/profiles``). Both return
 ``KlaviyoAPIResponse(200, 1)``. Differences: the caller's dicts are never mutated (3.1.7
 added ``email``/``id`` to them in place); ``method='post'`` no longer ignores ``api_server``;
-``is_test=True`` calls are not sent (no test mode exists).
+``is_test=True`` GET calls are not sent (no test mode exists; option ``test_calls``). With
+``method='post'`` 3.1.7 dropped ``is_test`` and the call was real, so it is sent here too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ __all__ = ["Public"]
 
 _IDENTIFY_MESSAGE = "You must identify a user by email or ID."
 
+#: Whether a public request of each method carried ``is_test``: GET sent ``test=1``, POST
+#: silently dropped it, so a POST "test" call was tracked for real (legacy-surface.md A.3,
+#: E.5). Callers relying on that still get their event or profile update.
+_CARRIES_TEST = {KlaviyoAPI.HTTP_GET: True, KlaviyoAPI.HTTP_POST: False}
+
 
 class Public(KlaviyoAPI):
     """Track and identify with the public token (``token`` in the legacy payload)."""
@@ -29,11 +35,16 @@ class Public(KlaviyoAPI):
     TRACK_ONCE_KEY = "__track_once__"
 
     def _check_method(self, method: str) -> None:
-        if str(method).lower() not in (self.HTTP_GET, self.HTTP_POST):
+        if str(method).lower() not in _CARRIES_TEST:
             # Sic: the legacy message says "of" (legacy-surface.md A.3).
             raise KlaviyoConfigurationException(
                 "Invalid HTTP method for public request: must be 'get' of 'post'"
             )
+
+    def _test_flag(self, is_test: bool, method: str) -> bool:
+        """``is_test`` as the request of ``method`` (checked, case-insensitive) carried it."""
+        self._check_method(method)
+        return bool(is_test) and _CARRIES_TEST[str(method).lower()]
 
     def track(
         self,
@@ -49,7 +60,7 @@ class Public(KlaviyoAPI):
     ) -> Any:
         """Track an event for the person identified by ``email`` or ``external_id``."""
         self._is_valid_request_option(self.PUBLIC)
-        self._check_method(method)
+        is_test = self._test_flag(is_test, method)
         if not email and not external_id:
             raise KlaviyoException(_IDENTIFY_MESSAGE)
         customer = dict(customer_properties or {})
@@ -101,7 +112,7 @@ class Public(KlaviyoAPI):
     ) -> Any:
         """Create or update the person identified by ``email`` or ``external_id``."""
         self._is_valid_request_option(self.PUBLIC)
-        self._check_method(method)
+        is_test = self._test_flag(is_test, method)
         if not email and not external_id:
             raise KlaviyoException(_IDENTIFY_MESSAGE)
         # 3.1.7 silently replaced a non-dict ``properties`` with {} (legacy-surface.md A.6).

@@ -7,8 +7,11 @@ conventions (legacy-surface.md B.3): path parameters positional, everything else
 an unknown keyword raises ``TypeError``, a missing required parameter ``ValueError``, both
 before anything is sent; ``async_req=True`` returns an ``ApplyResult``; ``_request_timeout``
 sets the timeout; ``_preload_content=False`` returns the raw ``RESTResponse``; each method
-has a ``<name>_with_http_info`` twin answering ``(data, status, headers)``. Return types are
-the legacy ones (B.5); every HTTP error is an ``ApiException``.
+has a ``<name>_with_http_info`` twin answering ``(data, status, headers)`` (only the data
+with ``_return_http_data_only=True``), synchronously or through ``async_req``. Return types
+are the legacy ones (B.5); every HTTP error is an ``ApiException``. A subscribe without
+``profiles`` or an exclusion without ``email`` raises ``TranslationError`` before anything is
+sent, as the raw-HTTP path does (the legacy server answered 400).
 
 ``max_retries`` (attempts in all, as in the legacy SDK) and ``max_delay`` bound the retries;
 waits follow Klaviyo's ``Retry-After`` instead of the legacy blind backoff. ``test_host``
@@ -27,7 +30,7 @@ from multiprocessing.pool import ApplyResult, ThreadPool
 from typing import Any, Callable, ClassVar, Optional
 
 from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._errors import APIError
+from klaviyo_legacy_compat._errors import APIError, TranslationError
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._plan import Plan
 from klaviyo_legacy_compat._transport import TransportError
@@ -40,6 +43,11 @@ __all__ = ["Client", "InlineResponse2001"]
 
 #: Keyword arguments every generated method accepted besides its own (B.3).
 _GENERATED_EXTRAS = ("async_req", "_return_http_data_only", "_preload_content", "_request_timeout")
+
+#: The status and headers of every successful answer (``_preload_content=False``,
+#: ``*_with_http_info``): the legacy API answered 200 with JSON (legacy-surface.md B.4).
+_STATUS = 200
+_HEADERS = {"Content-Type": "application/json"}
 
 _POOL: Optional[ThreadPool] = None
 _POOL_LOCK = threading.Lock()
@@ -192,18 +200,35 @@ class Client:
             raise ApiException.from_error(error) from error
         if isinstance(result, Plan):
             return result
-        shaped = _shape(spec, result)
-        if extras.get("_preload_content") is False:
-            return RESTResponse(200, _raw(spec, result), {"Content-Type": "application/json"})
-        return shaped
+        # As the generated ApiClient.__call_api did, in the code the ``async_req`` thread
+        # runs too (legacy-surface.md B.3): ``_preload_content`` falsy → the raw response
+        # instead of the data; ``_return_http_data_only`` falsy → ``(data, status, headers)``.
+        if extras.get("_preload_content", True):
+            data = _shape(spec, result)
+        else:
+            data = RESTResponse(_STATUS, _raw(spec, result), _HEADERS)
+        if extras.get("_return_http_data_only"):
+            return data
+        return data, _STATUS, dict(_HEADERS)
 
-    def _invoke(self, spec: SdkMethod, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _invoke(
+        self,
+        spec: SdkMethod,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        http_info: bool = False,
+    ) -> Any:
         extras = {k: kwargs.pop(k) for k in _GENERATED_EXTRAS if k in kwargs}
         if spec.namespace == "TrackIdentify" and extras:
             # The wrapper's overrides take ``data`` alone (B.6).
             raise TypeError(
                 f"{spec.name}() got an unexpected keyword argument {next(iter(extras))!r}"
             )
+        if not http_info:
+            # The generated plain method set ``kwargs['_return_http_data_only'] = True``
+            # before calling its ``_with_http_info`` twin, whatever the caller passed (B.3).
+            extras["_return_http_data_only"] = True
         path, values = _bind(spec, args, kwargs)
         if extras.get("async_req"):
             result: ApplyResult[Any] = _pool().apply_async(self._run, (spec, path, values, extras))
@@ -272,6 +297,17 @@ def _track_identify(kind: str, encoded: bool) -> Callable[..., Any]:
     return run
 
 
+def _required(values: Mapping[str, Any], field: str, rule: str) -> Any:
+    """``values[field]``, or the raw-HTTP path's error naming it (``_wire.py``) when it is
+    missing or empty. The generated code sent such a call anyway and the legacy server
+    answered 400 (legacy-surface.md B.3, B.7); defaulting it to "nothing" would instead
+    report success having done nothing."""
+    value = values.get(field)
+    if value is None or (isinstance(value, (str, bytes)) and not value):
+        raise TranslationError(field, rule)
+    return value
+
+
 def _subscribe(
     client: CompatClient,
     path: Mapping[str, Any],
@@ -279,7 +315,8 @@ def _subscribe(
     options: dict[str, Any],
 ) -> Any:
     body = _as_dict(values.get("body"), "body")
-    return client.subscribe_to_list(path["list_id"], body.get("profiles") or [], **options)
+    profiles = _required(body, "profiles", "is required: a list of profile objects")
+    return client.subscribe_to_list(path["list_id"], profiles, **options)
 
 
 def _unsubscribe(
@@ -304,7 +341,8 @@ def _exclude(
     values: Mapping[str, Any],
     options: dict[str, Any],
 ) -> Any:
-    return client.exclude_email(values.get("email") or (), **options)
+    email = _required(values, "email", "is required: the address to exclude")
+    return client.exclude_email(email, **options)
 
 
 def _update_profile(
@@ -362,8 +400,7 @@ def _namespace(name: str) -> type:
             return self._client._invoke(_spec, args, dict(kwargs))
 
         def with_http_info(self: Any, *args: Any, _spec: SdkMethod = spec, **kwargs: Any) -> Any:
-            data = self._client._invoke(_spec, args, dict(kwargs))
-            return data if isinstance(data, (Plan, ApplyResult)) else (data, 200, {})
+            return self._client._invoke(_spec, args, dict(kwargs), http_info=True)
 
         method.__name__ = spec.name
         method.__doc__ = f"``{spec.http} /api{spec.path}`` in the legacy API."

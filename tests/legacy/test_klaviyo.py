@@ -116,6 +116,35 @@ def test_track_once_marks_the_event() -> None:
     assert attributes["properties"] == {"__track_once__": True}
 
 
+def _track(public: Public, method: str) -> Any:
+    return public.track("Viewed", email="a@example.com", is_test=True, method=method)
+
+
+def _identify(public: Public, method: str) -> Any:
+    return public.identify(email="a@example.com", is_test=True, method=method)
+
+
+@pytest.mark.parametrize(
+    ("call", "method", "sent"),
+    [
+        # GET sent test=1, a test mode the new API lacks: not sent (test_calls="skip").
+        (_track, "get", []),
+        (_identify, "GET", []),
+        # POST dropped is_test (legacy-surface.md A.3, E.5): the call was real, so it is sent.
+        (_track, "post", ["create_event"]),
+        (_track, "POST", ["create_event"]),
+        (_identify, "Post", ["create_or_update_profile"]),
+    ],
+)
+def test_is_test_is_kept_on_get_and_dropped_on_post_as_3_1_7_did(
+    call: Any, method: str, sent: list[str]
+) -> None:
+    client, transport = recording()
+    public = Public(public_token=PUBLIC_KEY, private_token=PRIVATE_KEY, client=client)
+    assert call(public, method) == KlaviyoAPIResponse(200, 1)
+    assert transport.operations() == sent
+
+
 @pytest.mark.parametrize(
     ("server", "expected"),
     [

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
+from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat.cli import request_from_json
+from klaviyo_legacy_compat.exceptions import TranslationError
 from klaviyo_legacy_compat.sdk import ApiException, Client, InlineResponse2001
 from klaviyo_legacy_compat.sdk.rest import RESTResponse
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
@@ -82,11 +85,111 @@ def test_async_req_returns_an_apply_result() -> None:
 
 def test_with_http_info_preload_content_and_request_timeout() -> None:
     client, transport = sdk()
-    assert client.ListsSegments.get_lists_with_http_info() == ([], 200, {})
+    assert client.ListsSegments.get_lists_with_http_info() == ([], 200, JSON_HEADERS)
     raw = client.ListsSegments.get_lists(_preload_content=False)
     assert isinstance(raw, RESTResponse) and raw.status == 200 and json.loads(raw.data) == []
     client.ListsSegments.get_lists(_request_timeout=(2, 5))
     assert transport.requests[-1].timeout == (2.0, 5.0)
+
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("async_req", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(
+    ("method", "extras", "expected"),
+    [
+        # The generated ApiClient.__call_api built the answer the same way in both paths
+        # (legacy-surface.md B.3): data only when _return_http_data_only is truthy, else the
+        # (data, status, headers) tuple; the plain method always forced data only.
+        ("get_lists_with_http_info", {}, ([], 200, JSON_HEADERS)),
+        ("get_lists_with_http_info", {"_return_http_data_only": True}, []),
+        ("get_lists_with_http_info", {"_return_http_data_only": False}, ([], 200, JSON_HEADERS)),
+        ("get_lists", {}, []),
+        ("get_lists", {"_return_http_data_only": False}, []),
+    ],
+)
+def test_with_http_info_answers_as_the_generated_code_did(
+    method: str, extras: dict[str, Any], expected: Any, async_req: bool
+) -> None:
+    client, transport = sdk()
+    call = getattr(client.ListsSegments, method)
+    if async_req:
+        pending = call(async_req=True, **extras)
+        assert isinstance(pending, ApplyResult)
+        assert pending.get(timeout=10) == expected
+    else:
+        assert call(**extras) == expected
+    assert transport.operations() == ["get_lists"]
+
+
+@pytest.mark.parametrize("async_req", [False, True], ids=["sync", "async"])
+def test_with_http_info_without_preloading_gives_the_raw_response(async_req: bool) -> None:
+    client, _ = sdk()
+    answer = client.ListsSegments.get_lists_with_http_info(
+        _preload_content=False, async_req=async_req
+    )
+    raw, status, headers = answer.get(timeout=10) if async_req else answer
+    assert isinstance(raw, RESTResponse) and json.loads(raw.data) == []
+    assert (status, headers) == (200, JSON_HEADERS)
+    data_only = client.ListsSegments.get_lists_with_http_info(
+        _preload_content=False, _return_http_data_only=True
+    )
+    assert isinstance(data_only, RESTResponse)
+
+
+LIST_URL = "https://a.klaviyo.com/api/v2/list/L1/subscribe"
+EXCLUDE_URL = "https://a.klaviyo.com/api/v1/people/exclusions"
+
+
+@pytest.mark.parametrize(
+    ("call", "legacy_request"),
+    [
+        (
+            lambda c: c.ListsSegments.subscribe("L1", body={}),
+            {"method": "POST", "url": LIST_URL, "json": {}},
+        ),
+        (  # no body: the generated code still sent {} (legacy-surface.md B.4)
+            lambda c: c.ListsSegments.subscribe("L1"),
+            {"method": "POST", "url": LIST_URL, "json": {}},
+        ),
+        (
+            lambda c: c.ListsSegments.subscribe("L1", body={"profile": [{"email": "a@x.com"}]}),
+            {"method": "POST", "url": LIST_URL, "json": {"profile": [{"email": "a@x.com"}]}},
+        ),
+        (
+            lambda c: c.ListsSegments.subscribe("L1", body={}, async_req=True).get(timeout=10),
+            {"method": "POST", "url": LIST_URL, "json": {}},
+        ),
+        (
+            lambda c: c.ListsSegments.unsubscribe("L1", body={}),
+            {"method": "DELETE", "url": LIST_URL, "json": {}},
+        ),
+        (
+            lambda c: c.ListsSegments.exclude_globally(),
+            {"method": "POST", "url": EXCLUDE_URL, "form": {}},
+        ),
+        (
+            lambda c: c.ListsSegments.exclude_globally(email=""),
+            {"method": "POST", "url": EXCLUDE_URL, "form": {"email": ""}},
+        ),
+    ],
+    ids=["empty_body", "no_body", "misspelt", "async", "unsubscribe", "exclude", "exclude_blank"],
+)
+def test_a_missing_required_field_raises_the_raw_paths_error_before_sending(
+    call: Any, legacy_request: dict[str, Any]
+) -> None:
+    # The legacy SDK sent these and the server answered 400; the raw-HTTP path names the
+    # missing field, and so must we, instead of reporting success having done nothing.
+    raw_transport = RecordingTransport()
+    compat = klaviyo.CompatClient(transport=raw_transport, private_key=PRIVATE_KEY)
+    with pytest.raises(TranslationError) as raw:
+        compat.invoke(parse_legacy_request(request_from_json(legacy_request)))
+    client, transport = sdk()
+    with pytest.raises(TranslationError) as ours:
+        call(client)
+    assert (ours.value.field, str(ours.value)) == (raw.value.field, str(raw.value))
+    assert transport.count == 0 == raw_transport.count
 
 
 def test_update_profile_stringifies_values_as_the_override_did() -> None:
