@@ -48,6 +48,12 @@ _TRACK = {
 _IDENTIFY = {"token": "AbC123", "properties": {"$email": "a@example.com", "$first_name": "Ann"}}
 _KEY = "pk_0123456789abcdef0123456789abcdef"
 
+#: legacy-surface.md A.3: 3.1.7 sent ``test=1`` for ``is_test`` on GET only; POST ignored it.
+_TEST_MODE = (
+    "`test=1` / `is_test=True`: no test mode exists; not sent unless `test_calls='send'`. "
+    "With `method='post'` klaviyo 3.1.7 ignored `is_test`, and so does this: the call is sent"
+)
+
 _TRACK_DIFFERENCES = (
     "`$`-keys mapped to attributes (`$email`/`email` → `email`, `$phone_number` → "
     "`phone_number`, `$id`/`id` → `external_id` as a string, `$exchange_id` → `_kx`, names, "
@@ -62,7 +68,7 @@ _TRACK_DIFFERENCES = (
     "changes an existing profile's identifiers",
     "`__track_once__` → a constant `unique_id`: Klaviyo records the metric once per profile "
     "from the migration on",
-    "`test=1` / `is_test`: no test mode exists; not sent unless `test_calls='send'`",
+    _TEST_MODE,
     "metric name < 128 characters, ≤ 400 properties, strings ≤ 100 KB, payload ≤ 5 MB: "
     "checked before sending",
     'answers the legacy `1` for "accepted" (the new API\'s 202)',
@@ -76,6 +82,7 @@ _IDENTIFY_DIFFERENCES = (
     "special keys as for track; `null`/empty values are left out, never sent as `null` "
     "(which would clear the field)",
     "with only the public key: `POST /client/profiles?company_id=`",
+    _TEST_MODE,
     "answers the legacy `1`",
 )
 
