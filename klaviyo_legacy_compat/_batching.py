@@ -48,7 +48,6 @@ import attrs
 
 from ._config import BatchMode, Delivery, Settings
 from ._convert import encode_json
-from ._endpoints import endpoint
 from ._errors import APIError, ConfigurationError, PartialDeliveryError
 from ._flow import Flow, Reply, Step, default_reply, notice, run, send_all
 from ._models import PlannedRequest, RawResponse
@@ -61,6 +60,7 @@ from ._translate.batches import (
     Item,
     Pending,
     Rejected,
+    caps,
     follow_job,
     pack,
     settle,
@@ -231,17 +231,6 @@ def _kind_of(spool_kind: str) -> tuple[str, str]:
     return kind, account
 
 
-def _caps(kind: str) -> tuple[int, int]:
-    """Items and bytes one bulk request of ``kind`` may carry (endpoint table)."""
-    return _CAPS[kind]
-
-
-_CAPS = {
-    kind: (endpoint(operation).max_items or 1, endpoint(operation).max_bytes or 5 * 1024 * 1024)
-    for kind, operation in KINDS.items()
-}
-
-
 class Batcher:
     """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring)."""
 
@@ -330,7 +319,7 @@ class Batcher:
             if dry_run:
                 continue
             sizes = [len(encode_json(p)) for p in payloads]
-            cap, limit = _caps(_kind_of(spool_kind)[0])
+            cap, limit = caps(_kind_of(spool_kind)[0])
             with self._lock:
                 self._sizes.update(zip(keys, sizes))
                 queue = self._queues.setdefault(spool_kind, _Queue())
@@ -384,11 +373,12 @@ class Batcher:
                 account = self._dry_accounts[label]
                 context = context or account.context
                 taken = self._dry.take(spool_kind, 10**9)
-                batches = pack(kind, _pending(kind, taken))
-                cap, _ = _caps(kind)
+                # Dry-run items have no recorded sizes (their keys are the dry store's).
+                batches = pack(kind, _pending(kind, taken, {}))
+                cap, limit = caps(kind)
                 warnings.append(
                     f"bulk mode: {len(taken)} held {kind} item(s) in {len(batches)} "
-                    f"{KINDS[kind]} request(s) (at most {cap} and 5 MB each)"
+                    f"{KINDS[kind]} request(s) (at most {cap} and {limit / 2**20:g} MB each)"
                 )
                 flow = self._deliver(batches, account, None)
                 run(flow, record, lambda n: warnings.append(n.text))
@@ -431,17 +421,25 @@ class Batcher:
         pending stay in the spool; without one they are logged, payloads included, so that
         they can be recovered from the log."""
         report = None
-        if flush:
-            report = self.flush(raise_errors=False)
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        if report is not None and not report.ok:
-            self._log_undelivered(report)
-        self._store.close()
-        _LIVE.discard(self)
+        try:
+            if flush:
+                report = self.flush(raise_errors=False)
+        finally:
+            # Even when the flush raised (an interrupt, a failing spool): the sender stops,
+            # what was not delivered is said, and the spool is let go for the next process.
+            with self._lock:
+                self._closed = True
+                self._lock.notify_all()
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join(timeout=5)
+            try:
+                if flush:
+                    left = report if report is not None else self._report()
+                    if not left.ok:
+                        self._log_undelivered(left)
+            finally:
+                self._store.close()
+                _LIVE.discard(self)
         return report
 
     # --- inside -----------------------------------------------------------------------------
@@ -459,7 +457,7 @@ class Batcher:
             account = self._accounts.get(label)
         if account is None:
             return  # drained from a spool, for an account no call has named yet
-        cap, most = _caps(kind)
+        cap, most = caps(kind)
         queue = self._queues.setdefault(spool_kind, _Queue())
         while True:
             with self._lock:
@@ -475,39 +473,30 @@ class Batcher:
                     queue.count, queue.size, queue.since = 0, 0, None
                 return
             with self._lock:
-                items = [
-                    Pending(
-                        key,
-                        Item(kind, payload),
-                        self._sizes.pop(key, 0) or len(encode_json(payload)),
-                    )
-                    for key, payload in taken
-                ]
-                queue.count = max(0, queue.count - len(taken))
-                queue.in_flight += len(taken)
+                items = _pending(kind, taken, self._sizes)
+                queue.count = max(0, queue.count - len(items))
                 queue.size = max(0, queue.size - sum(p.size for p in items))
-            ledger = _Ledger(self)
+                queue.in_flight += len(items)
+            ledger = _Ledger(self, queue, items)
             try:
                 self._send(pack(kind, items), account, ledger)
             except BaseException as exc:
                 # Whatever went wrong, nothing stays in flight: what was not settled is
                 # pending again, and the error goes on.
-                ledger.keep([key for key, _ in taken if key not in ledger.settled], exc)
+                ledger.keep(ledger.unsettled(), exc)
                 raise
             finally:
-                with self._lock:
-                    queue.in_flight -= len(taken)
-            left = ledger.left
-            failed = len(left)
+                if ledger.left:
+                    # However the attempt failed, no automatic flush of this kind before the
+                    # back-off: a persistent failure is not retried in a tight loop.
+                    with self._lock:
+                        queue.backoff = min(
+                            max(queue.backoff * 2, account.mode.batch_max_age), 60.0
+                        )
+                        queue.retry_at = time.monotonic() + queue.backoff
+            if ledger.left:
+                return
             with self._lock:
-                for batch_item in items:
-                    if batch_item.key in left:
-                        self._sizes[batch_item.key] = batch_item.size
-                if failed:
-                    queue.backoff = min(max(queue.backoff * 2, account.mode.batch_max_age), 60.0)
-                    queue.retry_at = time.monotonic() + queue.backoff
-                    queue.count += failed
-                    return
                 queue.backoff = 0.0
                 if queue.count == 0:
                     queue.since = None
@@ -677,7 +666,7 @@ class Batcher:
             account = self._accounts.get(_kind_of(spool_kind)[1])
             if not queue.count or queue.since is None or account is None:
                 continue
-            cap, limit = _caps(_kind_of(spool_kind)[0])
+            cap, limit = caps(_kind_of(spool_kind)[0])
             full = queue.count >= cap or queue.size >= limit * _FULL
             at = (
                 queue.retry_at
@@ -708,20 +697,29 @@ class Batcher:
 
 
 class _Ledger:
-    """Settles the items of one delivery in the batcher's store and counters."""
+    """Settles the ``items`` of one delivery from ``queue`` in the batcher's store and
+    counters, each as its answer comes: delivered or rejected, it leaves in flight for good;
+    kept, it is pending again. ``_send`` settles every item; when it raises, ``_drain`` keeps
+    what it had not settled."""
 
-    def __init__(self, batcher: Batcher) -> None:
+    def __init__(self, batcher: Batcher, queue: _Queue, items: Sequence[Pending]) -> None:
         self.batcher = batcher
+        self.queue = queue
+        self.sizes = {p.key: p.size for p in items}
         self.left: set[int] = set()  # kept pending
         self.settled: set[int] = set()  # delivered, rejected or kept
+
+    def unsettled(self) -> list[int]:
+        """The items no answer has settled yet."""
+        return [key for key in self.sizes if key not in self.settled]
 
     def settle(
         self, delivered: Sequence[int], rejected: Sequence[Rejected], *, accepted: bool
     ) -> None:
         """Klaviyo refused ``rejected`` and (in a request it ``accepted``) took ``delivered``."""
         batcher = self.batcher
-        self.settled.update(delivered)
-        self.settled.update(key for item in rejected for key in item.keys)
+        gone = [*delivered, *(key for item in rejected for key in item.keys)]
+        self.settled.update(gone)
         if delivered:
             batcher._store.done(delivered)
         for item in rejected:
@@ -736,16 +734,26 @@ class _Ledger:
             batcher._delivered += len(delivered)
             batcher._requests += accepted
             batcher._rejected.extend(rejected)
+            self.queue.in_flight -= len(gone)
 
     def keep(self, keys: Sequence[int], error: BaseException) -> None:
-        """These items were not delivered, for now: pending again."""
+        """These items were not delivered, for now: pending again. The one place an item goes
+        back: it is counted, sized and remembered as when it was added, so ``pending()``,
+        the flush report and the size and age triggers see it."""
         if not keys:
             return
-        self.batcher._store.release(keys)
+        batcher, queue = self.batcher, self.queue
+        batcher._store.release(keys)
         self.left.update(keys)
         self.settled.update(keys)
-        with self.batcher._lock:
-            self.batcher._error = error
+        with batcher._lock:
+            batcher._error = error
+            batcher._sizes.update((key, self.sizes[key]) for key in keys)
+            queue.in_flight -= len(keys)
+            queue.count += len(keys)
+            queue.size += sum(self.sizes[key] for key in keys)
+            if queue.since is None:
+                queue.since = time.monotonic()
         logger.warning(
             "a bulk request failed (%s); %d items stay pending and go again at the next flush",
             error,
@@ -753,8 +761,16 @@ class _Ledger:
         )
 
 
-def _pending(kind: str, taken: Sequence[tuple[int, dict[str, Any]]]) -> list[Pending]:
-    return [Pending(key, Item(kind, payload), len(encode_json(payload))) for key, payload in taken]
+def _pending(
+    kind: str, taken: Sequence[tuple[int, dict[str, Any]]], sizes: dict[int, int]
+) -> list[Pending]:
+    """Items taken from a store, as packing wants them. Each size comes out of ``sizes`` (the
+    record of pending items: these are pending no more), or is measured when not recorded
+    (an item a spool left)."""
+    return [
+        Pending(key, Item(kind, payload), sizes.pop(key, 0) or len(encode_json(payload)))
+        for key, payload in taken
+    ]
 
 
 #: Every open batcher, flushed at interpreter exit.

@@ -27,6 +27,7 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import (
+    Batcher,
     CompatClient,
     FlushReport,
     PartialDeliveryError,
@@ -285,11 +286,11 @@ def scripted(
 ) -> tuple[CompatClient, RecordingTransport]:
     """A bulk-mode client whose requests ``answer`` answers (no pacing, no retries)."""
     transport = RecordingTransport(answer)
+    options.setdefault("batch_max_age", 3600)
     client = CompatClient(
         private_key="pk_test_0123456789abcdef0123456789abcdef",
         transport=transport,
         batching=True,
-        batch_max_age=3600,
         **options,
     )
     return client, transport
@@ -435,6 +436,117 @@ def test_a_failed_batch_stays_pending_and_goes_again_whole() -> None:
     assert client.batcher().flush().delivered == 3
     first, again = transport.requests
     assert first.json == again.json  # the same events, the same unique_id values
+    client.close()
+
+
+class Interrupted(BaseException):
+    """What a Ctrl-C is to a flush: not a failure a flow turns into an answer, so it goes
+    through the batcher's own exception path."""
+
+
+def answers(*script: Callable[[], RawResponse]) -> Callable[[PreparedRequest], RawResponse]:
+    """Answers the requests one by one from ``script``, accepting once it runs out."""
+    left = list(script)
+    return lambda request: left.pop(0)() if left else RawResponse(202)
+
+
+def interrupt() -> RawResponse:
+    raise Interrupted
+
+
+def unavailable() -> RawResponse:
+    return RawResponse(503)
+
+
+def counted(batcher: Batcher) -> dict[str, tuple[int, int]]:
+    """The batcher's counters of pending items (what decides that a request's worth is
+    waiting, or that a kind is due), to hold against the store's own count."""
+    return {kind: (q.count, q.size) for kind, q in batcher._queues.items() if q.count}
+
+
+def test_items_an_interrupted_flush_leaves_are_counted_and_go_again() -> None:
+    client, transport = scripted(answers(interrupt))
+    for i in range(3):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": i})
+    with pytest.raises(Interrupted):
+        client.flush()
+    batcher = client.batcher()
+    assert batcher.pending() == 3
+    report = batcher.flush()
+    assert (report.delivered, report.pending, batcher.pending()) == (3, 0, 0)
+    interrupted, again = transport.requests
+    assert interrupted.json == again.json  # the same events, the same unique_id values
+    client.close()
+
+
+def test_the_background_sender_takes_up_again_what_a_raising_send_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, transport = scripted(lambda request: RawResponse(202), batch_max_age=0.05)
+    batcher = client.batcher()
+    send = batcher._send
+    calls: list[int] = []
+
+    def raising_once(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # a shut-down thread pool's error, from outside the flow
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        send(*args)
+
+    monkeypatch.setattr(batcher, "_send", raising_once)
+    for i in range(3):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": i})
+    assert wait_for(lambda: batcher.stats == (1, 3))  # one request, all three items
+    assert len(calls) == 2 and len(events_in(transport.requests[0])) == 3
+    assert batcher.pending() == 0
+    client.close()
+
+
+def test_counters_agree_with_the_store_after_failed_batches() -> None:
+    client, _ = scripted(answers(unavailable, interrupt))
+    batcher = client.batcher()
+    for i in range(3):
+        client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": "x" * 100})
+    added = counted(batcher)
+    assert added == batcher._store.pending_by_kind() and len(added) == 1
+    report = batcher.flush(raise_errors=False)  # a 503: the batch fails whole
+    assert report.pending == 3 and counted(batcher) == added
+    with pytest.raises(Interrupted):
+        batcher.flush()
+    assert counted(batcher) == added
+    assert batcher.flush().delivered == 3
+    assert counted(batcher) == {} == batcher._store.pending_by_kind()
+    client.close()
+
+
+def test_close_lets_go_of_the_spool_and_says_what_is_left_when_its_flush_raises(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = str(tmp_path / "spool.db")
+    client, _ = scripted(answers(interrupt), spool_path=path)
+    client.track("Viewed", {"$email": "kept@example.com"}, {})
+    caplog.set_level(logging.ERROR, logger="klaviyo_legacy_compat")
+    with pytest.raises(Interrupted):
+        client.close()
+    assert any("1 buffered items are still pending" in r.getMessage() for r in caplog.records)
+    client.close()  # the rest of the client's resources
+    again, transport = scripted(lambda request: RawResponse(202), spool_path=path)
+    assert again.batcher().flush().delivered == 1  # the spool was let go, its item kept
+    (entry,) = entries_in(transport.requests[0])
+    assert entry["attributes"]["profile"]["data"]["attributes"]["email"] == "kept@example.com"
+    again.close()
+
+
+def test_close_without_a_spool_logs_the_payloads_when_its_flush_raises(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client, _ = scripted(answers(interrupt))
+    client.track("Viewed", {"$email": "kept@example.com"}, {"order": "A-1"})
+    caplog.set_level(logging.ERROR, logger="klaviyo_legacy_compat")
+    with pytest.raises(Interrupted):
+        client.close()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert "kept@example.com" in logged and "A-1" in logged
     client.close()
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "Pending",
     "Rejected",
     "Settlement",
+    "caps",
     "capture",
     "follow_job",
     "pack",
@@ -115,6 +116,20 @@ CAPTURED: dict[str, Callable[[Any], Optional[list[Item]]]] = {
 
 #: Item kind → the bulk operation that carries it.
 KINDS: dict[str, str] = {EVENT: "bulk_create_events", PROFILE: "bulk_import_profiles"}
+
+
+def caps(kind: str) -> tuple[int, int]:
+    """Items and bytes one bulk request of ``kind`` may carry: the endpoint table's caps of
+    its operation (what packing fills to, and what the batcher counts a full request by)."""
+    row = endpoint(KINDS[kind])
+    if row.max_items is None or row.max_bytes is None:
+        # A guessed cap would either waste requests or have Klaviyo refuse them whole.
+        raise LookupError(
+            f"the endpoint table states no per-request cap of {row.operation} (items "
+            f"{row.max_items}, bytes {row.max_bytes}); bulk mode cannot size its {kind} "
+            "requests without both"
+        )
+    return row.max_items, row.max_bytes
 
 
 def capture(request: PlannedRequest) -> Optional[list[Item]]:
@@ -218,9 +233,7 @@ def _counted(kind: str, slot: Sequence[Pending]) -> int:
 
 def pack(kind: str, items: Sequence[Pending]) -> list[Batch]:
     """The requests that deliver ``items`` (all of ``kind``, in call order), in send order."""
-    row = endpoint(KINDS[kind])
-    cap = row.max_items or 1
-    limit = row.max_bytes or 5 * 1024 * 1024
+    cap, limit = caps(kind)
     filling: list[_Filling] = []
     closed: list[_Filling] = []
     batch_of: dict[Hashable, int] = {}  # conflict key → the latest request holding it

@@ -12,10 +12,12 @@ import json
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
+import attrs
 import pytest
 
 from klaviyo_legacy_compat import BadRequestError, CompatClient, Plan, RawResponse
 from klaviyo_legacy_compat._convert import encode_json
+from klaviyo_legacy_compat._endpoints import Endpoint, endpoint
 from klaviyo_legacy_compat._errors import error_from_response
 from klaviyo_legacy_compat._flow import Notice, Pause, Reply, Step, run
 from klaviyo_legacy_compat._models import PlannedRequest
@@ -25,6 +27,7 @@ from klaviyo_legacy_compat._translate.batches import (
     Batch,
     Item,
     Pending,
+    caps,
     follow_job,
     pack,
     settle,
@@ -275,6 +278,43 @@ def test_each_call_returns_a_plan_saying_what_was_held() -> None:
     assert [p.requests for p in plans] == [(), ()]
     assert "POST /api/event-bulk-create-jobs" in plans[0].warnings[0]
     assert "POST /api/profile-bulk-import-jobs" in plans[1].warnings[0]
+
+
+def table_with(monkeypatch: pytest.MonkeyPatch, operation: str, **changes: Any) -> None:
+    """The endpoint table as bulk mode reads it, with ``operation``'s row changed."""
+
+    def changed(name: str) -> Endpoint:
+        row = endpoint(name)
+        return attrs.evolve(row, **changes) if name == operation else row
+
+    monkeypatch.setattr("klaviyo_legacy_compat._translate.batches.endpoint", changed)
+
+
+def test_caps_are_the_spec_caps_of_the_bulk_operations() -> None:
+    assert caps(EVENT) == (1000, 5 * 1024 * 1024)
+    assert caps(PROFILE) == (10_000, 5 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("missing", ["max_items", "max_bytes"])
+def test_a_bulk_operation_without_a_cap_in_the_table_is_an_error_not_a_guess(
+    monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    table_with(monkeypatch, "bulk_create_events", **{missing: None})
+    with pytest.raises(LookupError, match="no per-request cap of bulk_create_events"):
+        caps(EVENT)
+    with pytest.raises(LookupError):
+        pack(EVENT, event_items(1))
+    assert caps(PROFILE) == (10_000, 5 * 1024 * 1024)
+
+
+def test_packing_and_the_dry_run_text_follow_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    table_with(monkeypatch, "bulk_create_events", max_items=2, max_bytes=3 * 1024 * 1024)
+    assert [len(b.keys) for b in pack(EVENT, event_items(5))] == [2, 2, 1]
+    client = CompatClient(private_key=PRIVATE_KEY, dry_run=True, batching=True)
+    tracks(5)(client)
+    plan = client.batcher().plan()
+    assert len(plan.requests) == 3
+    assert "(at most 2 and 3 MB each)" in plan.warnings[0]
 
 
 def test_what_bulk_mode_does_not_carry_is_planned_as_usual() -> None:
