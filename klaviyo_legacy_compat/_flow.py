@@ -186,23 +186,20 @@ def run(
                 item = flow.send(None)
                 continue
             if isinstance(item, Parallel):
-                outcomes = (transmit_all or sequentially)(item.steps, index, transmit)
-                index += len(item.steps)
+                first, index = index, index + len(item.steps)
+                try:
+                    outcomes = (transmit_all or sequentially)(item.steps, first, transmit)
+                except Exception as exc:
+                    # The sender itself failed (not one step's answer): the flow hears of it
+                    # as of a transport failure, so it can say what was delivered before.
+                    item = flow.throw(exc)
+                    continue
                 item = flow.send(tuple(outcomes))
                 continue
             step = item if isinstance(item, Step) else Step(item)
-            try:
-                response = transmit(step)
-            except Exception as exc:
-                index += 1
-                item = flow.throw(exc)
-                continue
-            if not response.ok and response.status not in step.handles:
-                index += 1
-                item = flow.throw(error_from_response(response, step.request))
-                continue
-            item = flow.send(Reply(index, step.request, response))
+            outcome = _one(step, index, transmit)
             index += 1
+            item = flow.throw(outcome) if isinstance(outcome, BaseException) else flow.send(outcome)
     except StopIteration as stop:
         result: T = stop.value
         return result
