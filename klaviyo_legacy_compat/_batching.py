@@ -35,7 +35,6 @@ the :class:`Plan` of the bulk requests instead of sending them.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import threading
 import time
@@ -48,6 +47,7 @@ import attrs
 
 from ._config import BatchMode, Delivery, Settings
 from ._convert import encode_json
+from ._credentials import account_label
 from ._errors import APIError, ConfigurationError, PartialDeliveryError
 from ._flow import Flow, Reply, Step, default_reply, notice, run, send_all
 from ._models import PlannedRequest, RawResponse
@@ -70,14 +70,9 @@ from ._translate.batches import (
 if TYPE_CHECKING:
     from ._client import CompatClient
 
-__all__ = ["Batcher", "FlushReport", "MemorySpool", "account_digest"]
+__all__ = ["Batcher", "FlushReport", "MemorySpool"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
-
-
-def account_digest(private_key: str) -> str:
-    """An opaque label for the account of ``private_key``: what the spool may store."""
-    return hashlib.sha256(private_key.encode()).hexdigest()[:16]
 
 
 class Store(Protocol):
@@ -284,7 +279,7 @@ class Batcher:
             key = ""  # dry-run shows where the key goes without one
         label = self._labels.get(key)
         if label is None:
-            label = self._labels.setdefault(key, account_digest(key))
+            label = self._labels.setdefault(key, account_label(key))
         accounts = self._dry_accounts if settings.dry_run else self._accounts
         known = accounts.get(label)
         if (

@@ -6,12 +6,13 @@ key only into ``company_id`` of ``/client`` requests (contract §1, §5).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Optional
 from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["Credentials", "redact", "safe_url"]
+__all__ = ["API_KEY_SCHEME", "Credentials", "account_label", "redact", "safe_url"]
 
 
 def redact(key: str) -> str:
@@ -21,6 +22,17 @@ def redact(key: str) -> str:
         prefix = key[: key.index("_") + 1] if "_" in key[:4] else ""
         return f"{prefix}…{key[-4:]}"
     return "…" + key[-2:] if len(key) > 4 else "…"
+
+
+#: The ``Authorization`` scheme of private keys (new-api.md §1): ``Klaviyo-API-Key <key>``.
+API_KEY_SCHEME = "Klaviyo-API-Key"
+
+
+def account_label(key: str) -> str:
+    """An opaque label for the account of ``key`` (private, or public for ``/client``
+    requests): what pacing state and the spool may hold, never the key. One label for one
+    account everywhere, so the pacer and the bulk-mode buffer name it alike."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def safe_url(url: str) -> str:

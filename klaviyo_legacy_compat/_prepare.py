@@ -10,7 +10,7 @@ from typing import Optional, Union
 
 import attrs
 
-from ._credentials import Credentials
+from ._credentials import API_KEY_SCHEME, Credentials
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._models import PlannedRequest, PreparedRequest
@@ -76,7 +76,7 @@ def prepare(request: PlannedRequest, context: RequestContext) -> PreparedRequest
                 f"{request.method} {request.path} needs a private API key "
                 "(private_token / api_key, or KLAVIYO_PRIVATE_API_KEY)"
             )
-        headers.append(("Authorization", f"Klaviyo-API-Key {key}"))
+        headers.append(("Authorization", f"{API_KEY_SCHEME} {key}"))
     if request.json is not None:
         headers.append(("Content-Type", JSON_API))
     return PreparedRequest(

@@ -9,7 +9,6 @@ is done here.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import re
@@ -22,6 +21,7 @@ import requests
 import urllib3
 
 from ._convert import encode_json
+from ._credentials import API_KEY_SCHEME, account_label
 from ._errors import KlaviyoCompatError
 from ._models import PreparedRequest, RawResponse
 from ._pacing import Pacer
@@ -235,8 +235,9 @@ class RequestsTransport:
 def account_of(request: PreparedRequest) -> str:
     """An opaque label for the account a request spends the rate limits of: a short digest
     of its key (``Authorization`` or ``company_id``), so pacing state never holds a key."""
-    key = request.header("authorization") or dict(request.params).get("company_id") or ""
-    return hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
+    key = (request.header("authorization") or "").removeprefix(API_KEY_SCHEME).strip()
+    key = key or dict(request.params).get("company_id") or ""
+    return account_label(key) if key else ""
 
 
 class ReliableTransport:

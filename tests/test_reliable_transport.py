@@ -8,9 +8,15 @@ from typing import Union
 import pytest
 
 from klaviyo_legacy_compat import PreparedRequest, RawResponse
+from klaviyo_legacy_compat._credentials import account_label
 from klaviyo_legacy_compat._pacing import Pacer
 from klaviyo_legacy_compat._retry import RetryPolicy
-from klaviyo_legacy_compat._transport import ReliableTransport, RequestTimeoutError, TransportError
+from klaviyo_legacy_compat._transport import (
+    ReliableTransport,
+    RequestTimeoutError,
+    TransportError,
+    account_of,
+)
 from klaviyo_legacy_compat.testing import json_response
 
 
@@ -120,3 +126,22 @@ def test_giving_up_raises_the_last_transport_error() -> None:
     failures: list[Union[RawResponse, Exception]] = [TransportError(f"reset {i}") for i in range(6)]
     with pytest.raises(TransportError, match="reset 5"):
         reliable(Script(failures), clock).send(request("create_event"))
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "key"),
+    [
+        ((("Authorization", "Klaviyo-API-Key pk_0123456789abcdef"),), (), "pk_0123456789abcdef"),
+        ((), (("company_id", "AbC123"),), "AbC123"),
+    ],
+    ids=["private", "public"],
+)
+def test_the_pacer_names_an_account_as_bulk_mode_does(
+    headers: tuple[tuple[str, str], ...], params: tuple[tuple[str, str], ...], key: str
+) -> None:
+    # One account, one label: the pacing lanes and the bulk-mode buffer (whose spool holds
+    # account_label of the private key) must name an account alike, and neither the key.
+    sent = PreparedRequest("POST", "https://a.klaviyo.com/api/x", params, headers, None, "x")
+    assert account_of(sent) == account_label(key)
+    assert key not in account_of(sent)
+    assert account_of(request()) == ""
