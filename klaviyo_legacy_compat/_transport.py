@@ -22,7 +22,7 @@ import urllib3
 
 from ._convert import encode_json
 from ._credentials import API_KEY_SCHEME, account_label
-from ._errors import KlaviyoCompatError
+from ._errors import KlaviyoCompatError, retry_after_seconds
 from ._models import PreparedRequest, RawResponse
 from ._pacing import Pacer
 from ._retry import Failure, RetryPolicy
@@ -295,15 +295,21 @@ class ReliableTransport:
                 elapsed=self._clock() - start,
                 jitter=self._jitter(),
             )
+            throttled = isinstance(outcome, RawResponse) and outcome.status == 429
+            if throttled or (isinstance(outcome, Failure) and outcome.sent is False):
+                # Klaviyo did not count this attempt (a 429 is not counted; an unsent one
+                # never arrived): its slot is free again, whether or not we try again.
+                self.pacer.release(request.operation, slot, account)
+            if throttled and isinstance(outcome, RawResponse):
+                # Every request to this endpoint waits, this one's retry or not: the hold
+                # is the retry's delay, or Klaviyo's own wait when this one gives up.
+                hold = delay if delay is not None else retry_after_seconds(outcome)
+                if hold:
+                    self.pacer.hold(request.operation, hold, account)
             if delay is None:
                 if isinstance(outcome, Failure):
                     raise outcome.error
                 return outcome
-            if isinstance(outcome, RawResponse) and outcome.status == 429:
-                self.pacer.release(request.operation, slot, account)
-                self.pacer.hold(request.operation, delay, account)
-            elif isinstance(outcome, Failure) and outcome.sent is False:
-                self.pacer.release(request.operation, slot, account)
             logger.info(
                 "%s %s: %s; attempt %d again in %.2f s",
                 request.method,

@@ -87,6 +87,32 @@ def test_the_hold_after_a_429_applies_to_the_next_request_too() -> None:
     assert clock.sleeps == [5.0, 2.0]
 
 
+def giving_up(script: Script, clock: Clock) -> ReliableTransport:
+    return ReliableTransport(
+        script,
+        pacer=Pacer(clock=clock),
+        policy=RetryPolicy(budget=60.0, max_attempts=1),  # no second attempt
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: 0.0,
+    )
+
+
+def test_a_429_given_up_on_still_holds_the_endpoint() -> None:
+    clock = Clock()
+    transport = giving_up(Script([THROTTLED]), clock)
+    assert transport.send(request()).status == 429
+    assert transport.pacer.reserve("create_event") == pytest.approx(5.0)  # Klaviyo's wait
+
+
+def test_a_429_given_up_on_gives_its_slot_back() -> None:
+    # Klaviyo does not count a 429: the whole burst (350/s) is still free after it.
+    clock = Clock()
+    transport = giving_up(Script([json_response(429, {"errors": []})]), clock)
+    assert transport.send(request()).status == 429
+    assert [transport.pacer.reserve("create_event") for _ in range(350)] == [0.0] * 350
+
+
 def test_server_errors_back_off_exponentially() -> None:
     clock = Clock()
     script = Script([RawResponse(503), RawResponse(502), RawResponse(500), RawResponse(202)])
