@@ -13,6 +13,7 @@ from typing import Optional
 __all__ = [
     "CONSENT_RULES",
     "EVENT_KEYS",
+    "IDENTIFIER_KINDS",
     "LIMITS",
     "PROFILE_KEYS",
     "SUBSCRIBE_CONSENT_KEYS",
@@ -45,6 +46,16 @@ PROFILE_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("location.latitude", ("$latitude",)),
     ("location.longitude", ("$longitude",)),
     ("location.timezone", ("$timezone",)),
+)
+
+#: Legacy identifier list (``emails=``, ``phone_numbers=``, ``push_tokens=`` of the v2 list
+#: and unsubscribe calls) → (the new profile attribute, which is also its filter field; the
+#: marketing channel under ``subscriptions`` that a consent check reads and an unsubscribe
+#: job writes). Calls that take fewer kinds select rows of this table.
+IDENTIFIER_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("emails", "email", "email"),
+    ("phone_numbers", "phone_number", "sms"),
+    ("push_tokens", "push_token", "mobile_push"),
 )
 
 #: Event property → event attribute. Both stay in ``properties`` too, because existing

@@ -21,6 +21,7 @@ __all__ = [
     "as_identifier",
     "as_number",
     "as_phone",
+    "as_push_token",
     "as_text",
     "as_time",
     "iso_utc",
@@ -88,6 +89,14 @@ def as_phone(value: Any, field: str) -> tuple[str, bool]:
             field, f"must be an E.164 phone number such as +15005550006, got {value!r}"
         )
     return compact, compact != value
+
+
+def as_push_token(value: str, field: str) -> str:
+    """A push token, trimmed. Its format is the vendor's (APNs, FCM), so only a blank one
+    is refused here."""
+    if not value.strip():
+        raise TranslationError(field, "must be a non-empty push token")
+    return value.strip()
 
 
 def as_number(value: Any, field: str) -> float:

@@ -1,35 +1,53 @@
 """The one splitter of legacy profile dicts: ``$``-keys to attributes, the rest to
-``properties``, driven by ``PROFILE_KEYS`` (aesthetics §2: a table plus one pure function)."""
+``properties``, driven by ``PROFILE_KEYS`` (aesthetics §2: a table plus one pure function).
+
+Also the identifier rules every translator shares, each written once: how an identifier's
+value is checked (``IDENTIFIER_CHECKS``), when two values name the same profile
+(``identifier_key``), and what dry-run pretends an identifier lookup found
+(``dry_found_profiles``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._bodies import Location, ProfileAttributes
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
+from klaviyo_legacy_compat._translate._jsonapi import placeholder
 from klaviyo_legacy_compat._values import (
     as_coordinate,
     as_email,
     as_identifier,
     as_phone,
+    as_push_token,
     as_text,
     json_safe,
 )
 
-__all__ = ["split_profile"]
+__all__ = ["IDENTIFIER_CHECKS", "dry_found_profiles", "identifier_key", "split_profile"]
 
 
 def _phone(value: Any, field: str) -> str:
+    # Callers that report the clean-up (split_profile) call as_phone themselves.
     return as_phone(value, field)[0]
 
 
-#: How each attribute's value is checked; every other attribute is text.
-_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+#: Identifier attribute → how its value is checked. Every identifier a translator accepts
+#: (profile keys, lookups, search, deletion, unsubscribe) is checked by this table; a call
+#: that takes fewer identifiers selects its rows.
+IDENTIFIER_CHECKS: Mapping[str, Callable[[Any, str], str]] = {
     "email": as_email,
     "phone_number": _phone,
     "external_id": as_identifier,
+    "push_token": as_push_token,
+}
+
+#: How each profile attribute's value is checked; every other attribute is text. (No
+#: ``PROFILE_KEYS`` row feeds ``push_token``, so that row is never used here.)
+_CHECKS: Mapping[str, Callable[[Any, str], Any]] = {
+    **IDENTIFIER_CHECKS,
     "location.latitude": as_coordinate,
     "location.longitude": as_coordinate,
 }
@@ -40,10 +58,30 @@ _BY_KEY: dict[str, tuple[str, int]] = {
 }
 
 
-def _same(attribute: str, a: Any, b: Any) -> bool:
-    if attribute == "email" and isinstance(a, str) and isinstance(b, str):
-        return a.casefold() == b.casefold()
-    return bool(a == b)
+def identifier_key(attribute: str, value: object) -> object:
+    """What two values of ``attribute`` must share to name the same profile.
+
+    Klaviyo matches email addresses case-insensitively, so an email is case-folded; every
+    other value (phone numbers already E.164, ids, tokens) must match exactly. A value that
+    is not a string is returned unchanged, so it never equals a string's key.
+    """
+    if attribute == "email" and isinstance(value, str):
+        return value.casefold()
+    return value
+
+
+def dry_found_profiles(attribute: str, values: Sequence[str]) -> list[dict[str, Any]]:
+    """The page dry-run pretends an identifier lookup returns: every value found, so the
+    requests that depend on the lookup are shown too. A push token is not a profile
+    attribute the lookups can return, so its profile carries no attributes."""
+    return [
+        {
+            "type": "profile",
+            "id": placeholder(f"profile id of {attribute} {value}"),
+            "attributes": {} if attribute == "push_token" else {attribute: value},
+        }
+        for value in values
+    ]
 
 
 def split_profile(
@@ -82,7 +120,8 @@ def split_profile(
         if attribute == "phone_number" and value != str(source[chosen]):
             notices.append(f"{field}.{chosen}: spaces and punctuation removed to make it E.164")
         for _, other in keys[1:]:
-            if not _same(attribute, value, check(source[other], f"{field}.{other}")):
+            again = check(source[other], f"{field}.{other}")
+            if identifier_key(attribute, value) != identifier_key(attribute, again):
                 notices.append(
                     f"{field}: {chosen} and {other} differ; {chosen} is used and {other} is dropped"
                 )

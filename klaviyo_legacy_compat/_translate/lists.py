@@ -83,6 +83,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
 )
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send, send_all
+from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
@@ -105,9 +106,13 @@ from klaviyo_legacy_compat._translate._paging import (
     next_cursor,
     walk,
 )
-from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._translate._profile import (
+    IDENTIFIER_CHECKS,
+    dry_found_profiles,
+    identifier_key,
+    split_profile,
+)
 from klaviyo_legacy_compat._translate.profiles import upsert_request
-from klaviyo_legacy_compat._values import as_email, as_phone
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
@@ -160,14 +165,9 @@ _SORTS: Mapping[str, str] = {
 #: Every suppression has a timestamp, so a bound no timestamp precedes selects them all.
 _NO_EARLIER_SUPPRESSION = "1970-01-01T00:00:00Z"
 
-#: Legacy identifier list → (new filter field and attribute, marketing channel whose consent
-#: ``get-list-subscriptions`` checks).
-_KINDS: tuple[tuple[str, str, str], ...] = (
-    ("emails", "email", "email"),
-    ("phone_numbers", "phone_number", "sms"),
-    ("push_tokens", "push_token", "mobile_push"),
-)
-_CHANNELS: Mapping[str, str] = {attribute: channel for _, attribute, channel in _KINDS}
+#: Identifier attribute → the marketing channel whose consent ``get-list-subscriptions``
+#: checks for the profiles it found.
+_CHANNELS: Mapping[str, str] = {attribute: channel for _, attribute, channel in IDENTIFIER_KINDS}
 
 _ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # legacy v2 exclusion times ("2018-07-03T13:44:38Z")
 
@@ -316,14 +316,6 @@ def _data(reply: Reply) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
-def _same(attribute: str, found: Any, given: str) -> bool:
-    if not isinstance(found, str):
-        return False
-    if attribute == "email":
-        return found.casefold() == given.casefold()
-    return found == given
-
-
 _EMPTY_PAGE = dry_reply(200, {"data": [], "links": {}})
 
 
@@ -368,29 +360,15 @@ def _values(value: Any, field: str) -> list[str]:
     return out
 
 
-def _push_token(value: str, field: str) -> str:
-    if not value.strip():
-        raise TranslationError(field, "must be a non-empty push token")
-    return value.strip()
-
-
-#: How each identifier kind is checked (``_values.as_email``/``as_phone``).
-_CHECKS: Mapping[str, Callable[[str, str], str]] = {
-    "email": as_email,
-    "phone_number": lambda value, field: as_phone(value, field)[0],
-    "push_token": _push_token,
-}
-
-
 def _identifiers(
     params: Mapping[str, Any], email_key: str = "emails"
 ) -> dict[str, tuple[str, ...]]:
     """``emails``/``phone_numbers``/``push_tokens``, each checked, at least one given."""
     out: dict[str, tuple[str, ...]] = {}
-    for legacy, attribute, _ in _KINDS:
+    for legacy, attribute, _ in IDENTIFIER_KINDS:
         key = email_key if legacy == "emails" else legacy
         checked = [
-            _CHECKS[attribute](value, f"{key}[{index}]")
+            IDENTIFIER_CHECKS[attribute](value, f"{key}[{index}]")
             for index, value in enumerate(_values(params.get(key), key))
         ]
         out[legacy] = tuple(checked)
@@ -611,18 +589,8 @@ class _Hit:
 
 
 def _pairs(call: Identified) -> list[tuple[str, str]]:
-    return [(attribute, v) for legacy, attribute, _ in _KINDS for v in getattr(call, legacy)]
-
-
-def _dry_found(attribute: str, values: Sequence[str]) -> list[dict[str, Any]]:
-    # Dry-run pretends every identifier is found, so the requests that follow are shown.
     return [
-        {
-            "type": "profile",
-            "id": placeholder(f"profile id of {attribute} {value}"),
-            "attributes": {} if attribute == "push_token" else {attribute: value},
-        }
-        for value in values
+        (attribute, v) for legacy, attribute, _ in IDENTIFIER_KINDS for v in getattr(call, legacy)
     ]
 
 
@@ -635,7 +603,7 @@ def _find(
     fields = "email,phone_number,joined_group_at" + (",subscriptions" if subscriptions else "")
     hits: list[_Hit] = []
     last = -1
-    for _, attribute, _ in _KINDS:
+    for _, attribute, _ in IDENTIFIER_KINDS:
         values = [value for kind, value in pairs if kind == attribute]
         groups = (
             [[value] for value in values]
@@ -648,15 +616,16 @@ def _find(
                 params.append(("additional-fields[profile]", "subscriptions"))
             params.append(("page[size]", str(LOOKUP_SIZE)))
             request = planned(operation, path_params={"id": group_id}, params=params)
-            found = yield from walk(request, dry_data=_dry_found(attribute, group))
+            found = yield from walk(request, dry_data=dry_found_profiles(attribute, group))
             last = found.last_index
             for profile in found.items:
                 if not isinstance(profile, Mapping):
                     continue
+                key = identifier_key(attribute, _attribute(profile, attribute))
                 matched = (
                     group
                     if attribute == "push_token"
-                    else [v for v in group if _same(attribute, _attribute(profile, attribute), v)]
+                    else [v for v in group if identifier_key(attribute, v) == key]
                 )
                 hits.extend(_Hit(profile, attribute, value) for value in matched)
     return hits, last
@@ -756,8 +725,8 @@ def plan_remove_members(call: ListMembersRemoveCall, *, options: Options) -> Flo
     yield from _push_notice(call)
     pairs = _pairs(call)
     hits, last = yield from _find("get_profiles_for_list", call.list_id, pairs, subscriptions=False)
-    found = {(hit.attribute, _normal(hit.attribute, hit.value)) for hit in hits}
-    missing = [value for kind, value in pairs if (kind, _normal(kind, value)) not in found]
+    found = {(hit.attribute, identifier_key(hit.attribute, hit.value)) for hit in hits}
+    missing = [value for kind, value in pairs if (kind, identifier_key(kind, value)) not in found]
     if missing:
         yield from notice(
             f"remove_members: {len(missing)} identifier(s) not on list {call.list_id}, "
@@ -775,10 +744,6 @@ def plan_remove_members(call: ListMembersRemoveCall, *, options: Options) -> Flo
             )
         )
     return ""
-
-
-def _normal(attribute: str, value: str) -> str:
-    return value.casefold() if attribute == "email" else value
 
 
 # --- add members --------------------------------------------------------------------------
@@ -871,11 +836,12 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
                     ("page[size]", str(LOOKUP_SIZE)),
                 ),
             )
-            found = yield from walk(request, dry_data=_dry_found(attribute, values))
+            found = yield from walk(request, dry_data=dry_found_profiles(attribute, values))
             last = max(last, found.last_index)
             for i, value in group:
+                key = identifier_key(attribute, value)
                 for profile in found.items:
-                    if _same(attribute, _attribute(profile, attribute), value):
+                    if identifier_key(attribute, _attribute(profile, attribute)) == key:
                         ids[i] = str(_dig(profile, "id"))
                         break
     unknown = [i for i in range(len(chunk)) if i not in ids]

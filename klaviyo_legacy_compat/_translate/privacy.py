@@ -32,7 +32,7 @@ from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._translate._jsonapi import planned
 from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, parse_id, single
-from klaviyo_legacy_compat._values import as_email, as_phone
+from klaviyo_legacy_compat._translate._profile import IDENTIFIER_CHECKS
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
@@ -50,8 +50,8 @@ CONFIRMATION = "Submitted new deletion task for customer."
 #: Legacy identifier (``id_type``) → how its value is checked, and where the job carries it:
 #: an attribute of the profile, or its ``id`` (``None``).
 ID_TYPES: Mapping[str, tuple[Callable[[Any, str], str], Optional[str]]] = {
-    "email": (as_email, "email"),
-    "phone_number": (lambda value, field: as_phone(value, field)[0], "phone_number"),
+    "email": (IDENTIFIER_CHECKS["email"], "email"),
+    "phone_number": (IDENTIFIER_CHECKS["phone_number"], "phone_number"),
     "person_id": (parse_id, None),
 }
 RULE = "give exactly one of email, phone_number or person_id"

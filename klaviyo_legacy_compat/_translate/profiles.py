@@ -77,8 +77,7 @@ from klaviyo_legacy_compat._translate._legacy import (
     parse_id,
     single,
 )
-from klaviyo_legacy_compat._translate._profile import split_profile
-from klaviyo_legacy_compat._values import as_email, as_identifier, as_phone
+from klaviyo_legacy_compat._translate._profile import IDENTIFIER_CHECKS, split_profile
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
@@ -458,10 +457,8 @@ def plan_update_person(call: PersonUpdateCall, *, options: Options) -> Flow[dict
 
 #: Search parameter → how its value is checked. The parameter names are also the profile
 #: filter fields (spec ``get_profiles`` ``x-klaviyo-filters``: ``equals``).
-_SEARCH_CHECKS: dict[str, Callable[[Any, str], str]] = {
-    "email": as_email,
-    "phone_number": lambda value, field: as_phone(value, field)[0],
-    "external_id": as_identifier,
+_SEARCH_CHECKS: Mapping[str, Callable[[Any, str], str]] = {
+    name: IDENTIFIER_CHECKS[name] for name in ("email", "phone_number", "external_id")
 }
 SEARCH_RULE = "give exactly one of email, phone_number or external_id"
 

@@ -44,19 +44,27 @@ from klaviyo_legacy_compat._errors import (
     UnsupportedLegacyFeatureError,
 )
 from klaviyo_legacy_compat._flow import Flow, Step, notice, send, send_all
-from klaviyo_legacy_compat._legacy_keys import CONSENT_RULES, SUBSCRIBE_CONSENT_KEYS
+from klaviyo_legacy_compat._legacy_keys import (
+    CONSENT_RULES,
+    IDENTIFIER_KINDS,
+    SUBSCRIBE_CONSENT_KEYS,
+)
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
     dry_reply,
     filter_any,
-    placeholder,
     planned,
 )
 from klaviyo_legacy_compat._translate._paging import walk
-from klaviyo_legacy_compat._translate._profile import split_profile
+from klaviyo_legacy_compat._translate._profile import (
+    IDENTIFIER_CHECKS,
+    dry_found_profiles,
+    identifier_key,
+    split_profile,
+)
 from klaviyo_legacy_compat._translate.profiles import upsert_request
-from klaviyo_legacy_compat._values import as_email, as_phone
+from klaviyo_legacy_compat._values import as_email
 
 T = TypeVar("T")
 
@@ -376,27 +384,12 @@ def _restart(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield from rest
 
 
-# --- lookups shared by unsubscribe and exclusions ---------------------------------------
-
-
-def _dry_profiles(field: str, values: Sequence[str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "profile",
-            "id": placeholder(f"profile id of {field} #{i}"),
-            "attributes": {field: v},
-        }
-        for i, v in enumerate(values)
-    ]
-
-
 # --- unsubscribe --------------------------------------------------------------------------
 
-#: Identifier kind → (legacy field, new attribute, channel it unsubscribes, checker).
-_UNSUBSCRIBE_KINDS = (
-    ("emails", "email", "email"),
-    ("phone_numbers", "phone_number", "sms"),
-)
+#: The ``IDENTIFIER_KINDS`` rows unsubscribe takes: (legacy field, new attribute, channel it
+#: unsubscribes). Push tokens are refused up front (``plan_unsubscribe``): the new job needs
+#: each token's platform and vendor.
+_UNSUBSCRIBE_KINDS = tuple(kind for kind in IDENTIFIER_KINDS if kind[1] != "push_token")
 
 
 def _checked_identifiers(call: UnsubscribeCall) -> list[tuple[str, str, str]]:
@@ -404,8 +397,7 @@ def _checked_identifiers(call: UnsubscribeCall) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     for legacy, attribute, channel in _UNSUBSCRIBE_KINDS:
         for index, value in enumerate(getattr(call, legacy)):
-            field = f"{legacy}[{index}]"
-            clean = as_email(value, field) if attribute == "email" else as_phone(value, field)[0]
+            clean = IDENTIFIER_CHECKS[attribute](value, f"{legacy}[{index}]")
             out.append((attribute, channel, clean))
     return out
 
@@ -431,10 +423,6 @@ def _unsubscribe_job(
         }
     }
     return planned("bulk_unsubscribe_profiles", json=body, depends_on=depends_on, note=note)
-
-
-def _normal(attribute: str, value: str) -> str:
-    return value.casefold() if attribute == "email" else value
 
 
 def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[UnsubscribeReport]:
@@ -466,8 +454,8 @@ def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[Unsubsc
                 job: Optional[PlannedRequest] = _unsubscribe_job(call.list_id, members, None, None)
             else:
                 members, lookups = yield from _members_of(call.list_id, chunk)
-                on_list = {(a, _normal(a, v)) for a, _, v in members}
-                chunk_skipped = [v for a, _, v in chunk if (a, _normal(a, v)) not in on_list]
+                on_list = {(a, identifier_key(a, v)) for a, _, v in members}
+                chunk_skipped = [v for a, _, v in chunk if (a, identifier_key(a, v)) not in on_list]
                 skipped.extend(chunk_skipped)
                 if chunk_skipped:
                     yield from notice(
@@ -501,9 +489,9 @@ def _members_of(
 ) -> Flow[tuple[list[tuple[str, str, str]], list[int]]]:
     """Which of ``chunk`` are on the list: one filtered lookup per identifier kind. Returns
     the members and the indices of the lookups sent."""
-    found: set[tuple[str, str]] = set()
+    found: set[tuple[str, object]] = set()
     lookups: list[int] = []
-    for attribute in ("email", "phone_number"):
+    for _, attribute, _ in _UNSUBSCRIBE_KINDS:
         values = [value for a, _, value in chunk if a == attribute]
         if not values:
             continue
@@ -516,13 +504,13 @@ def _members_of(
                 ("page[size]", "100"),
             ),
         )
-        found_pages = yield from walk(request, dry_data=_dry_profiles(attribute, values))
+        found_pages = yield from walk(request, dry_data=dry_found_profiles(attribute, values))
         lookups.append(found_pages.last_index)
         for item in found_pages.items:
             value = ((item or {}).get("attributes") or {}).get(attribute)
             if isinstance(value, str):
-                found.add((attribute, _normal(attribute, value)))
-    members = [item for item in chunk if (item[0], _normal(item[0], item[2])) in found]
+                found.add((attribute, identifier_key(attribute, value)))
+    members = [item for item in chunk if (item[0], identifier_key(item[0], item[2])) in found]
     return members, lookups
 
 
@@ -575,12 +563,12 @@ def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict
             lookup = yield from walk(request)
             items, last = lookup.items, lookup.last_index
             suppressed = {
-                str(((p or {}).get("attributes") or {}).get("email", "")).casefold()
+                identifier_key("email", str(((p or {}).get("attributes") or {}).get("email", "")))
                 for p in items
                 if _is_suppressed(p)
             }
-            todo = [e for e in chunk if e.casefold() not in suppressed]
-            already.extend(e.casefold() in suppressed for e in chunk)
+            todo = [e for e in chunk if identifier_key("email", e) not in suppressed]
+            already.extend(identifier_key("email", e) in suppressed for e in chunk)
             if todo:
                 note = f"holds only the emails request {last} does not show as suppressed"
                 yield from send(_suppress_job(todo, last, note))
