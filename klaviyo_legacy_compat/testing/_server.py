@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import json
 import math
 import re
@@ -63,6 +62,7 @@ from klaviyo_legacy_compat.testing._store import (
     Store,
     StoreError,
     SubscriptionItem,
+    Suppression,
     iso,
     utc_now,
 )
@@ -90,9 +90,16 @@ _ERROR_TEXT: dict[int, tuple[str, str]] = {
     503: ("service_unavailable", "Service temporarily unavailable."),
 }
 
+
+class NotImplementedHere(StoreError):
+    """A request the spec allows but this server does not implement yet (501), so a failing
+    test points at LocalKlaviyo rather than at the request."""
+
+
 #: Store failure → (status, code).
 _STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
     Invalid: (400, "invalid"),
+    NotImplementedHere: (501, "not_implemented"),
     NotFound: (404, "not_found"),
     DuplicateProfile: (409, "duplicate_profile"),
 }
@@ -558,6 +565,14 @@ _FILTER_HEAD = re.compile(r"\s*([a-z-]+)\(\s*([A-Za-z_][\w.]*)\s*,\s*")
 _BARE = re.compile(r"[^,()\[\]\s]+")
 
 
+class Bare(str):
+    """An unquoted filter value (a datetime or a number); compares equal to the same text
+    quoted, but datetime fields accept only this form (new-api.md §7.1: a quoted datetime is
+    an invalid filter)."""
+
+    __slots__ = ()
+
+
 def _filter_scalar(text: str, pos: int) -> tuple[Any, int]:
     if text.startswith('"', pos):
         quoted: tuple[Any, int] = json.JSONDecoder().raw_decode(text, pos)
@@ -577,7 +592,7 @@ def _filter_scalar(text: str, pos: int) -> tuple[Any, int]:
     if bare is None:
         raise ValueError(f"a value is expected at {pos}")
     token = bare.group()
-    return {"true": True, "false": False, "null": None}.get(token, token), bare.end()
+    return {"true": True, "false": False, "null": None}.get(token, Bare(token)), bare.end()
 
 
 def _skip(text: str, pos: int) -> int:
@@ -625,65 +640,218 @@ def parse_filter(text: str) -> list[tuple[str, str, Any]]:
         pos += 1
 
 
-_ANY_EQUALS = frozenset({"any", "equals"})
-#: Allowed filter fields and operators per operation (spec ``x-klaviyo-filters``; new-api.md
-#: §7.3), limited to the equality filters this server implements.
-FILTERS: dict[str, dict[str, frozenset[str]]] = {
-    "get_profiles": {
-        "id": _ANY_EQUALS,
-        "email": _ANY_EQUALS,
-        "phone_number": _ANY_EQUALS,
-        "external_id": _ANY_EQUALS,
-        "_kx": frozenset({"equals"}),
-    },
-    "get_profiles_for_list": {
-        "email": _ANY_EQUALS,
-        "phone_number": _ANY_EQUALS,
-        "_kx": frozenset({"equals"}),
-    },
-    "get_profile_ids_for_list": {
-        "email": _ANY_EQUALS,
-        "phone_number": _ANY_EQUALS,
-        "_kx": frozenset({"equals"}),
-    },
-    "get_lists": {"id": _ANY_EQUALS, "name": _ANY_EQUALS},
+def _when(value: Any) -> datetime:
+    """An ISO-8601 time (filters write datetimes unquoted, often with ``Z``: new-api.md §7.1)
+    as an aware UTC datetime; a time without an offset is read as UTC. ``ValueError``
+    otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not an ISO-8601 datetime")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _email(value: Any) -> Any:
+    # Email addresses are matched without regard to case, like the store's lookups.
+    return value.casefold() if isinstance(value, str) else value
+
+
+#: Value type of a filter field → how filter values and stored values are made comparable.
+_KINDS: dict[str, Callable[[Any], Any]] = {"string": _as_is, "email": _email, "datetime": _when}
+
+#: Value types whose filter values must be written unquoted (new-api.md §7.1).
+_UNQUOTED_KINDS = frozenset({"datetime"})
+
+
+@attrs.frozen
+class _Operator:
+    """A filter operator: which value forms it takes (one value, a bracketed list) and its
+    test of a stored value against the filter's values."""
+
+    single: bool
+    many: bool
+    test: Callable[[Any, Sequence[Any]], bool]
+
+
+#: The operators the spec uses on the implemented operations (new-api.md §7.2, §7.3).
+_OPERATORS: dict[str, _Operator] = {
+    "equals": _Operator(True, True, lambda have, want: have in want),
+    "any": _Operator(False, True, lambda have, want: have in want),
+    "greater-than": _Operator(True, False, lambda have, want: have > want[0]),
+    "greater-or-equal": _Operator(True, False, lambda have, want: have >= want[0]),
+    "less-than": _Operator(True, False, lambda have, want: have < want[0]),
+    "less-or-equal": _Operator(True, False, lambda have, want: have <= want[0]),
 }
 
 
-def _matcher(operation: str, text: Optional[str]) -> Callable[[Callable[[str], Any]], bool]:
-    """A predicate over a field getter for the ``filter`` parameter; 400 for what the
-    operation does not allow."""
+@attrs.frozen
+class _Field:
+    """A filterable field: the operators the spec allows on it, its value type (a
+    :data:`_KINDS` key), and its values on a record. Several values (a profile's
+    suppressions) match when any one does. ``values=None``: the spec allows the field but
+    this server does not implement it (501)."""
+
+    operators: frozenset[str]
+    kind: str
+    values: Optional[Callable[[Any], Sequence[Any]]]
+
+
+def _attribute(name: str) -> Callable[[Any], Sequence[Any]]:
+    return lambda profile: (profile.attributes.get(name),)
+
+
+def _global(profile: Profile) -> list[Suppression]:
+    return profile.global_suppressions
+
+
+def _listed(profile: Profile) -> list[Suppression]:
+    return [s for s in profile.suppressions if s.list_id is not None]
+
+
+def _earliest(pick: Callable[[Profile], list[Suppression]]) -> Callable[[Profile], Any]:
+    return lambda profile: min((_when(s.timestamp) for s in pick(profile)), default=None)
+
+
+_ANY_EQUALS = frozenset({"any", "equals"})
+_EQUALS = frozenset({"equals"})
+_RANGE = frozenset({"greater-than", "greater-or-equal", "less-than", "less-or-equal"})
+_SUPPRESSION = "subscriptions.email.marketing.suppression."
+_LIST_SUPPRESSION = "subscriptions.email.marketing.list_suppressions."
+
+#: ``get_profiles`` filters (spec ``x-klaviyo-filters``; new-api.md §7.3). ``suppression``
+#: is the global email suppressions, ``list_suppressions`` the list-scoped ones, as
+#: :func:`_subscriptions` renders them.
+_PROFILE_FILTERS: dict[str, _Field] = {
+    "id": _Field(_ANY_EQUALS, "string", lambda p: (p.id,)),
+    "email": _Field(_ANY_EQUALS, "email", _attribute("email")),
+    "phone_number": _Field(_ANY_EQUALS, "string", _attribute("phone_number")),
+    "external_id": _Field(_ANY_EQUALS, "string", _attribute("external_id")),
+    "_kx": _Field(_EQUALS, "string", _attribute("_kx")),
+    "created": _Field(frozenset({"greater-than", "less-than"}), "datetime", lambda p: (p.created,)),
+    "updated": _Field(frozenset({"greater-than", "less-than"}), "datetime", lambda p: (p.updated,)),
+    _SUPPRESSION + "reason": _Field(_EQUALS, "string", lambda p: [s.reason for s in _global(p)]),
+    _SUPPRESSION + "timestamp": _Field(
+        _RANGE, "datetime", lambda p: [s.timestamp for s in _global(p)]
+    ),
+    _LIST_SUPPRESSION + "reason": _Field(
+        _EQUALS, "string", lambda p: [s.reason for s in _listed(p)]
+    ),
+    _LIST_SUPPRESSION + "list_id": _Field(
+        _EQUALS, "string", lambda p: [s.list_id for s in _listed(p)]
+    ),
+    _LIST_SUPPRESSION + "timestamp": _Field(
+        _RANGE, "datetime", lambda p: [s.timestamp for s in _listed(p)]
+    ),
+}
+
+
+def _member(read: Callable[[Profile], Sequence[Any]]) -> Callable[[Any], Sequence[Any]]:
+    """A profile getter read on a list member ``(profile, joined_group_at)``."""
+    return lambda member: read(member[0])
+
+
+#: List member filters; records are ``(profile, joined_group_at)``. The store keeps no push
+#: tokens, so ``push_token`` is the spec's but not implemented.
+_MEMBER_FILTERS: dict[str, _Field] = {
+    "email": _Field(_ANY_EQUALS, "email", _member(_attribute("email"))),
+    "phone_number": _Field(_ANY_EQUALS, "string", _member(_attribute("phone_number"))),
+    "_kx": _Field(_EQUALS, "string", _member(_attribute("_kx"))),
+    "push_token": _Field(_ANY_EQUALS, "string", None),
+    "joined_group_at": _Field(_RANGE, "datetime", lambda m: (m[1],)),
+}
+
+#: Allowed filter fields per operation (spec ``x-klaviyo-filters``; new-api.md §7.3).
+FILTERS: dict[str, dict[str, _Field]] = {
+    "get_profiles": _PROFILE_FILTERS,
+    "get_profiles_for_list": _MEMBER_FILTERS,
+    "get_profile_ids_for_list": _MEMBER_FILTERS,
+    "get_lists": {
+        "id": _Field(_ANY_EQUALS, "string", lambda r: (r.id,)),
+        "name": _Field(_ANY_EQUALS, "string", lambda r: (r.name,)),
+        "created": _Field(frozenset({"greater-than"}), "datetime", lambda r: (r.created,)),
+        "updated": _Field(frozenset({"greater-than"}), "datetime", lambda r: (r.updated,)),
+    },
+}
+
+
+def _term(operation: str, operator: str, name: str, value: Any) -> Callable[[Any], bool]:
+    """One ``operator(field,value)`` as a predicate over a record: 400 for what the spec does
+    not allow on ``operation``, 501 for what it allows but this server does not do."""
+    field = FILTERS.get(operation, {}).get(name)
+    if field is None or operator not in field.operators:
+        raise Invalid(
+            f"'{operator}' is not a valid operator for field '{name}' here.", parameter="filter"
+        )
+    read = field.values
+    if read is None:
+        raise NotImplementedHere(
+            f"LocalKlaviyo does not implement the filter field '{name}' of {operation} yet.",
+            parameter="filter",
+        )
+    spec = _OPERATORS[operator]
+    many = isinstance(value, list)
+    if not (spec.many if many else spec.single):
+        form = "a list of values" if spec.many else "a single value"
+        raise Invalid(f"'{operator}' takes {form}.", parameter="filter")
+    normal = _KINDS[field.kind]
+    given = value if many else [value]
+    if field.kind in _UNQUOTED_KINDS and not all(isinstance(v, Bare) for v in given):
+        raise Invalid(f"Values of '{name}' are written unquoted.", parameter="filter")
+    try:
+        wanted = [normal(v) for v in given]
+    except ValueError as exc:
+        raise Invalid(f"Invalid filter value for '{name}': {exc}.", parameter="filter") from None
+    test = spec.test
+
+    def matches(record: Any) -> bool:
+        return any(test(normal(v), wanted) for v in read(record) if v is not None)
+
+    return matches
+
+
+def _matcher(operation: str, text: Optional[str]) -> Callable[[Any], bool]:
+    """A predicate over the operation's records (see :data:`FILTERS`) for the ``filter``
+    parameter; comma-joined terms are ANDed."""
     if text is None:
-        return lambda get: True
+        return lambda record: True
     try:
         terms = parse_filter(text)
     except ValueError as exc:
         raise Invalid(f"Invalid filter provided: {exc}.", parameter="filter") from None
-    allowed = FILTERS.get(operation, {})
-    wanted: list[tuple[str, set[Any]]] = []
-    for operator, field, value in terms:
-        if operator not in allowed.get(field, frozenset()):
-            raise Invalid(
-                f"'{operator}' is not a valid operator for field '{field}' here.",
-                parameter="filter",
-            )
-        values = value if isinstance(value, list) else [value]
-        if operator == "any" and not isinstance(value, list):
-            raise Invalid("'any' takes a list of values.", parameter="filter")
-        wanted.append((field, {_fold(field, v) for v in values}))
-    return lambda get: all(_fold(field, get(field)) in values for field, values in wanted)
+    tests = [_term(operation, operator, name, value) for operator, name, value in terms]
+    return lambda record: all(test(record) for test in tests)
 
 
-def _profile_value(profile: Profile, field: str) -> Any:
-    return profile.id if field == "id" else profile.attributes.get(field)
+#: ``get_profiles`` sort keys (spec enum; new-api.md §3.2) → the key on a profile. Profiles
+#: without a value (no email, no suppression) come last in ascending order.
+PROFILE_SORTS: dict[str, Callable[[Profile], Any]] = {
+    "created": lambda p: _when(p.created),
+    "updated": lambda p: _when(p.updated),
+    "id": lambda p: p.id,
+    "email": lambda p: _email(p.email),
+    _SUPPRESSION + "timestamp": _earliest(_global),
+    _LIST_SUPPRESSION + "timestamp": _earliest(_listed),
+}
 
 
-def _list_value(record: ListRecord, field: str) -> Any:
-    return record.id if field == "id" else record.name
+def _sorted_profiles(found: list[Profile], sort: Optional[str]) -> list[Profile]:
+    if sort is None:
+        return found
+    key = PROFILE_SORTS.get(sort.removeprefix("-"))
+    if key is None:
+        raise Invalid(f"'{sort}' is not a valid sort for profiles.", parameter="sort")
 
+    descending = sort.startswith("-")
 
-def _fold(field: str, value: Any) -> Any:
-    return value.casefold() if field == "email" and isinstance(value, str) else value
+    def ordered(profile: Profile) -> tuple[bool, Any]:
+        # Missing values last either way: the flag flips with the direction.
+        value = key(profile)
+        return ((value is None) != descending, value)
+
+    return sorted(found, key=ordered, reverse=descending)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -979,7 +1147,7 @@ class Operations:
     def get_profiles(self, call: _Call) -> _Reply:
         """``GET /api/profiles``: equality filters, 20 per page by default, at most 100."""
         match = _matcher(call.row.operation, call.query.get("filter"))
-        found = self.store.profiles_where(lambda p: match(functools.partial(_profile_value, p)))
+        found = _sorted_profiles(self.store.profiles_where(match), call.query.get("sort"))
         page, links = self._page(call, found, default=20, maximum=100)
         return _Reply(200, {"data": [self._profile(call, p) for p in page], "links": links})
 
@@ -1183,7 +1351,7 @@ class Operations:
     def get_lists(self, call: _Call) -> _Reply:
         """``GET /api/lists``: 10 per page at most (new-api.md §5)."""
         match = _matcher(call.row.operation, call.query.get("filter"))
-        found = self.store.lists_where(lambda r: match(functools.partial(_list_value, r)))
+        found = self.store.lists_where(match)
         page, links = self._page(call, found, default=10, maximum=10)
         return _Reply(200, {"data": [self._list(call, r) for r in page], "links": links})
 
@@ -1220,7 +1388,7 @@ class Operations:
         found = [
             (p, joined)
             for p, joined in self.store.members(call.path_params["id"])
-            if match(functools.partial(_profile_value, p))
+            if match((p, joined))
         ]
         sort = call.query.get("sort")
         if sort not in (None, "joined_group_at", "-joined_group_at"):

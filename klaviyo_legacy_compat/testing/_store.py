@@ -386,11 +386,16 @@ class Store:
         """Put a profile on a list without touching consent."""
         self.add_to_list(list_id, [profile_id])
 
-    def add_suppression(self, email: str, reason: str = "USER_SUPPRESSED") -> None:
-        """Suppress the profile with this email globally (created when missing)."""
+    def add_suppression(
+        self, email: str, reason: str = "USER_SUPPRESSED", list_id: Optional[str] = None
+    ) -> None:
+        """Suppress the profile with this email (created when missing): globally, or only
+        for ``list_id`` (a list-scoped suppression, as an unsubscribe from that list leaves)."""
         with self._lock:
+            if list_id is not None:
+                self._list(list_id)  # NotFound before any profile is created
             profile = self._find_or_create(None, {"email": email})
-            self._suppress(profile, reason)
+            self._suppress(profile, reason, list_id)
 
     def confirm_double_opt_in(self, list_id: str, email: str) -> None:
         """Confirm a pending double opt-in, as the subscriber clicking the link would: the
