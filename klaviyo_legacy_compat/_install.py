@@ -2,11 +2,14 @@
 
 After ``klaviyo_legacy_compat.install()``, ``import klaviyo``, ``from klaviyo.exceptions
 import KlaviyoAPIException``, ``from klaviyo.api_helper import KlaviyoAPIResponse``,
-``from klaviyo_sdk import Client`` and ``from swagger_client.rest import ApiException`` all
-import the shims, so code written for ``klaviyo`` 3.1.7 or ``klaviyo-sdk`` 1.0.9 runs with
-no change at all. Call it before those imports run (for example first thing in the
-program's entry point, or in ``sitecustomize``). It replaces the legacy packages even when
-they are installed (they only answer 410 Gone now).
+``from klaviyo_sdk import Client``, ``from klaviyo_sdk.custom_retry import
+retry_if_qualifies``, ``from swagger_client import ApiClient, Configuration,
+ListsSegmentsApi``, ``from swagger_client.models import ListIdSubscribeBody`` and ``from
+swagger_client.rest import ApiException`` all import the shims, so code written for
+``klaviyo`` 3.1.7 or ``klaviyo-sdk`` 1.0.9 runs with no change at all. Call it before
+those imports run (for example first thing in the program's entry point, or in
+``sitecustomize``). It replaces the legacy packages even when they are installed (they
+only answer 410 Gone now).
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ ALIASES: dict[str, str] = {
     "klaviyo.exceptions": "klaviyo_legacy_compat.legacy.exceptions",
     "klaviyo_sdk": "klaviyo_legacy_compat.sdk",
     "klaviyo_sdk.wrapper": "klaviyo_legacy_compat.sdk.wrapper",
-    "swagger_client": "klaviyo_legacy_compat.sdk",
+    "klaviyo_sdk.custom_retry": "klaviyo_legacy_compat.sdk.custom_retry",
+    "swagger_client": "klaviyo_legacy_compat.sdk.swagger",
+    "swagger_client.api": "klaviyo_legacy_compat.sdk.api",
+    "swagger_client.api_client": "klaviyo_legacy_compat.sdk.api_client",
+    "swagger_client.configuration": "klaviyo_legacy_compat.sdk.configuration",
+    "swagger_client.models": "klaviyo_legacy_compat.sdk.models",
     "swagger_client.rest": "klaviyo_legacy_compat.sdk.rest",
 }
 

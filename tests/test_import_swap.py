@@ -112,3 +112,33 @@ def test_the_sdk_program_with_install_and_no_change(server: LocalKlaviyo) -> Non
     prelude = "import klaviyo_legacy_compat; klaviyo_legacy_compat.install()"
     source = SDK_PROGRAM.read_text(encoding="utf-8")
     check_sdk(run(source, server, list_id, prelude), server, list_id)
+
+
+def test_install_makes_the_swagger_client_imports_work_in_a_fresh_interpreter() -> None:
+    """B.1's statements, run in a new interpreter (nothing cached from other tests)."""
+    source = "\n".join(
+        (
+            "import klaviyo_legacy_compat; klaviyo_legacy_compat.install()",
+            "import json, swagger_client, swagger_client.models, klaviyo_sdk.custom_retry",
+            "from swagger_client import ApiClient, Configuration, ListsSegmentsApi",
+            "from swagger_client.models import ListIdSubscribeBody",
+            "from klaviyo_sdk.custom_retry import retry_if_qualifies",
+            "config = Configuration(); config.api_key['api_key'] = 'pk_x'",
+            "api = ListsSegmentsApi(ApiClient(config))",
+            "body = swagger_client.ListIdSubscribeBody(profiles=[{'email': 'a@example.com'}])",
+            "print(json.dumps([body.to_dict(), body is not None, callable(api.subscribe),",
+            "    ListIdSubscribeBody is swagger_client.models.ListIdSubscribeBody,",
+            "    callable(retry_if_qualifies([429]))]))",
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {"profiles": [{"email": "a@example.com"}]},
+        True,
+        True,
+        True,
+        True,
+    ]

@@ -27,7 +27,7 @@ import json
 import threading
 from collections.abc import Mapping
 from multiprocessing.pool import ApplyResult, ThreadPool
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._client import CompatClient
 from klaviyo_legacy_compat._errors import APIError, TranslationError
@@ -37,6 +37,7 @@ from klaviyo_legacy_compat._transport import TransportError
 from klaviyo_legacy_compat._wire import call_for
 from klaviyo_legacy_compat.legacy.api_helper import base_url_of
 from klaviyo_legacy_compat.sdk._methods import METHODS, SdkMethod
+from klaviyo_legacy_compat.sdk.models import InlineResponse2001, serialize
 from klaviyo_legacy_compat.sdk.rest import ApiException, RESTResponse
 
 __all__ = ["Client", "InlineResponse2001"]
@@ -72,34 +73,16 @@ def _close_pool() -> None:
             _POOL = None
 
 
-class InlineResponse2001:
-    """What ``Profiles.get_profile_id`` returned: an object with ``.id`` (not subscriptable),
-    and ``to_dict()``."""
-
-    swagger_types: ClassVar[dict[str, str]] = {"id": "str"}
-    attribute_map: ClassVar[dict[str, str]] = {"id": "id"}
-
-    def __init__(self, id: Optional[str] = None) -> None:
-        self.id = id
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id}
-
-    def __repr__(self) -> str:
-        return repr(self.to_dict())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, InlineResponse2001) and other.id == self.id
-
-    __hash__ = None  # type: ignore[assignment]
-
-
 def _as_dict(value: Any, field: str) -> dict[str, Any]:
-    """A ``body``: a dict, or a swagger model instance (``to_dict()``), B.7."""
+    """A ``body``: a dict, or a swagger model instance (``to_dict()``), B.7. Models, also
+    inside a dict, become what the generated ``sanitize_for_serialization`` sent: keyed by
+    ``attribute_map``, ``None`` attributes left out (``models.serialize``)."""
     if value is None:
         return {}
-    if isinstance(value, Mapping):
-        return dict(value)
+    if isinstance(value, Mapping) or hasattr(value, "attribute_map"):
+        sent = serialize(value)
+        if isinstance(sent, Mapping):
+            return dict(sent)
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return dict(to_dict())
@@ -137,7 +120,8 @@ class Client:
 
     Beyond the legacy signature: ``client`` (the :class:`CompatClient` to run on) and keyword
     options of :func:`klaviyo_legacy_compat.configure` (``dry_run=True``: every method
-    returns the plan).
+    returns the plan). ``api_key=None`` (what ``swagger_client.ApiClient`` passes for a
+    configuration without a key) falls back to the configured ``KLAVIYO_PRIVATE_API_KEY``.
     """
 
     # The namespaces, built from the method table (their methods are generated).
@@ -151,7 +135,7 @@ class Client:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: Optional[str],
         max_delay: float = 60,
         max_retries: int = 3,
         test_host: Optional[str] = None,
