@@ -654,7 +654,7 @@ CHILD = """
 import sys
 import klaviyo_legacy_compat as klaviyo
 klaviyo.configure(private_key=sys.argv[1], base_url=sys.argv[2], batching=True,
-                  spool_path=sys.argv[3], batch_max_age=3600)
+                  spool_path=sys.argv[3], batch_max_age=3600, max_concurrency=1)
 for i in range(100_000):
     klaviyo.track("Viewed", {"$email": f"u{i % 50}@example.com"}, {"$event_id": f"ev-{i}"})
     print(i, flush=True)
@@ -698,9 +698,20 @@ def test_a_killed_process_loses_nothing_and_duplicates_nothing(
     db.close()
     if slow:
         assert in_flight > 0  # the scenario under test: requests were in flight
+    # Klaviyo keeps the first event of a unique_id, so the stored events alone cannot show
+    # a re-send: count what the restarted client delivers, and the repeats Klaviyo dropped.
+    stored_before, repeats_before = len(server.store.events), server.store.repeated_events
+    with sqlite3.connect(path) as db:
+        (held,) = db.execute("SELECT COUNT(*) FROM items").fetchone()
+    db.close()
     client = client_for(server, spool_path=str(path))
     client.flush()
     stored = unique_ids(server)
     assert {f"ev-{i}" for i in acknowledged} <= set(stored)
     assert max(stored.values()) == 1  # each event once: Klaviyo keeps the first of a unique_id
+    repeats = server.store.repeated_events - repeats_before
+    # Only what the spool still held went again; of that, only the one request in flight at
+    # the kill (max_concurrency=1: at most 1,000 events) can have reached Klaviyo before.
+    assert len(stored) - stored_before + repeats == held
+    assert repeats <= 1000
     client.close()

@@ -283,6 +283,7 @@ class Store:
         self._index: dict[tuple[str, str], str] = {}
         self._events: list[Event] = []
         self._event_keys: set[tuple[str, str, str]] = set()
+        self._repeated_events = 0
         self._lists: dict[str, ListRecord] = {}
         self._jobs: dict[str, Job] = {}
 
@@ -293,6 +294,14 @@ class Store:
         """Every stored event, oldest first (a copy)."""
         with self._lock:
             return list(self._events)
+
+    @property
+    def repeated_events(self) -> int:
+        """Events received again and dropped, their (profile, metric, ``unique_id``) being
+        stored already: what a test counts to see that a client re-sent a delivered event
+        (Klaviyo would never show it, since it keeps the first)."""
+        with self._lock:
+            return self._repeated_events
 
     @property
     def profiles(self) -> dict[str, Profile]:
@@ -417,6 +426,7 @@ class Store:
             self._index.clear()
             self._events.clear()
             self._event_keys.clear()
+            self._repeated_events = 0
             self._lists.clear()
             self._jobs.clear()
 
@@ -607,6 +617,7 @@ class Store:
         key = (profile.id, event.metric, unique_id)
         profile.last_event_date = iso(received)
         if key in self._event_keys:
+            self._repeated_events += 1
             return False  # "only the first processed event will be recorded" (spec)
         self._event_keys.add(key)
         self._events.append(
