@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,86 @@ def test_the_dry_run_warning_names_the_bulk_request_of_any_captured_operation(
         for w in plan.warnings
     )
     client.close()
+
+
+# --- large subscribes: streamed, and sent with bounded concurrency ------------------------------
+
+
+@pytest.mark.parametrize(("chunk_size", "concurrency"), [(50, 1), (50, 3), (20, 4)])
+def test_a_streamed_subscribe_reads_only_the_chunks_it_is_sending(
+    chunk_size: int, concurrency: int
+) -> None:
+    total = 1000
+    read = {"n": 0}
+
+    def counted() -> Iterator[dict[str, Any]]:
+        for profile in _stream(total):
+            read["n"] += 1
+            yield profile
+
+    seen_at_send: list[int] = []
+
+    def answer(request: klaviyo.PreparedRequest) -> klaviyo.RawResponse:
+        assert request.operation == "bulk_subscribe_profiles"  # email-only: one job a chunk
+        seen_at_send.append(read["n"])  # groups are sent one after the other
+        return default_answer(request)
+
+    client, transport = make(
+        answer,
+        return_members=False,
+        subscribe_chunk_size=chunk_size,
+        max_concurrency=concurrency,
+    )
+    try:
+        report = client.subscribe_to_list("XyZ", counted())
+    finally:
+        client.close()
+    chunks = total // chunk_size
+    assert report == klaviyo.SubscribeReport("XyZ", total, chunks, chunks)
+    assert transport.count == chunks
+    # Chunks go out in groups of max_concurrency, each group read just before it is sent (no
+    # slack needed: `chunked` takes exactly chunk_size items per chunk and the group stops at
+    # max_concurrency chunks). So the first job is sent having read one group, and the job of
+    # send i has at most the groups up to its own read, never the whole list.
+    group = chunk_size * max(1, concurrency)
+    assert seen_at_send[0] <= group
+    for i, seen in enumerate(seen_at_send):
+        assert seen <= (i // max(1, concurrency) + 1) * group, (i, seen)
+    assert seen_at_send[-1] == total
+
+
+def test_a_large_subscribe_overlaps_at_most_max_concurrency_chunks() -> None:
+    concurrency = 4
+    # Every send waits for max_concurrency sends to be in flight together; if sends come one
+    # at a time the barrier times out (the test fails, it does not hang) and, once broken,
+    # lets every later send through at once.
+    barrier = threading.Barrier(concurrency, timeout=10)
+    lock = threading.Lock()
+    state = {"in_flight": 0, "peak": 0, "broken": 0}
+
+    def answer(request: klaviyo.PreparedRequest) -> klaviyo.RawResponse:
+        with lock:
+            state["in_flight"] += 1
+            state["peak"] = max(state["peak"], state["in_flight"])
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            with lock:
+                state["broken"] += 1
+        finally:
+            with lock:
+                state["in_flight"] -= 1
+        return default_answer(request)
+
+    # 20 chunks of 10 email-only profiles: 5 groups of exactly max_concurrency subscribe jobs.
+    client, transport = make(
+        answer, return_members=False, subscribe_chunk_size=10, max_concurrency=concurrency
+    )
+    try:
+        report = client.subscribe_to_list("XyZ", _stream(200))
+    finally:
+        client.close()
+    assert report == klaviyo.SubscribeReport("XyZ", 200, 20, 20)
+    assert transport.operations() == ["bulk_subscribe_profiles"] * 20
+    assert state["broken"] == 0, "sends never overlapped max_concurrency-wide"
+    assert 1 < state["peak"] <= concurrency
