@@ -16,7 +16,11 @@ from typing import Any
 
 import attrs
 
-__all__ = ["PUBLIC_CATALOGUE", "LegacyEndpoint", "catalogue"]
+__all__ = ["EXAMPLE_KEY", "PUBLIC_CATALOGUE", "LegacyEndpoint", "catalogue"]
+
+#: The private key shown in catalogue examples (never a real key). Defined here, where
+#: nothing of the package is imported, so every ``_translate`` module can use it.
+EXAMPLE_KEY = "pk_0123456789abcdef0123456789abcdef"
 
 
 @attrs.frozen
@@ -46,7 +50,6 @@ _TRACK = {
     "customer_properties": {"$email": "a@example.com"},
 }
 _IDENTIFY = {"token": "AbC123", "properties": {"$email": "a@example.com", "$first_name": "Ann"}}
-_KEY = "pk_0123456789abcdef0123456789abcdef"
 
 #: legacy-surface.md A.3: 3.1.7 sent ``test=1`` for ``is_test`` on GET only; POST ignored it.
 _TEST_MODE = (
@@ -139,7 +142,7 @@ PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "method": "POST",
             "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
             "json": {
-                "api_key": _KEY,
+                "api_key": EXAMPLE_KEY,
                 "profiles": [
                     {"email": "a@example.com", "$first_name": "Ann", "plan": "gold"},
                     {"phone_number": "+15005550006", "sms_consent": True},
@@ -171,7 +174,7 @@ PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "method": "DELETE",
             "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
             "json": {
-                "api_key": _KEY,
+                "api_key": EXAMPLE_KEY,
                 "emails": ["a@example.com"],
                 "phone_numbers": ["+15005550006"],
             },
@@ -191,7 +194,7 @@ PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
         ("ListsSegments.exclude_globally",),
         {
             "method": "POST",
-            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={_KEY}",
+            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={EXAMPLE_KEY}",
             "form": {"email": "a@example.com"},
         },
         (

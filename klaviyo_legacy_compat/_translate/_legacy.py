@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Optional
 
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY
 from klaviyo_legacy_compat._errors import TranslationError
 
 __all__ = [
@@ -36,8 +37,6 @@ __all__ = [
     "single",
 ]
 
-#: The private key shown in catalogue examples (never a real key).
-EXAMPLE_KEY = "pk_0123456789abcdef0123456789abcdef"
 
 #: How v1 wrote times (person, metric, campaign and template objects, exclusions, schedule's
 #: ``send_time``).

@@ -150,6 +150,11 @@ class KlaviyoAPI:
         """A v1 call (``api_key`` in the query, legacy-surface.md A.3)."""
         return self._private("/v1/" + path, method, params or {})
 
+    def _timeline(self, path: str, since: Any, count: int, sort: str) -> Any:
+        """A v1 timeline page (metrics and profiles): ``{"data", "next"}``; a ``None``
+        ``since`` is left out, as every ``None`` parameter is."""
+        return self._v1_request(path, self.HTTP_GET, {"since": since, "count": count, "sort": sort})
+
     def _v2_request(self, path: str, method: str, data: Optional[Mapping[str, Any]] = None) -> Any:
         """A v2 call (``api_key`` in a JSON body, legacy-surface.md A.3)."""
         return self._private("/v2/" + path, method, data or {})

@@ -30,15 +30,13 @@ class Metrics(KlaviyoAPI):
 
     def get_metrics_timeline(self, since: Any = None, count: int = 100, sort: str = "desc") -> Any:
         """Events of every metric: ``{"data", "next"}``."""
-        params = {"since": since, "count": count, "sort": sort}
-        return self._v1_request("metrics/timeline", self.HTTP_GET, params)
+        return self._timeline("metrics/timeline", since, count, sort)
 
     def get_metric_timeline_by_id(
         self, metric_id: str, since: Any = None, count: int = 100, sort: str = "desc"
     ) -> Any:
         """Events of one metric: ``{"data", "next"}``."""
-        params = {"since": since, "count": count, "sort": sort}
-        return self._v1_request(f"metric/{metric_id}/timeline", self.HTTP_GET, params)
+        return self._timeline(f"metric/{metric_id}/timeline", since, count, sort)
 
     def get_metric_export(
         self,

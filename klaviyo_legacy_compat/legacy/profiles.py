@@ -40,8 +40,7 @@ class Profiles(KlaviyoAPI):
         self, profile_id: str, since: Any = None, count: int = 100, sort: str = "desc"
     ) -> Any:
         """A person's events, newest first by default: ``{"data", "next"}``."""
-        params = {"since": since, "count": count, "sort": sort}
-        return self._v1_request(f"person/{profile_id}/metrics/timeline", self.HTTP_GET, params)
+        return self._timeline(f"person/{profile_id}/metrics/timeline", since, count, sort)
 
     def get_profile_metrics_timeline_by_id(
         self,
@@ -52,9 +51,8 @@ class Profiles(KlaviyoAPI):
         sort: str = "desc",
     ) -> Any:
         """A person's events of one metric: ``{"data", "next"}``."""
-        params = {"since": since, "count": count, "sort": sort}
         path = f"person/{profile_id}/metric/{metric_id}/timeline"
-        return self._v1_request(path, self.HTTP_GET, params)
+        return self._timeline(path, since, count, sort)
 
     def get_profile_id_by_email(self, email: str) -> Any:
         """The profile id of an email address: ``{"id"}``."""

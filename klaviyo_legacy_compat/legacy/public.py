@@ -12,7 +12,7 @@ added ``email``/``id`` to them in place); ``method='post'`` no longer ignores ``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._errors import KlaviyoConfigurationException, KlaviyoException
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
@@ -46,6 +46,32 @@ class Public(KlaviyoAPI):
         self._check_method(method)
         return bool(is_test) and _CARRIES_TEST[str(method).lower()]
 
+    def _identified(
+        self,
+        values: Callable[[], dict[str, Any]],
+        email: Optional[str],
+        external_id: Any,
+        is_test: bool,
+        method: str,
+    ) -> tuple[dict[str, Any], bool]:
+        """The checks ``track`` and ``identify`` share, then ``values()`` with ``email`` and
+        ``id`` added, and ``is_test`` as the request carries it (:meth:`_test_flag`).
+
+        ``values`` is called only after the checks, so bad properties never mask the legacy
+        errors (public token, method, identifier: 3.1.7's order); each caller keeps its own
+        reading of its properties argument.
+        """
+        self._is_valid_request_option(self.PUBLIC)
+        carried = self._test_flag(is_test, method)
+        if not email and not external_id:
+            raise KlaviyoException(_IDENTIFY_MESSAGE)
+        identified = values()
+        if email:
+            identified["email"] = email
+        if external_id:
+            identified["id"] = external_id
+        return identified, carried
+
     def track(
         self,
         event: str,
@@ -59,15 +85,9 @@ class Public(KlaviyoAPI):
         method: str = "get",
     ) -> Any:
         """Track an event for the person identified by ``email`` or ``external_id``."""
-        self._is_valid_request_option(self.PUBLIC)
-        is_test = self._test_flag(is_test, method)
-        if not email and not external_id:
-            raise KlaviyoException(_IDENTIFY_MESSAGE)
-        customer = dict(customer_properties or {})
-        if email:
-            customer["email"] = email
-        if external_id:
-            customer["id"] = external_id
+        customer, is_test = self._identified(
+            lambda: dict(customer_properties or {}), email, external_id, is_test, method
+        )
         payload: dict[str, Any] = {
             "token": self.public_token,
             "event": event,
@@ -111,16 +131,15 @@ class Public(KlaviyoAPI):
         method: str = "get",
     ) -> Any:
         """Create or update the person identified by ``email`` or ``external_id``."""
-        self._is_valid_request_option(self.PUBLIC)
-        is_test = self._test_flag(is_test, method)
-        if not email and not external_id:
-            raise KlaviyoException(_IDENTIFY_MESSAGE)
-        # 3.1.7 silently replaced a non-dict ``properties`` with {} (legacy-surface.md A.6).
-        values = dict(properties) if isinstance(properties, Mapping) else {}
-        if email:
-            values["email"] = email
-        if external_id:
-            values["id"] = external_id
+        values, is_test = self._identified(
+            # 3.1.7 silently replaced a non-dict ``properties`` with {} (legacy-surface.md A.6),
+            # where track's ``customer_properties`` goes through ``dict()``.
+            lambda: dict(properties) if isinstance(properties, Mapping) else {},
+            email,
+            external_id,
+            is_test,
+            method,
+        )
         payload = {"token": self.public_token, "properties": values}
         return self._respond(
             lambda client, options: client.identify(payload, is_test=is_test, **options)
