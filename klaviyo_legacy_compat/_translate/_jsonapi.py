@@ -1,5 +1,6 @@
 """Helpers every translator shares: requests built from the endpoint table, chunking,
-placeholders, and the dry-run answers a lookup pretends to receive."""
+placeholders, the dry-run answers a lookup pretends to receive, and the readers of new-API
+response bodies."""
 
 from __future__ import annotations
 
@@ -13,7 +14,18 @@ from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._types import JSONValue
 
-__all__ = ["chunked", "dry_reply", "filter_any", "filter_equals", "placeholder", "planned"]
+__all__ = [
+    "attributes_of",
+    "chunked",
+    "dig",
+    "dry_reply",
+    "filter_any",
+    "filter_equals",
+    "items_of",
+    "placeholder",
+    "planned",
+    "resource_of",
+]
 
 T = TypeVar("T")
 
@@ -86,3 +98,37 @@ def filter_any(field: str, values: Iterable[str]) -> str:
 def filter_equals(field: str, value: Any) -> str:
     """``equals(field,"a")`` (a string, number or boolean operand)."""
     return f"equals({field},{_operand(value)})"
+
+
+# --- reading new-API answers --------------------------------------------------------------
+# Klaviyo's answer, or a part of it, may be missing or of another type than the spec says
+# (an empty body, an error page, a field Klaviyo dropped): every reader below answers
+# "nothing there" instead of raising, so a translator fails only where it chooses to.
+
+
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...``, or ``None`` as soon as a level is not a mapping."""
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def resource_of(body: Any) -> dict[str, Any]:
+    """The one resource of a single-resource answer (``data`` is an object), else ``{}``."""
+    data = dig(body, "data")
+    return data if isinstance(data, dict) else {}
+
+
+def items_of(body: Any) -> list[Any]:
+    """The ``data`` items of a collection answer (``data`` is an array), else ``[]``; the
+    items themselves are not checked."""
+    data = dig(body, "data")
+    return data if isinstance(data, list) else []
+
+
+def attributes_of(resource: Any) -> dict[str, Any]:
+    """A resource's ``attributes`` object, else ``{}``."""
+    found = dig(resource, "attributes")
+    return found if isinstance(found, dict) else {}

@@ -20,15 +20,27 @@ from urllib.parse import parse_qs, urlsplit
 import attrs
 
 from klaviyo_legacy_compat._errors import TranslationError
-from klaviyo_legacy_compat._flow import Flow, Step, send
-from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate._jsonapi import dry_reply
+from klaviyo_legacy_compat._flow import Flow, Reply, Step, send
+from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
+from klaviyo_legacy_compat._translate._jsonapi import dig, dry_reply, items_of
 
-__all__ = ["MAX_PAGES", "Walk", "decode_token", "encode_token", "next_cursor", "walk"]
+__all__ = [
+    "EMPTY_PAGE",
+    "MAX_PAGES",
+    "Walk",
+    "decode_token",
+    "encode_token",
+    "next_cursor",
+    "page",
+    "walk",
+]
 
 #: The most new-API pages one legacy call reads before it stops and says so: a legacy
 #: ``total`` that would need more is reported as unknown (``None``), never guessed.
 MAX_PAGES = 50
+
+#: What dry-run answers a page request unless told otherwise: the last page, empty.
+EMPTY_PAGE = dry_reply(200, {"data": [], "links": {}})
 
 
 def next_cursor(body: Any) -> Optional[str]:
@@ -54,6 +66,20 @@ class Walk:
     cursor: Optional[str]
 
 
+def page(
+    request: PlannedRequest,
+    cursor: Optional[str],
+    *,
+    handles: frozenset[int] = frozenset(),
+    dry: RawResponse = EMPTY_PAGE,
+) -> Flow[Reply]:
+    """Send one page request of a collection, from ``cursor`` (the first page when
+    ``None``), and return its reply; ``handles`` and ``dry`` as in :class:`Step`."""
+    if cursor is not None:
+        request = attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
+    return (yield from send(Step(request, handles=handles, dry_run_reply=dry)))
+
+
 def walk(
     request: PlannedRequest,
     *,
@@ -67,23 +93,16 @@ def walk(
 
     ``dry_data`` is the one page dry-run pretends to receive (empty by default).
     """
+    dry = dry_reply(200, {"data": dry_data, "links": {}}) if dry_data else EMPTY_PAGE
     items: list[Any] = []
     included: list[Any] = []
     last = -1
     for _ in range(max_pages):
-        page = (
-            request
-            if cursor is None
-            else attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
-        )
-        reply = yield from send(
-            Step(page, dry_run_reply=dry_reply(200, {"data": dry_data or [], "links": {}}))
-        )
+        reply = yield from page(request, cursor, dry=dry)
         last = reply.index
-        body = reply.response.json() or {}
-        data = body.get("data") if isinstance(body, dict) else None
-        items.extend(data if isinstance(data, list) else [])
-        extra = body.get("included") if isinstance(body, dict) else None
+        body = reply.response.json()
+        items.extend(items_of(body))
+        extra = dig(body, "included")
         included.extend(extra if isinstance(extra, list) else [])
         cursor = next_cursor(body)
         if cursor is None:

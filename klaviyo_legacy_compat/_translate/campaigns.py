@@ -61,7 +61,16 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate._jsonapi import dry_reply, filter_equals, placeholder, planned
+from klaviyo_legacy_compat._translate._jsonapi import (
+    attributes_of,
+    dig,
+    dry_reply,
+    filter_equals,
+    items_of,
+    placeholder,
+    planned,
+    resource_of,
+)
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     LEGACY_TIME,
@@ -80,6 +89,7 @@ from klaviyo_legacy_compat._translate._paging import (
     decode_token,
     encode_token,
     next_cursor,
+    page,
     walk,
 )
 from klaviyo_legacy_compat._values import as_email, iso_utc
@@ -276,16 +286,6 @@ class CampaignRecipientsCall:
 # --- reading new-API answers --------------------------------------------------------------
 
 
-def _resource(body: Any) -> dict[str, Any]:
-    data = body.get("data") if isinstance(body, dict) else None
-    return data if isinstance(data, dict) else {}
-
-
-def _attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
-    found = resource.get("attributes")
-    return found if isinstance(found, dict) else {}
-
-
 def _related_ids(resource: Mapping[str, Any], name: str) -> list[str]:
     relationship = (resource.get("relationships") or {}).get(name) or {}
     data = relationship.get("data") if isinstance(relationship, dict) else None
@@ -307,7 +307,7 @@ def _message_content(message: Mapping[str, Any]) -> tuple[Optional[str], dict[st
     """(channel, content) of a message: read answers nest them in ``definition``, the
     assign-template answer has them right under ``attributes`` (spec
     ``PostCampaignMessageResponse``)."""
-    attributes = _attributes(message)
+    attributes = attributes_of(message)
     holder = attributes.get("definition")
     if not isinstance(holder, dict):
         holder = attributes
@@ -324,7 +324,7 @@ def campaign_object(
 ) -> dict[str, Any]:
     """The v1 campaign object of a new-API campaign and its messages; a field whose source
     is absent from Klaviyo's answer is left out."""
-    attributes = _attributes(resource)
+    attributes = attributes_of(resource)
     out: dict[str, Any] = {"object": "campaign", "id": resource.get("id")}
     if "name" in attributes:
         out["name"] = attributes["name"]
@@ -362,9 +362,8 @@ def campaign_object(
 
 
 def _campaign_from(body: Any) -> dict[str, Any]:
-    resource = _resource(body)
-    included = body.get("included") if isinstance(body, dict) else None
-    return campaign_object(resource, _messages_for(resource, included or []))
+    resource = resource_of(body)
+    return campaign_object(resource, _messages_for(resource, dig(body, "included") or []))
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -438,7 +437,7 @@ def _send_job(campaign_id: str, note: Optional[str] = None) -> PlannedRequest:
 
 
 def _job_status(reply: Reply) -> dict[str, Any]:
-    status = _attributes(_resource(reply.response.json())).get("status")
+    status = attributes_of(resource_of(reply.response.json())).get("status")
     return {"status": status}
 
 
@@ -495,8 +494,7 @@ def _message_lookup(
 
 
 def _first_message(reply: Reply, campaign_id: str) -> dict[str, Any]:
-    body = reply.response.json()
-    data = body.get("data") if isinstance(body, dict) else None
+    data = dig(reply.response.json(), "data")
     messages = [m for m in data or [] if isinstance(m, dict) and m.get("id")]
     if not messages:
         raise TranslationError("campaign_id", f"campaign {campaign_id} has no message to update")
@@ -580,7 +578,7 @@ def plan_create_campaign(call: CampaignCreateCall, *, options: Any) -> Flow[dict
         dry_run_reply=dry,
     )
     (created,) = yield from _steps([("create the campaign", create)], done)
-    campaign = _resource(created.response.json())
+    campaign = resource_of(created.response.json())
     campaign_id = str(campaign.get("id") or "")
     messages = _related_ids(campaign, "campaign-messages")
     depends_on = created.index
@@ -602,7 +600,7 @@ def plan_create_campaign(call: CampaignCreateCall, *, options: Any) -> Flow[dict
         ],
         done,
     )
-    return campaign_object(campaign, [_resource(assigned.response.json())])
+    return campaign_object(campaign, [resource_of(assigned.response.json())])
 
 
 def plan_update_campaign(call: CampaignUpdateCall, *, options: Any) -> Flow[dict[str, Any]]:
@@ -746,7 +744,7 @@ def plan_clone_campaign(call: CampaignCloneCall, *, options: Any) -> Flow[dict[s
         ],
         done,
     )
-    copy_id = str(_resource(cloned.response.json()).get("id") or "")
+    copy_id = str(resource_of(cloned.response.json()).get("id") or "")
     note = f"the copy's id comes from the answer to request {cloned.index}"
     audience = {
         "data": {
@@ -842,13 +840,13 @@ def _since(campaign: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -
     """The earliest moment the campaign's emails can have been received: its send time, or
     its messages' send times, less a day for local-time sends. A value that is not a time
     (a dry-run placeholder) is passed on as it is."""
-    attributes = _attributes(campaign)
+    attributes = attributes_of(campaign)
     times: list[Any] = [attributes.get("send_time")]
     strategy = attributes.get("send_strategy")
     options = strategy.get("options") if isinstance(strategy, dict) else None
     local = bool(isinstance(options, dict) and options.get("is_local"))
     for message in messages:
-        for entry in _attributes(message).get("send_times") or []:
+        for entry in attributes_of(message).get("send_times") or []:
             if isinstance(entry, dict):
                 times.append(entry.get("datetime"))
                 local = local or bool(entry.get("is_local"))
@@ -864,9 +862,9 @@ def _received_email(items: Sequence[Any]) -> Optional[str]:
     named = [
         m
         for m in items
-        if isinstance(m, dict) and _attributes(m).get("name") == RECEIVED_EMAIL and m.get("id")
+        if isinstance(m, dict) and attributes_of(m).get("name") == RECEIVED_EMAIL and m.get("id")
     ]
-    named.sort(key=lambda m: (_attributes(m).get("integration") or {}).get("name") != "Klaviyo")
+    named.sort(key=lambda m: (attributes_of(m).get("integration") or {}).get("name") != "Klaviyo")
     return str(named[0]["id"]) if named else None
 
 
@@ -902,14 +900,14 @@ def _recipient(event: Mapping[str, Any], emails: Mapping[str, Any]) -> dict[str,
     out["status"] = "Sent"  # a Received Email event records an email sent to the profile
     if profile is not None:
         out["customer_id"] = profile
-    variation = (_attributes(event).get("event_properties") or {}).get("$variation")
+    variation = (attributes_of(event).get("event_properties") or {}).get("$variation")
     if variation is not None:
         out["variation_id"] = str(variation)
     return out
 
 
 def _names_campaign(event: Mapping[str, Any], ids: Sequence[str]) -> bool:
-    properties = _attributes(event).get("event_properties")
+    properties = attributes_of(event).get("event_properties")
     return isinstance(properties, dict) and str(properties.get("$message")) in ids
 
 
@@ -928,18 +926,12 @@ def _recipients_page(
         return out
 
     for _ in range(MAX_PAGES):
-        page = (
-            request
-            if cursor is None
-            else attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
-        )
-        reply = yield from send(Step(page, dry_run_reply=dry_reply(200, {"data": [], "links": {}})))
-        body = reply.response.json() or {}
-        events = body.get("data") if isinstance(body, dict) else None
-        events = events if isinstance(events, list) else []
+        reply = yield from page(request, cursor)
+        body = reply.response.json()
+        events = items_of(body)
         emails: dict[str, Any] = {
-            str(item["id"]): _attributes(item).get("email")
-            for item in (body.get("included") or [] if isinstance(body, dict) else [])
+            str(item["id"]): attributes_of(item).get("email")
+            for item in dig(body, "included") or []
             if isinstance(item, dict) and item.get("type") == "profile" and item.get("id")
         }
         following = next_cursor(body)
@@ -1008,7 +1000,7 @@ def plan_get_campaign_recipients(
         )
     )
     body = campaign.response.json()
-    resource = _resource(body)
+    resource = resource_of(body)
     messages = _messages_for(resource, (body or {}).get("included") or [])
     since = _since(resource, messages)
     empty: dict[str, Any] = {"object": "$list", "data": [], "count": 0}
@@ -1050,8 +1042,8 @@ def plan_get_campaign_recipients(
 
 def _campaigns(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignsCall:
     del path
-    page, count = parse_page(params)
-    return CampaignsCall(page, count)
+    number, count = parse_page(params)
+    return CampaignsCall(number, count)
 
 
 def _campaign(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignCall:

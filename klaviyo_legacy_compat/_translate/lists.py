@@ -84,12 +84,13 @@ from klaviyo_legacy_compat._errors import (
 )
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send, send_all
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
-from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
+    dig,
     dry_reply,
     filter_any,
     filter_equals,
+    items_of,
     placeholder,
     planned,
 )
@@ -100,10 +101,12 @@ from klaviyo_legacy_compat._translate._legacy import (
     parse_page,
 )
 from klaviyo_legacy_compat._translate._paging import (
+    EMPTY_PAGE,
     MAX_PAGES,
     decode_token,
     encode_token,
     next_cursor,
+    page,
     walk,
 )
 from klaviyo_legacy_compat._translate._profile import (
@@ -295,43 +298,6 @@ Identified = Union[
 ]
 
 
-# --- small readers of new-API answers -----------------------------------------------------
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _attribute(profile: Any, name: str) -> Any:
-    return _dig(profile, "attributes", name)
-
-
-def _data(reply: Reply) -> list[Any]:
-    body = reply.response.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    return data if isinstance(data, list) else []
-
-
-_EMPTY_PAGE = dry_reply(200, {"data": [], "links": {}})
-
-
-def _page(
-    request: PlannedRequest,
-    cursor: Optional[str],
-    *,
-    handles: frozenset[int] = frozenset(),
-    dry: RawResponse = _EMPTY_PAGE,
-) -> Flow[Reply]:
-    """One page of a collection, from ``cursor`` (the first page when ``None``)."""
-    if cursor is not None:
-        request = attrs.evolve(request, params=(*request.params, ("page[cursor]", cursor)))
-    return (yield from send(Step(request, handles=handles, dry_run_reply=dry)))
-
-
 # --- builders: legacy parameters → calls --------------------------------------------------
 
 
@@ -483,8 +449,8 @@ def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalE
         raise TranslationError("sort", f"must be asc or desc, got {sort!r}")
     # Unlike the other v1 page/count lists, exclusions come 500 a page by default and
     # ``count`` has no maximum.
-    page, count = parse_page(params, default_count=500, max_count=None)
-    return GlobalExclusionsCall(reason, sort.strip().lower(), count, page)
+    number, count = parse_page(params, default_count=500, max_count=None)
+    return GlobalExclusionsCall(reason, sort.strip().lower(), count, number)
 
 
 # --- lists: read, create, rename, delete --------------------------------------------------
@@ -505,7 +471,9 @@ def plan_get_lists(call: ListsCall, *, options: Options) -> Flow[list[dict[str, 
         if found.complete or found.cursor is None or found.cursor == cursor:
             break
         cursor = found.cursor
-    return [{"list_id": item.get("id"), "list_name": _attribute(item, "name")} for item in items]
+    return [
+        {"list_id": item.get("id"), "list_name": dig(item, "attributes", "name")} for item in items
+    ]
 
 
 def plan_create_list(call: ListCreateCall, *, options: Options) -> Flow[dict[str, Any]]:
@@ -533,7 +501,7 @@ def plan_create_list(call: ListCreateCall, *, options: Options) -> Flow[dict[str
             ),
         )
     )
-    return {"list_id": _dig(created.response.json(), "data", "id")}
+    return {"list_id": dig(created.response.json(), "data", "id")}
 
 
 def plan_get_list(call: ListInfoCall, *, options: Options) -> Flow[dict[str, Any]]:
@@ -551,13 +519,13 @@ def plan_get_list(call: ListInfoCall, *, options: Options) -> Flow[dict[str, Any
             ),
         )
     )
-    data = _dig(found.response.json(), "data") or {}
+    data = dig(found.response.json(), "data") or {}
     return {
         "list_id": data.get("id", call.list_id),
-        "list_name": _attribute(data, "name"),
-        "created": _attribute(data, "created"),
-        "updated": _attribute(data, "updated"),
-        "opt_in_process": _attribute(data, "opt_in_process"),
+        "list_name": dig(data, "attributes", "name"),
+        "created": dig(data, "attributes", "created"),
+        "updated": dig(data, "attributes", "updated"),
+        "opt_in_process": dig(data, "attributes", "opt_in_process"),
     }
 
 
@@ -621,7 +589,7 @@ def _find(
             for profile in found.items:
                 if not isinstance(profile, Mapping):
                     continue
-                key = identifier_key(attribute, _attribute(profile, attribute))
+                key = identifier_key(attribute, dig(profile, "attributes", attribute))
                 matched = (
                     group
                     if attribute == "push_token"
@@ -635,12 +603,12 @@ def _record(hit: _Hit) -> dict[str, Any]:
     """The legacy membership record: Klaviyo profile id, identifiers, join time."""
     out: dict[str, Any] = {"id": hit.profile.get("id")}
     for key in ("email", "phone_number"):
-        value = _attribute(hit.profile, key)
+        value = dig(hit.profile, "attributes", key)
         if value:
             out[key] = value
     if hit.attribute == "push_token":
         out["push_token"] = hit.value
-    joined = _attribute(hit.profile, "joined_group_at")
+    joined = dig(hit.profile, "attributes", "joined_group_at")
     if joined:
         out["created"] = legacy_time(joined, _ISO_UTC)
     return out
@@ -657,8 +625,8 @@ def _records(hits: Sequence[_Hit]) -> list[dict[str, Any]]:
 def _subscribed(hit: _Hit, list_id: str) -> bool:
     """Marketing consent ``SUBSCRIBED`` on the channel that found the profile, and for email
     no global suppression and none for this list (spec ``EmailMarketing``)."""
-    marketing = _dig(hit.profile, "attributes", "subscriptions", _CHANNELS[hit.attribute])
-    marketing = _dig(marketing, "marketing") or {}
+    marketing = dig(hit.profile, "attributes", "subscriptions", _CHANNELS[hit.attribute])
+    marketing = dig(marketing, "marketing") or {}
     if marketing.get("consent") != "SUBSCRIBED":
         return False
     if hit.attribute != "email":
@@ -666,7 +634,7 @@ def _subscribed(hit: _Hit, list_id: str) -> bool:
     if marketing.get("suppression"):
         return False
     return not any(
-        _dig(entry, "list_id") == list_id for entry in marketing.get("list_suppressions") or []
+        dig(entry, "list_id") == list_id for entry in marketing.get("list_suppressions") or []
     )
 
 
@@ -805,7 +773,7 @@ def _ids_from(outcomes: Sequence[Any]) -> list[tuple[str, int]]:
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-        out.append((str(_dig(outcome.response.json(), "data", "id")), outcome.index))
+        out.append((str(dig(outcome.response.json(), "data", "id")), outcome.index))
     return out
 
 
@@ -841,8 +809,8 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
             for i, value in group:
                 key = identifier_key(attribute, value)
                 for profile in found.items:
-                    if identifier_key(attribute, _attribute(profile, attribute)) == key:
-                        ids[i] = str(_dig(profile, "id"))
+                    if identifier_key(attribute, dig(profile, "attributes", attribute)) == key:
+                        ids[i] = str(dig(profile, "id"))
                         break
     unknown = [i for i in range(len(chunk)) if i not in ids]
     created = yield from send_all([_upsert_step(chunk[i], start + i) for i in unknown])
@@ -951,18 +919,18 @@ def plan_list_exclusions(call: ListExclusionsCall, *, options: Options) -> Flow[
             ("page[size]", str(LOOKUP_SIZE)),
         ),
     )
-    reply = yield from _page(request, None if state is None else state["c"])
+    reply = yield from page(request, None if state is None else state["c"])
     records = []
-    for profile in _data(reply):
-        entries = _dig(profile, "attributes", "subscriptions", "email", "marketing")
-        entries = _dig(entries, "list_suppressions") or []
-        mine = next((e for e in entries if _dig(e, "list_id") == call.list_id), None)
+    for profile in items_of(reply.response.json()):
+        entries = dig(profile, "attributes", "subscriptions", "email", "marketing")
+        entries = dig(entries, "list_suppressions") or []
+        mine = next((e for e in entries if dig(e, "list_id") == call.list_id), None)
         if not isinstance(mine, Mapping):
             continue
         reason = mine.get("reason")
         record: dict[str, Any] = {
-            "id": _dig(profile, "id"),
-            "email": _attribute(profile, "email"),
+            "id": dig(profile, "id"),
+            "email": dig(profile, "attributes", "email"),
             "reason": _NEW_REASONS.get(reason, reason) if isinstance(reason, str) else reason,
         }
         if mine.get("timestamp"):
@@ -997,11 +965,11 @@ def plan_group_members(call: GroupMembersCall, *, options: Options) -> Flow[dict
     cursor = None if state is None else state["c"]
     if group == "list":
         first = state is None
-        reply = yield from _page(
+        reply = yield from page(
             planned("get_profiles_for_list", path_params={"id": call.group_id}, params=params),
             cursor,
             handles=frozenset({404}) if first else frozenset(),
-            dry=_NOT_A_LIST if first else _EMPTY_PAGE,
+            dry=_NOT_A_LIST if first else EMPTY_PAGE,
         )
         if reply.response.status == 404:
             group = "segment"
@@ -1009,7 +977,7 @@ def plan_group_members(call: GroupMembersCall, *, options: Options) -> Flow[dict
                 f"sent only if request {reply.index} answers 404: {call.group_id} is not a "
                 "list, so it is read as a segment"
             )
-            reply = yield from _page(
+            reply = yield from page(
                 planned(
                     "get_profiles_for_segment",
                     path_params={"id": call.group_id},
@@ -1020,17 +988,17 @@ def plan_group_members(call: GroupMembersCall, *, options: Options) -> Flow[dict
                 None,
             )
     else:
-        reply = yield from _page(
+        reply = yield from page(
             planned("get_profiles_for_segment", path_params={"id": call.group_id}, params=params),
             cursor,
         )
     records = [
         {
-            "id": _dig(profile, "id"),
-            "email": _attribute(profile, "email"),
-            "phone_number": _attribute(profile, "phone_number"),
+            "id": dig(profile, "id"),
+            "email": dig(profile, "attributes", "email"),
+            "phone_number": dig(profile, "attributes", "phone_number"),
         }
-        for profile in _data(reply)
+        for profile in items_of(reply.response.json())
     ]
     return _batch(records, reply, _GROUP_MARKER, {"id": call.group_id, "g": group})
 
@@ -1040,8 +1008,8 @@ def plan_group_members(call: GroupMembersCall, *, options: Options) -> Flow[dict
 
 def _exclusion(profile: Any, reason: Optional[str]) -> Optional[dict[str, Any]]:
     """The legacy v1 exclusion row of a suppressed profile (``None`` when it has none)."""
-    suppressions = _dig(profile, "attributes", "subscriptions", "email", "marketing")
-    suppressions = [s for s in (_dig(suppressions, "suppression") or []) if isinstance(s, Mapping)]
+    suppressions = dig(profile, "attributes", "subscriptions", "email", "marketing")
+    suppressions = [s for s in (dig(suppressions, "suppression") or []) if isinstance(s, Mapping)]
     if reason is not None:
         suppressions = [s for s in suppressions if s.get("reason") == reason] or suppressions
     if not suppressions:
@@ -1050,7 +1018,7 @@ def _exclusion(profile: Any, reason: Optional[str]) -> Optional[dict[str, Any]]:
     new_reason = found.get("reason")
     return {
         "object": "exclusion",
-        "email": _attribute(profile, "email"),
+        "email": dig(profile, "attributes", "email"),
         "reason": _NEW_REASONS.get(new_reason, new_reason)
         if isinstance(new_reason, str)
         else new_reason,

@@ -62,7 +62,13 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
-from klaviyo_legacy_compat._translate._jsonapi import filter_equals, planned
+from klaviyo_legacy_compat._translate._jsonapi import (
+    attributes_of,
+    dig,
+    filter_equals,
+    planned,
+    resource_of,
+)
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     json_param,
@@ -333,16 +339,13 @@ def _legacy_event(
     metric_id = _related_id(item, "metric")
     profile_id = _related_id(item, "profile")
     metric = included.get(("metric", metric_id or ""), {})
-    metric_attributes = metric.get("attributes")
     profile = included.get(("profile", profile_id or ""), {"id": profile_id} if profile_id else {})
     return {
         "object": "event",
         "id": item.get("id"),
         "statistic_id": metric_id,
         "timestamp": attributes.get("timestamp"),
-        "event_name": (
-            metric_attributes.get("name") if isinstance(metric_attributes, Mapping) else None
-        ),
+        "event_name": dig(metric, "attributes", "name"),
         "event_properties": attributes.get("event_properties") or {},
         "datetime": _event_time(attributes),
         "uuid": attributes.get("uuid"),
@@ -584,10 +587,7 @@ def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
 
 
 def _results(call: MetricExportCall, body: Any) -> list[dict[str, Any]]:
-    data = body.get("data") if isinstance(body, Mapping) else None
-    attributes = data.get("attributes") if isinstance(data, Mapping) else None
-    if not isinstance(attributes, Mapping):
-        return []
+    attributes = attributes_of(resource_of(body))
     dates = [legacy_time(d) for d in attributes.get("dates") or []]
     results = []
     for row in attributes.get("data") or []:
@@ -615,8 +615,6 @@ def plan_metric_export(call: MetricExportCall, *, options: Options) -> Flow[dict
         logging.INFO,
     )
     metric = yield from send(planned("get_metric", path_params={"id": call.metric_id}))
-    metric_body = metric.response.json()
-    resource = metric_body.get("data") if isinstance(metric_body, Mapping) else None
     aggregate = yield from send(planned("query_metric_aggregates", json=_aggregate_body(call)))
     body = aggregate.response.json()
     if next_cursor(body) is not None:
@@ -625,7 +623,7 @@ def plan_metric_export(call: MetricExportCall, *, options: Options) -> Flow[dict
             "are returned, as the legacy export did"
         )
     return {
-        "metric": legacy_metric(resource if isinstance(resource, Mapping) else {}),
+        "metric": legacy_metric(resource_of(metric.response.json())),
         "start_date": call.start_date.isoformat(),
         "end_date": call.end_date.isoformat(),
         "unit": call.unit,

@@ -69,7 +69,14 @@ from klaviyo_legacy_compat._errors import (
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate._jsonapi import dry_reply, filter_equals, placeholder, planned
+from klaviyo_legacy_compat._translate._jsonapi import (
+    dry_reply,
+    filter_equals,
+    items_of,
+    placeholder,
+    planned,
+    resource_of,
+)
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     json_param,
@@ -304,12 +311,6 @@ def legacy_person(profile_resource: Mapping[str, Any]) -> dict[str, Any]:
     return person
 
 
-def _resource(reply: Reply) -> Mapping[str, Any]:
-    body = reply.response.json()
-    data = body.get("data") if isinstance(body, Mapping) else None
-    return data if isinstance(data, Mapping) else {}
-
-
 # --- GET /v1/person/{id} ----------------------------------------------------------------------
 
 
@@ -328,7 +329,7 @@ def plan_get_person(call: PersonCall, *, options: Options) -> Flow[dict[str, Any
     """The flow of ``GET /v1/person/{id}``; returns the v1 person object."""
     del options  # no option changes a read
     reply = yield from send(_get_profile(call.person_id))
-    return legacy_person(_resource(reply))
+    return legacy_person(resource_of(reply.response.json()))
 
 
 def _person(params: Mapping[str, Any], path: Mapping[str, str]) -> PersonCall:
@@ -445,12 +446,12 @@ def plan_update_person(call: PersonUpdateCall, *, options: Options) -> Flow[dict
             logging.INFO,
         )
         reply = yield from send(_get_profile(call.person_id))
-        return legacy_person(_resource(reply))
+        return legacy_person(resource_of(reply.response.json()))
     request, notices = _patch_person(call)
     for text in notices:
         yield from notice(text)
     reply = yield from send(request)
-    return legacy_person(_resource(reply))
+    return legacy_person(resource_of(reply.response.json()))
 
 
 # --- GET /v2/people/search, POST /v2/people/exchange -----------------------------------------
@@ -504,9 +505,8 @@ def _lookup(field: str, value: str) -> Step:
 
 
 def _found_id(reply: Reply, what: str) -> dict[str, str]:
-    body = reply.response.json()
-    data = body.get("data") if isinstance(body, Mapping) else None
-    first = data[0] if isinstance(data, list) and data else None
+    items = items_of(reply.response.json())
+    first = items[0] if items else None
     if isinstance(first, Mapping) and isinstance(first.get("id"), str):
         return {"id": first["id"]}
     text = f"no profile matches {what}"

@@ -38,7 +38,7 @@ import attrs
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
-from klaviyo_legacy_compat._translate._jsonapi import planned
+from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned, resource_of
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
     legacy_page,
@@ -149,8 +149,7 @@ class TemplateSendCall:
 def template_object(resource: Mapping[str, Any]) -> dict[str, Any]:
     """The v1 email template object of a new-API template; a field whose source is absent
     from Klaviyo's answer is left out."""
-    found = resource.get("attributes")
-    attributes: dict[str, Any] = found if isinstance(found, dict) else {}
+    attributes = attributes_of(resource)
     out: dict[str, Any] = {"object": "email-template", "id": resource.get("id")}
     for legacy, attribute, convert in TEMPLATE_FIELDS[:2]:
         if attribute in attributes:
@@ -162,11 +161,6 @@ def template_object(resource: Mapping[str, Any]) -> dict[str, Any]:
         if attribute in attributes:
             out[legacy] = convert(attributes[attribute])
     return out
-
-
-def _resource(body: Any) -> dict[str, Any]:
-    data = body.get("data") if isinstance(body, dict) else None
-    return data if isinstance(data, dict) else {}
 
 
 # --- translators --------------------------------------------------------------------------
@@ -199,7 +193,7 @@ def plan_create_template(call: TemplateCreateCall, *, options: Any) -> Flow[dict
         }
     }
     reply = yield from send(planned("create_template", json=body))
-    return template_object(_resource(reply.response.json()))
+    return template_object(resource_of(reply.response.json()))
 
 
 def plan_update_template(call: TemplateUpdateCall, *, options: Any) -> Flow[dict[str, Any]]:
@@ -214,7 +208,7 @@ def plan_update_template(call: TemplateUpdateCall, *, options: Any) -> Flow[dict
     else:
         body = {"data": {"type": "template", "id": call.template_id, "attributes": attributes}}
         reply = yield from send(planned("update_template", path_params=path, json=body))
-    return template_object(_resource(reply.response.json()))
+    return template_object(resource_of(reply.response.json()))
 
 
 def plan_delete_template(call: TemplateDeleteCall, *, options: Any) -> Flow[dict[str, Any]]:
@@ -229,7 +223,7 @@ def plan_delete_template(call: TemplateDeleteCall, *, options: Any) -> Flow[dict
             note=f"sent once request {found.index} has read the template to answer with",
         )
     )
-    return template_object(_resource(found.response.json()))
+    return template_object(resource_of(found.response.json()))
 
 
 def plan_clone_template(call: TemplateCloneCall, *, options: Any) -> Flow[dict[str, Any]]:
@@ -237,7 +231,7 @@ def plan_clone_template(call: TemplateCloneCall, *, options: Any) -> Flow[dict[s
     del options
     body = {"data": {"type": "template", "id": call.template_id, "attributes": {"name": call.name}}}
     reply = yield from send(planned("clone_template", json=body))
-    return template_object(_resource(reply.response.json()))
+    return template_object(resource_of(reply.response.json()))
 
 
 def plan_render_template(call: TemplateRenderCall, *, options: Any) -> Flow[dict[str, Any]]:
@@ -251,9 +245,8 @@ def plan_render_template(call: TemplateRenderCall, *, options: Any) -> Flow[dict
         }
     }
     reply = yield from send(planned("render_template", json=body))
-    resource = _resource(reply.response.json())
-    found = resource.get("attributes")
-    attributes: dict[str, Any] = found if isinstance(found, dict) else {}
+    resource = resource_of(reply.response.json())
+    attributes = attributes_of(resource)
     out: dict[str, Any] = {"object": "email-template", "id": resource.get("id", call.template_id)}
     if "name" in attributes:
         out["name"] = attributes["name"]
