@@ -89,8 +89,8 @@ _IDENTIFY_DIFFERENCES = (
     "answers the legacy `1`",
 )
 
-#: The rows of the five calls with wire forms of their own (``_wire.PUBLIC_ROUTES``); each
-#: resource module of ``_translate`` declares its own ``CATALOGUE`` rows, and
+#: The rows of track and identify, whose wire forms are their own (``_wire.PUBLIC_ROUTES``);
+#: each resource module of ``_translate`` declares its own ``CATALOGUE`` rows, and
 #: :func:`catalogue` joins them all.
 PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
@@ -132,76 +132,6 @@ PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "form": {"data": json.dumps(_IDENTIFY)},
         },
         _IDENTIFY_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v2/list/{list_id}/subscribe",
-        ("Lists.add_subscribers_to_list",),
-        ("ListsSegments.subscribe",),
-        {
-            "method": "POST",
-            "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
-            "json": {
-                "api_key": EXAMPLE_KEY,
-                "profiles": [
-                    {"email": "a@example.com", "$first_name": "Ann", "plan": "gold"},
-                    {"phone_number": "+15005550006", "sms_consent": True},
-                ],
-            },
-        },
-        (
-            "the subscribe job takes no custom properties: profiles carrying any are upserted "
-            "first (`profile-import`, or a bulk import job from `bulk_import_threshold` profiles)",
-            "consent is explicit: email when an email is present (unless `$consent` omits it), "
-            "SMS with a phone number and `sms_consent: true` (or `sms` in `$consent`); an "
-            "explicit `sms_consent: false` always wins",
-            "a profile consenting to no channel (a phone without `sms_consent`) is added to the "
-            "list without consent by a bulk import job, as the legacy call did",
-            "chunks of 100 profiles (`subscribe_chunk_size`, at most 1000); any iterable, read "
-            "chunk by chunk",
-            "returns the members without Klaviyo ids (the job answers 202 with none), `[]` for a "
-            "double opt-in list (one `GET /api/lists/{id}` reads the setting)",
-            "a failure part way raises `PartialDeliveryError` with the accepted chunks and the "
-            "undelivered profiles",
-        ),
-    ),
-    LegacyEndpoint(
-        "DELETE",
-        "/api/v2/list/{list_id}/subscribe",
-        ("Lists.delete_subscribers_from_list",),
-        ("ListsSegments.unsubscribe",),
-        {
-            "method": "DELETE",
-            "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
-            "json": {
-                "api_key": EXAMPLE_KEY,
-                "emails": ["a@example.com"],
-                "phone_numbers": ["+15005550006"],
-            },
-        },
-        (
-            "the new job unsubscribes profiles that are not on the list from ALL marketing; so "
-            "membership is looked up first and only members are unsubscribed (≤ 100 per job)",
-            "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",
-            "`unsubscribe_globally=True` sends everyone, by name only",
-            "`push_tokens` cannot be translated (the job needs each token's platform and vendor)",
-        ),
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v1/people/exclusions",
-        (),
-        ("ListsSegments.exclude_globally",),
-        {
-            "method": "POST",
-            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={EXAMPLE_KEY}",
-            "form": {"email": "a@example.com"},
-        },
-        (
-            "the suppression state is looked up first, so `already_excluded` and `num_excluded` "
-            "are true answers, not invented",
-            "suppression jobs hold at most 100 emails",
-        ),
     ),
 )
 

@@ -16,14 +16,16 @@ import functools
 import importlib
 import json
 import re
-from collections.abc import Mapping
-from typing import Any, Callable, Optional
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Optional, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
 from ._credentials import redact
 from ._errors import TranslationError
+
+T = TypeVar("T")
 
 __all__ = [
     "PUBLIC_ROUTES",
@@ -160,18 +162,28 @@ def _private_key(request: LegacyHTTPRequest, *sources: Mapping[str, Any]) -> dic
     return {"private_key": header} if header else {}
 
 
+def _body(request: LegacyHTTPRequest) -> dict[str, Any]:
+    """The fields of the body: a JSON object, or form data (a key given once is a string, a
+    repeated one a list); ``{}`` for no body."""
+    if not request.body.strip():
+        return {}
+    if _is_json(request):
+        return _json_body(request)
+    return {k: _single(v) for k, v in _form_body(request).items()}
+
+
 def legacy_params(request: LegacyHTTPRequest) -> dict[str, Any]:
     """Every parameter of a legacy request, wherever its SDK put it: the query string (v1,
     and every ``klaviyo-sdk`` call), a form body (``klaviyo-sdk`` writes) or a JSON body
     (``klaviyo`` 3.x v2 calls, even on GET and DELETE). A key given once is a string, a
     repeated one a list; the JSON body wins over the form, which wins over the query.
     ``api_key`` is left out: it is a credential, not a parameter."""
+    return _params(request, _body(request))
+
+
+def _params(request: LegacyHTTPRequest, body: Mapping[str, Any]) -> dict[str, Any]:
     merged: dict[str, Any] = {k: _single(v) for k, v in request.query.items()}
-    if request.body.strip():
-        if _is_json(request):
-            merged.update(_json_body(request))
-        else:
-            merged.update({k: _single(v) for k, v in _form_body(request).items()})
+    merged.update(body)
     merged.pop("api_key", None)
     return merged
 
@@ -183,75 +195,37 @@ def _single(values: list[str]) -> Any:
 # --- handlers -----------------------------------------------------------------------------
 
 
-def _track(request: LegacyHTTPRequest, _: Mapping[str, str]) -> Invocation:
-    payload, test = _payload(request)
-    if not isinstance(payload, dict):
-        raise TranslationError("data", "must decode to a JSON object")
-    return Invocation("track", (payload,), {"is_test": test})
-
-
-def _identify(request: LegacyHTTPRequest, _: Mapping[str, str]) -> Invocation:
-    payload, test = _payload(request)
-    if not isinstance(payload, dict):
-        raise TranslationError("data", "must decode to a JSON object")
-    return Invocation("identify", (payload,), {"is_test": test})
-
-
-def _subscribe(request: LegacyHTTPRequest, match: Mapping[str, str]) -> Invocation:
-    body = _json_body(request)
-    if "profiles" not in body:
-        raise TranslationError("profiles", "is required: a list of profile objects")
-    return Invocation(
-        "subscribe_to_list", (match["list_id"], body["profiles"]), {}, _private_key(request, body)
-    )
-
-
-def _unsubscribe(request: LegacyHTTPRequest, match: Mapping[str, str]) -> Invocation:
-    body = _json_body(request)
-    return Invocation(
-        "unsubscribe",
-        (match["list_id"],),
-        {
-            "emails": body.get("emails") or (),
-            "phone_numbers": body.get("phone_numbers") or (),
-            "push_tokens": body.get("push_tokens") or (),
-        },
-        _private_key(request, body),
-    )
-
-
-def _exclude(request: LegacyHTTPRequest, _: Mapping[str, str]) -> Invocation:
-    form: Mapping[str, Any] = _json_body(request) if _is_json(request) else _form_body(request)
-    email = form.get("email")
-    if isinstance(email, list):
-        email = email[0] if email else None
-    if not email and request.query.get("email"):
-        email = request.query["email"][0]
-    if not email:
-        raise TranslationError("email", "is required: the address to exclude")
-    return Invocation("exclude_email", (email,), {}, _private_key(request, form))
-
-
 Handler = Callable[[LegacyHTTPRequest, Mapping[str, str]], Invocation]
+
+
+def _payload_call(name: str) -> Handler:
+    """The handler of ``track`` or ``identify``: the client method ``name`` with the payload
+    of any of the public forms."""
+
+    def handle(request: LegacyHTTPRequest, _: Mapping[str, str]) -> Invocation:
+        payload, test = _payload(request)
+        if not isinstance(payload, dict):
+            raise TranslationError("data", "must decode to a JSON object")
+        return Invocation(name, (payload,), {"is_test": test})
+
+    return handle
+
 
 #: A resource module's route: (method, path pattern with named groups, builder). The builder
 #: turns the request's :func:`legacy_params` and path groups into a typed legacy call.
 CallRoute = tuple[str, str, Callable[[Mapping[str, Any], Mapping[str, str]], Any]]
 
-#: The routes of the five calls whose wire forms need more than parameters (payloads,
+#: The routes of track and identify, whose wire forms need more than parameters (payloads,
 #: base64 pixels, legacy result shapes of their own).
-PUBLIC_ROUTES: tuple[tuple[str, str, Handler], ...] = (
-    ("GET", r"/api/track", _track),
-    ("POST", r"/api/track", _track),
-    ("GET", r"/api/identify", _identify),
-    ("POST", r"/api/identify", _identify),
-    ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _subscribe),
-    ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _unsubscribe),
-    ("POST", r"/api/v1/people/exclusions", _exclude),
+PUBLIC_ROUTES: tuple[tuple[str, str, Handler], ...] = tuple(
+    (method, rf"/api/{name}", _payload_call(name))
+    for name in ("track", "identify")
+    for method in ("GET", "POST")
 )
 
 #: The translator modules that declare ``ROUTES`` (a tuple of :data:`CallRoute`).
 ROUTE_MODULES = (
+    "klaviyo_legacy_compat._translate.subscriptions",
     "klaviyo_legacy_compat._translate.lists",
     "klaviyo_legacy_compat._translate.profiles",
     "klaviyo_legacy_compat._translate.metrics",
@@ -263,9 +237,9 @@ ROUTE_MODULES = (
 
 def _typed(builder: Callable[[Mapping[str, Any], Mapping[str, str]], Any]) -> Handler:
     def handle(request: LegacyHTTPRequest, path: Mapping[str, str]) -> Invocation:
-        params = legacy_params(request)
-        body = _json_body(request) if request.body.strip() and _is_json(request) else {}
-        return Invocation("call", (builder(params, path),), {}, _private_key(request, body))
+        body = _body(request)
+        call = builder(_params(request, body), path)
+        return Invocation("call", (call,), {}, _private_key(request, body))
 
     return handle
 
@@ -288,29 +262,31 @@ def routes() -> tuple[tuple[str, re.Pattern[str], Handler], ...]:
     return tuple(public + typed)
 
 
+def _match(
+    table: Sequence[tuple[str, re.Pattern[str], T]], method: str, path: str
+) -> tuple[T, dict[str, str]]:
+    """The target of the first row of ``table`` for ``method path``, and the path groups."""
+    for route_method, pattern, target in table:
+        found = pattern.fullmatch(path)
+        if found and route_method == method:
+            return target, found.groupdict()
+    raise UnknownLegacyPathError(
+        "url", f"no legacy v1/v2 endpoint {method} {path} is known to klaviyo_legacy_compat"
+    )
+
+
 def call_for(method: str, path: str, params: Mapping[str, Any]) -> Any:
     """The typed legacy call for ``method path`` (a legacy path such as ``/v2/lists`` or
     ``/api/v2/lists``) with ``params`` as a legacy SDK sent them: how the legacy SDK classes
     reach the same builders as raw HTTP, so both parse parameters identically."""
     full = path if path.startswith("/api/") else "/api" + path
-    for route_method, pattern, builder in _call_routes():
-        found = pattern.fullmatch(full)
-        if found and route_method == method:
-            return builder({k: v for k, v in params.items() if k != "api_key"}, found.groupdict())
-    raise UnknownLegacyPathError(
-        "url", f"no legacy v1/v2 endpoint {method} {full} is known to klaviyo_legacy_compat"
-    )
+    builder, groups = _match(_call_routes(), method, full)
+    return builder({k: v for k, v in params.items() if k != "api_key"}, groups)
 
 
 def parse_legacy_request(request: LegacyHTTPRequest) -> Invocation:
     """The client invocation that ``request`` stands for; a :class:`TranslationError` names
     what is wrong, and :class:`UnknownLegacyPathError` an unknown method and path."""
     method = request.method.upper()
-    path = request.path.rstrip("/") or "/"
-    for route_method, pattern, handler in routes():
-        found = pattern.fullmatch(path)
-        if found and route_method == method:
-            return handler(attrs.evolve(request, method=method), found.groupdict())
-    raise UnknownLegacyPathError(
-        "url", f"no legacy v1/v2 endpoint {method} {path} is known to klaviyo_legacy_compat"
-    )
+    handler, groups = _match(routes(), method, request.path.rstrip("/") or "/")
+    return handler(attrs.evolve(request, method=method), groups)

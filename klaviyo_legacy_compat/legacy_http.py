@@ -43,7 +43,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
 )
 from klaviyo_legacy_compat._facade import default_client
-from klaviyo_legacy_compat._translate.subscriptions import UnsubscribeReport
+from klaviyo_legacy_compat._translate import legacy_body
 from klaviyo_legacy_compat._transport import TransportError
 from klaviyo_legacy_compat._wire import (
     LegacyHTTPRequest,
@@ -100,9 +100,10 @@ def _success(method: str, result: Any, request: LegacyHTTPRequest) -> LegacyHTTP
         if request.query.get("i") == ["1"]:
             return LegacyHTTPResponse(200, (("Content-Type", "image/gif"),), _PIXEL)
         return LegacyHTTPResponse(200, (("Content-Type", "text/html; charset=utf-8"),), b"1")
-    if isinstance(result, UnsubscribeReport) or result == "" or result is None:
+    body = legacy_body(result)
+    if body == "" or body is None:
         return LegacyHTTPResponse(200, (("Content-Type", "application/json"),), b"")
-    return _json(200, result)
+    return _json(200, body)
 
 
 def _error(error: BaseException) -> LegacyHTTPResponse:

@@ -8,10 +8,12 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
 from klaviyo_legacy_compat._wire import (
     Invocation,
     LegacyHTTPRequest,
     UnknownLegacyPathError,
+    call_for,
     parse_legacy_request,
 )
 from klaviyo_legacy_compat.exceptions import TranslationError
@@ -106,8 +108,9 @@ def test_subscribe_takes_the_key_wherever_it_is(
     parsed = parse_legacy_request(
         LegacyHTTPRequest("POST", url, headers, json.dumps(body).encode())
     )
-    assert parsed.method == "subscribe_to_list"
-    assert parsed.args == ("XyZ", [{"email": "a@example.com"}])
+    (call,) = parsed.args
+    assert parsed.method == "call" and isinstance(call, SubscribeCall)
+    assert (call.list_id, call.profiles) == ("XyZ", [{"email": "a@example.com"}])
     assert parsed.options == {"private_key": "pk_body"}
     assert "pk_body" not in repr(parsed)
 
@@ -118,9 +121,9 @@ def test_unsubscribe_form() -> None:
         LegacyHTTPRequest("DELETE", "/api/v2/list/XyZ/subscribe", JSON, json.dumps(body).encode())
     )
     assert parsed == Invocation(
-        "unsubscribe",
-        ("XyZ",),
-        {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"], "push_tokens": ()},
+        "call",
+        (UnsubscribeCall("XyZ", ("a@example.com",), ("+15005550006",), ()),),
+        {},
         {"private_key": "pk_body"},
     )
 
@@ -131,7 +134,42 @@ def test_exclusion_form_with_the_key_in_the_query() -> None:
             "POST", "/api/v1/people/exclusions?api_key=pk_q", FORM, b"email=a%2Bb%40example.com"
         )
     )
-    assert parsed == Invocation("exclude_email", ("a+b@example.com",), {}, {"private_key": "pk_q"})
+    assert parsed == Invocation(
+        "call", (ExcludeEmailCall(("a+b@example.com",)),), {}, {"private_key": "pk_q"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "emails"),
+    [
+        (b"email=a%40example.com&api_key=pk_form", ("a@example.com",)),
+        (b"email=a%40example.com&email=b%40example.com&api_key=pk_form", ("a@example.com",)),
+    ],
+    ids=["once", "repeated_key_reads_the_first"],
+)
+def test_exclusion_form_with_the_key_in_the_form(body: bytes, emails: tuple[str, ...]) -> None:
+    parsed = parse_legacy_request(
+        LegacyHTTPRequest("POST", "/api/v1/people/exclusions", FORM, body)
+    )
+    assert parsed == Invocation("call", (ExcludeEmailCall(emails),), {}, {"private_key": "pk_form"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("POST", "/v2/list/XyZ/subscribe", {"profiles": [{"email": "a@example.com"}]}),
+        ("DELETE", "/v2/list/XyZ/subscribe", {"emails": ["a@example.com"]}),
+        ("POST", "/v1/people/exclusions", {"email": "a@example.com"}),
+    ],
+    ids=["subscribe", "unsubscribe", "exclude"],
+)
+def test_the_sdk_classes_and_raw_http_build_the_same_subscription_calls(
+    method: str, path: str, params: dict[str, object]
+) -> None:
+    raw = parse_legacy_request(
+        LegacyHTTPRequest(method, "/api" + path, JSON, json.dumps(params).encode())
+    )
+    assert raw.args == (call_for(method, path, {**params, "api_key": "pk_x"}),)
 
 
 @pytest.mark.parametrize(
@@ -155,6 +193,16 @@ def test_exclusion_form_with_the_key_in_the_query() -> None:
             "JSON object",
         ),
         (LegacyHTTPRequest("POST", "/api/v1/people/exclusions", FORM, b""), "email", "is required"),
+        (
+            LegacyHTTPRequest("POST", "/api/v1/people/exclusions", FORM, b"email="),
+            "email",
+            "is required",
+        ),
+        (
+            LegacyHTTPRequest("POST", "/api/v2/list/XyZ/subscribe", JSON, b'{"profiles": null}'),
+            "profiles",
+            "is required",
+        ),
     ],
 )
 def test_malformed_requests_name_the_field(

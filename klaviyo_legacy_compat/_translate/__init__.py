@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from klaviyo_legacy_compat._calls import (
-    ExcludeEmailCall,
-    IdentifyCall,
-    SubscribeCall,
-    TrackCall,
-    UnsubscribeCall,
-)
+from klaviyo_legacy_compat._calls import IdentifyCall, TrackCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow
 from klaviyo_legacy_compat._translate import (
@@ -23,6 +17,7 @@ from klaviyo_legacy_compat._translate import (
     metrics,
     privacy,
     profiles,
+    subscriptions,
     templates,
 )
 from klaviyo_legacy_compat._translate.events import plan_track
@@ -30,6 +25,7 @@ from klaviyo_legacy_compat._translate.profiles import plan_identify
 from klaviyo_legacy_compat._translate.subscriptions import (
     SubscribeReport,
     UnsubscribeReport,
+    legacy_body,
     plan_exclude_email,
     plan_subscribe_to_list,
     plan_unsubscribe,
@@ -40,6 +36,7 @@ __all__ = [
     "TRANSLATORS",
     "SubscribeReport",
     "UnsubscribeReport",
+    "legacy_body",
     "plan_exclude_email",
     "plan_identify",
     "plan_subscribe_to_list",
@@ -58,9 +55,7 @@ ROUTED: dict[type[Any], Callable[..., Flow[Any]]] = {
 #: Calls that exist only server-side: call type → translator(call, *, options), joined from
 #: each resource module's own table.
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
-    SubscribeCall: plan_subscribe_to_list,
-    UnsubscribeCall: plan_unsubscribe,
-    ExcludeEmailCall: plan_exclude_email,
+    **subscriptions.TRANSLATORS,
     **lists.TRANSLATORS,
     **profiles.TRANSLATORS,
     **metrics.TRANSLATORS,

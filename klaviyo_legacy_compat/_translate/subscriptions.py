@@ -21,6 +21,9 @@ the rest are skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 ``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
 ``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
 legacy ``{"already_excluded", "num_excluded"}`` answer is true, not invented.
+
+:data:`ROUTES` builds the three calls from a legacy request's parameters, for every surface
+(raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the body they answer.
 """
 
 from __future__ import annotations
@@ -28,12 +31,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
 
 from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource, relationship
-from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
+from klaviyo_legacy_compat._calls import (
+    ExcludeEmailCall,
+    SubscribeCall,
+    UnsubscribeCall,
+    parse_list_id,
+    string_list,
+)
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._endpoints import endpoint
@@ -65,12 +75,17 @@ from klaviyo_legacy_compat._translate._profile import (
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_request
 from klaviyo_legacy_compat._values import as_email
+from klaviyo_legacy_compat._wire import CallRoute
 
 T = TypeVar("T")
 
 __all__ = [
+    "CATALOGUE",
+    "ROUTES",
+    "TRANSLATORS",
     "SubscribeReport",
     "UnsubscribeReport",
+    "legacy_body",
     "plan_exclude_email",
     "plan_subscribe_to_list",
     "plan_unsubscribe",
@@ -582,3 +597,131 @@ def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict
         excluded += len(todo)
         accepted.append(f"chunk {number}: {len(todo)} excluded")
     return {"already_excluded": all(already), "num_excluded": excluded}
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+def legacy_body(result: Any) -> Any:
+    """The legacy answer body for a translator's ``result``, on every surface: legacy
+    ``DELETE /v2/list/{id}/subscribe`` answered an empty body, which an
+    :class:`UnsubscribeReport` becomes; any other result is its legacy body already."""
+    return "" if isinstance(result, UnsubscribeReport) else result
+
+
+def _required(params: Mapping[str, Any], field: str, rule: str) -> Any:
+    """``params[field]``, or a :class:`TranslationError` naming it when it is missing or
+    empty. The legacy server answered 400; defaulting it to "nothing" would instead report
+    success having done nothing."""
+    value = params.get(field)
+    if value is None or (isinstance(value, (str, bytes)) and not value):
+        raise TranslationError(field, rule)
+    return value
+
+
+def _build_subscribe(params: Mapping[str, Any], path: Mapping[str, str]) -> SubscribeCall:
+    # ``profiles`` is passed on as given: any iterable, read lazily by the translator.
+    profiles = _required(params, "profiles", "is required: a list of profile objects")
+    return SubscribeCall(parse_list_id(path["list_id"]), profiles)
+
+
+def _build_unsubscribe(params: Mapping[str, Any], path: Mapping[str, str]) -> UnsubscribeCall:
+    identifiers = {
+        legacy: string_list(params.get(legacy) or (), legacy) for legacy, _, _ in IDENTIFIER_KINDS
+    }
+    return UnsubscribeCall(parse_list_id(path["list_id"]), **identifiers)
+
+
+def _build_exclude(params: Mapping[str, Any], path: Mapping[str, str]) -> ExcludeEmailCall:
+    email = params.get("email")
+    if isinstance(email, list):  # a repeated form key: its first value is the address
+        email = email[0] if email else None
+    if not email:
+        raise TranslationError("email", "is required: the address to exclude")
+    return ExcludeEmailCall(string_list(email, "email"))
+
+
+TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
+    SubscribeCall: plan_subscribe_to_list,
+    UnsubscribeCall: plan_unsubscribe,
+    ExcludeEmailCall: plan_exclude_email,
+}
+
+ROUTES: tuple[CallRoute, ...] = (
+    ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_subscribe),
+    ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_unsubscribe),
+    ("POST", r"/api/v1/people/exclusions", _build_exclude),
+)
+
+CATALOGUE: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/subscribe",
+        ("Lists.add_subscribers_to_list",),
+        ("ListsSegments.subscribe",),
+        {
+            "method": "POST",
+            "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
+            "json": {
+                "api_key": EXAMPLE_KEY,
+                "profiles": [
+                    {"email": "a@example.com", "$first_name": "Ann", "plan": "gold"},
+                    {"phone_number": "+15005550006", "sms_consent": True},
+                ],
+            },
+        },
+        (
+            "the subscribe job takes no custom properties: profiles carrying any are upserted "
+            "first (`profile-import`, or a bulk import job from `bulk_import_threshold` profiles)",
+            "consent is explicit: email when an email is present (unless `$consent` omits it), "
+            "SMS with a phone number and `sms_consent: true` (or `sms` in `$consent`); an "
+            "explicit `sms_consent: false` always wins",
+            "a profile consenting to no channel (a phone without `sms_consent`) is added to the "
+            "list without consent by a bulk import job, as the legacy call did",
+            "chunks of 100 profiles (`subscribe_chunk_size`, at most 1000); any iterable, read "
+            "chunk by chunk",
+            "returns the members without Klaviyo ids (the job answers 202 with none), `[]` for a "
+            "double opt-in list (one `GET /api/lists/{id}` reads the setting)",
+            "a failure part way raises `PartialDeliveryError` with the accepted chunks and the "
+            "undelivered profiles",
+        ),
+    ),
+    LegacyEndpoint(
+        "DELETE",
+        "/api/v2/list/{list_id}/subscribe",
+        ("Lists.delete_subscribers_from_list",),
+        ("ListsSegments.unsubscribe",),
+        {
+            "method": "DELETE",
+            "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
+            "json": {
+                "api_key": EXAMPLE_KEY,
+                "emails": ["a@example.com"],
+                "phone_numbers": ["+15005550006"],
+            },
+        },
+        (
+            "the new job unsubscribes profiles that are not on the list from ALL marketing; so "
+            "membership is looked up first and only members are unsubscribed (≤ 100 per job)",
+            "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",
+            "`unsubscribe_globally=True` sends everyone, by name only",
+            "`push_tokens` cannot be translated (the job needs each token's platform and vendor)",
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v1/people/exclusions",
+        (),
+        ("ListsSegments.exclude_globally",),
+        {
+            "method": "POST",
+            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={EXAMPLE_KEY}",
+            "form": {"email": "a@example.com"},
+        },
+        (
+            "the suppression state is looked up first, so `already_excluded` and `num_excluded` "
+            "are true answers, not invented",
+            "suppression jobs hold at most 100 emails",
+        ),
+    ),
+)

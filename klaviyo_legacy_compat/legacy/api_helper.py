@@ -18,6 +18,7 @@ from klaviyo_legacy_compat._client import CompatClient
 from klaviyo_legacy_compat._errors import KlaviyoConfigurationException
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._plan import Plan
+from klaviyo_legacy_compat._translate import legacy_body
 from klaviyo_legacy_compat._wire import call_for
 
 __all__ = ["KlaviyoAPI", "KlaviyoAPIResponse", "base_url_of"]
@@ -142,7 +143,7 @@ class KlaviyoAPI:
         result = run(self._client or default_client(), self._options_for_call())
         if isinstance(result, Plan):
             return result
-        return KlaviyoAPIResponse(200, result)
+        return KlaviyoAPIResponse(200, legacy_body(result))
 
     def _v1_request(
         self, path: str, method: str, params: Optional[Mapping[str, Any]] = None

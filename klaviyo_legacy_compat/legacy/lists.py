@@ -13,15 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._translate.subscriptions import UnsubscribeReport
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 
 __all__ = ["Lists"]
-
-
-def _empty_on_success(result: Any) -> Any:
-    # Legacy DELETE /v2/list/{id}/subscribe answered with an empty body.
-    return "" if isinstance(result, UnsubscribeReport) else result
 
 
 class Lists(KlaviyoAPI):
@@ -59,10 +53,7 @@ class Lists(KlaviyoAPI):
     def add_subscribers_to_list(self, list_id: str, profiles: Iterable[Mapping[str, Any]]) -> Any:
         """Subscribe profiles (honours the list's double opt-in): the members, ``[]`` for a
         double opt-in list."""
-        self._is_valid_request_option(self.PRIVATE)
-        return self._respond(
-            lambda client, options: client.subscribe_to_list(list_id, profiles, **options)
-        )
+        return self._v2_request(f"list/{list_id}/subscribe", self.HTTP_POST, {"profiles": profiles})
 
     def get_subscribers_from_list(self, list_id: str, emails: Sequence[str]) -> Any:
         """Which of ``emails`` are subscribed to the list."""
@@ -70,12 +61,7 @@ class Lists(KlaviyoAPI):
 
     def delete_subscribers_from_list(self, list_id: str, emails: Sequence[str]) -> Any:
         """Unsubscribe ``emails`` from the list (list members only); ``data`` is ``''``."""
-        self._is_valid_request_option(self.PRIVATE)
-        return self._respond(
-            lambda client, options: _empty_on_success(
-                client.unsubscribe(list_id, emails, **options)
-            )
-        )
+        return self._v2_request(f"list/{list_id}/subscribe", self.HTTP_DELETE, {"emails": emails})
 
     def add_members_to_list(self, list_id: str, profiles: Sequence[Mapping[str, Any]]) -> Any:
         """Add profiles to the list without changing consent: ``[{"id", "email", ...}]``."""

@@ -9,9 +9,10 @@ before anything is sent; ``async_req=True`` returns an ``ApplyResult``; ``_reque
 sets the timeout; ``_preload_content=False`` returns the raw ``RESTResponse``; each method
 has a ``<name>_with_http_info`` twin answering ``(data, status, headers)`` (only the data
 with ``_return_http_data_only=True``), synchronously or through ``async_req``. Return types
-are the legacy ones (B.5); every HTTP error is an ``ApiException``. A subscribe without
-``profiles`` or an exclusion without ``email`` raises ``TranslationError`` before anything is
-sent, as the raw-HTTP path does (the legacy server answered 400).
+are the legacy ones (B.5); every HTTP error is an ``ApiException``. Every other method
+builds its call with the raw-HTTP path's builder (``_wire.call_for``), so a subscribe without
+``profiles`` or an exclusion without ``email`` raises the same ``TranslationError`` before
+anything is sent (the legacy server answered 400).
 
 ``max_retries`` (attempts in all, as in the legacy SDK) and ``max_delay`` bound the retries;
 waits follow Klaviyo's ``Retry-After`` instead of the legacy blind backoff. ``test_host``
@@ -30,9 +31,10 @@ from multiprocessing.pool import ApplyResult, ThreadPool
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._errors import APIError, TranslationError
+from klaviyo_legacy_compat._errors import APIError
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._plan import Plan
+from klaviyo_legacy_compat._translate import legacy_body
 from klaviyo_legacy_compat._transport import TransportError
 from klaviyo_legacy_compat._wire import call_for
 from klaviyo_legacy_compat.legacy.api_helper import base_url_of
@@ -179,7 +181,7 @@ class Client:
             options["timeout"] = extras["_request_timeout"]
         client = self._client or default_client()
         try:
-            result = _dispatch(client, spec, path, values, options)
+            result = legacy_body(_dispatch(client, spec, path, values, options))
         except (APIError, TransportError) as error:
             raise ApiException.from_error(error) from error
         if isinstance(result, Plan):
@@ -281,54 +283,6 @@ def _track_identify(kind: str, encoded: bool) -> Callable[..., Any]:
     return run
 
 
-def _required(values: Mapping[str, Any], field: str, rule: str) -> Any:
-    """``values[field]``, or the raw-HTTP path's error naming it (``_wire.py``) when it is
-    missing or empty. The generated code sent such a call anyway and the legacy server
-    answered 400 (legacy-surface.md B.3, B.7); defaulting it to "nothing" would instead
-    report success having done nothing."""
-    value = values.get(field)
-    if value is None or (isinstance(value, (str, bytes)) and not value):
-        raise TranslationError(field, rule)
-    return value
-
-
-def _subscribe(
-    client: CompatClient,
-    path: Mapping[str, Any],
-    values: Mapping[str, Any],
-    options: dict[str, Any],
-) -> Any:
-    body = _as_dict(values.get("body"), "body")
-    profiles = _required(body, "profiles", "is required: a list of profile objects")
-    return client.subscribe_to_list(path["list_id"], profiles, **options)
-
-
-def _unsubscribe(
-    client: CompatClient,
-    path: Mapping[str, Any],
-    values: Mapping[str, Any],
-    options: dict[str, Any],
-) -> Any:
-    body = _as_dict(values.get("body"), "body")
-    return client.unsubscribe(
-        path["list_id"],
-        body.get("emails") or (),
-        body.get("phone_numbers") or (),
-        push_tokens=body.get("push_tokens") or (),
-        **options,
-    )
-
-
-def _exclude(
-    client: CompatClient,
-    path: Mapping[str, Any],
-    values: Mapping[str, Any],
-    options: dict[str, Any],
-) -> Any:
-    email = _required(values, "email", "is required: the address to exclude")
-    return client.exclude_email(email, **options)
-
-
 def _update_profile(
     client: CompatClient,
     path: Mapping[str, Any],
@@ -341,16 +295,12 @@ def _update_profile(
     return client.call(call, **options)
 
 
-#: Methods that are not a plain legacy request: the wrapper's own overrides, and the calls
-#: with translators of their own.
+#: Methods that are not a plain legacy request: the wrapper's own overrides (B.6).
 _SPECIAL: dict[str, Callable[..., Any]] = {
     "track_get": _track_identify("track", encoded=True),
     "track_post": _track_identify("track", encoded=False),
     "identify_get": _track_identify("identify", encoded=True),
     "identify_post": _track_identify("identify", encoded=False),
-    "subscribe": _subscribe,
-    "unsubscribe": _unsubscribe,
-    "exclude_globally": _exclude,
     "update_profile": _update_profile,
 }
 

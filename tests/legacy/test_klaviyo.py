@@ -180,3 +180,18 @@ def test_legacy_helpers() -> None:
     assert lists._build_marker_param(None) == {}
     with pytest.raises(exceptions.KlaviyoConfigurationException):
         Lists(public_token=PUBLIC_KEY)._is_valid_request_option()
+
+
+def test_subscriptions_take_the_raw_http_routes() -> None:
+    client, transport = recording()
+    lists = Lists(private_token=PRIVATE_KEY, client=client)
+    with pytest.raises(exceptions.TranslationError) as caught:
+        lists.add_subscribers_to_list("XyZ", None)  # type: ignore[arg-type]
+    assert caught.value.field == "profiles" and "is required" in str(caught.value)
+    with pytest.raises(exceptions.TranslationError, match="at least one email"):
+        lists.delete_subscribers_from_list("XyZ", [])
+    assert transport.count == 0
+    plan = klaviyo.Klaviyo(
+        PUBLIC_KEY, PRIVATE_KEY, dry_run=True
+    ).Lists.delete_subscribers_from_list("XyZ", ["a@example.com"])
+    assert isinstance(plan, klaviyo.Plan)
