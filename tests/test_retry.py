@@ -12,6 +12,8 @@ from klaviyo_legacy_compat._retry import Failure, RetryPolicy
 from klaviyo_legacy_compat.testing import json_response
 
 POLICY = RetryPolicy(budget=60.0, max_attempts=5, base_delay=0.5, max_delay=8.0)
+#: The same policy with a ``max_delay`` that the doubling reaches by attempt 3.
+CAPPED = RetryPolicy(budget=60.0, max_attempts=5, base_delay=0.5, max_delay=1.0)
 
 
 def throttled(
@@ -25,7 +27,7 @@ TIMEOUT = Failure(TimeoutError("read timed out"), sent=None)
 REFUSED = Failure(ConnectionRefusedError("refused"), sent=False)
 
 ROWS: list[tuple[str, str, str, int, Union[RawResponse, Failure], float, Optional[float]]] = [
-    # id, operation, method, attempt, outcome, elapsed, expected wait
+    # id, operation, method, attempt, outcome, elapsed, expected wait (policy: POLICIES)
     ("success_is_final", "create_event", "POST", 1, RawResponse(202), 0, None),
     ("client_error_is_final", "create_event", "POST", 1, RawResponse(400), 0, None),
     ("conflict_is_final", "create_profile", "POST", 1, RawResponse(409), 0, None),
@@ -57,19 +59,28 @@ ROWS: list[tuple[str, str, str, int, Union[RawResponse, Failure], float, Optiona
     ("timeout_retried_for_safe_writes", "create_or_update_profile", "POST", 1, TIMEOUT, 0, 0.375),
     ("timeout_not_for_unsafe_writes", "create_list", "POST", 1, TIMEOUT, 0, None),
     ("refused_retried_even_unsafe", "create_list", "POST", 1, REFUSED, 0, 0.375),
-    ("backoff_is_capped", "create_event", "POST", 4, RawResponse(502), 0, 3.0),
-    ("backoff_cap_max_delay", "create_event", "POST", 4, RawResponse(502), 0, 3.0),
+    ("backoff_doubles_below_the_cap", "create_event", "POST", 4, RawResponse(502), 0, 3.0),
+    # CAPPED: min(1.0, 0.5*2^3) * 0.75, where uncapped it would be 3.0 as in the row above
+    ("backoff_cap_max_delay", "create_event", "POST", 4, RawResponse(502), 0, 0.75),
     ("budget_exhausted", "create_event", "POST", 1, throttled(retry_after="30"), 45, None),
     ("budget_just_enough", "create_event", "POST", 1, throttled(retry_after="30"), 30, 30.0),
     ("attempts_exhausted", "create_event", "POST", 5, RawResponse(503), 0, None),
 ]
 
+#: Rows decided by another policy than :data:`POLICY`.
+POLICIES = {"backoff_cap_max_delay": CAPPED}
+
+
+def test_every_policy_row_exists() -> None:
+    assert set(POLICIES) <= {row[0] for row in ROWS}
+
 
 @pytest.mark.parametrize(
-    ("operation", "method", "attempt", "outcome", "elapsed", "expected"),
-    [pytest.param(*row[1:], id=row[0]) for row in ROWS],
+    ("policy", "operation", "method", "attempt", "outcome", "elapsed", "expected"),
+    [pytest.param(POLICIES.get(row[0], POLICY), *row[1:], id=row[0]) for row in ROWS],
 )
 def test_decide(
+    policy: RetryPolicy,
     operation: str,
     method: str,
     attempt: int,
@@ -77,7 +88,7 @@ def test_decide(
     elapsed: float,
     expected: Optional[float],
 ) -> None:
-    got = POLICY.decide(
+    got = policy.decide(
         operation=operation,
         method=method,
         attempt=attempt,
