@@ -358,6 +358,10 @@ class RedisPacer(Pacer):
         if self._run("hold", operation, account, args) is None:
             super().hold(operation, seconds, account)
 
+    def __repr__(self) -> str:
+        # The redis client it holds shows the password in its own repr (redis-py < 8).
+        return f"<RedisPacer {self.url} prefix={self.prefix!r} degraded={self.degraded}>"
+
     def close(self) -> None:
         """Close the connections to Redis."""
         self.client.close()
