@@ -400,7 +400,9 @@ def test_list_exclusions_read_back_what_was_written(server: LocalKlaviyo) -> Non
         "unsubscribed",
     )
     assert record["created"].endswith("Z")
-    assert datetime.fromisoformat(record["created"]).utcoffset() == timedelta(0)
+    # Python 3.9's fromisoformat does not read "Z".
+    created = datetime.fromisoformat(record["created"][:-1] + "+00:00")
+    assert created.utcoffset() == timedelta(0)
     assert "marker" not in answer.data
     assert [r["email"] for r in sdk.ListsSegments.get_list_exclusions(other)["records"]] == [
         "eve@example.com"
