@@ -43,6 +43,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
 )
 from klaviyo_legacy_compat._facade import default_client
+from klaviyo_legacy_compat._plan import Plan
 from klaviyo_legacy_compat._translate import legacy_body
 from klaviyo_legacy_compat._transport import TransportError
 from klaviyo_legacy_compat._wire import (
@@ -71,11 +72,13 @@ _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 @attrs.frozen
 class LegacyHTTPResponse:
-    """A legacy answer: status, headers and body bytes."""
+    """A legacy answer: status, headers and body bytes. In dry-run the body is the plan's
+    ``to_dict()`` as JSON, and ``plan`` the :class:`Plan` itself (for Python callers)."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    plan: Optional[Plan] = attrs.field(default=None, eq=False, repr=False)
 
 
 def _json(status: int, body: Any, extra: tuple[tuple[str, str], ...] = ()) -> LegacyHTTPResponse:
@@ -96,6 +99,9 @@ def _carries_key(request: LegacyHTTPRequest, invocation: Any) -> bool:
 
 
 def _success(method: str, result: Any, request: LegacyHTTPRequest) -> LegacyHTTPResponse:
+    if isinstance(result, Plan):
+        # Dry-run: what would be sent, as JSON a legacy client (or curl) can read.
+        return attrs.evolve(_json(200, result.to_dict()), plan=result)
     if method in ("track", "identify"):
         if request.query.get("i") == ["1"]:
             return LegacyHTTPResponse(200, (("Content-Type", "image/gif"),), _PIXEL)

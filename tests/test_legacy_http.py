@@ -176,3 +176,19 @@ def test_the_gateway_answers_unknown_paths_and_klaviyo_errors_the_legacy_way(
         headers={"Content-Type": "application/json"},
     )
     assert status == 400 and "profiles[0].email" in json.loads(body)["message"]
+
+
+def test_dry_run_through_the_adapter_answers_the_plan_as_json() -> None:
+    # No server: a dry-run sends nothing, and the legacy caller reads the plan as JSON.
+    session = requests.Session()
+    mount(session, klaviyo.CompatClient(dry_run=True))
+    answer = session.post(
+        f"{LEGACY}/v2/list/XyZ/subscribe",
+        json={"api_key": "pk_dry_0123456789abcdef", "profiles": [{"email": "ann@example.com"}]},
+    )
+    plan = answer.json()
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json"
+    assert set(plan) == {"requests", "warnings"}
+    assert [r["operation"] for r in plan["requests"]][-1] == "bulk_subscribe_profiles"
+    assert "pk_dry_0123456789abcdef" not in answer.text
+    session.close()
