@@ -43,11 +43,14 @@ class ProfileAttributes:
     """The profile attribute block shared by events, upserts and client profiles.
 
     ``kx`` is the exchange id, sent as ``_kx``. ``properties`` holds custom properties.
+    ``anonymous_id`` is set only for events (spec ``EventProfileCreateQueryResourceObject``):
+    the leniency policy's profile for an event whose identifiers were all invalid.
     """
 
     email: Optional[str] = None
     phone_number: Optional[str] = None
     external_id: Optional[str] = None
+    anonymous_id: Optional[str] = None
     kx: Optional[str] = None
     first_name: Optional[str] = None
     last_name: Optional[str] = None
@@ -61,7 +64,7 @@ class ProfileAttributes:
     @property
     def has_identifier(self) -> bool:
         """At least one identifier the API resolves a profile by (spec create_event text)."""
-        return any((self.email, self.phone_number, self.external_id, self.kx))
+        return any((self.email, self.phone_number, self.external_id, self.kx, self.anonymous_id))
 
     @property
     def carries_data(self) -> bool:

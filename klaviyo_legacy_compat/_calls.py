@@ -14,7 +14,9 @@ from typing import Any, Optional, Union
 import attrs
 
 from ._errors import TranslationError
-from ._values import as_time
+from ._flow import Notice
+from ._leniency import LEGACY_TIME_PROPERTY, normalised, permits
+from ._values import as_time, iso_utc
 
 __all__ = [
     "ExcludeEmailCall",
@@ -23,6 +25,7 @@ __all__ = [
     "SubscribeCall",
     "TrackCall",
     "UnsubscribeCall",
+    "legacy_object",
     "mapping_or_empty",
     "parse_identify",
     "parse_list_id",
@@ -47,6 +50,8 @@ class TrackCall:
     ip: Optional[str] = None
     is_test: bool = False
     ignored_keys: tuple[str, ...] = ()
+    #: What the leniency policy did while parsing (``_leniency``), reported by the translator.
+    notes: tuple[Notice, ...] = ()
 
 
 @attrs.frozen
@@ -56,6 +61,7 @@ class IdentifyCall:
     properties: Mapping[str, Any]
     is_test: bool = False
     ignored_keys: tuple[str, ...] = ()
+    notes: tuple[Notice, ...] = ()
 
 
 @attrs.frozen
@@ -96,6 +102,14 @@ def mapping_or_empty(value: Any, field: str) -> Mapping[str, Any]:
     return value
 
 
+def legacy_object(value: Any, field: str, strict: bool) -> tuple[Mapping[str, Any], list[Notice]]:
+    """:func:`mapping_or_empty` with the leniency policy: ``[]`` (PHP's ``json_encode`` of an
+    empty array) is an empty object (``empty_list``)."""
+    if isinstance(value, (list, tuple)) and not value and permits(strict, "empty_list"):
+        return {}, [normalised("empty_list", field, "[] read as an empty object {}")]
+    return mapping_or_empty(value, field), []
+
+
 def string_list(value: Any, field: str) -> tuple[str, ...]:
     """A list of strings; a single string counts as a list of one."""
     if value is None:
@@ -131,33 +145,98 @@ def parse_track(
     naive: str,
     now: datetime,
     ignored_keys: tuple[str, ...] = (),
+    strict: bool = False,
+    notes: tuple[Notice, ...] = (),
 ) -> TrackCall:
-    """Check the shape of a track call; the time is resolved here (``now`` when absent)."""
+    """Check the shape of a track call; the time is resolved here (``now`` when absent).
+
+    Under the leniency policy (``strict=False``) a ``[]`` stands for an empty object, a
+    ``time`` in milliseconds is read as such, and a time the new API refuses (before 1990,
+    more than a year ahead, unreadable) is replaced by ``now`` and kept in the event property
+    ``legacy_time``. ``notes`` are findings of an earlier stage (a repaired ``data=``).
+    """
     if not isinstance(event, str) or not event.strip():
         raise TranslationError(
             "event", f"must be a non-empty string (the metric name), got {event!r}"
         )
     if ip is not None and not isinstance(ip, str):
         raise TranslationError("ip", f"must be an IP address string, got {type(ip).__name__}")
+    found = list(notes)
+    customer, more = legacy_object(customer_properties, "customer_properties", strict)
+    found += more
+    event_properties, more = legacy_object(properties, "properties", strict)
+    found += more
+    moment = now
+    if time is not None:
+        moment, kept, more = _event_time(time, naive=naive, now=now, strict=strict)
+        found += more
+        if kept is not None:
+            event_properties = {**event_properties, LEGACY_TIME_PROPERTY: kept}
     return TrackCall(
         event=event,
-        customer_properties=mapping_or_empty(customer_properties, "customer_properties"),
-        properties=mapping_or_empty(properties, "properties"),
-        time=now if time is None else as_time(time, "time", naive=naive, now=now),
+        customer_properties=customer,
+        properties=event_properties,
+        time=moment,
         ip=ip or None,
         is_test=is_test,
         ignored_keys=ignored_keys,
+        notes=tuple(found),
     )
 
 
+def _event_time(
+    value: Any, *, naive: str, now: datetime, strict: bool
+) -> tuple[datetime, Any, list[Notice]]:
+    """A track ``time`` under the leniency policy: (the time to send, the value to keep in
+    ``legacy_time`` or ``None``, the notices)."""
+    try:
+        return as_time(value, "time", naive=naive, now=now), None, []
+    except TranslationError:
+        if strict:
+            raise
+    if _is_milliseconds(value):
+        try:
+            moment = as_time(float(value) / 1000, "time", naive=naive, now=now)
+        except TranslationError:
+            pass
+        else:
+            detail = f"{value!r} read as milliseconds: {iso_utc(moment)}"
+            return moment, None, [normalised("time_milliseconds", "time", detail)]
+    detail = (
+        f"{value!r} is not a time the new API takes (after 1990, at most a year ahead): the "
+        f"event is sent at the call time and the value kept as {LEGACY_TIME_PROPERTY!r}"
+    )
+    kept = value if isinstance(value, (str, int, float)) else str(value)
+    return now, kept, [normalised("time_out_of_range", "time", detail)]
+
+
+def _is_milliseconds(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return False
+    return isinstance(value, (int, float)) and 1e11 < value < 1e14
+
+
 def parse_identify(
-    properties: Any, *, is_test: bool, ignored_keys: tuple[str, ...] = ()
+    properties: Any,
+    *,
+    is_test: bool,
+    ignored_keys: tuple[str, ...] = (),
+    strict: bool = False,
+    notes: tuple[Notice, ...] = (),
 ) -> IdentifyCall:
-    """Check the shape of an identify call."""
+    """Check the shape of an identify call (``[]`` is an empty object under the leniency
+    policy)."""
+    values, more = legacy_object(properties, "properties", strict)
     return IdentifyCall(
-        properties=mapping_or_empty(properties, "properties"),
+        properties=values,
         is_test=is_test,
         ignored_keys=ignored_keys,
+        notes=(*notes, *more),
     )
 
 

@@ -65,8 +65,21 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: The leniency kinds already logged at WARNING in this process (``_leniency``: once per kind
+#: per process, later ones at DEBUG, so a backfill of loose payloads does not flood the log).
+_LOGGED_KINDS: set[str] = set()
+_LOGGED_LOCK = threading.Lock()
+
+
 def _log_notice(item: Notice) -> None:
-    logger.log(item.level, "%s", item.text)
+    level = item.level
+    if item.kind is not None:
+        with _LOGGED_LOCK:
+            first = item.kind not in _LOGGED_KINDS
+            _LOGGED_KINDS.add(item.kind)
+        if not first:
+            level = logging.DEBUG
+    logger.log(level, "%s", item.text)
 
 
 class CompatClient:
@@ -191,12 +204,14 @@ class CompatClient:
         ip: Optional[str] = None,
         *,
         is_test: bool = False,
+        normalised: tuple[Notice, ...] = (),
         **options: Any,
     ) -> Union[int, Plan]:
         """Legacy ``/api/track`` → ``POST /api/events`` (or ``/client/events`` with only a
         public key). ``event`` may be a whole legacy payload ``{"token", "event",
         "customer_properties", "properties", "time", "ip"}``. Returns ``1`` as legacy did,
-        or the :class:`Plan` in dry-run."""
+        or the :class:`Plan` in dry-run. ``normalised``: what the leniency policy already did
+        to the payload on its way in (a repaired base64 ``data=``), reported with the call."""
         settings = self.settings(**options)
         token: Optional[str] = None
         ignored: tuple[str, ...] = ()
@@ -222,6 +237,8 @@ class CompatClient:
             naive=settings.options.naive_datetime,
             now=self._clock(),
             ignored_keys=ignored,
+            strict=settings.options.strict,
+            notes=normalised,
         )
         return cast("Union[int, Plan]", self.execute(call, settings, Credentials(public_key=token)))
 
@@ -230,6 +247,7 @@ class CompatClient:
         properties: Optional[Mapping[str, Any]] = None,
         *,
         is_test: bool = False,
+        normalised: tuple[Notice, ...] = (),
         **options: Any,
     ) -> Union[int, Plan]:
         """Legacy ``/api/identify`` → ``POST /api/profile-import`` (create or update).
@@ -242,7 +260,13 @@ class CompatClient:
             assert properties is not None
             values, token, ignored = split_payload(properties, IDENTIFY_PAYLOAD_KEYS)
             properties = values["properties"]
-        call = parse_identify(properties, is_test=is_test, ignored_keys=ignored)
+        call = parse_identify(
+            properties,
+            is_test=is_test,
+            ignored_keys=ignored,
+            strict=settings.options.strict,
+            notes=normalised,
+        )
         return cast("Union[int, Plan]", self.execute(call, settings, Credentials(public_key=token)))
 
     def subscribe_to_list(
@@ -335,7 +359,13 @@ class CompatClient:
             return transport.send(prepare(step.request, context))
 
         transmit = send if held is None else self._capturing(send, *held, dry_run=False)
-        return run(flow, transmit, _log_notice, self._sender_for(settings.options.max_concurrency))
+        return run(
+            flow,
+            transmit,
+            _log_notice,
+            self._sender_for(settings.options.max_concurrency),
+            clock=self._clock,
+        )
 
     @staticmethod
     def context(settings: Settings, credentials: Optional[Credentials] = None) -> RequestContext:
@@ -443,7 +473,7 @@ class CompatClient:
                     )
                 return held(step)
 
-        run(flow, transmit, lambda item: warnings.append(item.text))
+        run(flow, transmit, lambda item: warnings.append(item.text), clock=self._clock)
         return Plan(tuple(requests), tuple(warnings), context)
 
     def _transport_for(self, delivery: Delivery) -> Transport:

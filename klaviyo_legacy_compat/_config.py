@@ -17,6 +17,7 @@ import attrs
 from ._credentials import Credentials, safe_url
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
+from ._phone import REGIONS
 from ._version import REVISION
 
 __all__ = ["OPTIONS", "BatchMode", "Delivery", "Option", "Options", "Settings", "resolve_settings"]
@@ -49,6 +50,11 @@ class Options:
       second are both kept and a retried call is still recorded once.
     - ``max_concurrency``: chunks of one large subscribe sent at once (within the endpoint's
       rate limits, which the pacer enforces).
+    - ``strict``: refuse what the leniency policy (``_leniency.LENIENCY``) would normalise,
+      with the errors raised before it existed, instead of normalising and warning.
+    - ``default_phone_region``: an ISO 3166-1 region (``"US"``, ``"GB"``) whose national
+      numbers (``(415) 555-0123``) are written as E.164; ``None``: only numbers with a
+      country code are (``_phone.REGIONS`` lists the regions).
     """
 
     subscribe_chunk_size: int = 100
@@ -61,6 +67,8 @@ class Options:
     unsubscribe_globally: bool = False
     derive_unique_id: bool = True
     max_concurrency: int = 4
+    strict: bool = False
+    default_phone_region: Optional[str] = None
 
 
 @attrs.frozen
@@ -243,6 +251,19 @@ def _timeout(name: str, value: Any) -> Timeout:
     raise ConfigurationError(f"{name}: must be seconds > 0, or a (connect, read) pair")
 
 
+def _phone_region(name: str, value: Any) -> Optional[str]:
+    text = _key(name, value)
+    if text is None:
+        return None
+    region = text.upper()
+    if region not in REGIONS:
+        raise ConfigurationError(
+            f"{name}: must be a region whose national numbers convert by rule, one of "
+            f"{', '.join(sorted(REGIONS))}; got {text!r}"
+        )
+    return region
+
+
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
     def check(name: str, value: Any) -> str:
         if value not in allowed:
@@ -278,6 +299,10 @@ OPTIONS: Mapping[str, Option] = {
     "return_members": Option(None, True, _flag),
     "unsubscribe_globally": Option(None, False, _flag),
     "derive_unique_id": Option(None, True, _flag),
+    "strict": Option("KLAVIYO_LEGACY_COMPAT_STRICT", False, _flag),
+    "default_phone_region": Option(
+        "KLAVIYO_LEGACY_COMPAT_DEFAULT_PHONE_REGION", None, _phone_region
+    ),
     "max_concurrency": Option("KLAVIYO_LEGACY_COMPAT_MAX_CONCURRENCY", 4, _integer),
     "pacing": Option("KLAVIYO_LEGACY_COMPAT_PACING", True, _flag),
     "retry_budget": Option("KLAVIYO_LEGACY_COMPAT_RETRY_BUDGET", 120.0, _seconds),

@@ -41,7 +41,9 @@ def configure(**options: Any) -> None:
     ``identify_conflict`` (``"drop_phone"``/``"drop_email"``/``"raise"``), ``test_calls``
     (``"skip"``/``"send"``), ``return_members``, ``unsubscribe_globally``,
     ``derive_unique_id``, ``max_concurrency``, ``pacing``, ``retry_budget``,
-    ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, and for bulk mode
+    ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict`` (refuse what the
+    leniency policy would normalise), ``default_phone_region`` (``"US"``: read national
+    phone numbers of that region), and for bulk mode
     ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``. ``None`` resets an
     option to its environment or default value; the environment is read again at the next
     call."""

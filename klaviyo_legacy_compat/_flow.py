@@ -20,7 +20,8 @@ delivered before the failure (``PartialDeliveryError``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
@@ -32,12 +33,15 @@ from ._models import PlannedRequest, RawResponse
 __all__ = [
     "Flow",
     "Notice",
+    "Now",
     "Outcome",
     "Parallel",
     "Pause",
     "Reply",
     "Step",
     "notice",
+    "notices",
+    "now",
     "pause",
     "run",
     "send",
@@ -70,6 +74,9 @@ class Notice:
 
     text: str
     level: int = logging.WARNING
+    #: The row of the leniency table (``_leniency.LENIENCY``) for a normalisation; live, the
+    #: first of each kind in a process is logged at WARNING and later ones at DEBUG.
+    kind: Optional[str] = None
 
 
 @attrs.frozen
@@ -90,6 +97,13 @@ class Pause:
 
 
 @attrs.frozen
+class Now:
+    """Ask the runner for the time of the call (an aware UTC datetime). Legacy defaults that
+    depend on the day of the call (a metric export's window) stay pure this way: the runner
+    answers from the client's clock, in live mode and dry-run alike."""
+
+
+@attrs.frozen
 class Reply:
     """The answer to ``request``, the one at position ``index`` of the call's requests."""
 
@@ -99,7 +113,7 @@ class Reply:
 
 
 Outcome = Union["Reply", BaseException]
-Yielded = Union[PlannedRequest, Step, Notice, Parallel, Pause]
+Yielded = Union[PlannedRequest, Step, Notice, Parallel, Pause, Now]
 Flow = Generator[Yielded, Any, T]
 
 
@@ -126,6 +140,19 @@ def send_all(
 def notice(text: str, level: int = logging.WARNING) -> Generator[Yielded, Optional[Reply], None]:
     """``yield from notice("...")`` inside a flow."""
     yield Notice(text, level)
+
+
+def notices(items: Iterable[Notice]) -> Generator[Yielded, Optional[Reply], None]:
+    """``yield from notices(...)``: notices built outside the flow (a parser's findings)."""
+    yield from items
+
+
+def now() -> Generator[Yielded, Any, datetime]:
+    """``moment = yield from now()`` inside a flow: the time of the call."""
+    moment = yield Now()
+    if not isinstance(moment, datetime):  # pragma: no cover - the runner always answers
+        raise RuntimeError("flow runner answered Now with no time")
+    return moment
 
 
 def pause(seconds: float) -> Generator[Yielded, Optional[Reply], None]:
@@ -163,6 +190,7 @@ def run(
         Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]
     ] = None,
     sleep: Optional[Callable[[float], None]] = None,
+    clock: Optional[Callable[[], datetime]] = None,
 ) -> T:
     """Drive ``flow`` to its result, sending each step with ``transmit``.
 
@@ -170,7 +198,7 @@ def run(
     into the flow, which may wrap it with what was delivered so far. ``transmit_all`` sends
     the steps of a :class:`Parallel` (the client passes a bounded thread pool; by default
     they go one after the other). ``sleep`` carries out a :class:`Pause`; without it (dry-run)
-    a pause is skipped.
+    a pause is skipped. ``clock`` answers :class:`Now` (by default the current UTC time).
     """
     index = 0
     try:
@@ -179,6 +207,9 @@ def run(
             if isinstance(item, Notice):
                 on_notice(item)
                 item = flow.send(None)
+                continue
+            if isinstance(item, Now):
+                item = flow.send(clock() if clock is not None else datetime.now(timezone.utc))
                 continue
             if isinstance(item, Pause):
                 if sleep is not None:

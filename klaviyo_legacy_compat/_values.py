@@ -7,23 +7,28 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from ._errors import TranslationError
 from ._legacy_keys import LIMITS
+from ._phone import PhoneResult, to_e164
 
 __all__ = [
     "as_coordinate",
     "as_email",
+    "as_flag_text",
     "as_identifier",
+    "as_money",
     "as_number",
     "as_phone",
     "as_push_token",
     "as_text",
     "as_time",
+    "email_within",
     "iso_utc",
     "json_safe",
     "json_safe_sized",
@@ -33,8 +38,9 @@ __all__ = [
 # "+" tags and non-ASCII (internationalised) addresses are valid and must pass
 # (users-and-peers.md §1.12: "+" broke lookups elsewhere, so never reject or mangle it).
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-_E164 = re.compile(r"\+[1-9]\d{1,14}")
-_PHONE_PUNCTUATION = str.maketrans("", "", " -().\u00a0")
+_NAMED_ADDRESS = re.compile(r"[^<>]*<([^<>]+)>")
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$")
+_AMOUNT = re.compile(r"\d[\d,.]*")
 
 #: Spec: event time "must be after the year 1990 and can only be up to 1 year in the future".
 EARLIEST_EVENT_TIME = datetime(1990, 1, 1, tzinfo=timezone.utc)
@@ -71,11 +77,29 @@ def as_email(value: Any, field: str) -> str:
     return text
 
 
-def as_phone(value: Any, field: str) -> tuple[str, bool]:
-    """An E.164 phone number, and whether spaces or punctuation had to be removed.
+def email_within(value: Any) -> Optional[str]:
+    """The address inside ``Ann <ann@example.com>`` or ``mailto:ann@example.com`` (forms an
+    address field of a mail program or an HTML link hands over), else ``None``."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    named = _NAMED_ADDRESS.fullmatch(text)
+    if named:
+        text = named.group(1).strip()
+    elif text[:7].lower() == "mailto:":
+        text = text[7:].split("?", 1)[0].strip()
+    else:
+        return None
+    return text if len(text) <= 254 and _EMAIL.fullmatch(text) else None
 
-    The new API rejects anything else with a 400 (users-and-peers.md §1.16); without a
-    country we cannot guess one, so a number without ``+`` and country code is refused.
+
+def as_phone(value: Any, field: str, region: Optional[str] = None) -> PhoneResult:
+    """An E.164 phone number, and what was done to make it one (``_phone.to_e164``: spaces
+    and punctuation, ``00`` for ``+``, a trunk prefix after the country code, a national
+    number of ``region``).
+
+    The new API rejects anything else with a 400 (users-and-peers.md §1.16); what cannot be
+    converted without a guess is refused here, and the caller decides whether to keep it.
     """
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -83,12 +107,37 @@ def as_phone(value: Any, field: str) -> tuple[str, bool]:
         raise TranslationError(
             field, f"must be an E.164 phone number string, got {type(value).__name__}"
         )
-    compact = value.strip().translate(_PHONE_PUNCTUATION)
-    if not _E164.fullmatch(compact):
+    found = to_e164(value, region)
+    if found is None:
+        hint = "" if region else " (option default_phone_region reads national numbers)"
         raise TranslationError(
-            field, f"must be an E.164 phone number such as +15005550006, got {value!r}"
+            field, f"must be an E.164 phone number such as +15005550006, got {value!r}{hint}"
         )
-    return compact, compact != value
+    return found
+
+
+#: Text and numbers that spell a boolean in legacy payloads (form posts, PHP).
+FLAG_WORDS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
+
+
+def as_flag_text(value: Any) -> Optional[bool]:
+    """The boolean a text or number spells (``"true"``, ``"Yes"``, ``1``), else ``None``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        return FLAG_WORDS.get(value.strip().lower())
+    return None
 
 
 def as_push_token(value: str, field: str) -> str:
@@ -115,6 +164,59 @@ def as_number(value: Any, field: str) -> float:
     if not math.isfinite(number):
         raise TranslationError(field, f"must be a finite number, got {value!r}")
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def as_money(value: Any, field: str) -> tuple[Union[int, float], Optional[str]]:
+    """``$value``: a number, and the leniency row that read it when it was text
+    (``value_text`` for ``"19.99"``, ``value_formatted`` for ``"$1,234.50"``); a
+    :class:`TranslationError` for text that is no amount."""
+    if not isinstance(value, str):
+        return as_number(value, field), None
+    try:
+        return as_number(value, field), "value_text"
+    except TranslationError:
+        pass
+    amount = _amount(value)
+    if amount is None:
+        raise TranslationError(field, f"must be a number, got {value!r}")
+    return as_number(amount, field), "value_formatted"
+
+
+def _amount(text: str) -> Optional[str]:
+    """Formatted money as plain numeric text: currency symbols and ISO codes, spaces and
+    apostrophes (``1'234.50``) removed; of ``,`` and ``.`` the last is the decimal mark when
+    both appear, a mark repeated between groups of three digits groups thousands, and a lone
+    mark before other than three digits is the decimal mark. ``None`` where the reading is
+    not certain: a lone mark before exactly three digits (``1,234``) is thousands in one
+    country and a decimal in another."""
+    body = _CURRENCY_CODE.sub("", text.strip())
+    body = "".join(c for c in body if unicodedata.category(c) != "Sc")
+    body = body.replace("\u00a0", "").replace(" ", "").replace("'", "")
+    sign = ""
+    if body[:1] in "+-":
+        sign, body = body[:1].replace("+", ""), body[1:]
+    if not body or not _AMOUNT.fullmatch(body):
+        return None
+    marks = [c for c in body if c in ",."]
+    if not marks:
+        return sign + body
+    last = max(body.rfind(","), body.rfind("."))
+    whole, fraction = body[:last], body[last + 1 :]
+    decimal = body[last]
+    grouping = "," if decimal == "." else "."
+    if decimal in whole:  # one mark, several times: thousands only ("1,234,567")
+        whole, fraction, grouping = body, "", decimal
+    elif len(marks) == 1 and len(fraction) == 3:
+        return None  # "1,234" / "1.234": thousands in one country, decimals in another
+    groups = whole.split(grouping)
+    if len(groups) > 1 and (
+        not 1 <= len(groups[0]) <= 3 or any(len(group) != 3 for group in groups[1:])
+    ):
+        return None
+    digits = "".join(groups)
+    if not digits.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    return sign + digits + (f".{fraction}" if fraction else "")
 
 
 def as_coordinate(value: Any, field: str) -> Union[str, float]:

@@ -24,6 +24,8 @@ import attrs
 
 from ._credentials import redact
 from ._errors import TranslationError
+from ._flow import Notice
+from ._leniency import normalised, permits
 
 T = TypeVar("T")
 
@@ -35,6 +37,7 @@ __all__ = [
     "LegacyHTTPRequest",
     "UnknownLegacyPathError",
     "call_for",
+    "decode_data",
     "legacy_params",
     "parse_legacy_request",
     "routes",
@@ -94,19 +97,38 @@ class Invocation:
 # --- body forms ---------------------------------------------------------------------------
 
 
-def _decode_data(value: str, field: str) -> Any:
-    """A ``data`` value: base64 of JSON (GET pixel form) or JSON itself (form POST)."""
+def decode_data(value: str, field: str, strict: bool = False) -> tuple[Any, list[Notice]]:
+    """A ``data`` value: base64 of JSON (GET pixel form) or JSON itself (form POST), and
+    what the leniency policy did to read it.
+
+    Base64 as legacy clients really sent it is read: the URL-safe alphabet and missing
+    ``=`` padding (``base64_alphabet``), line breaks and spaces (``base64_whitespace``: a
+    ``+`` arrives as a space when the query string was not escaped). Under ``strict`` the
+    spaces and line breaks are refused, as before the policy.
+    """
     text = value.strip()
+    found: list[Notice] = []
     if not text.startswith("{"):
+        compact = text.replace("\r", "").replace("\n", "").replace("\t", "")
+        compact = compact.replace(" ", "+")
+        if compact != text:
+            if not permits(strict, "base64_whitespace"):
+                raise TranslationError(field, "must be base64-encoded JSON or JSON")
+            found.append(
+                normalised("base64_whitespace", field, "line breaks dropped and spaces read as '+'")
+            )
+        standard = compact.replace("-", "+").replace("_", "/")
+        padded = standard + "=" * (-len(standard) % 4)
+        if padded != compact:
+            found.append(
+                normalised("base64_alphabet", field, "URL-safe alphabet or missing padding decoded")
+            )
         try:
-            padded = text + "=" * (-len(text) % 4)
-            text = base64.b64decode(
-                padded.replace("-", "+").replace("_", "/"), validate=True
-            ).decode("utf-8")
+            text = base64.b64decode(padded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise TranslationError(field, "must be base64-encoded JSON or JSON") from None
     try:
-        return json.loads(text)
+        return json.loads(text), found
     except ValueError:
         raise TranslationError(field, "must decode to a JSON object") from None
 
@@ -135,18 +157,21 @@ def _is_json(request: LegacyHTTPRequest) -> bool:
     return "json" in content_type or request.body.lstrip().startswith(b"{")
 
 
-def _payload(request: LegacyHTTPRequest) -> tuple[Any, bool]:
-    """The track/identify payload and the ``test`` flag, from any of the public forms."""
+def _payload(request: LegacyHTTPRequest, strict: bool) -> tuple[Any, bool, list[Notice]]:
+    """The track/identify payload, the ``test`` flag and the leniency notices, from any of
+    the public forms."""
     query = request.query
     test = query.get("test", ["0"])[0] in ("1", "true", "True")
     if "data" in query:
-        return _decode_data(query["data"][0], "data"), test
+        payload, found = decode_data(query["data"][0], "data", strict)
+        return payload, test, found
     if request.method == "POST" and request.body:
         if _is_json(request):
-            return _json_body(request), test
+            return _json_body(request), test, []
         form = _form_body(request)
         if "data" in form:
-            return _decode_data(form["data"][0], "data"), test
+            payload, found = decode_data(form["data"][0], "data", strict)
+            return payload, test, found
     raise TranslationError("data", "a track/identify request carries its payload in data=")
 
 
@@ -195,18 +220,18 @@ def _single(values: list[str]) -> Any:
 # --- handlers -----------------------------------------------------------------------------
 
 
-Handler = Callable[[LegacyHTTPRequest, Mapping[str, str]], Invocation]
+Handler = Callable[[LegacyHTTPRequest, Mapping[str, str], bool], Invocation]
 
 
 def _payload_call(name: str) -> Handler:
     """The handler of ``track`` or ``identify``: the client method ``name`` with the payload
-    of any of the public forms."""
+    of any of the public forms (and what the leniency policy did to read it)."""
 
-    def handle(request: LegacyHTTPRequest, _: Mapping[str, str]) -> Invocation:
-        payload, test = _payload(request)
+    def handle(request: LegacyHTTPRequest, _: Mapping[str, str], strict: bool) -> Invocation:
+        payload, test, found = _payload(request, strict)
         if not isinstance(payload, dict):
             raise TranslationError("data", "must decode to a JSON object")
-        return Invocation(name, (payload,), {"is_test": test})
+        return Invocation(name, (payload,), {"is_test": test, "normalised": tuple(found)})
 
     return handle
 
@@ -236,7 +261,8 @@ ROUTE_MODULES = (
 
 
 def _typed(builder: Callable[[Mapping[str, Any], Mapping[str, str]], Any]) -> Handler:
-    def handle(request: LegacyHTTPRequest, path: Mapping[str, str]) -> Invocation:
+    def handle(request: LegacyHTTPRequest, path: Mapping[str, str], strict: bool) -> Invocation:
+        del strict  # the typed calls' translators apply the policy under the call's options
         body = _body(request)
         call = builder(_params(request, body), path)
         return Invocation("call", (call,), {}, _private_key(request, body))
@@ -284,9 +310,11 @@ def call_for(method: str, path: str, params: Mapping[str, Any]) -> Any:
     return builder({k: v for k, v in params.items() if k != "api_key"}, groups)
 
 
-def parse_legacy_request(request: LegacyHTTPRequest) -> Invocation:
+def parse_legacy_request(request: LegacyHTTPRequest, *, strict: bool = False) -> Invocation:
     """The client invocation that ``request`` stands for; a :class:`TranslationError` names
-    what is wrong, and :class:`UnknownLegacyPathError` an unknown method and path."""
+    what is wrong, and :class:`UnknownLegacyPathError` an unknown method and path.
+    ``strict``: refuse what the leniency policy would repair in the wire form itself (a
+    ``data=`` with line breaks or spaces)."""
     method = request.method.upper()
     handler, groups = _match(routes(), method, request.path.rstrip("/") or "/")
-    return handler(attrs.evolve(request, method=method), groups)
+    return handler(attrs.evolve(request, method=method), groups, strict)

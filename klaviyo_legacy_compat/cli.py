@@ -71,7 +71,9 @@ def translate(
         try:
             if isinstance(item, ValueError):
                 raise ValueError(f"not JSON: {item}")
-            plan = client.invoke(parse_legacy_request(request_from_json(item)), dry_run=True)
+            strict = client.settings().options.strict
+            request = parse_legacy_request(request_from_json(item), strict=strict)
+            plan = client.invoke(request, dry_run=True)
         except (KlaviyoCompatError, ValueError, TypeError) as exc:
             err.write(f"klaviyo-legacy-compat translate: line {number}: {exc}\n")
             status = 2
@@ -101,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     translate_cmd.add_argument(
         "file", nargs="?", default="-", help="a file of requests, or - for standard input"
     )
+    _leniency_arguments(translate_cmd)
     serve_cmd = commands.add_parser(
         "serve",
         help="run the legacy HTTP gateway",
@@ -113,25 +116,52 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    _leniency_arguments(serve_cmd)
     return parser
+
+
+def _leniency_arguments(command: argparse.ArgumentParser) -> None:
+    """The leniency options (MIGRATION.md, "Leniency"); the environment sets them too."""
+    command.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="refuse loose legacy input instead of normalising it (KLAVIYO_LEGACY_COMPAT_STRICT)",
+    )
+    command.add_argument(
+        "--default-phone-region",
+        metavar="REGION",
+        help="read national phone numbers of this region, e.g. US "
+        "(KLAVIYO_LEGACY_COMPAT_DEFAULT_PHONE_REGION)",
+    )
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"strict": args.strict, "default_phone_region": args.default_phone_region}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The command-line entry point."""
     args = _parser().parse_args(argv)
     if args.command == "translate":
+        try:
+            client = CompatClient(**_options(args))
+            client.settings()
+        except KlaviyoCompatError as exc:
+            sys.stderr.write(f"klaviyo-legacy-compat translate: {exc}\n")
+            return 2
         if args.file == "-":
-            return translate(sys.stdin, sys.stdout, sys.stderr)
+            return translate(sys.stdin, sys.stdout, sys.stderr, client)
         try:
             with open(args.file, encoding="utf-8") as handle:
-                return translate(handle, sys.stdout, sys.stderr)
+                return translate(handle, sys.stdout, sys.stderr, client)
         except OSError as exc:
             sys.stderr.write(f"klaviyo-legacy-compat translate: {exc.strerror}: {args.file}\n")
             return 2
     if args.command == "serve":
         from .legacy_http import serve
 
-        server = serve(args.host, args.port)
+        server = serve(args.host, args.port, CompatClient(environment_keys=False, **_options(args)))
         host, port = str(server.server_address[0]), int(server.server_address[1])
         sys.stderr.write(f"klaviyo-legacy-compat gateway on http://{host}:{port}/api\n")
         try:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
+import re
 import socketserver
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Optional
@@ -62,6 +64,8 @@ __all__ = [
     "respond",
     "serve",
 ]
+
+logger = logging.getLogger("klaviyo_legacy_compat")
 
 #: The legacy URL prefixes the adapter serves, under the legacy base ``.../api``.
 LEGACY_PREFIXES = ("/v1/", "/v2/", "/track", "/identify")
@@ -145,12 +149,13 @@ def respond(
     """Translate and run one legacy request; its legacy answer. ``require_key`` refuses a
     request that carries no key of its own (403)."""
     client = client or default_client()
+    public = request.path.rstrip("/") in _PUBLIC_PATHS
     try:
-        invocation = parse_legacy_request(request)
+        strict = client.settings(**options).options.strict
+        invocation = parse_legacy_request(request, strict=strict)
     except TranslationError as error:
-        if error.field == "data" and request.path.rstrip("/") in ("/api/track", "/api/identify"):
-            # The legacy API answered 0 to a payload it could not decode.
-            return LegacyHTTPResponse(200, (("Content-Type", "text/html"),), b"0")
+        return _not_accepted(error) if public else _error(error)
+    except KlaviyoCompatError as error:
         return _error(error)
     if require_key and not _carries_key(request, invocation):
         return _failure(
@@ -158,9 +163,30 @@ def respond(
         )
     try:
         result = client.invoke(invocation, **options)
+    except TranslationError as error:
+        return _not_accepted(error) if public else _error(error)
     except KlaviyoCompatError as error:
         return _error(error)
     return _success(invocation.method, result, request)
+
+
+#: The legacy paths that answer ``1``/``0`` (track and identify).
+_PUBLIC_PATHS = ("/api/track", "/api/identify")
+
+_UNSAFE_IN_HEADER = re.compile(r"[^\x20-\x7e]")
+
+
+def _not_accepted(error: TranslationError) -> LegacyHTTPResponse:
+    """Legacy track and identify answered ``0`` to a payload they did not accept (one they
+    could not decode; here also one the legacy SDKs refused before sending, such as a profile
+    with no identifier at all). The reason, naming the field and the rule, is logged at
+    WARNING and sent in the ``X-Klaviyo-Compat-Error`` header, so it is never silent."""
+    reason = str(error)
+    logger.warning("legacy track/identify answered 0: %s", reason)
+    header = _UNSAFE_IN_HEADER.sub("?", reason)[:512]
+    return LegacyHTTPResponse(
+        200, (("Content-Type", "text/html"), ("X-Klaviyo-Compat-Error", header)), b"0"
+    )
 
 
 class LegacyAdapter(BaseAdapter):

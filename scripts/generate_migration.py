@@ -15,6 +15,7 @@ from klaviyo_legacy_compat import CompatClient, Plan
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint, catalogue
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import UnsupportedLegacyFeatureError
+from klaviyo_legacy_compat._leniency import LENIENCY
 from klaviyo_legacy_compat._version import REVISION
 from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
@@ -65,6 +66,33 @@ def _cell(items: list[str]) -> str:
     return "<br>".join(items) if items else "—"
 
 
+LENIENCY_HEADER = """
+## Leniency: what legacy accepted and the new API refuses
+
+Legacy endpoints took values loosely and answered `1` to any decodable track or identify, so
+a call the legacy API accepted is never turned into an exception or a lost event here: on
+every surface (the SDK classes, the module functions, the `requests` adapter, the gateway and
+the CLI) what is unambiguous is normalised, what cannot be is kept, and each normalisation is
+a dry-run warning and a WARNING log (once per kind per process, later ones at DEBUG). With
+`strict=True` (option, or `KLAVIYO_LEGACY_COMPAT_STRICT=1`) the rows marked refused raise
+the error they raised before. What legacy itself refused stays refused: a profile with no
+identifier at all raises `KlaviyoException` on the SDK surfaces and answers `0` (reason in
+the `X-Klaviyo-Compat-Error` header) on raw HTTP and `klaviyo-sdk` track/identify.
+
+| Kind | Legacy accepted | Sent instead | `strict=True` |
+|---|---|---|---|
+"""
+
+
+def render_leniency() -> str:
+    """The leniency table (``_leniency.LENIENCY``)."""
+    rows = [
+        f"| `{kind}` | {row.accepted} | {row.done} | {'refused' if row.strict else 'as here'} |"
+        for kind, row in LENIENCY.items()
+    ]
+    return LENIENCY_HEADER + "\n".join(rows) + "\n"
+
+
 def render() -> str:
     """The whole of MIGRATION.md."""
     rows = []
@@ -86,7 +114,7 @@ def render() -> str:
             )
             + " |"
         )
-    return HEADER + "\n".join(rows) + "\n"
+    return HEADER + "\n".join(rows) + "\n" + render_leniency()
 
 
 if __name__ == "__main__":

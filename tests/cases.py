@@ -67,7 +67,8 @@ def invoke(client: CompatClient, row: dict[str, Any], **options: Any) -> Any:
     """Run a row's call: a client method with arguments, or a raw legacy HTTP request."""
     if "http" in row:
         request = request_from_json(expand(row["http"]))
-        return client.invoke(parse_legacy_request(request), **options)
+        strict = client.settings(**options).options.strict
+        return client.invoke(parse_legacy_request(request, strict=strict), **options)
     method = getattr(client, row["call"])
     return method(*expand(row.get("args", [])), **expand(row.get("kwargs", {})), **options)
 

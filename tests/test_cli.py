@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,22 @@ def test_the_command_line_entry_points(tmp_path: object) -> None:
         check=False,
     )
     assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+def test_translate_applies_the_leniency_policy_and_its_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    loose = {**TRACK, "customer_properties": {"$phone_number": "(415) 555-0123"}}
+    requests_file = tmp_path / "requests.jsonl"
+    requests_file.write_text(lines({"method": "POST", "url": "/api/track", "json": loose}))
+    path = str(requests_file)
+    assert cli.main(["translate", "--default-phone-region", "US", path]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    profile = plan["requests"][0]["json"]["data"]["attributes"]["profile"]["data"]
+    assert profile["attributes"] == {"phone_number": "+14155550123"}
+    assert any("[leniency: phone_format]" in w for w in plan["warnings"])
+    # Under --strict the same line is refused, with the field and the rule.
+    assert cli.main(["translate", "--strict", "--default-phone-region", "US", path]) == 2
+    assert "customer_properties.$phone_number" in capsys.readouterr().err
+    assert cli.main(["translate", "--default-phone-region", "XX", path]) == 2
+    assert "default_phone_region" in capsys.readouterr().err

@@ -134,7 +134,7 @@ FAILURES: dict[str, Scenario] = {
     "client_side_gives_up": _client_side_gives_up,
     "server_gives_up": _server_gives_up,
     "unknown_list": lambda c, s: c.subscribe_to_list("NoSuch", [{"email": "a@example.com"}]),
-    "bad_input": lambda c, s: c.track("Viewed", {"$email": "not an email"}),
+    "bad_input": lambda c, s: c.track("Viewed", {"$email": "not an email"}, strict=True),
     "nothing_listens": lambda c, s: public_only(s).track(
         "Viewed", {"$email": "a@example.com"}, base_url="http://127.0.0.1:9", retry_budget=0.2
     ),

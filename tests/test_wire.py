@@ -24,6 +24,10 @@ PAYLOAD = {
     "customer_properties": {"$email": "a+b@example.com"},
 }
 B64 = base64.b64encode(json.dumps(PAYLOAD).encode()).decode()
+#: A payload whose base64 holds "+", "/" and "=" padding, to exercise every loose form.
+LOOSE = {**PAYLOAD, "properties": {"q": "~~~>>>???x"}}
+LOOSE_B64 = base64.b64encode(json.dumps(LOOSE).encode()).decode()
+assert {"+", "/"} <= set(LOOSE_B64) and LOOSE_B64.endswith("=")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
 
@@ -61,12 +65,43 @@ JSON = {"Content-Type": "application/json"}
     ],
 )
 def test_every_track_form(request_: LegacyHTTPRequest) -> None:
-    assert parse_legacy_request(request_) == Invocation("track", (PAYLOAD,), {"is_test": False})
+    parsed = parse_legacy_request(request_)
+    assert (parsed.method, parsed.args, parsed.kwargs["is_test"]) == ("track", (PAYLOAD,), False)
+    # Only the two loose base64 forms were normalised, and they say so.
+    kinds = {note.kind for note in parsed.kwargs["normalised"]}
+    assert kinds <= {"base64_alphabet"}
 
 
 def test_the_test_flag_of_the_pixel_form() -> None:
     parsed = parse_legacy_request(LegacyHTTPRequest("GET", f"/api/track?data={B64}&test=1"))
-    assert parsed.kwargs == {"is_test": True}
+    assert parsed.kwargs == {"is_test": True, "normalised": ()}
+
+
+@pytest.mark.parametrize(
+    ("data", "kinds"),
+    [
+        (LOOSE_B64.replace("+", " "), {"base64_whitespace"}),  # "+" unescaped: a space
+        (
+            "\n".join(LOOSE_B64[i : i + 20] for i in range(0, len(LOOSE_B64), 20)),
+            {"base64_whitespace"},
+        ),
+        (LOOSE_B64.rstrip("=").replace("+", "-").replace("/", "_"), {"base64_alphabet"}),
+        (LOOSE_B64, set()),
+    ],
+    ids=["plus_as_space", "line_breaks", "urlsafe_unpadded", "standard"],
+)
+def test_loose_base64_is_read_and_reported(data: str, kinds: set[str]) -> None:
+    parsed = parse_legacy_request(
+        LegacyHTTPRequest("POST", "/api/track", FORM, urlencode({"data": data}).encode())
+    )
+    assert parsed.args == (LOOSE,)
+    assert {note.kind for note in parsed.kwargs["normalised"]} == kinds
+    if "base64_whitespace" in kinds:
+        with pytest.raises(TranslationError, match="base64"):
+            parse_legacy_request(
+                LegacyHTTPRequest("POST", "/api/track", FORM, urlencode({"data": data}).encode()),
+                strict=True,
+            )
 
 
 def test_identify_forms() -> None:
@@ -78,7 +113,8 @@ def test_identify_forms() -> None:
             "POST", "/api/identify", FORM, urlencode({"data": json.dumps(payload)}).encode()
         )
     )
-    assert by_get == by_post == Invocation("identify", (payload,), {"is_test": False})
+    expected = Invocation("identify", (payload,), {"is_test": False, "normalised": ()})
+    assert by_get == by_post == expected
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import attrs
+
 from klaviyo_legacy_compat._calls import IdentifyCall, TrackCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow
+from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._translate import (
     campaigns,
     lists,
@@ -20,6 +23,7 @@ from klaviyo_legacy_compat._translate import (
     subscriptions,
     templates,
 )
+from klaviyo_legacy_compat._translate._legacy import parse_int
 from klaviyo_legacy_compat._translate.events import plan_track
 from klaviyo_legacy_compat._translate.profiles import plan_identify
 from klaviyo_legacy_compat._translate.subscriptions import (
@@ -32,6 +36,7 @@ from klaviyo_legacy_compat._translate.subscriptions import (
 )
 
 __all__ = [
+    "COUNT_LIMITS",
     "ROUTED",
     "TRANSLATORS",
     "SubscribeReport",
@@ -65,9 +70,31 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
 }
 
 
+#: Calls with a legacy ``count`` maximum → that maximum, joined from the resource modules.
+COUNT_LIMITS: dict[type[Any], int] = {
+    **metrics.COUNT_LIMITS,
+    **campaigns.COUNT_LIMITS,
+    **templates.COUNT_LIMITS,
+}
+
+
 def translate(call: Any, *, server_side: bool, options: Options) -> Flow[Any]:
     """The flow for ``call``."""
     routed = ROUTED.get(type(call))
     if routed is not None:
         return routed(call, server_side=server_side, options=options)
+    limit = COUNT_LIMITS.get(type(call))
+    if limit is not None and call.count > limit:
+        return _clamped(call, limit, options)
     return TRANSLATORS[type(call)](call, options=options)
+
+
+def _clamped(call: Any, limit: int, options: Options) -> Flow[Any]:
+    """The flow of ``call`` with its ``count`` clamped to the legacy maximum ``limit``
+    (leniency row ``count_clamped``); under ``strict`` refused as before."""
+    if not permits(options.strict, "count_clamped"):
+        parse_int(call.count, "count", limit, 1, limit)  # raises the error it always raised
+    yield normalised(
+        "count_clamped", "count", f"{call.count} is above the legacy maximum: {limit} are read"
+    )
+    return (yield from TRANSLATORS[type(call)](attrs.evolve(call, count=limit), options=options))

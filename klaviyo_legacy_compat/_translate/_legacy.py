@@ -163,14 +163,13 @@ def parse_int(value: Any, field: str, default: int, low: int, high: Optional[int
     return value
 
 
-def parse_page(
-    params: Mapping[str, Any], *, default_count: int = 50, max_count: Optional[int] = 100
-) -> tuple[int, int]:
-    """Legacy ``page`` (from 0, at most :data:`PAGE_LIMIT`) and ``count`` (from 1, at most
-    ``max_count``; ``default_count`` when absent). The v1 lists of metrics, campaigns and
-    templates took 1 to 100, 50 by default."""
+def parse_page(params: Mapping[str, Any], *, default_count: int = 50) -> tuple[int, int]:
+    """Legacy ``page`` (from 0, at most :data:`PAGE_LIMIT`) and ``count`` (from 1;
+    ``default_count`` when absent). The v1 lists of metrics, campaigns and templates took 1
+    to 100, 50 by default: a larger ``count`` is clamped by the translator (each resource
+    module's ``COUNT_LIMITS``, leniency row ``count_clamped``)."""
     page = parse_int(params.get("page"), "page", 0, 0, PAGE_LIMIT)
-    count = parse_int(params.get("count"), "count", default_count, 1, max_count)
+    count = parse_int(params.get("count"), "count", default_count, 1)
     return page, count
 
 

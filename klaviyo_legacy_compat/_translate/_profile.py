@@ -13,8 +13,11 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._bodies import Location, ProfileAttributes
+from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError
+from klaviyo_legacy_compat._flow import Notice
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
+from klaviyo_legacy_compat._leniency import INVALID_IDENTIFIER_PROPERTY, normalised, permits
 from klaviyo_legacy_compat._translate._jsonapi import placeholder
 from klaviyo_legacy_compat._values import (
     as_coordinate,
@@ -23,15 +26,23 @@ from klaviyo_legacy_compat._values import (
     as_phone,
     as_push_token,
     as_text,
+    email_within,
     json_safe,
 )
 
-__all__ = ["IDENTIFIER_CHECKS", "dry_found_profiles", "identifier_key", "split_profile"]
+__all__ = [
+    "IDENTIFIER_CHECKS",
+    "dry_found_profiles",
+    "identifier_key",
+    "missing_rule",
+    "split_profile",
+]
 
 
 def _phone(value: Any, field: str) -> str:
-    # Callers that report the clean-up (split_profile) call as_phone themselves.
-    return as_phone(value, field)[0]
+    # Lookups and searches take a number with a country code; split_profile applies the
+    # leniency policy itself.
+    return as_phone(value, field).e164
 
 
 #: Identifier attribute → how its value is checked. Every identifier a translator accepts
@@ -88,17 +99,25 @@ def split_profile(
     source: Mapping[str, Any],
     field: str,
     *,
+    options: Options,
     ip: Optional[str] = None,
     exclude: Collection[str] = (),
-) -> tuple[ProfileAttributes, list[str]]:
+) -> tuple[ProfileAttributes, list[Notice]]:
     """Split a legacy profile dict into the new attribute block.
 
     Returns the attributes and the notices worth a warning (two spellings of one key that
-    disagree, a phone number that needed cleaning). Keys whose value is ``None`` or ``""``
-    are left out: the legacy API ignored them, and the new API would *clear* the field.
-    ``exclude`` names keys consumed elsewhere (a subscribe's consent keys).
+    disagree, an identifier the leniency policy normalised or kept). Keys whose value is
+    ``None`` or ``""`` are left out: the legacy API ignored them, and the new API would
+    *clear* the field. ``exclude`` names keys consumed elsewhere (a subscribe's consent keys).
+
+    Identifiers follow the leniency policy (``_leniency``): an email or phone number that
+    can be written validly is (``phone_format``, ``email_format``); one that cannot is kept
+    as the custom property ``INVALID_IDENTIFIER_PROPERTY[attribute]`` and left out of the
+    identifiers (``phone_invalid``, ``email_invalid``), so the call goes out with the valid
+    ones. Of two spellings (``$email`` and ``email``) the first valid one is used. Under
+    ``options.strict`` each of those is refused as before.
     """
-    notices: list[str] = []
+    notes: list[Notice] = []
     spellings: dict[str, list[tuple[int, str]]] = {}
     properties: dict[str, Any] = {}
     for key, value in source.items():
@@ -114,17 +133,10 @@ def split_profile(
     location: dict[str, Any] = {}
     for attribute, keys in spellings.items():
         keys.sort()
-        chosen = keys[0][1]
-        check: Callable[[Any, str], Any] = _CHECKS.get(attribute, as_text)
-        value = check(source[chosen], f"{field}.{chosen}")
-        if attribute == "phone_number" and value != str(source[chosen]):
-            notices.append(f"{field}.{chosen}: spaces and punctuation removed to make it E.164")
-        for _, other in keys[1:]:
-            again = check(source[other], f"{field}.{other}")
-            if identifier_key(attribute, value) != identifier_key(attribute, again):
-                notices.append(
-                    f"{field}: {chosen} and {other} differ; {chosen} is used and {other} is dropped"
-                )
+        names = [key for _, key in keys]
+        value = _first_valid(attribute, names, source, field, options, notes, properties)
+        if value is None:
+            continue
         if attribute.startswith("location."):
             location[attribute[9:]] = value
         else:
@@ -137,5 +149,107 @@ def split_profile(
             properties=properties or None,
             **found,
         ),
-        notices,
+        notes,
     )
+
+
+def missing_rule(rule: str, found: Sequence[Notice]) -> str:
+    """``rule`` for a profile without a usable identifier; where identifiers were given but
+    could only be kept as properties (invalid), it says which: nothing can be sent for the
+    profile then, and the caller must know why."""
+    kept = [item.text for item in found if item.kind in _INVALID_KINDS.values()]
+    if not kept:
+        return rule
+    return f"{rule}; the only ones given are invalid ({'; '.join(kept)})"
+
+
+def _first_valid(
+    attribute: str,
+    names: Sequence[str],
+    source: Mapping[str, Any],
+    field: str,
+    options: Options,
+    notes: list[Notice],
+    properties: dict[str, Any],
+) -> Any:
+    """The value of ``attribute`` from the first of its spellings ``names`` that is valid;
+    the others are reported when they differ. ``None`` when no spelling is valid and the
+    leniency policy kept the value as a custom property instead."""
+    lenient = _LENIENT.get(attribute)
+    chosen: Optional[tuple[str, Any]] = None
+    failed: list[tuple[str, TranslationError]] = []
+    for name in names:
+        where = f"{field}.{name}"
+        try:
+            if lenient is None:
+                check: Callable[[Any, str], Any] = _CHECKS.get(attribute, as_text)
+                value, note = check(source[name], where), None
+            else:
+                value, note = lenient(source[name], where, options)
+        except TranslationError as error:
+            if options.strict or (lenient is None and chosen is None):
+                raise  # as before the leniency policy: a bad spelling is refused
+            failed.append((name, error))
+            continue
+        if chosen is None:
+            chosen = (name, value)
+            if note is not None:
+                notes.append(note)
+        elif identifier_key(attribute, value) != identifier_key(attribute, chosen[1]):
+            notes.append(
+                Notice(
+                    f"{field}: {chosen[0]} and {name} differ; {chosen[0]} is used and {name} "
+                    "is dropped"
+                )
+            )
+    if chosen is not None:
+        for name, refused in failed:
+            notes.append(Notice(f"{refused}; {chosen[0]} is used and {name} is dropped"))
+        return chosen[1]
+    name, refusal = failed[0]
+    kept = INVALID_IDENTIFIER_PROPERTY[attribute]
+    properties[kept] = json_safe(source[name], f"{field}.{name}")
+    notes.append(
+        normalised(
+            _INVALID_KINDS[attribute],
+            f"{field}.{name}",
+            f"{refusal.rule}: kept as the custom property {kept!r}, not as an identifier",
+        )
+    )
+    return None
+
+
+def _lenient_email(value: Any, field: str, options: Options) -> tuple[str, Optional[Notice]]:
+    address = email_within(value)
+    if address is not None and permits(options.strict, "email_format"):
+        return address, normalised("email_format", field, f"{value!r} read as {address!r}")
+    return as_email(value, field), None
+
+
+def _lenient_phone(value: Any, field: str, options: Options) -> tuple[str, Optional[Notice]]:
+    found = as_phone(value, field, options.default_phone_region)
+    if found.change is None:
+        return found.e164, None
+    kind = _PHONE_KINDS.get(found.change, "phone_format")
+    if not permits(options.strict, kind):
+        # As before the policy: only separators were ever removed.
+        raise TranslationError(
+            field, f"must be an E.164 phone number such as +15005550006, got {value!r}"
+        )
+    return found.e164, normalised(
+        kind, field, f"{value!r} written as {found.e164} ({found.change})"
+    )
+
+
+#: The identifiers the leniency policy normalises or keeps (``_leniency``); every other
+#: attribute is checked by ``_CHECKS`` and refused when invalid.
+_LENIENT: Mapping[str, Callable[[Any, str, Options], tuple[str, Optional[Notice]]]] = {
+    "email": _lenient_email,
+    "phone_number": _lenient_phone,
+}
+
+#: The leniency row of an identifier that cannot be made valid and is kept instead.
+_INVALID_KINDS: Mapping[str, str] = {"email": "email_invalid", "phone_number": "phone_invalid"}
+
+#: What ``_phone.to_e164`` did → its leniency row (any other change: ``phone_format``).
+_PHONE_KINDS: Mapping[str, str] = {"spaces and punctuation removed": "phone_punctuation"}

@@ -1123,11 +1123,15 @@ def _recipients(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignR
         raise TranslationError("offset", "must be the next_offset of an earlier answer")
     return CampaignRecipientsCall(
         campaign_id=parse_id(path["campaign_id"], "campaign_id"),
-        count=parse_int(params.get("count"), "count", default=5000, low=1, high=25000),
+        count=parse_int(params.get("count"), "count", default=5000, low=1),
         sort=sort,
         offset=offset or None,
     )
 
+
+#: Each call's legacy ``count`` maximum (v1 campaigns 100, recipients 25000; legacy-surface.md
+#: B.7); a larger one is clamped (leniency row ``count_clamped``).
+COUNT_LIMITS: dict[type[Any], int] = {CampaignsCall: 100, CampaignRecipientsCall: 25000}
 
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     CampaignsCall: plan_get_campaigns,

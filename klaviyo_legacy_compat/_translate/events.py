@@ -24,6 +24,8 @@ import json
 import logging
 from typing import Any, Optional
 
+import attrs
+
 from klaviyo_legacy_compat._bodies import (
     Document,
     EventAttributes,
@@ -35,32 +37,71 @@ from klaviyo_legacy_compat._calls import TrackCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import encode_json, unstructure
 from klaviyo_legacy_compat._errors import MissingIdentifierError, TranslationError
-from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._flow import Flow, Notice, notice, notices, send
 from klaviyo_legacy_compat._legacy_keys import (
     EVENT_KEYS,
     LIMITS,
     TRACK_ONCE_KEY,
     TRACK_ONCE_UNIQUE_ID,
 )
+from klaviyo_legacy_compat._leniency import INVALID_IDENTIFIER_PROPERTY, normalised, permits
 from klaviyo_legacy_compat._translate._jsonapi import planned
 from klaviyo_legacy_compat._translate._profile import split_profile
-from klaviyo_legacy_compat._values import as_number, as_text, iso_utc, json_safe_sized
+from klaviyo_legacy_compat._values import as_money, as_text, iso_utc, json_safe_sized
 
 __all__ = ["derived_unique_id", "plan_track"]
 
 IDENTIFY_RULE = "must identify the profile by $email, $phone_number, $id or $exchange_id"
 
 
-def _event_fields(properties: dict[str, Any]) -> dict[str, Any]:
-    """``$event_id`` → ``unique_id``, ``$value`` → ``value`` (``EVENT_KEYS``)."""
+def _event_fields(
+    properties: dict[str, Any], options: Options
+) -> tuple[dict[str, Any], list[Notice]]:
+    """``$event_id`` → ``unique_id``, ``$value`` → ``value`` (``EVENT_KEYS``), and the
+    notices of the leniency policy: a ``$value`` given as text is read as a number
+    (``value_text``, ``value_formatted``); one that is no number is not sent as ``value``
+    and stays in ``properties`` (``value_unreadable``)."""
     out: dict[str, Any] = {}
+    found: list[Notice] = []
     for legacy, attribute in EVENT_KEYS.items():
         value = properties.get(legacy)
         if value in (None, ""):
             continue
         field = f"properties.{legacy}"
-        out[attribute] = as_number(value, field) if attribute == "value" else as_text(value, field)
-    return out
+        if attribute != "value":
+            out[attribute] = as_text(value, field)
+            continue
+        try:
+            number, kind = as_money(value, field)
+        except TranslationError:
+            if not permits(options.strict, "value_unreadable"):
+                raise
+            detail = f"{value!r} is no number: no value is sent, {legacy} stays a property"
+            found.append(normalised("value_unreadable", field, detail))
+            continue
+        if kind is not None:
+            if not permits(options.strict, kind):
+                raise TranslationError(field, f"must be a number, got {value!r}")
+            found.append(normalised(kind, field, f"{value!r} read as {number}"))
+        out[attribute] = number
+    return out, found
+
+
+def _anonymous(profile: ProfileAttributes) -> Optional[tuple[ProfileAttributes, Notice]]:
+    """An event whose identifiers were all invalid (kept as custom properties by
+    ``split_profile``) is sent for an anonymous profile named after the first of them, so
+    the event is not lost (``anonymous_profile``); ``None`` when nothing was kept."""
+    kept = profile.properties or {}
+    for attribute, name in INVALID_IDENTIFIER_PROPERTY.items():
+        if name in kept:
+            anonymous = f"legacy-{attribute}:{kept[name]}"
+            notice_ = normalised(
+                "anonymous_profile",
+                "customer_properties",
+                f"no valid identifier: the event is sent for the anonymous profile {anonymous!r}",
+            )
+            return attrs.evolve(profile, anonymous_id=anonymous), notice_
+    return None
 
 
 def derived_unique_id(
@@ -78,7 +119,9 @@ def derived_unique_id(
     material = json.dumps(
         [
             metric,
-            [profile.email, profile.phone_number, profile.external_id, profile.kx],
+            [profile.email, profile.phone_number, profile.external_id, profile.kx]
+            # Only when set, so the ids of every other event stay what they were.
+            + ([profile.anonymous_id] if profile.anonymous_id else []),
             properties,
             time,
         ],
@@ -113,16 +156,20 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
             f"the metric name must be shorter than {LIMITS['metric_name_chars'] + 1} characters",
         )
     profile, profile_notices = split_profile(
-        call.customer_properties, "customer_properties", ip=call.ip
+        call.customer_properties, "customer_properties", options=options, ip=call.ip
     )
     if not profile.has_identifier:
-        raise MissingIdentifierError("customer_properties", IDENTIFY_RULE)
+        anonymous = _anonymous(profile)
+        if anonymous is None:
+            raise MissingIdentifierError("customer_properties", IDENTIFY_RULE)
+        profile = anonymous[0]
+        profile_notices.append(anonymous[1])
     properties, estimate = json_safe_sized(dict(call.properties), "properties")
     if len(properties) > LIMITS["event_properties"]:
         raise TranslationError(
             "properties", f"an event may carry at most {LIMITS['event_properties']} properties"
         )
-    fields = _event_fields(properties)
+    fields, value_notices = _event_fields(properties, options)
     unique_id: Optional[str] = fields.get("unique_id")
     time = iso_utc(call.time)
     if properties.get(TRACK_ONCE_KEY):
@@ -138,10 +185,11 @@ def plan_track(call: TrackCall, *, server_side: bool, options: Options) -> Flow[
             )
     if unique_id is None and options.derive_unique_id:
         unique_id = derived_unique_id(call.event, profile, properties, time)
+    yield from notices(call.notes)
     for key in call.ignored_keys:
         yield from notice(f"payload key {key!r} has no meaning in a track call and is ignored")
-    for text in profile_notices:
-        yield from notice(text)
+    yield from notices(profile_notices)
+    yield from notices(value_notices)
     body = unstructure(
         Document(
             Resource(

@@ -82,7 +82,7 @@ from klaviyo_legacy_compat._errors import (
     PartialDeliveryError,
     TranslationError,
 )
-from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send, send_all
+from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send, send_all
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
@@ -113,6 +113,7 @@ from klaviyo_legacy_compat._translate._profile import (
     IDENTIFIER_CHECKS,
     dry_found_profiles,
     identifier_key,
+    missing_rule,
     split_profile,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_request
@@ -365,7 +366,9 @@ def _profiles(value: Any) -> tuple[Mapping[str, Any], ...]:
     if not profiles:
         raise TranslationError("profiles", "must contain at least one profile")
     for index, profile in enumerate(profiles):
-        _member_entry(profile, f"profiles[{index}]")
+        # Checked as early as the request is read; the translator checks again under the
+        # call's own options (strict=True refuses what this lenient check lets through).
+        _member_entry(profile, f"profiles[{index}]", Options())
     return profiles
 
 
@@ -449,7 +452,7 @@ def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalE
         raise TranslationError("sort", f"must be asc or desc, got {sort!r}")
     # Unlike the other v1 page/count lists, exclusions come 500 a page by default and
     # ``count`` has no maximum.
-    number, count = parse_page(params, default_count=500, max_count=None)
+    number, count = parse_page(params, default_count=500)
     return GlobalExclusionsCall(reason, sort.strip().lower(), count, number)
 
 
@@ -723,7 +726,7 @@ class _Member:
     email or phone number), and notices."""
 
     attributes: ProfileAttributes
-    notices: tuple[str, ...]
+    notices: tuple[Notice, ...]
 
     @property
     def lookup(self) -> Optional[tuple[str, str]]:
@@ -734,21 +737,25 @@ class _Member:
         return ("email", a.email) if a.email else ("phone_number", str(a.phone_number))
 
 
-def _member_entry(source: Any, field: str) -> _Member:
+def _member_entry(source: Any, field: str, options: Options) -> _Member:
     """Check one v2 members profile as subscribe does (``subscriptions._entry``): an object
     with an email or a phone number. ``sms_consent`` is dropped: adding members never
     changes consent."""
     if not isinstance(source, Mapping):
         raise TranslationError(field, f"must be a profile object, got {type(source).__name__}")
-    attributes, notices = split_profile(source, field, exclude=("sms_consent",))
+    attributes, found = split_profile(source, field, options=options, exclude=("sms_consent",))
     if not (attributes.email or attributes.phone_number):
-        raise MissingIdentifierError(field, "must have an email or a phone_number")
-    if source.get("sms_consent") is not None:
-        notices.append(
-            f"{field}: sms_consent is ignored: adding members never changes consent (use "
-            "subscribe for that), as the legacy members endpoint did"
+        raise MissingIdentifierError(
+            field, missing_rule("must have an email or a phone_number", found)
         )
-    return _Member(attributes, tuple(notices))
+    if source.get("sms_consent") is not None:
+        found.append(
+            Notice(
+                f"{field}: sms_consent is ignored: adding members never changes consent (use "
+                "subscribe for that), as the legacy members endpoint did"
+            )
+        )
+    return _Member(attributes, tuple(found))
 
 
 def _upsert_step(member: _Member, index: int) -> Step:
@@ -833,13 +840,11 @@ def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list
     """Profile ids (upserts and lookups), then list relationships in chunks of the
     endpoint's ``max_items``; returns ``[{"id", "email"?, "phone_number"?}]``. A failure part
     way raises :class:`PartialDeliveryError` with the chunks added and the profiles not."""
-    del options
     if not call.profiles:
         raise TranslationError("profiles", "must contain at least one profile")
-    members = [_member_entry(p, f"profiles[{i}]") for i, p in enumerate(call.profiles)]
+    members = [_member_entry(p, f"profiles[{i}]", options) for i, p in enumerate(call.profiles)]
     for member in members:
-        for text in member.notices:
-            yield from notice(text)
+        yield from notices(member.notices)
     if any(m.lookup is not None for m in members):
         yield from notice(
             "add_members: ids of bare emails/phone numbers are looked up; those Klaviyo does "

@@ -40,15 +40,16 @@
   as legacy). Aggregates group and filter only on the dimensions the spec enumerates
   (:data:`AGGREGATE_DIMENSIONS`), and sum only the event value: ``["sum","ItemCount"]``, a
   ``by`` or ``where`` on another property, are :class:`UnsupportedLegacyFeatureError`, raised
-  before anything is sent. The legacy defaults of ``start_date``/``end_date`` (one month
-  before the day of the call, and that day) depend on the clock, which translators do not
-  read: both dates are required. Answers ``{"metric", "start_date", "end_date", "unit",
-  "measurement", "by", "where", "results": [{"segment": <by value or "Everyone">, "data":
-  [{"date": "YYYY-MM-DD HH:MM:SS", "values": [n]}]}]}``.
+  before anything is sent. A missing ``start_date``/``end_date`` takes the legacy default
+  (one month before the day of the call, and that day), the day read from the flow runner's
+  clock (``_flow.now``; leniency row ``export_window``). Answers ``{"metric", "start_date",
+  "end_date", "unit", "measurement", "by", "where", "results": [{"segment": <by value or
+  "Everyone">, "data": [{"date": "YYYY-MM-DD HH:MM:SS", "values": [n]}]}]}``.
 """
 
 from __future__ import annotations
 
+import calendar
 import logging
 import math
 import re
@@ -61,7 +62,8 @@ import attrs
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
-from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._flow import Flow, notice, now, send
+from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
     dig,
@@ -108,11 +110,10 @@ __all__ = [
 #: ``GET /api/metrics`` answers a fixed 200 metrics a page (new-api.md §5).
 METRICS_PER_PAGE = 200
 
-#: Legacy ``count`` limits as (default, low, high): timeline ``count`` ≤ 100, export
-#: ``count`` ≤ 1000 (v1 timeline and export references). Metrics ``count`` (≤ 100, 50 by
-#: default; legacy-surface.md B.7) is the v1 page/count of ``_legacy.parse_page``.
-TIMELINE_COUNT = (100, 1, 100)
-EXPORT_COUNT = (25, 1, 1000)
+#: Legacy ``count`` defaults and lowest values: timeline 100, export 25 (v1 timeline and
+#: export references). Their legacy maximums are in :data:`COUNT_LIMITS`.
+TIMELINE_COUNT = (100, 1)
+EXPORT_COUNT = (25, 1)
 
 #: The legacy export window: "end_date must be at most 31 days after start_date".
 EXPORT_MAX_DAYS = 31
@@ -420,13 +421,14 @@ def _timeline(params: Mapping[str, Any], path: Mapping[str, str]) -> TimelineCal
 
 @attrs.frozen
 class MetricExportCall:
-    """``GET /v1/metric/{id}/export``, checked: the dates (inclusive), the unit, the legacy
-    ``measurement`` (a name, or ``("sum", "$value")``), the ``where`` conditions as
+    """``GET /v1/metric/{id}/export``, checked: the dates (inclusive; ``None`` where the
+    caller gave none: the legacy default window is read at the time of the call), the unit,
+    the legacy ``measurement`` (a name, or ``("sum", "$value")``), the ``where`` conditions as
     ``(dimension, "=", value)`` and the ``by`` dimension, all expressible as aggregates."""
 
     metric_id: str
-    start_date: date
-    end_date: date
+    start_date: Optional[date]
+    end_date: Optional[date]
     unit: str = "day"
     measurement: Union[str, tuple[str, str]] = "count"
     where: tuple[tuple[str, str, Any], ...] = ()
@@ -458,16 +460,18 @@ def _date(value: Any, field: str) -> date:
     raise TranslationError(field, f"must be a date YYYY-MM-DD (or unix seconds), got {value!r}")
 
 
-def _dates(params: Mapping[str, Any]) -> tuple[date, date]:
+def _dates(params: Mapping[str, Any]) -> tuple[Optional[date], Optional[date]]:
     given = {name: params.get(name) for name in ("start_date", "end_date")}
-    for name, value in given.items():
-        if value is None or value == "":
-            raise TranslationError(
-                name,
-                "is required (YYYY-MM-DD): the legacy defaults (one month before the day of "
-                "the call, and that day) depend on the clock; give start_date and end_date",
-            )
-    start, end = _date(given["start_date"], "start_date"), _date(given["end_date"], "end_date")
+    start, end = (
+        None if value is None or value == "" else _date(value, name)
+        for name, value in given.items()
+    )
+    if start is not None and end is not None:
+        _check_window(start, end)
+    return start, end
+
+
+def _check_window(start: date, end: date) -> None:
     if end < start:
         raise TranslationError("end_date", f"must not be before start_date ({start})")
     if (end - start).days > EXPORT_MAX_DAYS:
@@ -476,7 +480,38 @@ def _dates(params: Mapping[str, Any]) -> tuple[date, date]:
             f"must be at most {EXPORT_MAX_DAYS} days after start_date (the legacy limit), got "
             f"{(end - start).days} days",
         )
-    return start, end
+
+
+def _month_before(day: date) -> date:
+    """The same day of the previous month (the last day of that month where it is shorter):
+    the legacy export's default ``start_date``, "one month ago"."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _window(call: MetricExportCall, options: Options) -> Flow[MetricExportCall]:
+    """``call`` with the legacy default window where a date is missing (v1 export reference:
+    ``start_date`` one month ago, ``end_date`` the day of the call; leniency row
+    ``export_window``); under ``strict`` refused as before."""
+    if call.start_date is not None and call.end_date is not None:
+        return call
+    missing = "start_date" if call.start_date is None else "end_date"
+    if not permits(options.strict, "export_window"):
+        raise TranslationError(
+            missing,
+            "is required (YYYY-MM-DD): the legacy defaults (one month before the day of "
+            "the call, and that day) depend on the clock; give start_date and end_date",
+        )
+    today = (yield from now()).astimezone(timezone.utc).date()
+    end = call.end_date or today
+    start = call.start_date or _month_before(end)
+    _check_window(start, end)
+    yield normalised(
+        "export_window",
+        missing,
+        f"not given: the legacy default window {start.isoformat()} to {end.isoformat()} is read",
+    )
+    return attrs.evolve(call, start_date=start, end_date=end)
 
 
 def _measurement(value: Any) -> Union[str, tuple[str, str]]:
@@ -567,6 +602,7 @@ def _midnight(day: date) -> str:
 
 
 def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
+    assert call.start_date is not None and call.end_date is not None  # set by _window
     filters = [
         # The time range the spec requires (new-api.md §3.7); end_date is inclusive.
         f"greater-or-equal(datetime,{_midnight(call.start_date)})",
@@ -609,7 +645,8 @@ def _results(call: MetricExportCall, body: Any) -> list[dict[str, Any]]:
 
 def plan_metric_export(call: MetricExportCall, *, options: Options) -> Flow[dict[str, Any]]:
     """The flow of ``GET /v1/metric/{id}/export``; returns the v1 export."""
-    del options  # no option changes a read
+    call = yield from _window(call, options)
+    assert call.start_date is not None and call.end_date is not None
     yield from notice(
         "metric export: days, weeks and months are bucketed in UTC (timezone='UTC')",
         logging.INFO,
@@ -637,6 +674,10 @@ def plan_metric_export(call: MetricExportCall, *, options: Options) -> Flow[dict
 
 
 # --- tables ------------------------------------------------------------------------------------
+
+#: Each call's legacy ``count`` maximum (v1 references: metrics 100, timelines 100, export
+#: 1000); a larger one is clamped (leniency row ``count_clamped``).
+COUNT_LIMITS: dict[type[Any], int] = {MetricsCall: 100, TimelineCall: 100, MetricExportCall: 1000}
 
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     MetricsCall: plan_metrics,
@@ -746,8 +787,9 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "`by` and `where` only on the dimensions metric aggregates list (`$flow`, "
             "`$message`, `Campaign Name`, `List`, `URL`, ...); any other property is "
             "unsupported; `where` holds one `=` condition",
-            "`start_date` and `end_date` are required (the legacy defaults depend on the day "
-            "of the call), at most 31 days apart",
+            "`start_date` and `end_date` at most 31 days apart; a missing one takes the legacy "
+            "default (one month before the day of the call, and that day), with a warning",
+            "`count` above 1000 is read as 1000, with a warning",
             "buckets in UTC; `count` segments (one page of aggregate rows)",
         ),
     ),

@@ -66,7 +66,7 @@ from klaviyo_legacy_compat._errors import (
     UnsupportedLegacyFeatureError,
     error_from_response,
 )
-from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
+from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -84,7 +84,11 @@ from klaviyo_legacy_compat._translate._legacy import (
     parse_id,
     single,
 )
-from klaviyo_legacy_compat._translate._profile import IDENTIFIER_CHECKS, split_profile
+from klaviyo_legacy_compat._translate._profile import (
+    IDENTIFIER_CHECKS,
+    missing_rule,
+    split_profile,
+)
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
@@ -173,13 +177,13 @@ def plan_identify(call: IdentifyCall, *, server_side: bool, options: Options) ->
             "(option test_calls='send' sends it)"
         )
         return 1
-    attributes, notices = split_profile(call.properties, "properties")
+    attributes, found = split_profile(call.properties, "properties", options=options)
     if not attributes.has_identifier:
-        raise MissingIdentifierError("properties", IDENTIFY_RULE)
+        raise MissingIdentifierError("properties", missing_rule(IDENTIFY_RULE, found))
+    yield from notices(call.notes)
     for key in call.ignored_keys:
         yield from notice(f"payload key {key!r} has no meaning in an identify call and is ignored")
-    for text in notices:
-        yield from notice(text)
+    yield from notices(found)
     if not server_side:
         yield from notice(
             "only a public key is available: sent to POST /client/profiles, which never changes "
@@ -398,10 +402,10 @@ def _person_update(params: Mapping[str, Any], path: Mapping[str, str]) -> Person
     return PersonUpdateCall(parse_id(path["person_id"], "person_id"), properties, unset)
 
 
-def _patch_person(call: PersonUpdateCall) -> tuple[PlannedRequest, list[str]]:
+def _patch_person(call: PersonUpdateCall, options: Options) -> tuple[PlannedRequest, list[Notice]]:
     """The PATCH of a PUT person, and the notices of the attribute split; raises before
     anything is sent on what a PATCH cannot do."""
-    attributes, notices = split_profile(call.properties, "properties")
+    attributes, found = split_profile(call.properties, "properties", options=options)
     # A profile PATCH has no _kx (spec ProfilePartialUpdateQueryResourceObject).
     if attributes.kx is not None:
         raise UnsupportedLegacyFeatureError(
@@ -434,12 +438,11 @@ def _patch_person(call: PersonUpdateCall) -> tuple[PlannedRequest, list[str]]:
         # An explicit null clears an attribute (new-api.md §3.2).
         node[leaf] = None
     request = planned("update_profile", path_params={"id": call.person_id}, json=body)
-    return request, notices
+    return request, found
 
 
 def plan_update_person(call: PersonUpdateCall, *, options: Options) -> Flow[dict[str, Any]]:
     """The flow of ``PUT /v1/person/{id}``; returns the updated v1 person object."""
-    del options  # no option changes a person update
     if not call.properties and not call.unset:
         yield from notice(
             "PUT person without properties changes nothing: the person is read instead",
@@ -447,9 +450,8 @@ def plan_update_person(call: PersonUpdateCall, *, options: Options) -> Flow[dict
         )
         reply = yield from send(_get_profile(call.person_id))
         return legacy_person(resource_of(reply.response.json()))
-    request, notices = _patch_person(call)
-    for text in notices:
-        yield from notice(text)
+    request, found = _patch_person(call, options)
+    yield from notices(found)
     reply = yield from send(request)
     return legacy_person(resource_of(reply.response.json()))
 

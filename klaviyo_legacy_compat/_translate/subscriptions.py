@@ -53,12 +53,13 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
     UnsupportedLegacyFeatureError,
 )
-from klaviyo_legacy_compat._flow import Flow, Step, notice, send, send_all
+from klaviyo_legacy_compat._flow import Flow, Notice, Step, notice, notices, send, send_all
 from klaviyo_legacy_compat._legacy_keys import (
     CONSENT_RULES,
     IDENTIFIER_KINDS,
     SUBSCRIBE_CONSENT_KEYS,
 )
+from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
@@ -71,10 +72,11 @@ from klaviyo_legacy_compat._translate._profile import (
     IDENTIFIER_CHECKS,
     dry_found_profiles,
     identifier_key,
+    missing_rule,
     split_profile,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_request
-from klaviyo_legacy_compat._values import as_email
+from klaviyo_legacy_compat._values import as_email, as_flag_text
 from klaviyo_legacy_compat._wire import CallRoute
 
 T = TypeVar("T")
@@ -126,30 +128,53 @@ _SUBSCRIBED = {"marketing": {"consent": "SUBSCRIBED"}}
 _UNSUBSCRIBED = {"marketing": {"consent": "UNSUBSCRIBED"}}
 
 
-def _consent_list(value: Any, field: str) -> Optional[frozenset[str]]:
+def _consent_list(value: Any, field: str) -> tuple[Optional[frozenset[str]], Optional[Notice]]:
     if value is None:
-        return None
+        return None, None
+    note = None
     if isinstance(value, str):
-        value = [value]
+        # A list was documented; one string (often comma-separated) is what PHP and form
+        # posts sent (leniency row consent_text).
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        note = normalised("consent_text", field, f"{value!r} read as the list {parts!r}")
+        value = parts
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise TranslationError(field, "must be a list of channel names such as ['email', 'sms']")
-    return frozenset(v.lower() for v in value)
+    return frozenset(v.lower() for v in value), note
 
 
-def _entry(source: Any, field: str) -> tuple[_Entry, list[str]]:
+def _consent_flag(value: Any, field: str, options: Options) -> tuple[Optional[bool], list[Notice]]:
+    """``sms_consent``: a boolean; text or a number spelling one is read as it (leniency row
+    ``flag_text``)."""
+    if value is None or isinstance(value, bool):
+        return value, []
+    spelled = as_flag_text(value)
+    if spelled is None or not permits(options.strict, "flag_text"):
+        raise TranslationError(field, "must be true or false")
+    return spelled, [normalised("flag_text", field, f"{value!r} read as {spelled}")]
+
+
+def _entry(source: Any, field: str, options: Options) -> tuple[_Entry, list[Notice]]:
     """Translate one v2 subscribe profile (``email``/``phone_number``/``sms_consent``/
     ``$consent``/any other properties)."""
     if not isinstance(source, Mapping):
         raise TranslationError(field, f"must be a profile object, got {type(source).__name__}")
-    attributes, notices = split_profile(source, field, exclude=SUBSCRIBE_CONSENT_KEYS)
+    attributes, found = split_profile(
+        source, field, options=options, exclude=SUBSCRIBE_CONSENT_KEYS
+    )
     if not (attributes.email or attributes.phone_number):
-        raise MissingIdentifierError(field, "must have an email or a phone_number")
-    consent = _consent_list(source.get("$consent"), f"{field}.$consent")
+        raise MissingIdentifierError(
+            field, missing_rule("must have an email or a phone_number", found)
+        )
+    consent, consent_note = _consent_list(source.get("$consent"), f"{field}.$consent")
+    if consent_note is not None:
+        found.append(consent_note)
     channels = []
     for channel, (identifier, flag, by_default) in CONSENT_RULES.items():
-        flag_value = source.get(flag) if flag else None
-        if flag_value is not None and not isinstance(flag_value, bool):
-            raise TranslationError(f"{field}.{flag}", "must be true or false")
+        flag_value, flag_notes = (
+            _consent_flag(source.get(flag), f"{field}.{flag}", options) if flag else (None, [])
+        )
+        found += flag_notes
         if flag_value is not None:
             wanted, explicit = flag_value, flag_value
         elif consent is not None:
@@ -159,13 +184,17 @@ def _entry(source: Any, field: str) -> tuple[_Entry, list[str]]:
         if wanted and getattr(attributes, identifier):
             channels.append(channel)
         elif explicit:
-            notices.append(f"{field}: {channel} consent given without {identifier}; not recorded")
+            found.append(
+                Notice(f"{field}: {channel} consent given without {identifier}; not recorded")
+            )
     if not channels:
-        notices.append(
-            f"{field}: consents to no channel (a phone_number needs sms_consent), so it is added "
-            "to the list without consent, as the legacy subscribe did"
+        found.append(
+            Notice(
+                f"{field}: consents to no channel (a phone_number needs sms_consent), so it is "
+                "added to the list without consent, as the legacy subscribe did"
+            )
         )
-    return _Entry(source, attributes, tuple(channels)), notices
+    return _Entry(source, attributes, tuple(channels)), found
 
 
 def _subscription_profile(entry: _Entry) -> dict[str, Any]:
@@ -243,7 +272,7 @@ class _Chunk:
 
     start: int
     raw: list[Mapping[str, Any]]
-    entries: list[tuple[_Entry, list[str]]]
+    entries: list[tuple[_Entry, list[Notice]]]
 
 
 def _ranges(chunks: Iterable[_Chunk], previous: list[list[int]]) -> list[list[int]]:
@@ -274,11 +303,11 @@ def plan_subscribe_to_list(
     if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
         raise TranslationError("profiles", "must be a list (or any iterable) of profile objects")
     sequence = profiles if isinstance(profiles, Sequence) else None
-    translated: list[tuple[_Entry, list[str]]] = []
+    translated: list[tuple[_Entry, list[Notice]]] = []
     unread: Optional[Iterator[Mapping[str, Any]]] = None
     raw_chunks: Iterator[list[Mapping[str, Any]]]
     if sequence is not None:
-        translated = [_entry(p, f"profiles[{i}]") for i, p in enumerate(sequence)]
+        translated = [_entry(p, f"profiles[{i}]", options) for i, p in enumerate(sequence)]
         raw_chunks = iter([list(sequence[i : i + size]) for i in range(0, len(sequence), size)])
     else:
         unread = iter(profiles)
@@ -307,7 +336,7 @@ def plan_subscribe_to_list(
                 entries = (
                     translated[start : start + len(raw)]
                     if sequence is not None
-                    else [_entry(p, f"profiles[{start + i}]") for i, p in enumerate(raw)]
+                    else [_entry(p, f"profiles[{start + i}]", options) for i, p in enumerate(raw)]
                 )
             except TranslationError as exc:
                 if counts["read"] == len(raw):
@@ -318,9 +347,8 @@ def plan_subscribe_to_list(
         if not group and not failed:
             break
         for chunk in group:
-            for _, notices in chunk.entries:
-                for text in notices:
-                    yield from notice(text)
+            for _, found in chunk.entries:
+                yield from notices(found)
         ok = list(group)
         for phase in range(3):
             planned_by_chunk = [

@@ -337,6 +337,10 @@ def _send(params: Mapping[str, Any], path: Mapping[str, str]) -> TemplateSendCal
     return TemplateSendCall(_path_id(path), dict(params))
 
 
+#: The legacy ``count`` maximum of the v1 template list (100); a larger one is clamped
+#: (leniency row ``count_clamped``).
+COUNT_LIMITS: dict[type[Any], int] = {TemplatesCall: 100}
+
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     TemplatesCall: plan_get_templates,
     TemplateCreateCall: plan_create_template,

@@ -22,27 +22,28 @@ replaced the legacy host (``.../api`` included); here it becomes the new API's b
 from __future__ import annotations
 
 import atexit
-import base64
-import binascii
 import json
+import logging
 import threading
 from collections.abc import Mapping
 from multiprocessing.pool import ApplyResult, ThreadPool
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._errors import APIError
+from klaviyo_legacy_compat._errors import APIError, TranslationError
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._plan import Plan
 from klaviyo_legacy_compat._translate import legacy_body
 from klaviyo_legacy_compat._transport import TransportError
-from klaviyo_legacy_compat._wire import call_for
+from klaviyo_legacy_compat._wire import call_for, decode_data
 from klaviyo_legacy_compat.legacy.api_helper import base_url_of
 from klaviyo_legacy_compat.sdk._methods import METHODS, SdkMethod
 from klaviyo_legacy_compat.sdk.models import InlineResponse2001, serialize
 from klaviyo_legacy_compat.sdk.rest import ApiException, RESTResponse
 
 __all__ = ["Client", "InlineResponse2001"]
+
+logger = logging.getLogger("klaviyo_legacy_compat")
 
 #: Keyword arguments every generated method accepted besides its own (B.3).
 _GENERATED_EXTRAS = ("async_req", "_return_http_data_only", "_preload_content", "_request_timeout")
@@ -91,19 +92,22 @@ def _as_dict(value: Any, field: str) -> dict[str, Any]:
     raise TypeError(f"{field} must be a dict or a model with to_dict(), got {type(value).__name__}")
 
 
-def _payload(data: Any, encoded: bool) -> Optional[dict[str, Any]]:
-    """A track/identify ``data`` as the legacy overrides read it (B.6); ``None`` for what the
-    legacy API answered ``0`` to (not decodable JSON)."""
+def _payload(data: Any, encoded: bool, strict: bool) -> tuple[Optional[dict[str, Any]], list[Any]]:
+    """A track/identify ``data`` as the legacy overrides read it (B.6), and what the leniency
+    policy did to read it; ``None`` for what the legacy API answered ``0`` to (not decodable
+    JSON)."""
+    found: list[Any] = []
     if isinstance(data, Mapping):
-        return dict(data)
+        return dict(data), found
     if isinstance(data, bytes):
         if b"{" in data or not encoded:
             text = data.decode("utf-8", "replace")
         else:
             try:
-                text = base64.b64decode(data + b"=" * (-len(data) % 4)).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
+                value, found = decode_data(data.decode("ascii"), "data", strict)
+            except (TranslationError, UnicodeDecodeError):
+                return None, found
+            return (value if isinstance(value, dict) else None), found
     elif isinstance(data, str):
         text = data
     elif encoded:
@@ -113,8 +117,8 @@ def _payload(data: Any, encoded: bool) -> Optional[dict[str, Any]]:
     try:
         value = json.loads(text)
     except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+        return None, found
+    return (value if isinstance(value, dict) else None), found
 
 
 class Client:
@@ -274,11 +278,17 @@ def _track_identify(kind: str, encoded: bool) -> Callable[..., Any]:
         values: Mapping[str, Any],
         options: dict[str, Any],
     ) -> Any:
-        payload = _payload(values.get("data", {}), encoded)
+        strict = client.settings(**options).options.strict
+        payload, found = _payload(values.get("data", {}), encoded, strict)
         if payload is None:
             return 0  # the legacy API's answer to data it could not decode
         call = client.track if kind == "track" else client.identify
-        return call(payload, **options)
+        try:
+            return call(payload, normalised=tuple(found), **options)
+        except TranslationError as error:
+            # The legacy API's answer to a payload it did not accept; never silent.
+            logger.warning("legacy %s answered 0: %s", kind, error)
+            return 0
 
     return run
 

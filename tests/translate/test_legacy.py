@@ -119,9 +119,11 @@ def test_an_integer_without_a_maximum() -> None:
 def test_the_legacy_page_and_count() -> None:
     assert parse_page({}) == (0, 50)
     assert parse_page({"page": "2", "count": "100"}) == (2, 100)
-    assert parse_page({}, default_count=500, max_count=None) == (0, 500)
-    with pytest.raises(TranslationError, match="from 1 to 100"):
-        parse_page({"count": "101"})
+    assert parse_page({}, default_count=500) == (0, 500)
+    # The maximum is the translator's (COUNT_LIMITS, leniency row count_clamped).
+    assert parse_page({"count": "101"}) == (0, 101)
+    with pytest.raises(TranslationError, match="at least 1"):
+        parse_page({"count": "0"})
     with pytest.raises(TranslationError, match="page"):
         parse_page({"page": str(PAGE_LIMIT + 1)})
 
