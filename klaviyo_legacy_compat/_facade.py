@@ -93,7 +93,9 @@ def unsubscribe(
 ) -> Any:
     """Legacy ``DELETE /v2/list/{id}/subscribe``: only the given profiles that are on the list
     are unsubscribed (the new job would unsubscribe the others from all marketing); pass
-    ``unsubscribe_globally=True`` to send everyone. Returns an ``UnsubscribeReport``."""
+    ``unsubscribe_globally=True`` to send everyone. Legacy removed them from the list only;
+    the new job records an UNSUBSCRIBED marketing consent (per channel) for them. Returns an
+    ``UnsubscribeReport``."""
     return _DEFAULT.unsubscribe(list_id, emails, phone_numbers, **options)
 
 

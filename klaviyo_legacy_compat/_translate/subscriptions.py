@@ -16,11 +16,12 @@ The members it answers carry their Klaviyo ids: the id a ``profile-import`` upse
 else one ``GET /api/profiles`` per 100 identifiers of each kind once the jobs were accepted
 (``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not created.
 
-``DELETE /v2/list/{id}/subscribe`` only touched that list; the new unsubscribe job
-unsubscribes *globally* every profile that is not on the list (spec warning). So by default
-each chunk of identifiers is looked up on the list first (``GET /api/lists/{id}/profiles``
-filtered by ``any(email,[...])``) and only members are unsubscribed, at most 100 per job;
-the rest are skipped and reported. ``unsubscribe_globally=True`` sends everyone.
+``DELETE /v2/list/{id}/subscribe`` only removed the profiles from that list; the new job
+records an UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes
+*globally* every profile that is not on the list (spec warning). So by default each chunk of
+identifiers is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
+``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
+skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
 ``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
 ``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
@@ -608,8 +609,21 @@ def _unsubscribe_job(
     return planned("bulk_unsubscribe_profiles", json=body, depends_on=depends_on, note=note)
 
 
+#: What every unsubscribe plan and live call says: the behaviour difference that remains
+#: even for list members (spec ``bulk_unsubscribe_profiles``: it unsubscribes profiles from
+#: a channel's marketing; consent is an attribute of the profile, ``subscriptions``).
+_UNSUBSCRIBE_NOTICE = (
+    "unsubscribe: legacy DELETE /v2/list/{list_id}/subscribe removed the profiles from list "
+    "{list_id} and changed nothing else; the new job records an UNSUBSCRIBED marketing consent "
+    "for each of them (email for emails, SMS for phone numbers), which is the profile's "
+    "consent, not the list's: Klaviyo sends them no marketing on that channel from any list"
+)
+
+
 def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[UnsubscribeReport]:
-    """The flow of a legacy ``DELETE /v2/list/{id}/subscribe``."""
+    """The flow of a legacy ``DELETE /v2/list/{id}/subscribe``. Every plan and live call
+    carries the behaviour difference (:data:`_UNSUBSCRIBE_NOTICE`): legacy removed the
+    profiles from that one list; the new job changes their marketing consent."""
     if call.push_tokens:
         raise UnsupportedLegacyFeatureError(
             "push_tokens",
@@ -625,6 +639,7 @@ def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[Unsubsc
     unsubscribed: list[str] = []
     skipped: list[str] = []
     accepted: list[str] = []
+    yield from notice(_UNSUBSCRIBE_NOTICE.format(list_id=call.list_id))
     if options.unsubscribe_globally:
         yield from notice(
             f"unsubscribe_globally=True: every given profile is sent; Klaviyo removes list "
@@ -877,6 +892,10 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             },
         },
         (
+            "legacy removed the profiles from that one list; the new job records an UNSUBSCRIBED "
+            "marketing consent for them (email for emails, SMS for phone numbers), the "
+            "profile's own consent, so Klaviyo sends them no marketing on that channel from any "
+            "list: every plan and call says so",
             "the new job unsubscribes profiles that are not on the list from ALL marketing; so "
             "membership is looked up first and only members are unsubscribed (≤ 100 per job)",
             "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",
