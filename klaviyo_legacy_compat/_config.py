@@ -44,6 +44,11 @@ class Options:
       or ``"send"``-t as ordinary calls.
     - ``return_members``: ``subscribe_to_list`` returns the legacy member list (``True``) or a
       constant-size :class:`SubscribeReport` (``False``, for streams of any length).
+    - ``member_ids``: give the members ``subscribe_to_list`` returns their Klaviyo profile
+      ids: the id a ``profile-import`` upsert answered, else one ``GET /api/profiles``
+      lookup per 100 identifiers of each kind (email, phone number) after each group of
+      chunks, on ``get_profiles``' rate limit. ``False`` skips the lookups: members carry
+      only the ids the upserts answered, the others ``"id": None``.
     - ``unsubscribe_globally``: unsubscribe every given profile, not only list members.
     - ``derive_unique_id``: an event without ``$event_id`` gets a ``unique_id`` derived from
       the call (metric, profile, properties, call time), so two distinct events in one
@@ -64,6 +69,7 @@ class Options:
     identify_conflict: str = "drop_phone"
     test_calls: str = "skip"
     return_members: bool = True
+    member_ids: bool = True
     unsubscribe_globally: bool = False
     derive_unique_id: bool = True
     max_concurrency: int = 4
@@ -297,6 +303,7 @@ OPTIONS: Mapping[str, Option] = {
     "identify_conflict": Option(None, "drop_phone", _choice("drop_phone", "drop_email", "raise")),
     "test_calls": Option(None, "skip", _choice("skip", "send")),
     "return_members": Option(None, True, _flag),
+    "member_ids": Option(None, True, _flag),
     "unsubscribe_globally": Option(None, False, _flag),
     "derive_unique_id": Option(None, True, _flag),
     "strict": Option("KLAVIYO_LEGACY_COMPAT_STRICT", False, _flag),

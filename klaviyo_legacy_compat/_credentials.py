@@ -1,7 +1,9 @@
 """API keys, kept out of every repr, log line, exception and dry-run output.
 
 The private key goes only into the ``Authorization`` header of ``/api`` requests; the public
-key only into ``company_id`` of ``/client`` requests (contract §1, §5).
+key only into ``company_id`` of ``/client`` requests (contract §1, §5). The public key is
+public (it is in every storefront's page), so a dry-run plan shows ``company_id`` as it will
+be sent; reprs and logs hide it all the same.
 """
 
 from __future__ import annotations
@@ -74,8 +76,11 @@ class Credentials:
         return self.private_key is not None or self.public_key is None
 
     def redacted(self) -> Credentials:
-        """The same credentials with each key replaced by its redacted form, for dry-run."""
+        """The credentials as a dry-run plan shows them: the private key replaced by its
+        redacted form; the public key kept, since it is public (every storefront page carries
+        it, in Klaviyo's onsite script) and a plan shows ``company_id`` as it will be sent.
+        Reprs, logs and messages still hide both."""
         return Credentials(
             private_key=None if self.private_key is None else redact(self.private_key),
-            public_key=None if self.public_key is None else redact(self.public_key),
+            public_key=self.public_key,
         )

@@ -39,11 +39,12 @@ def configure(**options: Any) -> None:
     ``dry_run``, ``timeout``, ``subscribe_chunk_size`` (≤ 1000), ``bulk_import_threshold``,
     ``naive_datetime`` (``"local"``/``"utc"``), ``identify_mode`` (``"upsert"``/``"split"``),
     ``identify_conflict`` (``"drop_phone"``/``"drop_email"``/``"raise"``), ``test_calls``
-    (``"skip"``/``"send"``), ``return_members``, ``unsubscribe_globally``,
-    ``derive_unique_id``, ``max_concurrency``, ``pacing``, ``retry_budget``,
-    ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict`` (refuse what the
-    leniency policy would normalise), ``default_phone_region`` (``"US"``: read national
-    phone numbers of that region), and for bulk mode
+    (``"skip"``/``"send"``), ``return_members``, ``member_ids`` (look up the Klaviyo ids of
+    subscribed members: one ``GET /api/profiles`` per 100 identifiers of each kind),
+    ``unsubscribe_globally``, ``derive_unique_id``, ``max_concurrency``, ``pacing``,
+    ``retry_budget``, ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict``
+    (refuse what the leniency policy would normalise), ``default_phone_region`` (``"US"``:
+    read national phone numbers of that region), and for bulk mode
     ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``. ``None`` resets an
     option to its environment or default value; the environment is read again at the next
     call."""
@@ -81,8 +82,11 @@ def subscribe_to_list(list_id: str, profiles: Iterable[Mapping[str, Any]], **opt
     """Legacy ``POST /v2/list/{id}/subscribe``: v2 profile dicts (``email``,
     ``phone_number``, ``sms_consent``, ``$consent``, custom properties), any iterable of any
     length, sent in subscribe jobs of ``subscribe_chunk_size`` (default 100), with property
-    upserts for what a subscribe job cannot carry. Returns the members (``[]`` for a double
-    opt-in list), or a ``SubscribeReport`` with ``return_members=False``."""
+    upserts for what a subscribe job cannot carry. Returns the members
+    ``[{"id", "email", "phone_number"}]`` with their Klaviyo ids (an upsert's answer, else one
+    ``GET /api/profiles`` per 100 identifiers of each kind after the jobs; ``member_ids=False``
+    skips it; ``None`` for a profile the asynchronous job has not created yet), ``[]`` for a
+    double opt-in list, or a ``SubscribeReport`` with ``return_members=False``."""
     return _DEFAULT.subscribe_to_list(list_id, profiles, **options)
 
 
@@ -91,7 +95,9 @@ def unsubscribe(
 ) -> Any:
     """Legacy ``DELETE /v2/list/{id}/subscribe``: only the given profiles that are on the list
     are unsubscribed (the new job would unsubscribe the others from all marketing); pass
-    ``unsubscribe_globally=True`` to send everyone. Returns an ``UnsubscribeReport``."""
+    ``unsubscribe_globally=True`` to send everyone. Legacy removed them from the list only;
+    the new job records an UNSUBSCRIBED marketing consent (per channel) for them. Returns an
+    ``UnsubscribeReport``."""
     return _DEFAULT.unsubscribe(list_id, emails, phone_numbers, **options)
 
 

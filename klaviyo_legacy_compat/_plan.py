@@ -30,7 +30,8 @@ class Plan:
     """The requests a legacy call becomes, and every behaviour difference to know about.
 
     ``requests`` are the translator's :class:`PlannedRequest` values; ``prepared()`` adds
-    host and headers exactly as live mode would, with keys redacted. ``to_dict()`` is the
+    host and headers exactly as live mode would, the private key redacted (the public key,
+    which is public, shows as the ``company_id`` it is sent as). ``to_dict()`` is the
     JSON-serialisable form of contract §3.
     """
 
@@ -39,7 +40,8 @@ class Plan:
     context: RequestContext = attrs.field(factory=RequestContext, repr=False)
 
     def prepared(self) -> tuple[PreparedRequest, ...]:
-        """Each request with host, redacted auth and headers, as it would be sent."""
+        """Each request with host, auth (the private key redacted) and headers, as it would be
+        sent."""
         shown = self.context.for_display()
         return tuple(prepare(request, shown) for request in self.requests)
 

@@ -1,7 +1,7 @@
 """The one seam where a planned request meets host, credentials and headers (pure).
 
-Live mode and dry-run both go through :func:`prepare`; dry-run passes redacted credentials,
-which is why a plan shows exactly what would be sent, minus the secret.
+Live mode and dry-run both go through :func:`prepare`; dry-run passes the private key
+redacted, which is why a plan shows exactly what would be sent, minus the secret.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ class RequestContext:
     timeout: Optional[Union[float, tuple[float, float]]] = None
 
     def for_display(self) -> RequestContext:
-        """The context dry-run shows: keys redacted, missing keys as ``<private key>``."""
+        """The context dry-run shows: the private key redacted (``pk_…abcd``), the public key
+        as it is sent (``company_id``: it is public), a missing key as ``<private key>`` /
+        ``<public key>``."""
         shown = self.credentials.redacted()
         return attrs.evolve(
             self,

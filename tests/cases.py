@@ -12,7 +12,8 @@ A row::
 
 A row with ``"replies": [{"status", "body"}, ...]`` runs live instead, against a
 transport answering those replies in order (then each operation's documented success), and
-may expect a ``"result"``; an ``"error"`` may then check ``undelivered`` and ``accepted``.
+may expect a ``"result"`` and the ``"warnings"`` the call logs (its notices, at INFO and
+above); an ``"error"`` may then check ``undelivered`` and ``accepted``.
 
 Each expected request gives ``method``, ``path`` (after the host), ``operation`` and any of
 ``params`` (exact), ``json`` (exact), ``json_at`` (dotted path → exact value),
@@ -29,9 +30,11 @@ object of n keys).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -138,7 +141,8 @@ def run_row(row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], list[str]]:
         clock=lambda: NOW,
         **{k: v for k, v in options.items() if v is not None},
     )
-    result = invoke(client, row)
+    with _notices() as warnings:
+        result = invoke(client, row)
     sent = [
         {
             "method": r.method,
@@ -151,7 +155,28 @@ def run_row(row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], list[str]]:
         }
         for r in transport.requests
     ]
-    return result, sent, []
+    return result, sent, warnings
+
+
+@contextmanager
+def _notices() -> Iterator[list[str]]:
+    """The notices a live call logs (at INFO and above), as dry-run lists its warnings."""
+    texts: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            texts.append(record.getMessage())
+
+    handler = Keep(logging.INFO)
+    logger = logging.getLogger("klaviyo_legacy_compat")
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield texts
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def plan_for(row: dict[str, Any]) -> Plan:

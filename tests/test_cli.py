@@ -72,7 +72,7 @@ def test_every_wire_form_of_the_five_calls(spec: SpecValidator) -> None:
         ["create_client_event"],
         ["create_client_profile"],
         ["create_client_profile"],
-        ["get_list", "bulk_subscribe_profiles"],
+        ["get_list", "bulk_subscribe_profiles", "get_profiles"],
         ["get_profiles_for_list", "bulk_unsubscribe_profiles"],
         ["get_profiles", "bulk_suppress_profiles"],
     ]

@@ -45,11 +45,13 @@ def test_the_contract_keys_and_redaction() -> None:
     assert first["params"]["fields[profile]"] == "email,subscriptions"  # comma-joined, one string
     assert first["headers"]["Authorization"] == "Klaviyo-API-Key pk_…cdef"
     assert first["json"] is None and "Content-Type" not in first["headers"]
-    assert second["params"] == {"company_id": "…23"} and "Authorization" not in second["headers"]
+    # The public key is public: company_id shows as it will be sent. The private key never.
+    assert second["params"] == {"company_id": PUBLIC_KEY}
+    assert "Authorization" not in second["headers"]
     assert (second["depends_on"], second["note"]) == (0, "n")
     assert data["warnings"] == ["a warning"]
-    text = json.dumps(data) + repr(plan)
-    assert PRIVATE_KEY not in text and PUBLIC_KEY not in text
+    assert PRIVATE_KEY not in json.dumps(data) + repr(plan) + repr(plan.prepared())
+    assert PUBLIC_KEY not in repr(plan) + repr(plan.prepared())  # reprs hide both
 
 
 def test_repeated_parameters_become_lists() -> None:

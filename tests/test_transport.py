@@ -94,8 +94,10 @@ def test_the_private_key_is_never_in_a_url() -> None:
         f"{API}/api/lists/XyZ", json={"data": {"attributes": {"opt_in_process": "single_opt_in"}}}
     )
     responses.post(f"{API}/api/profile-subscription-bulk-create-jobs", status=202)
+    found = {"data": [{"type": "profile", "id": "01A", "attributes": {"email": "a@example.com"}}]}
+    responses.get(f"{API}/api/profiles", json=found)
     members = client().subscribe_to_list("XyZ", [{"email": "a@example.com"}])
-    assert members == [{"email": "a@example.com"}]
+    assert members == [{"id": "01A", "email": "a@example.com"}]
     for call in responses.calls:
         assert PRIVATE_KEY not in (call.request.url or "")
         assert call.request.headers["Authorization"] == f"Klaviyo-API-Key {PRIVATE_KEY}"

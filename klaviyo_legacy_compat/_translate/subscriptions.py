@@ -12,11 +12,16 @@
    ``relationships`` and explicit consent per profile, derived from the identifiers
    present, ``sms_consent`` and ``$consent``.
 
-``DELETE /v2/list/{id}/subscribe`` only touched that list; the new unsubscribe job
-unsubscribes *globally* every profile that is not on the list (spec warning). So by default
-each chunk of identifiers is looked up on the list first (``GET /api/lists/{id}/profiles``
-filtered by ``any(email,[...])``) and only members are unsubscribed, at most 100 per job;
-the rest are skipped and reported. ``unsubscribe_globally=True`` sends everyone.
+The members it answers carry their Klaviyo ids: the id a ``profile-import`` upsert answered,
+else one ``GET /api/profiles`` per 100 identifiers of each kind once the jobs were accepted
+(``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not created.
+
+``DELETE /v2/list/{id}/subscribe`` only removed the profiles from that list; the new job
+records an UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes
+*globally* every profile that is not on the list (spec warning). So by default each chunk of
+identifiers is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
+``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
+skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
 ``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
 ``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
@@ -53,7 +58,16 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
     UnsupportedLegacyFeatureError,
 )
-from klaviyo_legacy_compat._flow import Flow, Notice, Step, notice, notices, send, send_all
+from klaviyo_legacy_compat._flow import (
+    Flow,
+    Notice,
+    Reply,
+    Step,
+    notice,
+    notices,
+    send,
+    send_all,
+)
 from klaviyo_legacy_compat._legacy_keys import (
     CONSENT_RULES,
     IDENTIFIER_KINDS,
@@ -63,11 +77,14 @@ from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
+    dig,
     dry_reply,
     filter_any,
+    items_of,
+    placeholder,
     planned,
 )
-from klaviyo_legacy_compat._translate._paging import walk
+from klaviyo_legacy_compat._translate._paging import next_cursor, walk
 from klaviyo_legacy_compat._translate._profile import (
     IDENTIFIER_CHECKS,
     dry_found_profiles,
@@ -75,6 +92,7 @@ from klaviyo_legacy_compat._translate._profile import (
     missing_rule,
     split_profile,
 )
+from klaviyo_legacy_compat._translate.lists import LOOKUP_SIZE
 from klaviyo_legacy_compat._translate.profiles import upsert_request
 from klaviyo_legacy_compat._values import as_email, as_flag_text
 from klaviyo_legacy_compat._wire import CallRoute
@@ -236,36 +254,6 @@ def _import_job(entries: Sequence[_Entry], list_id: Optional[str]) -> PlannedReq
     return planned("bulk_import_profiles", json={"data": data})
 
 
-def _chunk_requests(
-    list_id: str, chunk: Sequence[_Entry], options: Options
-) -> tuple[list[PlannedRequest], ...]:
-    """The requests one chunk of subscribe profiles becomes, in three phases that must run in
-    order (see the module docstring): property upserts, list additions without consent,
-    the subscribe job."""
-    members_only = [e for e in chunk if not e.channels]
-    with_data = [e for e in chunk if e.channels and e.attributes.carries_data]
-    consenting = [e for e in chunk if e.channels]
-    upserts: list[PlannedRequest] = []
-    if len(with_data) >= options.bulk_import_threshold:
-        upserts.append(_import_job(with_data, None))
-    else:
-        upserts.extend(upsert_request(e.attributes) for e in with_data)
-    additions = [_import_job(members_only, list_id)] if members_only else []
-    subscribes = [_subscribe_job(list_id, consenting)] if consenting else []
-    return upserts, additions, subscribes
-
-
-def _member(entry: _Entry) -> dict[str, str]:
-    # The legacy answer was [{"id", "email", "phone_number"}]; the new job answers 202 with
-    # no ids, and an id is never invented.
-    out = {}
-    if entry.attributes.email:
-        out["email"] = entry.attributes.email
-    if entry.attributes.phone_number:
-        out["phone_number"] = entry.attributes.phone_number
-    return out
-
-
 @attrs.frozen
 class _Chunk:
     """Consecutive profiles ``[start, start + len(raw))`` of the input, and their translation."""
@@ -273,6 +261,63 @@ class _Chunk:
     start: int
     raw: list[Mapping[str, Any]]
     entries: list[tuple[_Entry, list[Notice]]]
+
+
+@attrs.frozen
+class _Phases:
+    """The requests one chunk of subscribe profiles becomes, in three phases that must run in
+    order (see the module docstring): property upserts, list additions without consent,
+    the subscribe job. ``upserted`` holds, for each single ``profile-import`` upsert of the
+    first phase, the position in the chunk of the profile it writes: its answer is that
+    profile, id included (spec ``create_or_update_profile``); a bulk import job answers none.
+    """
+
+    phases: tuple[list[Step], list[Step], list[Step]]
+    upserted: tuple[int, ...] = ()
+
+
+def _upsert_step(entry: _Entry, position: int) -> Step:
+    return Step(
+        upsert_request(entry.attributes),
+        dry_run_reply=dry_reply(
+            201,
+            {
+                "data": {
+                    "type": "profile",
+                    "id": placeholder(f"profile id of profiles[{position}]"),
+                    "attributes": {},
+                }
+            },
+        ),
+    )
+
+
+def _chunk_requests(list_id: str, chunk: _Chunk, options: Options) -> _Phases:
+    entries = [e for e, _ in chunk.entries]
+    members_only = [e for e in entries if not e.channels]
+    with_data = [(i, e) for i, e in enumerate(entries) if e.channels and e.attributes.carries_data]
+    consenting = [e for e in entries if e.channels]
+    upserted: tuple[int, ...] = ()
+    if len(with_data) >= options.bulk_import_threshold:
+        upserts = [Step(_import_job([e for _, e in with_data], None))]
+    else:
+        upserts = [_upsert_step(e, chunk.start + i) for i, e in with_data]
+        upserted = tuple(i for i, _ in with_data)
+    additions = [Step(_import_job(members_only, list_id))] if members_only else []
+    subscribes = [Step(_subscribe_job(list_id, consenting))] if consenting else []
+    return _Phases((upserts, additions, subscribes), upserted)
+
+
+def _member(entry: _Entry, profile_id: Optional[str]) -> dict[str, Optional[str]]:
+    """One member of the legacy answer, ``[{"id", "email", "phone_number"}]``
+    (legacy-surface.md D; swagger ``ListSubscribePostResponseDataInner``): the id always,
+    each identifier when the profile has it."""
+    out: dict[str, Optional[str]] = {"id": profile_id}
+    if entry.attributes.email:
+        out["email"] = entry.attributes.email
+    if entry.attributes.phone_number:
+        out["phone_number"] = entry.attributes.phone_number
+    return out
 
 
 def _ranges(chunks: Iterable[_Chunk], previous: list[list[int]]) -> list[list[int]]:
@@ -288,15 +333,22 @@ def _ranges(chunks: Iterable[_Chunk], previous: list[list[int]]) -> list[list[in
 
 def plan_subscribe_to_list(
     call: SubscribeCall, *, options: Options
-) -> Flow[Union[list[dict[str, str]], SubscribeReport]]:
-    """The flow of one legacy subscribe; returns the legacy member list (``[]`` for a
-    double opt-in list), or a :class:`SubscribeReport` with ``return_members=False``.
+) -> Flow[Union[list[dict[str, Optional[str]]], SubscribeReport]]:
+    """The flow of one legacy subscribe; returns the legacy member list
+    ``[{"id", "email", "phone_number"}]`` (``[]`` for a double opt-in list), or a
+    :class:`SubscribeReport` with ``return_members=False``.
 
     An in-memory sequence is translated whole before anything is sent, so bad input is
     refused first (contract §5). Any other iterable is read a few chunks at a time, so
     memory stays flat; a bad profile in a later chunk then stops delivery with a
     :class:`PartialDeliveryError` that hands back what was not delivered and the unread rest.
     Up to ``max_concurrency`` chunks are sent at once.
+
+    The jobs answer 202 without ids, so each member's Klaviyo id is the one its
+    ``profile-import`` upsert answered, else looked up once the jobs of its group of chunks
+    were accepted (:func:`_member_ids`: one ``GET /api/profiles`` per 100 identifiers of each
+    kind, on ``get_profiles``' rate limit); ``member_ids=False`` skips the lookups. A member
+    Klaviyo has no profile for yet (the jobs run asynchronously) has ``"id": None``.
     """
     size = options.subscribe_chunk_size
     profiles = call.profiles
@@ -319,7 +371,11 @@ def plan_subscribe_to_list(
     double_opt_in = False
     if options.return_members:
         double_opt_in = yield from _is_double_opt_in(call.list_id)
-    members: list[dict[str, str]] = []
+        wording = "double_opt_in" if double_opt_in else f"member_ids={options.member_ids}"
+        yield from notice(_MEMBERS_NOTICES[wording], logging.INFO)
+    wants_members = options.return_members and not double_opt_in
+    members: list[dict[str, Optional[str]]] = []
+    missing = 0
     accepted: list[list[int]] = []
     counts = {"profiles": 0, "requests": 0, "chunks": 0, "read": 0}
     while True:
@@ -349,36 +405,33 @@ def plan_subscribe_to_list(
         for chunk in group:
             for _, found in chunk.entries:
                 yield from notices(found)
+        plans = {chunk.start: _chunk_requests(call.list_id, chunk, options) for chunk in group}
         ok = list(group)
+        ids: dict[int, str] = {}  # input position → the profile id an upsert answered
+        last_sent = -1
         for phase in range(3):
-            planned_by_chunk = [
-                (
-                    chunk,
-                    _chunk_requests(call.list_id, [e for e, _ in chunk.entries], options)[phase],
-                )
-                for chunk in ok
-            ]
-            outcomes = yield from send_all(
-                [r for _, requests in planned_by_chunk for r in requests]
-            )
+            planned_by_chunk = [(chunk, plans[chunk.start].phases[phase]) for chunk in ok]
+            outcomes = yield from send_all([s for _, steps in planned_by_chunk for s in steps])
             position = 0
             still_ok = []
-            for chunk, requests in planned_by_chunk:
-                mine = outcomes[position : position + len(requests)]
-                position += len(requests)
-                counts["requests"] += len(requests)
+            for chunk, steps in planned_by_chunk:
+                mine = outcomes[position : position + len(steps)]
+                position += len(steps)
+                counts["requests"] += len(steps)
                 error = next((o for o in mine if isinstance(o, BaseException)), None)
-                if error is None:
-                    still_ok.append(chunk)
-                else:
+                if error is not None:
                     failed.append((chunk, error))
+                    continue
+                still_ok.append(chunk)
+                replies = [o for o in mine if isinstance(o, Reply)]
+                last_sent = max([last_sent, *(reply.index for reply in replies)])
+                if phase == 0:
+                    ids.update(_upserted_ids(chunk, plans[chunk.start].upserted, replies))
             ok = still_ok
         _ranges(ok, accepted)
         for chunk in ok:
             counts["profiles"] += len(chunk.raw)
             counts["chunks"] += 1
-            if options.return_members and not double_opt_in:
-                members.extend(_member(e) for e, _ in chunk.entries)
         if failed:
             failed.sort(key=lambda item: item[0].start)
             later = list(sequence[counts["read"] :]) if sequence is not None else []
@@ -390,11 +443,142 @@ def plan_subscribe_to_list(
                 cause=failed[0][1],
                 what="profiles",
             ) from failed[0][1]
+        if not wants_members:
+            continue
+        if options.member_ids:
+            looked_up = yield from _member_ids(ok, ids, last_sent)
+            ids.update(looked_up)
+        for chunk in ok:
+            for i, (entry, _) in enumerate(chunk.entries):
+                profile_id = ids.get(chunk.start + i)
+                missing += profile_id is None
+                members.append(_member(entry, profile_id))
     if not options.return_members:
         return SubscribeReport(
             call.list_id, counts["profiles"], counts["chunks"], counts["requests"]
         )
+    if missing and options.member_ids:
+        yield from notice(
+            f'subscribe: {missing} of {len(members)} member(s) have "id": None: Klaviyo had '
+            "no profile for them when looked up (the subscribe job creates profiles "
+            "asynchronously; they may exist moments later) or the lookup failed",
+            logging.INFO,
+        )
     return members
+
+
+#: The notice of a subscribe that returns members: a double opt-in list answers ``[]`` as it
+#: did; otherwise it depends on ``member_ids``.
+_MEMBERS_NOTICES = {
+    "double_opt_in": (
+        "subscribe: the list is double opt-in, so the answer is [], as the legacy answer was "
+        "(the profiles join once they confirm)"
+    ),
+    "member_ids=True": (
+        "subscribe: the legacy answer listed members with their Klaviyo ids; the new jobs "
+        "answer 202 without any, so each member gets the id its profile-import upsert "
+        "answered, else one GET /api/profiles per 100 identifiers of each kind looks the ids "
+        "up once the jobs were accepted (member_ids=False skips it); a profile the "
+        'asynchronous job has not created yet gets "id": None'
+    ),
+    "member_ids=False": (
+        "subscribe: member_ids=False: members carry only the ids their profile-import upserts "
+        'answered, the others "id": None (the legacy answer had every id)'
+    ),
+}
+
+
+def _upserted_ids(
+    chunk: _Chunk, upserted: Sequence[int], replies: Sequence[Reply]
+) -> dict[int, str]:
+    """Input position → profile id, from the answers of a chunk's single upserts."""
+    out = {}
+    for position, reply in zip(upserted, replies):
+        profile_id = dig(reply.response.json(), "data", "id")
+        if isinstance(profile_id, str) and profile_id:
+            out[chunk.start + position] = profile_id
+    return out
+
+
+def _identifier(entry: _Entry) -> tuple[str, str]:
+    """What a member is looked up by: its email, else its phone number (every entry has one
+    of them, ``_entry``); one identifier, so one lookup per profile, not two."""
+    if entry.attributes.email:
+        return "email", entry.attributes.email
+    return "phone_number", str(entry.attributes.phone_number)
+
+
+def _member_ids(
+    chunks: Sequence[_Chunk], known: Mapping[int, str], after: int
+) -> Flow[dict[int, str]]:
+    """Input position → profile id for the members of ``chunks`` without a ``known`` id:
+    one ``GET /api/profiles`` per :data:`LOOKUP_SIZE` distinct identifiers of each kind,
+    sent at once, once the jobs up to request ``after`` were accepted (so profiles they
+    created are found). A lookup that fails costs its members their ids, never the accepted
+    subscribe: a warning says so, and the members are returned with ``"id": None``."""
+    wanted: dict[str, dict[object, tuple[str, list[int]]]] = {}
+    for chunk in chunks:
+        for i, (entry, _) in enumerate(chunk.entries):
+            if chunk.start + i in known:
+                continue
+            attribute, value = _identifier(entry)
+            by_key = wanted.setdefault(attribute, {})
+            by_key.setdefault(identifier_key(attribute, value), (value, []))[1].append(
+                chunk.start + i
+            )
+    lookups: list[tuple[str, list[object], Step]] = []
+    for attribute, by_key in wanted.items():
+        for keys in chunked(list(by_key), LOOKUP_SIZE):
+            values = [by_key[key][0] for key in keys]
+            request = planned(
+                "get_profiles",
+                params=(
+                    ("filter", filter_any(attribute, values)),
+                    ("fields[profile]", attribute),
+                    ("page[size]", str(LOOKUP_SIZE)),
+                ),
+                depends_on=after,
+                note=(
+                    f"sent once the requests up to {after} were accepted: looks up the ids of "
+                    f"{len(values)} subscribed profile(s) by {attribute}"
+                ),
+            )
+            dry = dry_reply(200, {"data": dry_found_profiles(attribute, values), "links": {}})
+            lookups.append((attribute, keys, Step(request, dry_run_reply=dry)))
+    try:
+        outcomes = yield from send_all([step for _, _, step in lookups])
+    except Exception as exc:  # the sender itself failed: no lookup got an answer
+        outcomes = tuple(exc for _ in lookups)
+    found: dict[int, str] = {}
+    for (attribute, keys, step), outcome in zip(lookups, outcomes):
+        items: list[Any] = []
+        failure: Optional[BaseException] = None
+        if isinstance(outcome, BaseException):
+            failure = outcome
+        else:
+            body = outcome.response.json()
+            items = items_of(body)
+            cursor = next_cursor(body)
+            if cursor is not None:
+                try:
+                    rest = yield from walk(step.request, cursor=cursor)
+                    items.extend(rest.items)
+                except Exception as exc:
+                    failure = exc
+        if failure is not None:
+            yield from notice(
+                f"subscribe: the jobs were accepted, but looking up the ids of {len(keys)} "
+                f"profile(s) by {attribute} failed ({failure}); those found before the "
+                'failure keep their id, the others are returned with "id": None'
+            )
+        by_key = wanted[attribute]
+        for item in items:
+            key = identifier_key(attribute, dig(item, "attributes", attribute))
+            profile_id = dig(item, "id")
+            if key in by_key and isinstance(profile_id, str) and profile_id:
+                for position in by_key[key][1]:
+                    found.setdefault(position, profile_id)
+    return found
 
 
 def _is_double_opt_in(list_id: str) -> Flow[bool]:
@@ -413,12 +597,6 @@ def _is_double_opt_in(list_id: str) -> Flow[bool]:
     )
     body = found.response.json() or {}
     opt_in = ((body.get("data") or {}).get("attributes") or {}).get("opt_in_process")
-    yield from notice(
-        "subscribe: the legacy answer listed members with Klaviyo ids; the new job answers 202 "
-        "without ids, so members are returned with email/phone_number only "
-        "([] for a double opt-in list, as before)",
-        logging.INFO,
-    )
     return bool(opt_in == "double_opt_in")
 
 
@@ -468,8 +646,21 @@ def _unsubscribe_job(
     return planned("bulk_unsubscribe_profiles", json=body, depends_on=depends_on, note=note)
 
 
+#: What every unsubscribe plan and live call says: the behaviour difference that remains
+#: even for list members (spec ``bulk_unsubscribe_profiles``: it unsubscribes profiles from
+#: a channel's marketing; consent is an attribute of the profile, ``subscriptions``).
+_UNSUBSCRIBE_NOTICE = (
+    "unsubscribe: legacy DELETE /v2/list/{list_id}/subscribe removed the profiles from list "
+    "{list_id} and changed nothing else; the new job records an UNSUBSCRIBED marketing consent "
+    "for each of them (email for emails, SMS for phone numbers), which is the profile's "
+    "consent, not the list's: Klaviyo sends them no marketing on that channel from any list"
+)
+
+
 def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[UnsubscribeReport]:
-    """The flow of a legacy ``DELETE /v2/list/{id}/subscribe``."""
+    """The flow of a legacy ``DELETE /v2/list/{id}/subscribe``. Every plan and live call
+    carries the behaviour difference (:data:`_UNSUBSCRIBE_NOTICE`): legacy removed the
+    profiles from that one list; the new job changes their marketing consent."""
     if call.push_tokens:
         raise UnsupportedLegacyFeatureError(
             "push_tokens",
@@ -485,6 +676,7 @@ def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[Unsubsc
     unsubscribed: list[str] = []
     skipped: list[str] = []
     accepted: list[str] = []
+    yield from notice(_UNSUBSCRIBE_NOTICE.format(list_id=call.list_id))
     if options.unsubscribe_globally:
         yield from notice(
             f"unsubscribe_globally=True: every given profile is sent; Klaviyo removes list "
@@ -708,8 +900,16 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "list without consent by a bulk import job, as the legacy call did",
             "chunks of 100 profiles (`subscribe_chunk_size`, at most 1000); any iterable, read "
             "chunk by chunk",
-            "returns the members without Klaviyo ids (the job answers 202 with none), `[]` for a "
-            "double opt-in list (one `GET /api/lists/{id}` reads the setting)",
+            "returns the members `[{id, email, phone_number}]` in input order, `[]` for a double "
+            "opt-in list (one `GET /api/lists/{id}` reads the setting, and no ids are looked up)",
+            "the jobs answer 202 without ids: a member's `id` is the one its `profile-import` "
+            "upsert answered, else looked up once the jobs were accepted, at the cost of one "
+            "`GET /api/profiles` per 100 identifiers of each kind (email, phone number) on "
+            "`get_profiles`' rate limit (75/s, 750/m); `member_ids=False` skips the lookups "
+            "(members then carry only the upserts' ids), `return_members=False` does none",
+            "`id` is `None` only for a profile Klaviyo does not have yet (the asynchronous job "
+            "may create it moments later), or when a lookup failed after the jobs were "
+            "accepted: the members are still returned, with a warning",
             "a failure part way raises `PartialDeliveryError` with the accepted chunks and the "
             "undelivered profiles",
         ),
@@ -729,6 +929,10 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             },
         },
         (
+            "legacy removed the profiles from that one list; the new job records an UNSUBSCRIBED "
+            "marketing consent for them (email for emails, SMS for phone numbers), the "
+            "profile's own consent, so Klaviyo sends them no marketing on that channel from any "
+            "list: every plan and call says so",
             "the new job unsubscribes profiles that are not on the list from ALL marketing; so "
             "membership is looked up first and only members are unsubscribed (≤ 100 per job)",
             "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",

@@ -12,6 +12,7 @@ generated methods sent as-is (B.7), JSON text still being read as JSON.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat.sdk.api_client import ApiClient
@@ -57,6 +58,7 @@ def _base64_text(namespace: type, name: str) -> Callable[..., Any]:
 
     method.__name__ = name
     method.__doc__ = run.__doc__
+    method.__signature__ = inspect.signature(run)  # type: ignore[attr-defined] # PEP 362
     return method
 
 

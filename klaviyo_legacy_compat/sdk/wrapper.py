@@ -3,12 +3,16 @@
 ``Client(api_key, max_delay=60, max_retries=3, test_host=None)`` with the namespaces
 ``TrackIdentify``, ``ListsSegments``, ``Profiles``, ``Metrics``, ``Campaigns``, ``Templates``
 and ``DataPrivacy``: all 47 methods of ``_methods.METHODS``, with the generated code's
-conventions (legacy-surface.md B.3): path parameters positional, everything else by keyword;
+conventions (legacy-surface.md B.3), which ``inspect.signature`` and ``help()`` show as the
+generated methods' docstrings did (both written from the table): path parameters positional,
+everything else by keyword (the track/identify overrides take ``data`` positionally too, and
+``update_profile`` its ``params``, as the wrapper's overrides did);
 an unknown keyword raises ``TypeError``, a missing required parameter ``ValueError``, both
 before anything is sent; ``async_req=True`` returns an ``ApplyResult``; ``_request_timeout``
 sets the timeout; ``_preload_content=False`` returns the raw ``RESTResponse``; each method
-has a ``<name>_with_http_info`` twin answering ``(data, status, headers)`` (only the data
-with ``_return_http_data_only=True``), synchronously or through ``async_req``. Return types
+but the four track/identify overrides (which take ``data`` alone) has a
+``<name>_with_http_info`` twin answering ``(data, status, headers)`` (only the data with
+``_return_http_data_only=True``), synchronously or through ``async_req``. Return types
 are the legacy ones (B.5); every HTTP error is an ``ApiException``. Every other method
 builds its call with the raw-HTTP path's builder (``_wire.call_for``), so a subscribe without
 ``profiles`` or an exclusion without ``email`` raises the same ``TranslationError`` before
@@ -22,6 +26,7 @@ replaced the legacy host (``.../api`` included); here it becomes the new API's b
 from __future__ import annotations
 
 import atexit
+import inspect
 import json
 import logging
 import threading
@@ -37,16 +42,20 @@ from klaviyo_legacy_compat._translate import legacy_body
 from klaviyo_legacy_compat._transport import TransportError
 from klaviyo_legacy_compat._wire import call_for, decode_data
 from klaviyo_legacy_compat.legacy.api_helper import base_url_of
-from klaviyo_legacy_compat.sdk._methods import METHODS, SdkMethod
+from klaviyo_legacy_compat.sdk._methods import (
+    DEFAULTS,
+    GENERATED_EXTRAS,
+    METHODS,
+    PARAMETERS,
+    RETURNS,
+    SdkMethod,
+)
 from klaviyo_legacy_compat.sdk.models import InlineResponse2001, serialize
 from klaviyo_legacy_compat.sdk.rest import ApiException, RESTResponse
 
 __all__ = ["Client", "InlineResponse2001"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
-
-#: Keyword arguments every generated method accepted besides its own (B.3).
-_GENERATED_EXTRAS = ("async_req", "_return_http_data_only", "_preload_content", "_request_timeout")
 
 #: The status and headers of every successful answer (``_preload_content=False``,
 #: ``*_with_http_info``): the legacy API answered 200 with JSON (legacy-surface.md B.4).
@@ -209,9 +218,9 @@ class Client:
         *,
         http_info: bool = False,
     ) -> Any:
-        extras = {k: kwargs.pop(k) for k in _GENERATED_EXTRAS if k in kwargs}
-        if spec.namespace == "TrackIdentify" and extras:
-            # The wrapper's overrides take ``data`` alone (B.6).
+        extras = {k: kwargs.pop(k) for k in GENERATED_EXTRAS if k in kwargs}
+        if not spec.extras and extras:
+            # The wrapper's track/identify overrides take ``data`` alone (B.6).
             raise TypeError(
                 f"{spec.name}() got an unexpected keyword argument {next(iter(extras))!r}"
             )
@@ -230,7 +239,7 @@ def _bind(
     spec: SdkMethod, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Path and keyword values, checked the way the generated code checked them."""
-    positional = spec.positional or (("data",) if spec.namespace == "TrackIdentify" else ())
+    positional = spec.positional
     if len(args) > len(positional):
         given = f"{len(args)} were given"
         raise TypeError(f"{spec.name}() takes {len(positional)} positional argument(s) but {given}")
@@ -242,10 +251,10 @@ def _bind(
         if key in bound:
             raise TypeError(f"{spec.name}() got multiple values for argument '{key}'")
         bound[key] = value
-    for name in spec.positional:
+    for name in spec.path_parameters:
         if bound.get(name) is None:
             raise ValueError(f"Missing the required parameter `{name}` when calling `{spec.name}`")
-    path = {name: bound.pop(name) for name in spec.positional}
+    path = {name: bound.pop(name) for name in spec.path_parameters}
     return path, bound
 
 
@@ -334,6 +343,76 @@ def _raw(spec: SdkMethod, result: Any) -> bytes:
     return json.dumps(result, default=str).encode()
 
 
+def _signature(spec: SdkMethod) -> inspect.Signature:
+    """The parameters the legacy method showed (B.3, B.6): ``self``, the path parameters
+    (required), the override's positional ones, the rest keyword-only (``None``: not sent),
+    then the generated extras. The function itself takes ``*args, **kwargs`` and checks them
+    the generated code's way (:func:`_bind`), so this is what ``inspect`` and ``help()`` show."""
+    kinds = inspect.Parameter
+    parameters = [kinds("self", kinds.POSITIONAL_OR_KEYWORD)]
+    parameters += [kinds(name, kinds.POSITIONAL_OR_KEYWORD) for name in spec.path_parameters]
+    parameters += [
+        kinds(name, kinds.POSITIONAL_OR_KEYWORD, default=DEFAULTS.get(name))
+        for name in spec.also_positional
+    ]
+    parameters += [
+        kinds(name, kinds.KEYWORD_ONLY, default=DEFAULTS.get(name))
+        for name in spec.keywords
+        if name not in spec.also_positional
+    ]
+    if spec.extras:
+        parameters += [
+            kinds(name, kinds.KEYWORD_ONLY, default=default)
+            for name, (_, default, _, _) in GENERATED_EXTRAS.items()
+        ]
+    return inspect.Signature(parameters)
+
+
+def _param(kind: str, name: str, text: str) -> str:
+    return f":param {kind} {name}: {text}" if kind else f":param {name}: {text}"
+
+
+def _doc(spec: SdkMethod, http_info: bool) -> str:
+    """The docstring of ``spec``'s method (or its ``_with_http_info`` twin), in the
+    generated code's field-list form, written from the method table."""
+    name = spec.name + ("_with_http_info" if http_info else "")
+    lines = [
+        f"{spec.summary}.",
+        "",
+        f"Legacy ``{spec.http} /api{spec.path}``; MIGRATION.md says what it becomes.",
+        "",
+    ]
+    if spec.extras:
+        example = ", ".join([*spec.path_parameters, "async_req=True"])
+        lines += [
+            "Waits for the answer, unless ``async_req=True``: then it returns a",
+            f"``multiprocessing.pool.ApplyResult`` (``api.{name}({example}).get()``).",
+            "",
+        ]
+    for parameter in (*spec.positional, *(k for k in spec.keywords if k not in spec.positional)):
+        kind, text = PARAMETERS[parameter]
+        if parameter == "body":
+            kind = spec.body
+        if parameter in spec.path_parameters:
+            text = f"(required) {text}"
+        lines.append(_param(kind, parameter, text))
+    if spec.extras:
+        lines += [
+            _param(kind, extra, twin_text if http_info else text)
+            for extra, (kind, _, text, twin_text) in GENERATED_EXTRAS.items()
+        ]
+    data = RETURNS[spec.returns]
+    if http_info:
+        data = (
+            f"(data, status, headers), data being {data}; the data alone with "
+            "_return_http_data_only=True"
+        )
+    lines.append(f":return: {data}")
+    if spec.extras:
+        lines.append("         (with async_req=True, an ApplyResult whose get() returns it)")
+    return "\n".join(lines)
+
+
 def _namespace(name: str) -> type:
     members: dict[str, Any] = {"__doc__": f"``client.{name}`` of klaviyo-sdk 1.0.9."}
     for spec in METHODS:
@@ -346,11 +425,16 @@ def _namespace(name: str) -> type:
         def with_http_info(self: Any, *args: Any, _spec: SdkMethod = spec, **kwargs: Any) -> Any:
             return self._client._invoke(_spec, args, dict(kwargs), http_info=True)
 
-        method.__name__ = spec.name
-        method.__doc__ = f"``{spec.http} /api{spec.path}`` in the legacy API."
-        with_http_info.__name__ = f"{spec.name}_with_http_info"
+        shown = _signature(spec)
+        for function, twin in ((method, False), (with_http_info, True)):
+            function.__name__ = spec.name + ("_with_http_info" if twin else "")
+            function.__qualname__ = f"{name}.{function.__name__}"
+            function.__doc__ = _doc(spec, twin)
+            # inspect.signature() and help() read __signature__ (PEP 362), which plain
+            # functions do not declare to type checkers.
+            function.__signature__ = shown  # type: ignore[attr-defined]
         members[spec.name] = method
-        if spec.namespace != "TrackIdentify":
+        if spec.extras:  # not the track/identify overrides (data alone); see the module docstring
             members[with_http_info.__name__] = with_http_info
 
     def __init__(self: Any, client: Client) -> None:

@@ -4,7 +4,9 @@ track/identify data forms, return objects and ``ApiException``."""
 from __future__ import annotations
 
 import base64
+import inspect
 import json
+import pydoc
 from multiprocessing.pool import ApplyResult
 from typing import Any
 
@@ -15,6 +17,8 @@ from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.exceptions import TranslationError
 from klaviyo_legacy_compat.sdk import ApiException, Client, InlineResponse2001
+from klaviyo_legacy_compat.sdk._methods import METHODS
+from klaviyo_legacy_compat.sdk.api import TrackIdentifyApi
 from klaviyo_legacy_compat.sdk.rest import RESTResponse
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
 from tests.conftest import NOW, PRIVATE_KEY, PUBLIC_KEY
@@ -202,6 +206,12 @@ def test_update_profile_stringifies_values_as_the_override_did() -> None:
     client.Profiles.update_profile("P1", params={"vip": True, "tags": ["a", "b"]})
     sent = body(transport.requests[0])["data"]["attributes"]["properties"]
     assert sent == {"vip": "True", "tags": "['a', 'b']"}
+    # The override took ``params`` positionally too: update_profile(person_id, params).
+    client.Profiles.update_profile("P1", {"plan": "gold"})
+    assert body(transport.requests[1])["data"]["attributes"]["properties"] == {"plan": "gold"}
+    with pytest.raises(TypeError, match="takes 2 positional argument"):
+        client.Profiles.update_profile("P1", {"plan": "gold"}, "extra")
+    assert transport.count == 2
 
 
 def test_get_profile_id_returns_an_object_with_id() -> None:
@@ -255,3 +265,157 @@ def test_client_repr_hides_the_key_and_test_host_sets_the_base_url() -> None:
     assert PRIVATE_KEY not in repr(client)
     plan = client.ListsSegments.get_lists()
     assert plan.to_dict()["requests"][0]["url"] == "http://localhost:8080/api/lists"
+
+
+# --- what inspect.signature() and help() show ---------------------------------------------
+
+_TIMELINE = ("since", "count", "sort")
+_CAMPAIGN = (
+    "list_id",
+    "template_id",
+    "from_email",
+    "from_name",
+    "subject",
+    "name",
+    "use_smart_sending",
+    "add_google_analytics",
+)
+_EXTRAS = ("async_req", "_return_http_data_only", "_preload_content", "_request_timeout")
+
+#: Each legacy method's parameters, read off klaviyo-sdk 1.0.9 (the generated methods'
+#: ``(path..., **kwargs)`` with their ``all_params``; the wrapper's overrides, B.6): the ones
+#: taken positionally, then the keyword-only ones (the generated extras come after them).
+LEGACY_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "track_get": (("data",), ()),
+    "track_post": (("data",), ()),
+    "identify_get": (("data",), ()),
+    "identify_post": (("data",), ()),
+    "get_lists": ((), ()),
+    "create_list": ((), ("list_name",)),
+    "get_list_info": (("list_id",), ()),
+    "update_list_name": (("list_id",), ("list_name",)),
+    "delete_list": (("list_id",), ()),
+    "subscribe": (("list_id",), ("body",)),
+    "unsubscribe": (("list_id",), ("body",)),
+    "get_list_subscriptions": (("list_id",), ("body",)),
+    "add_members": (("list_id",), ("body",)),
+    "remove_members": (("list_id",), ("body",)),
+    "get_list_members": (("list_id",), ("body",)),
+    "get_segment_members": (("segment_id",), ("body",)),
+    "get_list_exclusions": (("list_id",), ("marker",)),
+    "get_members": (("list_or_segment_id",), ("marker",)),
+    "get_global_exclusions": ((), ("reason", "sort", "count", "page")),
+    "exclude_globally": ((), ("email",)),
+    "get_profile": (("person_id",), ()),
+    "update_profile": (("person_id", "params"), ()),
+    "get_profile_id": ((), ("email", "phone_number", "external_id")),
+    "exchange": ((), ("body",)),
+    "profile_metrics_timeline": (("person_id",), _TIMELINE),
+    "profile_metric_timeline": (("person_id", "metric_id"), _TIMELINE),
+    "get_metrics": ((), ("page", "count")),
+    "metrics_timeline": ((), _TIMELINE),
+    "metric_timeline": (("metric_id",), _TIMELINE),
+    "metric_export": (
+        ("metric_id",),
+        ("start_date", "end_date", "unit", "measurement", "where", "by", "count"),
+    ),
+    "get_campaigns": ((), ("page", "count")),
+    "get_campaign_info": (("campaign_id",), ()),
+    "create_campaign": ((), _CAMPAIGN),
+    "update_campaign": (("campaign_id",), _CAMPAIGN),
+    "clone_campaign": (("campaign_id",), ("name", "list_id")),
+    "schedule_campaign": (("campaign_id",), ("send_time",)),
+    "send_campaign": (("campaign_id",), ()),
+    "cancel_campaign": (("campaign_id",), ()),
+    "get_campaign_recipients": (("campaign_id",), ("count", "sort", "offset")),
+    "get_templates": ((), ("page", "count")),
+    "create_template": ((), ("name", "html")),
+    "update_template": (("template_id",), ("name", "html")),
+    "delete_template": (("template_id",), ()),
+    "clone_template": (("template_id",), ("name",)),
+    "render_template": (("template_id",), ("context",)),
+    "send_template": (("template_id",), ("from_email", "from_name", "subject", "to", "context")),
+    "request_deletion": ((), ("body",)),
+}
+
+OVERRIDES = {"track_get", "track_post", "identify_get", "identify_post"}
+
+
+def _methods() -> list[Any]:
+    client = Client(PRIVATE_KEY, dry_run=True)  # a call that got through would send nothing
+    out = []
+    for spec in METHODS:
+        namespace = getattr(client, spec.namespace)
+        out.append(pytest.param(getattr(namespace, spec.name), id=spec.name))
+        twin = getattr(namespace, f"{spec.name}_with_http_info", None)
+        if spec.name not in OVERRIDES:
+            assert twin is not None, spec.name
+            out.append(pytest.param(twin, id=f"{spec.name}_with_http_info"))
+    return out
+
+
+def test_the_signature_table_covers_every_method() -> None:
+    assert set(LEGACY_PARAMETERS) == {spec.name for spec in METHODS}
+
+
+@pytest.mark.parametrize("method", _methods())
+def test_each_method_shows_its_legacy_parameters(method: Any) -> None:
+    name = method.__name__.removesuffix("_with_http_info")
+    positional, keywords = LEGACY_PARAMETERS[name]
+    parameters = inspect.signature(method).parameters.values()
+    shown_positional = [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    shown_keywords = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    assert [p.kind for p in parameters if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)] == []
+    assert tuple(shown_positional) == positional
+    extras = () if name in OVERRIDES else _EXTRAS
+    assert tuple(shown_keywords) == keywords + extras
+    # help() shows the same, and the docstring names each parameter with its type.
+    text = pydoc.plain(pydoc.render_doc(method))
+    assert f"{method.__name__}{inspect.signature(method)}" in text
+    for parameter in (*positional, *keywords, *extras):
+        assert f" {parameter}:" in method.__doc__, parameter
+    required = [p.name for p in parameters if p.default is p.empty]
+    for parameter in required:
+        assert f"{parameter}: (required)" in method.__doc__
+    assert ":return: " in method.__doc__
+
+
+def test_signatures_read_as_the_generated_ones() -> None:
+    client = Client(PRIVATE_KEY, dry_run=True)
+    extras = "async_req=None, _return_http_data_only=None, _preload_content=True, "
+    extras += "_request_timeout=None"
+    shown = {
+        client.ListsSegments.subscribe: f"(list_id, *, body=None, {extras})",
+        client.ListsSegments.subscribe_with_http_info: f"(list_id, *, body=None, {extras})",
+        client.ListsSegments.get_lists: f"(*, {extras})",
+        client.Profiles.profile_metric_timeline: (
+            f"(person_id, metric_id, *, since=None, count=None, sort=None, {extras})"
+        ),
+        client.Profiles.update_profile: f"(person_id, params=None, *, {extras})",
+        client.TrackIdentify.track_get: "(data={})",
+        client.TrackIdentify.identify_post: "(data={})",
+    }
+    for method, signature in shown.items():
+        assert str(inspect.signature(method)) == signature, method.__name__
+    assert inspect.signature(TrackIdentifyApi().track_get) == inspect.signature(
+        client.TrackIdentify.track_get
+    )
+    doc = client.ListsSegments.subscribe.__doc__ or ""
+    assert ":param str list_id: (required) id of the list" in doc
+    assert ":param ListIdSubscribeBody body: " in doc
+    assert ":param bool async_req: " in doc
+    assert ":return: list of dicts" in doc
+    assert "POST /api/v2/list/{list_id}/subscribe" in doc
+
+
+@pytest.mark.parametrize("method", _methods())
+def test_calls_that_bind_to_the_signature_are_accepted(method: Any) -> None:
+    # The signature is what the methods check: path parameters given positionally bind, an
+    # unknown keyword does not, and both are answered before anything is sent.
+    signature = inspect.signature(method)
+    required = [p.name for p in signature.parameters.values() if p.default is p.empty]
+    signature.bind(*["X1"] * len(required))
+    with pytest.raises(TypeError):
+        signature.bind(*["X1"] * len(required), colour="red")
+    with pytest.raises(TypeError):
+        method(*["X1"] * len(required), colour="red")

@@ -1217,7 +1217,9 @@ def test_the_library_runs_its_legacy_calls_against_the_local_klaviyo(server: Loc
         assert client.identify(identify) == 1  # 409, then re-sent without the phone number
         list_id = server.store.create_list("News")
         members = client.subscribe_to_list(list_id, [{"email": "ann@example.com"}])
-        assert members == [{"email": "ann@example.com"}]
+        subscribed = server.store.profile_by_email("ann@example.com")
+        assert subscribed is not None
+        assert members == [{"id": subscribed.id, "email": "ann@example.com"}]
         report = client.unsubscribe(list_id, emails=["ann@example.com", "zed@example.com"])
         assert (report.unsubscribed, report.skipped) == (("ann@example.com",), ("zed@example.com",))
         assert client.exclude_email("bob@example.com") == {
