@@ -15,7 +15,8 @@ import requests
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo, _store
-from klaviyo_legacy_compat.testing._server import FILTERS, PROFILE_SORTS, parse_filter
+from klaviyo_legacy_compat.testing._protocol import parse_filter
+from klaviyo_legacy_compat.testing._server import FILTERS, PROFILE_SORTS
 
 REVISION = "2026-07-15"
 SUPPRESSION = "subscriptions.email.marketing.suppression"
