@@ -45,6 +45,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import attrs
 
 from klaviyo_legacy_compat._endpoints import Endpoint, endpoint, match_path
+from klaviyo_legacy_compat.testing._campaigns import (
+    CAMPAIGN_FILTERS,
+    FLOW_FILTERS,
+    CampaignOperations,
+)
+from klaviyo_legacy_compat.testing._metrics import EVENT_FILTERS, METRIC_FILTERS, MetricOperations
 from klaviyo_legacy_compat.testing._protocol import (
     ANY_EQUALS,
     EQUALS,
@@ -85,13 +91,14 @@ from klaviyo_legacy_compat.testing._store import (
     NotFound,
     Profile,
     ProfileRef,
-    Store,
     StoreError,
     SubscriptionItem,
     Suppression,
     iso,
     utc_now,
 )
+from klaviyo_legacy_compat.testing._store_messages import Account
+from klaviyo_legacy_compat.testing._templates import TEMPLATE_FILTERS, TemplateOperations
 
 __all__ = ["FAULT_KINDS", "ROUTES", "FaultKind", "Faults", "LocalKlaviyo", "ServedRequest"]
 
@@ -469,6 +476,15 @@ FILTERS: dict[str, dict[str, Field]] = {
         "created": Field(frozenset({"greater-than"}), "datetime", lambda r: (r.created,)),
         "updated": Field(frozenset({"greater-than"}), "datetime", lambda r: (r.updated,)),
     },
+    "get_profiles_for_segment": {
+        **_MEMBER_FILTERS,
+        "profile_id": Field(ANY_EQUALS, "string", _member(lambda p: (p.id,))),
+    },
+    "get_metrics": METRIC_FILTERS,
+    "get_events": EVENT_FILTERS,
+    "get_campaigns": CAMPAIGN_FILTERS,
+    "get_flows": FLOW_FILTERS,
+    "get_templates": TEMPLATE_FILTERS,
 }
 
 
@@ -508,12 +524,17 @@ def _sorted_profiles(found: list[Profile], sort: Optional[str]) -> list[Profile]
 
 # --- the operations -------------------------------------------------------------------------
 
+#: The profile attributes a deletion job may name profiles by (beside ``id``; spec
+#: ``DataPrivacyCreateDeletionJobQuery``).
+_DELETION_IDENTIFIERS = ("email", "phone_number")
 
-class Operations:
+
+class Operations(MetricOperations, CampaignOperations, TemplateOperations):
     """The handlers: one method per operationId, each turning a :class:`Call` into an
-    answer through the store. Add an operation by adding a method and a :data:`ROUTES` row."""
+    answer through the store. Add an operation by adding a method (here, or in the class of
+    its module: ``_metrics``, ``_campaigns``, ``_templates``) and a :data:`ROUTES` row."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Account) -> None:
         self.store = store
 
     # --- shared pieces ------------------------------------------------------------------------
@@ -896,13 +917,15 @@ class Operations:
         self.store.delete_list(call.path_params["id"])
         return Reply(204)
 
-    def _members(self, call: Call) -> tuple[Sequence[tuple[Profile, str]], dict[str, Any]]:
+    def _members(
+        self, call: Call, members: Optional[list[tuple[Profile, str]]] = None
+    ) -> tuple[Sequence[tuple[Profile, str]], dict[str, Any]]:
+        """A page of a list's members (or of ``members``, a segment's), filtered and sorted
+        by ``joined_group_at``."""
         match = _matcher(call.row.operation, call.query.get("filter"))
-        found = [
-            (p, joined)
-            for p, joined in self.store.members(call.path_params["id"])
-            if match((p, joined))
-        ]
+        if members is None:
+            members = self.store.members(call.path_params["id"])
+        found = [(p, joined) for p, joined in members if match((p, joined))]
         sort = call.query.get("sort")
         if sort not in (None, "joined_group_at", "-joined_group_at"):
             raise Invalid("sort must be joined_group_at or -joined_group_at.", parameter="sort")
@@ -922,6 +945,44 @@ class Operations:
         return Reply(
             200, {"data": [{"type": "profile", "id": p.id} for p, _ in page], "links": links}
         )
+
+    def get_profiles_for_segment(self, call: Call) -> Reply:
+        """``GET /api/segments/{id}/profiles``: members with ``joined_group_at``, as a list's
+        (the segment's members are the ones a test gave it)."""
+        members = self.store.segment_members(call.path_params["id"])
+        page, links = self._members(call, members)
+        data = [self._profile(call, p, {"joined_group_at": joined}) for p, joined in page]
+        return Reply(200, {"data": data, "links": links})
+
+    # --- data privacy ---------------------------------------------------------------------------
+
+    def request_profile_deletion(self, call: Call) -> Reply:
+        """``POST /api/data-privacy-deletion-jobs``: exactly one of ``id``, ``email``,
+        ``phone_number`` (new-api.md §3.6); every matching profile is deleted (at once here,
+        asynchronously in Klaviyo); 202, no body."""
+        data = request_data(call.body, "data-privacy-deletion-job")
+        attributes = json_object(data.get("attributes"), "/data/attributes")
+        pointer = "/data/attributes/profile/data"
+        profile = resource_object(
+            json_object(attributes.get("profile"), "/data/attributes/profile").get("data"),
+            pointer,
+            "profile",
+        )
+        fields = _profile_attributes(
+            profile.get("attributes"), f"{pointer}/attributes", frozenset(_DELETION_IDENTIFIERS)
+        )
+        given = [(name, value) for name, value in fields.items() if value is not None]
+        profile_id = optional_text(profile.get("id"), f"{pointer}/id")
+        if profile_id is not None:
+            given.insert(0, ("id", profile_id))
+        if len(given) != 1:
+            raise Invalid(
+                "Give exactly one of id, email or phone_number to name the profiles to delete; "
+                f"got {len(given)}.",
+                pointer=pointer,
+            )
+        self.store.delete_profiles(*given[0])
+        return Reply(202)
 
     def _profile_ids(self, call: Call) -> list[str]:
         data = json_array(json_object(call.body, "").get("data"), "/data")
@@ -973,6 +1034,34 @@ ROUTES: dict[str, Handler] = {
     "remove_profiles_from_list": Operations.remove_profiles_from_list,
     "update_list": Operations.update_list,
     "update_profile": Operations.update_profile,
+    # Metrics and events (_metrics.py).
+    "get_events": Operations.get_events,
+    "get_metric": Operations.get_metric,
+    "get_metrics": Operations.get_metrics,
+    "query_metric_aggregates": Operations.query_metric_aggregates,
+    # Campaigns and flows (_campaigns.py).
+    "assign_template_to_campaign_message": Operations.assign_template_to_campaign_message,
+    "cancel_campaign_send": Operations.cancel_campaign_send,
+    "create_campaign": Operations.create_campaign,
+    "create_campaign_clone": Operations.create_campaign_clone,
+    "get_campaign": Operations.get_campaign,
+    "get_campaigns": Operations.get_campaigns,
+    "get_flows": Operations.get_flows,
+    "get_messages_for_campaign": Operations.get_messages_for_campaign,
+    "send_campaign": Operations.send_campaign,
+    "update_campaign": Operations.update_campaign,
+    "update_campaign_message": Operations.update_campaign_message,
+    # Templates (_templates.py).
+    "clone_template": Operations.clone_template,
+    "create_template": Operations.create_template,
+    "delete_template": Operations.delete_template,
+    "get_template": Operations.get_template,
+    "get_templates": Operations.get_templates,
+    "render_template": Operations.render_template,
+    "update_template": Operations.update_template,
+    # Segments and data privacy (above).
+    "get_profiles_for_segment": Operations.get_profiles_for_segment,
+    "request_profile_deletion": Operations.request_profile_deletion,
 }
 
 
@@ -1168,7 +1257,7 @@ class LocalKlaviyo:
         self.host = host
         self.port = port
         self.base_url = ""
-        self.store = Store()
+        self.store = Account()
         self.faults = Faults()
         self._operations = Operations(self.store)
         self._limiter = _RateLimiter(time_scale)
