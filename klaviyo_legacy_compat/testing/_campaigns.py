@@ -13,7 +13,7 @@ unknown attribute is a 400 naming it, as Klaviyo answers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat.testing._protocol import (
@@ -30,7 +30,6 @@ from klaviyo_legacy_compat.testing._protocol import (
     matcher,
     optional_text,
     page,
-    parse_time,
     relationship_ids,
     request_data,
     required_text,
@@ -214,6 +213,14 @@ def _audiences(value: Any, pointer: str, *, partial: bool) -> dict[str, Any]:
     return out
 
 
+def _datetime(value: Any, pointer: str) -> None:
+    """A ``date-time`` (ISO 8601) field."""
+    try:
+        datetime.fromisoformat(required_text(value, pointer).replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(f"Invalid date-time: {value!r}.", pointer=pointer) from None
+
+
 def _strategy(value: Any, pointer: str) -> dict[str, Any]:
     strategy = json_object(value, pointer)
     method = required_text(strategy.get("method"), f"{pointer}/method")
@@ -227,7 +234,7 @@ def _strategy(value: Any, pointer: str) -> dict[str, Any]:
     for name in sorted(required - set(strategy)):
         raise Invalid(f"{name} is required for a {method} send.", pointer=f"{pointer}/{name}")
     if "datetime" in strategy:
-        parse_time(strategy["datetime"], f"{pointer}/datetime")
+        _datetime(strategy["datetime"], f"{pointer}/datetime")
     if "date" in strategy:
         try:
             date.fromisoformat(required_text(strategy["date"], f"{pointer}/date"))

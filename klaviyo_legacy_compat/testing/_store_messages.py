@@ -438,7 +438,8 @@ class Account(Store):
                     f"{campaign.status!r}.",
                     pointer="/data/id",
                 )
-            now = utc_now()
+            # To the second, like the time of the events a send records.
+            now = utc_now().replace(microsecond=0)
             at = _moment(campaign.send_strategy.get("datetime"))
             campaign.status = "Scheduled" if at is not None and at > now else "Sending"
             campaign.send_time = iso(at if at is not None else now)
