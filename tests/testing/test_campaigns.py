@@ -339,7 +339,7 @@ def test_legacy_campaign_calls_run_live(server: LocalKlaviyo) -> None:
     (message,) = store.campaign_messages(campaign.id)
     assert (campaign.name, campaign.audiences["included"]) == ("May", [list_id])
     assert created["template_id"] == message.template_id
-    assert store.templates[message.template_id].html == "<p>Hi</p>"
+    assert store.templates[str(message.template_id)].html == "<p>Hi</p>"
     updated = sdk.Campaigns.update_campaign(campaign.id, subject="Hi again", list_id=other)
     assert (updated["subject"], updated["from_email"]) == ("Hi again", "news@example.com")
     assert [entry["id"] for entry in updated["lists"]] == [other]
