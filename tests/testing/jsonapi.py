@@ -67,7 +67,10 @@ class Api:
         operation = self.server.requests[-1].operation
         assert operation is not None, path
         if answer.status < 300:
-            problems = self.spec.response_problems(operation, answer.status, answer.body)
+            sparse = any(name.startswith("fields[") for name in params or {})
+            problems = self.spec.response_problems(
+                operation, answer.status, answer.body, sparse=sparse
+            )
             assert not problems, f"{method} {path}: " + "; ".join(problems)
         else:
             item = answer.error
