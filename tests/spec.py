@@ -247,7 +247,7 @@ class SpecValidator:
         does not name fails (LocalKlaviyo's answers are checked with this). ``sparse``: the
         request asked for sparse fieldsets, so attributes the schema requires may be left
         out (new-api.md §8)."""
-        _, _, raw, converted = self.operations[operation]
+        converted = self.operations[operation][3]
         declared = converted["responses"].get(str(status))
         if declared is None:
             return [f"{operation} declares no {status} answer"]
