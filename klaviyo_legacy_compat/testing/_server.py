@@ -10,7 +10,12 @@ What it does, and where each rule comes from (``new-api.md`` is ``../shared/refe
 
 - **Routing** through the package's endpoint table (:func:`match_path`), so paths, methods,
   success statuses, rate limits and per-call caps are the spec's. Implemented operations are
-  the rows of :data:`ROUTES` (operationId → handler); other known paths answer 501.
+  the rows of :data:`ROUTES` (operationId → handler): every operation a translator emits
+  (``tests/testing/test_every_operation.py`` enumerates them from the code); other known
+  paths answer 501. The handlers of profiles, lists, consent, segments and deletion jobs are
+  here; metrics, events and aggregates in ``_metrics``, campaigns and flows in
+  ``_campaigns``, templates in ``_templates``; the JSON:API pieces they share (errors, body
+  readers, filters, pages) in ``_protocol``.
 - **Auth** (new-api.md §1): ``/api/*`` needs ``Authorization: Klaviyo-API-Key <private key>``
   (none → 401 ``not_authenticated``, another key → 403 ``permission_denied``); ``/client/*``
   needs ``company_id=<public key>`` and no ``Authorization``; every request needs ``revision``.
@@ -20,7 +25,9 @@ What it does, and where each rule comes from (``new-api.md`` is ``../shared/refe
   ``throttled`` with ``Retry-After``; ``RateLimit-*`` headers on every other answer.
 - **Faults** on request (:class:`Faults`): throttling, server errors, connection resets,
   and answers that are slow or lost *after* the write was stored.
-- **State** in a :class:`~klaviyo_legacy_compat.testing._store.Store` (``server.store``).
+- **State** in an :class:`~klaviyo_legacy_compat.testing._store_messages.Account`
+  (``server.store``): the profiles, events, metrics, lists and segments of ``_store.Store``
+  plus templates, campaigns and flows.
 
 Stdlib only: :class:`http.server.ThreadingHTTPServer`, one daemon thread per connection,
 HTTP/1.1 keep-alive, nothing written to stderr.
@@ -1218,7 +1225,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class LocalKlaviyo:
     """A local Klaviyo for integration tests: a real HTTP server on ``host`` (an ephemeral
     port unless ``port`` is given) serving the operations of :data:`ROUTES` from an
-    in-memory :class:`~klaviyo_legacy_compat.testing._store.Store`.
+    in-memory :class:`~klaviyo_legacy_compat.testing._store_messages.Account`.
 
     ``time_scale`` multiplies the rate-limit windows (0.05: a 50 ms burst window and a 3 s
     steady one; a daily cap such as create_list's 150/day is a plain count, never scaled);

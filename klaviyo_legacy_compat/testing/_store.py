@@ -1,9 +1,11 @@
 """The in-memory account behind :class:`~klaviyo_legacy_compat.testing.LocalKlaviyo`.
 
-:class:`Store` holds profiles, events, lists and jobs, and implements the *behaviour* of the
-new API that a client can observe (new-api.md §3): how a profile is resolved from its
-identifiers, which event is a duplicate, what a subscribe, unsubscribe or suppression does to
-consent and list membership. It knows nothing about HTTP: the server parses JSON:API bodies
+:class:`Store` holds profiles, events and their metrics, lists, segments and jobs, and
+implements the *behaviour* of the new API that a client can observe (new-api.md §3): how a
+profile is resolved from its identifiers, which event is a duplicate, which metric an event
+makes, what a subscribe, unsubscribe or suppression does to consent and list membership, what
+a deletion job deletes. Templates, campaigns and flows are added by
+:class:`~klaviyo_legacy_compat.testing._store_messages.Account`, what the server holds. It knows nothing about HTTP: the server parses JSON:API bodies
 into plain values, calls one method here, and renders the result. Domain failures are raised
 as :class:`StoreError` subclasses, which the server maps to JSON:API errors by a table.
 
