@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat.testing._protocol import (
@@ -192,9 +192,17 @@ def _dimension(event: Event, name: str) -> str:
     return "" if value is None else str(value)
 
 
+def _dimension_in(name: str, values: Sequence[Any]) -> Callable[[Event], bool]:
+    """Whether an event's dimension ``name`` is one of ``values`` (compared as text)."""
+    wanted = {str(v) for v in values}
+    return lambda event: _dimension(event, name) in wanted
+
+
 def _zone(value: Any) -> Any:
     """The ``timezone`` attribute as a tzinfo (IANA names, case-sensitive; spec)."""
     name = optional_text(value, f"{_ATTRIBUTES}/timezone") or "UTC"
+    if name == "UTC":
+        return timezone.utc  # the default, with or without a tz database on the machine
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -235,8 +243,7 @@ def _aggregate_filters(
             elif name == "datetime" and operator == "less-than" and value is not NO_VALUE:
                 end = _bound(value, zone, pointer)
             elif name in AGGREGATE_DIMENSIONS and operator in ANY_EQUALS:
-                wanted = {str(v) for v in (value if isinstance(value, list) else [value])}
-                tests.append(lambda e, n=name, w=wanted: _dimension(e, n) in w)  # type: ignore[misc]
+                tests.append(_dimension_in(name, value if isinstance(value, list) else [value]))
             else:
                 raise Invalid(
                     f"'{operator}({name})' is not a filter of metric aggregates: the time range "

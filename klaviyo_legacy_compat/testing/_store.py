@@ -5,9 +5,10 @@ implements the *behaviour* of the new API that a client can observe (new-api.md 
 profile is resolved from its identifiers, which event is a duplicate, which metric an event
 makes, what a subscribe, unsubscribe or suppression does to consent and list membership, what
 a deletion job deletes. Templates, campaigns and flows are added by
-:class:`~klaviyo_legacy_compat.testing._store_messages.Account`, what the server holds. It knows nothing about HTTP: the server parses JSON:API bodies
-into plain values, calls one method here, and renders the result. Domain failures are raised
-as :class:`StoreError` subclasses, which the server maps to JSON:API errors by a table.
+:class:`~klaviyo_legacy_compat.testing._store_messages.Account`, what the server holds.
+It knows nothing about HTTP: the server parses JSON:API bodies into plain values, calls one
+method here, and renders the result. Domain failures are raised as :class:`StoreError`
+subclasses, which the server maps to JSON:API errors by a table.
 
 Every method takes the one lock, so a request's effect is atomic, and every reader returns a
 copy, so a test may inspect the state while the server keeps running.
