@@ -404,3 +404,40 @@ def test_legacy_sdk_export_by_flow_and_person_timeline(api: Api, server: LocalKl
     assert ann is not None
     timeline = client.Profiles.profile_metrics_timeline(ann.id, since=1714521600, sort="desc")
     assert [e["event_name"] for e in timeline["data"]] == ["Placed Order"] * 3
+
+
+def test_a_bulk_job_makes_its_metrics_by_name(spec: SpecValidator) -> None:
+    with LocalKlaviyo(enforce_rate_limits=False) as fresh:
+        client = Api(fresh, spec)
+        entry = {
+            "type": "event-bulk-create",
+            "attributes": {
+                "profile": {"data": {"type": "profile", "attributes": {"email": "a@example.com"}}},
+                "events": {
+                    "data": [
+                        {
+                            "type": "event",
+                            "attributes": {
+                                "properties": {},
+                                "unique_id": f"u{i}",
+                                "metric": {
+                                    "data": {"type": "metric", "attributes": {"name": name}}
+                                },
+                            },
+                        }
+                        for i, name in enumerate(("Started Checkout", "Viewed", "Viewed"))
+                    ]
+                },
+            },
+        }
+        body = {
+            "data": {
+                "type": "event-bulk-create-job",
+                "attributes": {"events-bulk-create": {"data": [entry]}},
+            }
+        }
+        assert client.post("/api/event-bulk-create-jobs", body).status == 202
+        listed = client.get("/api/metrics")
+        client.close()
+    assert [m["attributes"]["name"] for m in listed.data] == ["Started Checkout", "Viewed"]
+    assert {e.metric_id for e in fresh.store.events} == {m["id"] for m in listed.data}
