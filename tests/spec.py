@@ -238,6 +238,34 @@ class SpecValidator:
             for error in self._validator(schema).iter_errors(candidate)
         ]
 
+    def response_problems(
+        self, operation: str, status: int, body: Any, *, sparse: bool = False
+    ) -> list[str]:
+        """Everything about an answer of ``operation`` that its response schema does not
+        allow: an undeclared status, a body where none is declared (or none where one is),
+        and the body against the schema, closed like request bodies so an attribute the spec
+        does not name fails (LocalKlaviyo's answers are checked with this). ``sparse``: the
+        request asked for sparse fieldsets, so attributes the schema requires may be left
+        out (new-api.md §8)."""
+        converted = self.operations[operation][3]
+        declared = converted["responses"].get(str(status))
+        if declared is None:
+            return [f"{operation} declares no {status} answer"]
+        content = (declared.get("content") or {}).get("application/vnd.api+json")
+        if content is None:
+            return [] if body is None else [f"{operation} {status} takes no body"]
+        if body is None:
+            return [f"{operation} {status} needs a body"]
+        out = []
+        for error in self._validator(content["schema"]).iter_errors(body):
+            while error.context:
+                error = max(error.context, key=lambda e: len(e.absolute_path))
+            if sparse and error.validator == "required" and "attributes" in error.absolute_path:
+                continue
+            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            out.append(f"answer {where}: {error.message[:300]}")
+        return out
+
     def assert_valid(self, request: dict[str, Any]) -> None:
         problems = self.problems(request)
         assert not problems, f"{request['method']} {request['url']}: " + "; ".join(problems)

@@ -1,11 +1,14 @@
 """The in-memory account behind :class:`~klaviyo_legacy_compat.testing.LocalKlaviyo`.
 
-:class:`Store` holds profiles, events, lists and jobs, and implements the *behaviour* of the
-new API that a client can observe (new-api.md §3): how a profile is resolved from its
-identifiers, which event is a duplicate, what a subscribe, unsubscribe or suppression does to
-consent and list membership. It knows nothing about HTTP: the server parses JSON:API bodies
-into plain values, calls one method here, and renders the result. Domain failures are raised
-as :class:`StoreError` subclasses, which the server maps to JSON:API errors by a table.
+:class:`Store` holds profiles, events and their metrics, lists, segments and jobs, and
+implements the *behaviour* of the new API that a client can observe (new-api.md §3): how a
+profile is resolved from its identifiers, which event is a duplicate, which metric an event
+makes, what a subscribe, unsubscribe or suppression does to consent and list membership, what
+a deletion job deletes. Templates, campaigns and flows are added by
+:class:`~klaviyo_legacy_compat.testing._store_messages.Account`, what the server holds.
+It knows nothing about HTTP: the server parses JSON:API bodies into plain values, calls one
+method here, and renders the result. Domain failures are raised as :class:`StoreError`
+subclasses, which the server maps to JSON:API errors by a table.
 
 Every method takes the one lock, so a request's effect is atomic, and every reader returns a
 copy, so a test may inspect the state while the server keeps running.
@@ -26,16 +29,19 @@ import attrs
 
 __all__ = [
     "IDENTIFIERS",
+    "Deletion",
     "DuplicateProfile",
     "Event",
     "EventEntry",
     "Invalid",
     "Job",
     "ListRecord",
+    "Metric",
     "NewEvent",
     "NotFound",
     "Profile",
     "ProfileRef",
+    "Segment",
     "Store",
     "StoreError",
     "SubscriptionItem",
@@ -198,6 +204,7 @@ class Event:
     value_currency: Optional[str] = None
     received: str = ""
     operation: str = ""
+    metric_id: str = ""
 
 
 @attrs.define
@@ -212,6 +219,43 @@ class ListRecord:
     updated: str
     members: dict[str, str] = attrs.field(factory=dict)
     pending: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+
+@attrs.define
+class Metric:
+    """A metric: the kind of an event, one per name and integration (an event created
+    through the API makes its metric by name: "All Placed Order events ... sent via the same
+    mechanism ... share the same Placed Order metric", Klaviyo's metrics overview).
+    ``integration`` is the spec's free-form ``integration`` object."""
+
+    id: str
+    name: str
+    created: str
+    updated: str
+    integration: dict[str, Any]
+
+
+@attrs.define
+class Segment:
+    """A segment and its members (profile id → ``joined_group_at``). Klaviyo computes
+    members from the segment's definition; here a test names them
+    (:meth:`Store.create_segment`)."""
+
+    id: str
+    name: str
+    created: str
+    updated: str
+    members: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Deletion:
+    """A processed deletion job: the identifier it named and the profiles it deleted."""
+
+    identifier: str
+    value: str
+    profile_ids: tuple[str, ...]
+    requested: str
 
 
 @attrs.define
@@ -287,6 +331,11 @@ class Store:
         self._repeated_events = 0
         self._lists: dict[str, ListRecord] = {}
         self._jobs: dict[str, Job] = {}
+        self._metrics: dict[str, Metric] = {}
+        self._metric_ids: dict[tuple[str, str], str] = {}
+        self._integrations: dict[str, dict[str, Any]] = {}
+        self._segments: dict[str, Segment] = {}
+        self._deletions: list[Deletion] = []
 
     # --- readers and helpers for tests ------------------------------------------------------
 
@@ -430,6 +479,11 @@ class Store:
             self._repeated_events = 0
             self._lists.clear()
             self._jobs.clear()
+            self._metrics.clear()
+            self._metric_ids.clear()
+            self._integrations.clear()
+            self._segments.clear()
+            self._deletions.clear()
 
     # --- profiles ------------------------------------------------------------------------------
 
@@ -611,7 +665,12 @@ class Store:
         return (event.time or received).astimezone(timezone.utc).replace(microsecond=0)
 
     def _store_event(
-        self, profile: Profile, event: NewEvent, received: datetime, operation: str
+        self,
+        profile: Profile,
+        event: NewEvent,
+        received: datetime,
+        operation: str,
+        metric_id: Optional[str] = None,
     ) -> bool:
         moment = self._event_time(event, received)
         unique_id = event.unique_id if event.unique_id is not None else moment.isoformat()
@@ -633,6 +692,7 @@ class Store:
                 value_currency=event.value_currency,
                 received=iso(received),
                 operation=operation,
+                metric_id=metric_id or self._metric(event.metric).id,
             )
         )
         return True
@@ -694,6 +754,163 @@ class Store:
                 for event in entry.events:
                     stored += self._store_event(profile, event, received, operation)
             return stored
+
+    # --- metrics, segments, deletions ------------------------------------------------------
+
+    def _metric(self, name: str, integration: str = "API", category: str = "API") -> Metric:
+        """The metric of ``name`` from ``integration``, made at its first event. Events
+        created through the API belong to the "API" integration (legacy ``track`` calls
+        showed up under it too)."""
+        key = (name, integration)
+        found = self._metric_ids.get(key)
+        if found is not None:
+            return self._metrics[found]
+        owner = self._integrations.setdefault(
+            integration,
+            {
+                "object": "integration",
+                "id": new_list_id(),
+                "name": integration,
+                "category": category,
+            },
+        )
+        metric_id = new_list_id()
+        while metric_id in self._metrics:
+            metric_id = new_list_id()
+        now = iso(utc_now())
+        metric = Metric(metric_id, name, now, now, dict(owner))
+        self._metrics[metric_id] = metric
+        self._metric_ids[key] = metric_id
+        return metric
+
+    def add_metric(self, name: str, integration: str = "API", category: str = "API") -> str:
+        """The id of the metric ``name`` of ``integration`` (made when missing): Klaviyo's own
+        metrics ("Received Email", integration "Klaviyo") for a test to record events of."""
+        with self._lock:
+            return self._metric(name, integration, category).id
+
+    @property
+    def metrics(self) -> list[Metric]:
+        """Every metric, in the order they were made (copies)."""
+        with self._lock:
+            return copy.deepcopy(list(self._metrics.values()))
+
+    def metric(self, metric_id: str) -> Metric:
+        """The metric (a copy); 404 for an unknown id."""
+        with self._lock:
+            found = self._metrics.get(metric_id)
+            if found is None:
+                raise NotFound(f"A metric with id {metric_id} does not exist.")
+            return copy.deepcopy(found)
+
+    def add_event(
+        self,
+        metric_id: str,
+        profile_id: str,
+        properties: Optional[Mapping[str, Any]] = None,
+        *,
+        time: Optional[datetime] = None,
+        value: Optional[float] = None,
+        unique_id: Optional[str] = None,
+    ) -> bool:
+        """Record an event of an existing metric for an existing profile, as Klaviyo records
+        its own (a "Received Email" of a campaign); deduplicated like any event. Returns
+        whether it was stored."""
+        with self._lock:
+            metric = self.metric(metric_id)
+            profile = self._get(profile_id)
+            event = NewEvent(metric.name, dict(properties or {}), time, value, None, unique_id)
+            # The metric named, not the API's metric of the same name.
+            return self._store_event(profile, event, utc_now(), "", metric_id)
+
+    def events_where(self, predicate: Callable[[Event], bool]) -> list[Event]:
+        """The events ``predicate`` accepts, oldest first (events are frozen: no copies)."""
+        with self._lock:
+            return [e for e in self._events if predicate(e)]
+
+    def _segment(self, segment_id: str) -> Segment:
+        found = self._segments.get(segment_id)
+        if found is None:
+            raise NotFound(f"A segment with id {segment_id} does not exist.")
+        return found
+
+    def create_segment(self, name: str, profile_ids: Iterable[str] = ()) -> str:
+        """Define a segment holding ``profile_ids`` (they join now); returns its id, shaped
+        like a list id (segments and lists share the id space of groups)."""
+        with self._lock:
+            ids = list(profile_ids)
+            for profile_id in ids:
+                self._get(profile_id)
+            segment_id = new_list_id()
+            while segment_id in self._segments or segment_id in self._lists:
+                segment_id = new_list_id()
+            now = iso(utc_now())
+            self._segments[segment_id] = Segment(
+                segment_id, name, now, now, dict.fromkeys(ids, now)
+            )
+            return segment_id
+
+    def add_to_segment(self, segment_id: str, profile_ids: Iterable[str]) -> None:
+        """Profiles join the segment (as when they come to match its definition)."""
+        with self._lock:
+            segment = self._segment(segment_id)
+            ids = list(profile_ids)
+            for profile_id in ids:
+                self._get(profile_id)
+            now = iso(utc_now())
+            for profile_id in ids:
+                segment.members.setdefault(profile_id, now)
+
+    @property
+    def segments(self) -> dict[str, Segment]:
+        """Segment id → segment (a deep copy)."""
+        with self._lock:
+            return copy.deepcopy(self._segments)
+
+    def segment_members(self, segment_id: str) -> list[tuple[Profile, str]]:
+        """(profile copy, joined_group_at) of each member, in joining order; 404 for an
+        unknown segment."""
+        with self._lock:
+            segment = self._segment(segment_id)
+            return [
+                (copy.deepcopy(self._profiles[pid]), joined)
+                for pid, joined in segment.members.items()
+                if pid in self._profiles
+            ]
+
+    def delete_profiles(self, identifier: str, value: str) -> Deletion:
+        """``POST /api/data-privacy-deletion-jobs``: delete every profile matching
+        ``identifier`` (``id``, ``email`` or ``phone_number``) = ``value`` ("All profiles
+        that match the provided identifier will be deleted", spec), with their events and
+        memberships. The job is asynchronous in Klaviyo; here it is done at once. Returns
+        (and keeps, see :attr:`deletions`) what it did; nothing matching deletes nothing."""
+        with self._lock:
+            if identifier == "id":
+                ids = [value] if value in self._profiles else []
+            else:
+                owner = self._index.get(_key(identifier, value))
+                ids = [owner] if owner is not None else []
+            for profile_id in ids:
+                profile = self._profiles.pop(profile_id)
+                for name in IDENTIFIERS:
+                    self._set_identifier(profile, name, None)
+                for record in self._lists.values():
+                    record.members.pop(profile_id, None)
+                    record.pending.pop(profile_id, None)
+                for segment in self._segments.values():
+                    segment.members.pop(profile_id, None)
+            gone = set(ids)
+            self._events = [e for e in self._events if e.profile_id not in gone]
+            self._event_keys = {k for k in self._event_keys if k[0] not in gone}
+            deletion = Deletion(identifier, value, tuple(ids), iso(utc_now()))
+            self._deletions.append(deletion)
+            return deletion
+
+    @property
+    def deletions(self) -> list[Deletion]:
+        """The deletion jobs processed, oldest first."""
+        with self._lock:
+            return list(self._deletions)
 
     # --- lists ---------------------------------------------------------------------------------
 

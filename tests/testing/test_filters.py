@@ -15,7 +15,9 @@ import requests
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo, _store
-from klaviyo_legacy_compat.testing._server import FILTERS, PROFILE_SORTS, parse_filter
+from klaviyo_legacy_compat.testing._protocol import NO_VALUE, parse_filter
+from klaviyo_legacy_compat.testing._server import FILTERS, PROFILE_SORTS, ROUTES
+from tests.spec import SpecValidator
 
 REVISION = "2026-07-15"
 SUPPRESSION = "subscriptions.email.marketing.suppression"
@@ -83,6 +85,14 @@ PARSED: list[tuple[str, list[tuple[str, str, Any]]]] = [
         ],
     ),
     ("equals(is_active,true)", [("equals", "is_active", True)]),
+    # Relationship existence takes no value (new-api.md §7.1).
+    ("has(profile), has( metric )", [("has", "profile", NO_VALUE), ("has", "metric", NO_VALUE)]),
+    # Metric aggregate dimensions: "$" and spaces in the field name.
+    (
+        'equals($flow,"F1"),any(Campaign Name,["May"])',
+        [("equals", "$flow", "F1"), ("any", "Campaign Name", ["May"])],
+    ),
+    ("less-than(timestamp,1713009600)", [("less-than", "timestamp", "1713009600")]),
 ]
 
 
@@ -93,7 +103,16 @@ def test_parse_filter_rows(text: str, terms: list[tuple[str, str, Any]]) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["equals(email", 'equals(email,"a")x', "equals(email,)", '"a"', 'any(email,["a" "b"])', ""],
+    [
+        "equals(email",
+        'equals(email,"a")x',
+        "equals(email,)",
+        '"a"',
+        'any(email,["a" "b"])',
+        "",
+        "has(profile",
+        "has()",
+    ],
 )
 def test_parse_filter_refuses_bad_syntax(text: str) -> None:
     with pytest.raises(ValueError):
@@ -409,3 +428,29 @@ def test_list_exclusions_read_back_what_was_written(server: LocalKlaviyo) -> Non
     ]
     # List-scoped suppressions are not global ones.
     assert sdk.ListsSegments.get_global_exclusions()["data"] == []
+
+
+# --- the field tables against the spec -------------------------------------------------------
+
+
+def test_every_filter_table_is_the_specs(spec: SpecValidator) -> None:
+    """Each served operation that takes a ``filter`` has a row in ``FILTERS`` naming exactly
+    the spec's fields and operators (``x-klaviyo-filters``) and the spec's enums as
+    ``choices``; a field this server cannot evaluate is in the row with ``values=None``, so
+    it answers 501, never 400."""
+    filtered = {
+        operation
+        for operation in ROUTES
+        if spec.operations[operation][2].get("x-klaviyo-filters") is not None
+    }
+    assert set(FILTERS) == filtered
+    for operation, fields in FILTERS.items():
+        declared = spec.operations[operation][2]["x-klaviyo-filters"]
+        allowed = {
+            name: {op for ops in entry["operators"].values() for op in ops}
+            for name, entry in declared.items()
+        }
+        assert {name: set(field.operators) for name, field in fields.items()} == allowed, operation
+        for name, field in fields.items():
+            enum = (declared[name].get("value") or {}).get("enum")
+            assert field.choices == (None if enum is None else frozenset(enum)), (operation, name)

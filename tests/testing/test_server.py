@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from klaviyo_legacy_compat.testing._server import FAULT_KINDS, ROUTES, parse_filter
+from klaviyo_legacy_compat.testing._protocol import parse_filter
+from klaviyo_legacy_compat.testing._server import FAULT_KINDS, ROUTES
 from klaviyo_legacy_compat.testing._store import DuplicateProfile
 
 REVISION = "2026-07-15"
@@ -243,9 +244,9 @@ def test_unknown_paths_methods_and_operations(api: Api) -> None:
     wrong_method = api.call("PUT", "/api/lists")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["Allow"] == "GET, POST"
-    not_built = api.get("/api/campaigns")
+    not_built = api.get("/api/tags")
     assert not_built.status_code == 501
-    assert "get_campaigns" in error_of(not_built)["detail"]
+    assert "get_tags" in error_of(not_built)["detail"]
 
 
 def test_malformed_json_is_a_400(api: Api, server: LocalKlaviyo) -> None:

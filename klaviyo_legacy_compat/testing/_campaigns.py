@@ -1,0 +1,645 @@
+"""LocalKlaviyo's campaigns and flows (new-api.md §3.8): list, read, create, update and clone
+campaigns, their messages (update, assign a template), send jobs (send, cancel or revert),
+and the flow list.
+
+Email campaigns only: a message of another channel (SMS, push) is a 501, as is
+``include=tags`` (the store keeps no tags). A campaign is created ``Draft``; a send job makes
+it ``Scheduled`` (a static or throttled time in the future) or ``Sending``; a test lets it go
+out with ``server.store.finish_send(id)`` (``Sent``, and a "Received Email" event per
+recipient). Requests are checked field by field against the spec's request schemas; an
+unknown attribute is a 400 naming it, as Klaviyo answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Callable, Optional
+
+from klaviyo_legacy_compat.testing._protocol import (
+    ANY_EQUALS,
+    EQUALS,
+    RANGE,
+    Call,
+    Field,
+    NotImplementedHere,
+    Reply,
+    error,
+    json_array,
+    json_object,
+    matcher,
+    optional_text,
+    page,
+    relationship_ids,
+    request_data,
+    required_text,
+    sparse,
+    when,
+)
+from klaviyo_legacy_compat.testing._store import Invalid
+from klaviyo_legacy_compat.testing._store_messages import (
+    Account,
+    Campaign,
+    CampaignMessage,
+    Flow,
+)
+
+__all__ = [
+    "CAMPAIGN_FILTERS",
+    "CAMPAIGN_SORTS",
+    "CAMPAIGN_STATUSES",
+    "EMAIL_CONTENT",
+    "FLOW_FILTERS",
+    "FLOW_SORTS",
+    "THROTTLE_PERCENTAGES",
+    "CampaignOperations",
+]
+
+#: Campaign statuses (spec enum of ``CampaignResponseObjectResource.status``).
+CAMPAIGN_STATUSES = frozenset(
+    {
+        "Adding Recipients",
+        "Cancelled",
+        "Cancelled: Account Disabled",
+        "Cancelled: Billing Limit",
+        "Cancelled: Internal Error",
+        "Cancelled: Misconfigured",
+        "Cancelled: No Recipients",
+        "Cancelled: Smart Sending",
+        "Draft",
+        "Preparing to schedule",
+        "Preparing to send",
+        "Queued without Recipients",
+        "Scheduled",
+        "Sending",
+        "Sending Segments",
+        "Sent",
+        "Unknown",
+        "Variations Sent",
+    }
+)
+
+#: The fields of an email message's ``content`` (spec ``EmailContent``).
+EMAIL_CONTENT = (
+    "subject",
+    "preview_text",
+    "from_email",
+    "from_label",
+    "reply_to_email",
+    "cc_email",
+    "bcc_email",
+)
+
+#: ``throttle_percentage`` values (spec ``ThrottledSendStrategy``).
+THROTTLE_PERCENTAGES = frozenset({1, 2, 5, 10, 11, 13, 14, 17, 20, 25, 33, 50})
+
+#: Each send strategy method → (required fields, optional fields) (spec send strategies).
+_STRATEGIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "static": (frozenset({"datetime"}), frozenset({"options"})),
+    "throttled": (frozenset({"datetime", "throttle_percentage"}), frozenset()),
+    "immediate": (frozenset(), frozenset()),
+    "smart_send_time": (frozenset({"date"}), frozenset()),
+}
+
+_TRACKING_FLAGS = ("add_tracking_params", "is_tracking_clicks", "is_tracking_opens")
+_CAMPAIGN_ATTRIBUTES = frozenset(
+    {"name", "audiences", "send_strategy", "send_options", "tracking_options"}
+)
+_CHANNELS = frozenset({"email", "sms", "mobile_push"})
+
+
+#: ``get_campaigns`` filters (spec ``x-klaviyo-filters``).
+CAMPAIGN_FILTERS: dict[str, Field] = {
+    "id": Field(frozenset({"any"}), "string", lambda c: (c.id,)),
+    "messages.channel": Field(EQUALS, "string", lambda c: c.channels, _CHANNELS),
+    "name": Field(frozenset({"contains"}), "string", lambda c: (c.name,)),
+    "status": Field(ANY_EQUALS, "string", lambda c: (c.status,), CAMPAIGN_STATUSES),
+    "archived": Field(EQUALS, "boolean", lambda c: (c.archived,)),
+    "created_at": Field(RANGE, "datetime", lambda c: (c.created_at,)),
+    "scheduled_at": Field(RANGE, "datetime", lambda c: (c.scheduled_at,)),
+    "updated_at": Field(RANGE, "datetime", lambda c: (c.updated_at,)),
+}
+
+#: ``get_campaigns`` sort keys (spec enum); campaigns never scheduled come last ascending.
+CAMPAIGN_SORTS: dict[str, Callable[[Campaign], Any]] = {
+    "created_at": lambda c: when(c.created_at),
+    "id": lambda c: c.id,
+    "name": lambda c: c.name,
+    "scheduled_at": lambda c: when(c.scheduled_at) if c.scheduled_at else None,
+    "updated_at": lambda c: when(c.updated_at),
+}
+
+#: ``get_flows`` filters (spec ``x-klaviyo-filters``).
+FLOW_FILTERS: dict[str, Field] = {
+    "id": Field(frozenset({"any"}), "string", lambda f: (f.id,)),
+    "name": Field(
+        frozenset({"contains", "ends-with", "equals", "starts-with"}), "string", lambda f: (f.name,)
+    ),
+    "status": Field(EQUALS, "string", lambda f: (f.status,)),
+    "archived": Field(EQUALS, "boolean", lambda f: (f.archived,)),
+    "created": Field(EQUALS | RANGE, "datetime", lambda f: (f.created,)),
+    "updated": Field(EQUALS | RANGE, "datetime", lambda f: (f.updated,)),
+    "trigger_type": Field(
+        EQUALS,
+        "string",
+        lambda f: (f.trigger_type,),
+        frozenset(
+            {"Metric", "Added to List", "Unconfigured", "Date Based", "Price Drop", "Low Inventory"}
+        ),
+    ),
+}
+
+#: ``get_flows`` sort keys (spec enum).
+FLOW_SORTS: dict[str, Callable[[Flow], Any]] = {
+    "created": lambda f: when(f.created),
+    "id": lambda f: f.id,
+    "name": lambda f: f.name,
+    "status": lambda f: f.status,
+    "trigger_type": lambda f: f.trigger_type,
+    "updated": lambda f: when(f.updated),
+}
+
+
+def _sorted(
+    items: list[Any], sort: Optional[str], keys: Mapping[str, Callable[[Any], Any]]
+) -> list[Any]:
+    if sort is None:
+        return items
+    key = keys.get(sort.removeprefix("-"))
+    if key is None:
+        raise Invalid(f"'{sort}' is not a valid sort here.", parameter="sort")
+    descending = sort.startswith("-")
+    return sorted(
+        items,
+        key=lambda item: ((key(item) is None) != descending, key(item)),
+        reverse=descending,
+    )
+
+
+def _includes(call: Call, allowed: Sequence[str]) -> set[str]:
+    wanted = {i for i in call.query.get("include", "").split(",") if i}
+    for name in wanted - set(allowed):
+        raise Invalid(f"'{name}' is not a relationship here.", parameter="include")
+    if "tags" in wanted:
+        raise NotImplementedHere("LocalKlaviyo keeps no tags.", parameter="include")
+    return wanted
+
+
+def _known(value: Mapping[str, Any], allowed: frozenset[str], pointer: str, what: str) -> None:
+    for name in value:
+        if name not in allowed:
+            raise Invalid(f"'{name}' is not a valid field for {what}.", pointer=f"{pointer}/{name}")
+
+
+def _flag(value: Any, pointer: str) -> Optional[bool]:
+    if value is not None and not isinstance(value, bool):
+        raise Invalid(f"{pointer} must be true or false.", pointer=pointer)
+    return value
+
+
+def _strings(value: Any, pointer: str) -> list[str]:
+    return [required_text(v, f"{pointer}/{i}") for i, v in enumerate(json_array(value, pointer))]
+
+
+def _audiences(value: Any, pointer: str, *, partial: bool) -> dict[str, Any]:
+    """``Audiences`` (``included`` required) or, for an update, ``AudiencesUpdate``."""
+    audiences = json_object(value, pointer)
+    _known(audiences, frozenset({"included", "excluded"}), pointer, "audiences")
+    out: dict[str, Any] = {}
+    if "included" in audiences or not partial:
+        out["included"] = _strings(audiences.get("included"), f"{pointer}/included")
+    if audiences.get("excluded") is not None:
+        out["excluded"] = _strings(audiences["excluded"], f"{pointer}/excluded")
+    return out
+
+
+def _datetime(value: Any, pointer: str) -> None:
+    """A ``date-time`` (ISO 8601) field."""
+    try:
+        datetime.fromisoformat(required_text(value, pointer).replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(f"Invalid date-time: {value!r}.", pointer=pointer) from None
+
+
+def _strategy(value: Any, pointer: str) -> dict[str, Any]:
+    strategy = json_object(value, pointer)
+    method = required_text(strategy.get("method"), f"{pointer}/method")
+    if method not in _STRATEGIES:
+        raise Invalid(
+            f"method must be one of {sorted(_STRATEGIES)}, got {method!r}.",
+            pointer=f"{pointer}/method",
+        )
+    required, optional = _STRATEGIES[method]
+    _known(strategy, required | optional | {"method"}, pointer, f"a {method} send strategy")
+    for name in sorted(required - set(strategy)):
+        raise Invalid(f"{name} is required for a {method} send.", pointer=f"{pointer}/{name}")
+    if "datetime" in strategy:
+        _datetime(strategy["datetime"], f"{pointer}/datetime")
+    if "date" in strategy:
+        try:
+            date.fromisoformat(required_text(strategy["date"], f"{pointer}/date"))
+        except ValueError:
+            raise Invalid("date must be YYYY-MM-DD.", pointer=f"{pointer}/date") from None
+    if method == "throttled" and strategy["throttle_percentage"] not in THROTTLE_PERCENTAGES:
+        raise Invalid(
+            f"throttle_percentage must be one of {sorted(THROTTLE_PERCENTAGES)}.",
+            pointer=f"{pointer}/throttle_percentage",
+        )
+    if strategy.get("options") is not None:
+        options = json_object(strategy["options"], f"{pointer}/options")
+        _known(
+            options,
+            frozenset({"is_local", "send_past_recipients_immediately"}),
+            f"{pointer}/options",
+            "send options",
+        )
+        if not isinstance(options.get("is_local"), bool):
+            raise Invalid("is_local must be true or false.", pointer=f"{pointer}/options/is_local")
+        _flag(options.get("send_past_recipients_immediately"), f"{pointer}/options")
+    return dict(strategy)
+
+
+def _settings(attributes: Mapping[str, Any], pointer: str, *, partial: bool) -> dict[str, Any]:
+    """The campaign attributes of a create or an update, checked (spec
+    ``CampaignCreateQuery``, ``CampaignPartialUpdateQuery``)."""
+    out: dict[str, Any] = {}
+    name = optional_text(attributes.get("name"), f"{pointer}/name", nullable=partial)
+    if name is not None:
+        out["name"] = name
+    if attributes.get("audiences") is not None or not partial:
+        out["audiences"] = _audiences(
+            attributes.get("audiences"), f"{pointer}/audiences", partial=partial
+        )
+    if attributes.get("send_strategy") is not None:
+        out["send_strategy"] = _strategy(attributes["send_strategy"], f"{pointer}/send_strategy")
+    if attributes.get("send_options") is not None:
+        options = json_object(attributes["send_options"], f"{pointer}/send_options")
+        _known(options, frozenset({"use_smart_sending"}), f"{pointer}/send_options", "send options")
+        _flag(options.get("use_smart_sending"), f"{pointer}/send_options/use_smart_sending")
+        out["send_options"] = dict(options)
+    if attributes.get("tracking_options") is not None:
+        where = f"{pointer}/tracking_options"
+        tracking = json_object(attributes["tracking_options"], where)
+        _known(tracking, frozenset({*_TRACKING_FLAGS, "custom_tracking_params"}), where, "tracking")
+        for flag in _TRACKING_FLAGS:
+            _flag(tracking.get(flag), f"{where}/{flag}")
+        if tracking.get("custom_tracking_params") is not None:
+            json_array(tracking["custom_tracking_params"], f"{where}/custom_tracking_params")
+        out["tracking_options"] = dict(tracking)
+    return out
+
+
+def _definition(value: Any, pointer: str) -> dict[str, Any]:
+    """An email message definition (spec ``EmailMessageDefinition``)."""
+    definition = json_object(value, pointer)
+    channel = required_text(definition.get("channel"), f"{pointer}/channel")
+    if channel not in _CHANNELS:
+        raise Invalid(f"channel must be one of {sorted(_CHANNELS)}.", pointer=f"{pointer}/channel")
+    if channel != "email":
+        raise NotImplementedHere(
+            f"LocalKlaviyo implements email campaigns only, not {channel}.",
+            pointer=f"{pointer}/channel",
+        )
+    _known(definition, frozenset({"channel", "label", "content"}), pointer, "an email message")
+    label = optional_text(definition.get("label"), f"{pointer}/label")
+    content = json_object(definition.get("content") or {}, f"{pointer}/content")
+    _known(content, frozenset(EMAIL_CONTENT), f"{pointer}/content", "email content")
+    for name, text in content.items():
+        optional_text(text, f"{pointer}/content/{name}")
+    out: dict[str, Any] = {"channel": channel, "content": dict(content)}
+    if label is not None or "label" in definition:
+        out["label"] = label
+    return out
+
+
+def _same_id(data: Mapping[str, Any], call: Call, key: str = "id") -> Optional[Reply]:
+    if data.get("id") != call.path_params[key]:
+        return error(
+            409, "The id in the body does not match the id in the path.", pointer="/data/id"
+        )
+    return None
+
+
+class CampaignOperations:
+    """The handlers of campaigns, campaign messages, send jobs and flows (mixed into the
+    server's ``Operations``)."""
+
+    store: Account
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _relationship(base: str, name: str, data: Any) -> dict[str, Any]:
+        return {
+            "data": data,
+            "links": {"self": f"{base}/relationships/{name}/", "related": f"{base}/{name}/"},
+        }
+
+    def _campaign(self, call: Call, campaign: Campaign) -> dict[str, Any]:
+        attributes = {
+            "name": campaign.name,
+            "status": campaign.status,
+            "archived": campaign.archived,
+            "audiences": dict(campaign.audiences),
+            "send_options": dict(campaign.send_options),
+            "tracking_options": campaign.tracking_options,
+            "send_strategy": dict(campaign.send_strategy),
+            "created_at": campaign.created_at,
+            "scheduled_at": campaign.scheduled_at,
+            "updated_at": campaign.updated_at,
+            "send_time": campaign.send_time,
+        }
+        base = f"{call.base_url}/api/campaigns/{campaign.id}"
+        messages = [{"type": "campaign-message", "id": i} for i in campaign.message_ids]
+        return {
+            "type": "campaign",
+            "id": campaign.id,
+            "attributes": sparse(attributes, call.query.get("fields[campaign]")),
+            "relationships": {
+                "campaign-messages": self._relationship(base, "campaign-messages", messages),
+                "tags": self._relationship(base, "tags", []),
+            },
+            "links": {"self": f"{base}/"},
+        }
+
+    def _send_times(self, message: CampaignMessage) -> list[dict[str, Any]]:
+        campaign = self.store.campaign(message.campaign_id)
+        if campaign.send_time is None:
+            return []
+        options = campaign.send_strategy.get("options") or {}
+        return [{"datetime": campaign.send_time, "is_local": bool(options.get("is_local"))}]
+
+    @staticmethod
+    def _content(message: CampaignMessage) -> dict[str, Any]:
+        content = message.definition.get("content") or {}
+        return {name: content.get(name) for name in EMAIL_CONTENT}
+
+    def _message_links(self, call: Call, message: CampaignMessage) -> tuple[str, dict[str, Any]]:
+        base = f"{call.base_url}/api/campaign-messages/{message.id}"
+        relationships = {
+            "campaign": self._relationship(
+                base, "campaign", {"type": "campaign", "id": message.campaign_id}
+            )
+        }
+        if message.template_id is not None:
+            relationships["template"] = self._relationship(
+                base, "template", {"type": "template", "id": message.template_id}
+            )
+        return base, relationships
+
+    def _message(self, call: Call, message: CampaignMessage) -> dict[str, Any]:
+        """A message as reads and updates answer it (``definition`` nested)."""
+        definition = {
+            "channel": message.definition.get("channel"),
+            "label": message.definition.get("label"),
+            "content": self._content(message),
+        }
+        attributes = {
+            "definition": definition,
+            "send_times": self._send_times(message),
+            "created_at": message.created_at,
+            "updated_at": message.updated_at,
+        }
+        base, relationships = self._message_links(call, message)
+        return {
+            "type": "campaign-message",
+            "id": message.id,
+            "attributes": sparse(attributes, call.query.get("fields[campaign-message]")),
+            "relationships": relationships,
+            "links": {"self": f"{base}/"},
+        }
+
+    # --- campaigns ---------------------------------------------------------------------------
+
+    def _compound(self, call: Call, campaigns: Sequence[Campaign]) -> list[dict[str, Any]]:
+        if "campaign-messages" not in _includes(call, ("campaign-messages", "tags")):
+            return []
+        return [
+            self._message(call, m) for c in campaigns for m in self.store.campaign_messages(c.id)
+        ]
+
+    def get_campaigns(self, call: Call) -> Reply:
+        """``GET /api/campaigns``: the channel filter is required (spec); 100 a page."""
+        text = call.query.get("filter")
+        match = matcher(CAMPAIGN_FILTERS, call.row.operation, text)
+        if text is None or "messages.channel" not in text:
+            raise Invalid(
+                "A channel filter is required: equals(messages.channel,'email'), 'sms' or "
+                "'mobile_push'.",
+                parameter="filter",
+            )
+        found = _sorted(self.store.campaigns_where(match), call.query.get("sort"), CAMPAIGN_SORTS)
+        items, links = page(call, found, default=100, maximum=100)
+        body: dict[str, Any] = {"data": [self._campaign(call, c) for c in items], "links": links}
+        included = self._compound(call, items)
+        if included:
+            body["included"] = included
+        return Reply(200, body)
+
+    def get_campaign(self, call: Call) -> Reply:
+        """``GET /api/campaigns/{id}``: ``include=campaign-messages``."""
+        campaign = self.store.campaign(call.path_params["id"])
+        body: dict[str, Any] = {
+            "data": self._campaign(call, campaign),
+            "links": {"self": call.url()},
+        }
+        included = self._compound(call, [campaign])
+        if included:
+            body["included"] = included
+        return Reply(200, body)
+
+    def create_campaign(self, call: Call) -> Reply:
+        """``POST /api/campaigns``: 201, a draft with its messages."""
+        data = request_data(call.body, "campaign")
+        pointer = "/data/attributes"
+        attributes = json_object(data.get("attributes"), pointer)
+        _known(attributes, _CAMPAIGN_ATTRIBUTES | {"campaign-messages"}, pointer, "a campaign")
+        settings = _settings(attributes, pointer, partial=False)
+        where = f"{pointer}/campaign-messages"
+        raw = json_array(
+            json_object(attributes.get("campaign-messages"), where).get("data"), f"{where}/data"
+        )
+        if not raw:
+            raise Invalid("A campaign needs a message.", pointer=f"{where}/data")
+        definitions = []
+        for i, item in enumerate(raw):
+            message = json_object(item, f"{where}/data/{i}")
+            if message.get("type") != "campaign-message":
+                raise Invalid("Expected type 'campaign-message'.", pointer=f"{where}/data/{i}/type")
+            fields = json_object(message.get("attributes"), f"{where}/data/{i}/attributes")
+            definitions.append(
+                _definition(fields.get("definition"), f"{where}/data/{i}/attributes/definition")
+            )
+        for definition in definitions:
+            # Klaviyo labels a message after its campaign unless told otherwise.
+            definition.setdefault("label", settings["name"])
+        campaign = self.store.create_campaign(
+            settings["name"],
+            settings["audiences"],
+            definitions,
+            send_strategy=settings.get("send_strategy"),
+            send_options=settings.get("send_options"),
+            tracking_options=settings.get("tracking_options"),
+        )
+        return Reply(201, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+
+    def update_campaign(self, call: Call) -> Reply:
+        """``PATCH /api/campaigns/{id}``: what is given changes."""
+        data = request_data(call.body, "campaign")
+        mismatch = _same_id(data, call)
+        if mismatch is not None:
+            return mismatch
+        pointer = "/data/attributes"
+        attributes = json_object(data.get("attributes"), pointer)
+        _known(attributes, _CAMPAIGN_ATTRIBUTES, pointer, "a campaign")
+        campaign = self.store.update_campaign(
+            call.path_params["id"], _settings(attributes, pointer, partial=True)
+        )
+        return Reply(200, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+
+    def create_campaign_clone(self, call: Call) -> Reply:
+        """``POST /api/campaign-clone``: 201, the copy."""
+        data = request_data(call.body, "campaign")
+        source = required_text(data.get("id"), "/data/id")
+        attributes = json_object(data.get("attributes"), "/data/attributes")
+        _known(attributes, frozenset({"new_name"}), "/data/attributes", "a clone")
+        name = optional_text(attributes.get("new_name"), "/data/attributes/new_name")
+        campaign = self.store.clone_campaign(source, name)
+        return Reply(201, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def get_messages_for_campaign(self, call: Call) -> Reply:
+        """``GET /api/campaigns/{id}/campaign-messages``."""
+        wanted = {i for i in call.query.get("include", "").split(",") if i}
+        for name in wanted - {"campaign", "image", "template"}:
+            raise Invalid(f"'{name}' is not a relationship here.", parameter="include")
+        if wanted:
+            raise NotImplementedHere(
+                "LocalKlaviyo does not include the relationships of campaign messages.",
+                parameter="include",
+            )
+        messages = self.store.campaign_messages(call.path_params["id"])
+        return Reply(
+            200,
+            {"data": [self._message(call, m) for m in messages], "links": {"self": call.url()}},
+        )
+
+    def update_campaign_message(self, call: Call) -> Reply:
+        """``PATCH /api/campaign-messages/{id}``: the definition's label and content fields
+        given replace the current ones."""
+        data = request_data(call.body, "campaign-message")
+        mismatch = _same_id(data, call)
+        if mismatch is not None:
+            return mismatch
+        attributes = json_object(data.get("attributes"), "/data/attributes")
+        _known(attributes, frozenset({"definition"}), "/data/attributes", "a campaign message")
+        if data.get("relationships") is not None:
+            raise NotImplementedHere(
+                "LocalKlaviyo keeps no images for campaign messages.", pointer="/data/relationships"
+            )
+        definition = (
+            None
+            if attributes.get("definition") is None
+            else _definition(attributes["definition"], "/data/attributes/definition")
+        )
+        message = self.store.update_campaign_message(call.path_params["id"], definition)
+        return Reply(200, {"data": self._message(call, message), "links": {"self": call.url()}})
+
+    def assign_template_to_campaign_message(self, call: Call) -> Reply:
+        """``POST /api/campaign-message-assign-template``: a non-reusable copy of the template
+        is the message's; answered in the spec's ``PostCampaignMessageResponse`` shape
+        (``channel``/``content`` right under ``attributes``)."""
+        data = request_data(call.body, "campaign-message")
+        message_id = required_text(data.get("id"), "/data/id")
+        relationships = json_object(data.get("relationships"), "/data/relationships")
+        (template_id,) = relationship_ids(
+            relationships.get("template"), "/data/relationships/template", "template", many=False
+        )
+        message = self.store.assign_template(message_id, template_id)
+        attributes = {
+            "label": message.definition.get("label") or "",
+            "channel": message.definition.get("channel"),
+            "content": self._content(message),
+            "send_times": self._send_times(message),
+            "created_at": message.created_at,
+            "updated_at": message.updated_at,
+        }
+        base, links = self._message_links(call, message)
+        resource = {
+            "type": "campaign-message",
+            "id": message.id,
+            "attributes": sparse(attributes, call.query.get("fields[campaign-message]")),
+            "relationships": links,
+            "links": {"self": f"{base}/"},
+        }
+        return Reply(200, {"data": resource, "links": {"self": call.url()}})
+
+    # --- send jobs ---------------------------------------------------------------------------
+
+    def send_campaign(self, call: Call) -> Reply:
+        """``POST /api/campaign-send-jobs``: 202 with the job (``queued``)."""
+        data = request_data(call.body, "campaign-send-job")
+        campaign_id = required_text(data.get("id"), "/data/id")
+        job = self.store.send_campaign(campaign_id)
+        resource = {
+            "type": "campaign-send-job",
+            "id": job.id,
+            "attributes": sparse(
+                {"status": job.status}, call.query.get("fields[campaign-send-job]")
+            ),
+            "links": {"self": f"{call.base_url}/api/campaign-send-jobs/{job.id}/"},
+        }
+        return Reply(202, {"data": resource, "links": {"self": call.url()}})
+
+    def cancel_campaign_send(self, call: Call) -> Reply:
+        """``PATCH /api/campaign-send-jobs/{id}``: ``cancel`` or ``revert``; 204."""
+        data = request_data(call.body, "campaign-send-job")
+        mismatch = _same_id(data, call)
+        if mismatch is not None:
+            return mismatch
+        attributes = json_object(data.get("attributes"), "/data/attributes")
+        action = required_text(attributes.get("action"), "/data/attributes/action")
+        if action not in ("cancel", "revert"):
+            raise Invalid("action must be cancel or revert.", pointer="/data/attributes/action")
+        self.store.cancel_campaign_send(call.path_params["id"], action)
+        return Reply(204)
+
+    # --- flows -------------------------------------------------------------------------------
+
+    def get_flows(self, call: Call) -> Reply:
+        """``GET /api/flows``: 50 a page at most (spec)."""
+        included = {i for i in call.query.get("include", "").split(",") if i}
+        for name in included - {"flow-actions", "tags"}:
+            raise Invalid(f"'{name}' is not a relationship of flows.", parameter="include")
+        if included:
+            raise NotImplementedHere(
+                "LocalKlaviyo keeps no flow actions or tags.", parameter="include"
+            )
+        match = matcher(FLOW_FILTERS, call.row.operation, call.query.get("filter"))
+        found = _sorted(self.store.flows_where(match), call.query.get("sort"), FLOW_SORTS)
+        items, links = page(call, found, default=50, maximum=50)
+        data = []
+        for flow in items:
+            base = f"{call.base_url}/api/flows/{flow.id}"
+            attributes = {
+                "name": flow.name,
+                "status": flow.status,
+                "archived": flow.archived,
+                "created": flow.created,
+                "updated": flow.updated,
+                "trigger_type": flow.trigger_type,
+            }
+            data.append(
+                {
+                    "type": "flow",
+                    "id": flow.id,
+                    "attributes": sparse(attributes, call.query.get("fields[flow]")),
+                    "relationships": {
+                        "flow-actions": self._relationship(base, "flow-actions", []),
+                        "tags": self._relationship(base, "tags", []),
+                    },
+                    "links": {"self": f"{base}/"},
+                }
+            )
+        return Reply(200, {"data": data, "links": links})
