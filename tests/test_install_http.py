@@ -125,7 +125,8 @@ def test_uninstall_stops_it_and_other_urls_are_never_touched() -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as network:
         network.get(f"{LEGACY}/v2/lists", status=410, json={"detail": "Gone"})
         network.get(f"{LEGACY}/lists", status=200, json={"data": []})
-        install_http(klaviyo.CompatClient(dry_run=True))
+        klaviyo.configure(dry_run=True)
+        klaviyo.install(http=True)
         try:
             planned = requests.get(f"{LEGACY}/v2/lists", json={"api_key": "pk_dry_0123456789ab"})
             assert planned.status_code == 200 and "requests" in planned.json()
@@ -133,7 +134,8 @@ def test_uninstall_stops_it_and_other_urls_are_never_touched() -> None:
             assert requests.get(f"{LEGACY}/lists").json() == {"data": []}  # not legacy
             assert len(network.calls) == 1
         finally:
-            uninstall_http()
+            klaviyo.uninstall()
+            klaviyo.configure(dry_run=None)
         gone = requests.get(f"{LEGACY}/v2/lists", json={"api_key": "pk_dry_0123456789ab"})
         assert gone.status_code == 410 and len(network.calls) == 2
 

@@ -12,6 +12,7 @@ import base64
 import inspect
 import json
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -626,6 +627,35 @@ def test_code_copied_from_3_1_7_that_names_its_host_runs_live() -> None:
     assert answer == KlaviyoAPIResponse(200, 1)
     assert transport.operations() == ["create_client_event"]
     assert transport.requests[0].url == "http://127.0.0.1:8765/client/events"
+
+
+def test_threads_each_run_on_their_own_client() -> None:
+    # The routing is per thread: concurrent calls of objects on different clients (one in
+    # dry-run) never answer each other's requests.
+    clients = [_recording() for _ in range(4)]
+    dry = Lists(private_token=PRIVATE_KEY, dry_run=True)
+    start = threading.Barrier(len(clients) + 1)
+    results: dict[int, list[Any]] = {i: [] for i in range(len(clients) + 1)}
+
+    def work(index: int, lists: Lists) -> None:
+        start.wait()
+        for number in range(20):
+            results[index].append(lists.create_list(f"L{index}-{number}"))
+
+    threads = [
+        threading.Thread(target=work, args=(i, Lists(private_token=PRIVATE_KEY, client=client)))
+        for i, (client, _) in enumerate(clients)
+    ]
+    threads.append(threading.Thread(target=work, args=(len(clients), dry)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, (_, transport) in enumerate(clients):
+        names = [_body(r)["data"]["attributes"]["name"] for r in transport.requests]
+        assert names == [f"L{index}-{number}" for number in range(20)]
+        assert all(isinstance(r, KlaviyoAPIResponse) for r in results[index])
+    assert all(isinstance(r, klaviyo.Plan) for r in results[len(clients)])
 
 
 def test_local_errors_are_raised_from_the_requests_call() -> None:
