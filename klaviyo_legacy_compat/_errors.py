@@ -14,7 +14,8 @@
     │                                                no new-API equivalent: .instead says what to do
     ├── APIError = KlaviyoAPIException = KlaviyoApiException
     │   │                                            Klaviyo answered with an error status
-    │   │   .status_code .response .message (legacy) .errors .request
+    │   │   .status_code .message (the legacy error body) .response (that body as an
+    │   │   answer: .status_code .headers .json() .text) .errors .request .api_response
     │   ├── BadRequestError                          400
     │   ├── AuthenticationError = KlaviyoAuthenticationError   401, 403
     │   ├── NotFoundError                            404
@@ -31,13 +32,20 @@ subclasses. The legacy split is kept on purpose: ``KlaviyoAPIException`` is not 
 ``KlaviyoException`` in ``klaviyo`` 3.1.7 (legacy-surface.md A.5), so ``except
 KlaviyoException`` must still not catch HTTP errors.
 
+Legacy code reads an HTTP error the way ``klaviyo`` 3.1.7 exposed it: ``e.message`` the
+parsed error body, ``e.response`` the answer. Both hold the legacy body here
+(:func:`legacy_error_body`), the same on every surface (the 3.1.7 classes, the module
+functions, ``klaviyo-sdk``, raw HTTP); the new API's own answer stays at ``e.api_response``.
+
 No message built here ever contains an API key: requests are described by method and path.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Optional
 
 from ._models import ErrorDetail, PlannedRequest, RawResponse
@@ -48,6 +56,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "Headers",
     "KlaviyoAPIException",
     "KlaviyoApiException",
     "KlaviyoAuthenticationError",
@@ -56,6 +65,7 @@ __all__ = [
     "KlaviyoException",
     "KlaviyoRateLimitException",
     "KlaviyoServerError",
+    "LegacyErrorResponse",
     "LegacySDKError",
     "MissingIdentifierError",
     "NotFoundError",
@@ -65,7 +75,11 @@ __all__ = [
     "TranslationError",
     "UnsupportedLegacyFeature",
     "UnsupportedLegacyFeatureError",
+    "error_class",
+    "error_from_answer",
     "error_from_response",
+    "header_of",
+    "legacy_error_body",
     "parse_error_details",
     "retry_after_seconds",
 ]
@@ -116,15 +130,24 @@ class UnsupportedLegacyFeatureError(TranslationError):
 class APIError(KlaviyoCompatError):
     """Klaviyo answered with an error status (legacy ``KlaviyoAPIException``).
 
-    Legacy attributes: ``status_code``, ``response`` (here the :class:`RawResponse`) and
-    ``message`` (the parsed JSON body, or the text). New ones: ``errors`` (the structured
-    ``errors[]``) and ``request`` (the :class:`PlannedRequest` that failed).
+    Legacy attributes, as ``klaviyo`` 3.1.7 code reads them: ``status_code``; ``message``,
+    the legacy error body (:func:`legacy_error_body`: ``{"status", "message", "detail",
+    "errors"}``, a 429's ``detail`` "Request was throttled. Expected available in N
+    seconds."); ``response``, that body as an answer (:class:`LegacyErrorResponse`:
+    ``status_code``, ``headers`` with every header of Klaviyo's answer, ``json()``,
+    ``text``, ``content``). New ones: ``errors`` (the structured ``errors[]``), ``request``
+    (the :class:`PlannedRequest` that failed) and ``api_response`` (the new API's own
+    :class:`RawResponse`).
+
+    ``response`` may also be any other answer (a ``requests.Response``, as legacy code and
+    the 3.1.7 ``_handle_response`` pass it): it is kept as given, ``message`` is its parsed
+    JSON body or its text, as in 3.1.7, and ``errors`` are read from that body.
     """
 
     def __init__(
         self,
         status_code: Optional[int],
-        response: Optional[RawResponse] = None,
+        response: Any = None,
         *,
         request: Optional[PlannedRequest] = None,
         errors: tuple[ErrorDetail, ...] = (),
@@ -132,16 +155,26 @@ class APIError(KlaviyoCompatError):
         description: Optional[str] = None,
     ) -> None:
         self.status_code = status_code
-        self.response = response
         self.request = request
-        self.errors = errors
-        if message is None and response is not None:
-            message = response.json()
+        raw = response if isinstance(response, RawResponse) else None
+        self.api_response: Optional[RawResponse] = raw
+        if response is not None and raw is None:
             if message is None:
-                message = response.body.decode("utf-8", "replace")
-        self.message = message
+                message = _body_of(response)
+            errors = errors or parse_error_details(message)
+        self.errors = errors
         self._description = description or self._describe()
         super().__init__(self._description)
+        if message is None:
+            message = legacy_error_body(self)
+        self.message: Any = message
+        self.response: Any
+        if response is not None and raw is None:
+            self.response = response
+        elif status_code is None:
+            self.response = None  # nothing answered
+        else:
+            self.response = LegacyErrorResponse(status_code, message, raw.headers if raw else ())
 
     def _describe(self) -> str:
         # Legacy str(e) was "Failed with status code: N"; keep that prefix for log greps.
@@ -183,7 +216,8 @@ class RateLimitError(APIError):
 
     @property
     def retry_after(self) -> Optional[float]:
-        return None if self.response is None else retry_after_seconds(self.response)
+        answer = self.api_response if self.api_response is not None else self.response
+        return None if answer is None else retry_after_seconds(answer)
 
 
 class ServerError(APIError):
@@ -242,7 +276,7 @@ class PartialDeliveryError(APIError):
         rest = " (and the items not yet read are in .remaining)" if remaining is not None else ""
         super().__init__(
             api.status_code if api else None,
-            api.response if api else None,
+            api.api_response if api else None,
             request=api.request if api else None,
             errors=api.errors if api else (),
             description=(
@@ -295,32 +329,178 @@ def parse_error_details(body: Any) -> tuple[ErrorDetail, ...]:
     return structure_error_details(item for item in items if isinstance(item, dict))
 
 
-def retry_after_seconds(response: RawResponse) -> Optional[float]:
+def header_of(response: Any, name: str) -> Optional[str]:
+    """Header ``name`` of any answer (case-insensitive): a :class:`RawResponse`, a
+    :class:`LegacyErrorResponse`, a ``requests.Response``; ``None`` when absent."""
+    if isinstance(response, RawResponse):
+        return response.header(name)
+    headers = getattr(response, "headers", None)
+    if not isinstance(headers, Mapping):
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if str(key).lower() == wanted:
+            return str(value)
+    return None
+
+
+def _body_of(response: Any) -> Any:
+    """What 3.1.7's ``KlaviyoAPIException`` made its ``message``: the parsed JSON body, or
+    the text when the body is not JSON."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if body is None:
+        body = getattr(response, "text", None)
+    return body
+
+
+def retry_after_seconds(response: Any) -> Optional[float]:
     """The wait a 429 asks for: ``Retry-After`` if present, else the "Expected available in N
-    seconds" of the error detail (new-api.md §6.4), else ``None``."""
-    header = response.header("retry-after")
+    seconds" of the error detail (new-api.md §6.4; the legacy body's top-level ``detail``),
+    else ``None``. ``response`` is any answer :func:`header_of` reads."""
+    header = header_of(response, "retry-after")
     if header is not None:
         try:
             return max(0.0, float(header))
         except ValueError:
             pass
-    for detail in parse_error_details(response.json()):
-        found = _EXPECTED_AVAILABLE.search(detail.detail)
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    details = [detail.detail for detail in parse_error_details(body)]
+    if isinstance(body, Mapping) and isinstance(body.get("detail"), str):
+        details.append(body["detail"])
+    for text in details:
+        found = _EXPECTED_AVAILABLE.search(text)
         if found:
             return float(found.group(1))
     return None
 
 
+def legacy_error_body(error: APIError) -> dict[str, Any]:
+    """The legacy error body of ``error``: v1/v2 answered ``{"status", "message"}``, and a
+    429 ``{"detail": "Request was throttled. Expected available in 56 seconds."}``
+    (users-and-peers.md §1.29, §4.3); the new API's ``errors`` ride along."""
+    if error.status_code == 429:
+        wait = None if error.api_response is None else retry_after_seconds(error.api_response)
+        detail = "Request was throttled."
+        if wait is not None:
+            # Whole seconds, rounded up (as the legacy throttle did): code that int()-ed the
+            # number keeps working, and waiting that long is never too short.
+            seconds = math.ceil(wait)
+            detail += f" Expected available in {seconds} second{'' if seconds == 1 else 's'}."
+    else:
+        detail = "; ".join(d.detail or d.title for d in error.errors if d.detail or d.title)
+        detail = detail or str(error)
+    return {
+        "status": error.status_code,
+        "message": detail,
+        "detail": detail,
+        "errors": [
+            {"code": d.code, "title": d.title, "detail": d.detail, "meta": d.meta}
+            for d in error.errors
+        ],
+    }
+
+
+#: Headers of the new API's answer that describe its own body or connection, not the legacy
+#: body an error carries (and that a WSGI server must not be handed, PEP 3333).
+_NOT_CARRIED = frozenset(
+    {
+        "connection",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+
+class Headers(Mapping[str, str]):
+    """Read-only headers with case-insensitive names (``headers["retry-after"]`` and
+    ``headers["Retry-After"]`` are one), as ``requests.Response.headers``."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._items = {name.lower(): (name, value) for name, value in pairs}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+class LegacyErrorResponse:
+    """An error answer as legacy code reads ``e.response`` (the ``requests.Response`` of
+    ``klaviyo`` 3.1.7): ``status_code``, ``headers`` (every header of Klaviyo's answer but
+    those describing its own body, and ``Content-Type: application/json``), ``json()``,
+    ``text`` and ``content`` with the legacy error body."""
+
+    ok = False
+
+    def __init__(
+        self, status_code: int, body: Any, headers: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        self.status_code = status_code
+        self.content = json.dumps(body, ensure_ascii=False, default=str).encode()
+        carried = [(k, v) for k, v in headers if k.lower() not in _NOT_CARRIED]
+        self.headers = Headers([*carried, ("Content-Type", "application/json")])
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
+    def json(self) -> Any:
+        """The legacy body, parsed afresh (a caller may change what it gets)."""
+        return json.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"<LegacyErrorResponse [{self.status_code}]>"
+
+
+def error_class(status: int) -> type[APIError]:
+    """The exception class of an error ``status``: :data:`ERROR_BY_STATUS`, else
+    :class:`ServerError` for any 5xx, else :class:`APIError`."""
+    cls = ERROR_BY_STATUS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else APIError
+    return cls
+
+
 def error_from_response(
     response: RawResponse, request: Optional[PlannedRequest] = None
 ) -> APIError:
-    """The exception for an error ``response`` (pure: builds, never raises)."""
-    cls = ERROR_BY_STATUS.get(response.status)
-    if cls is None:
-        cls = ServerError if response.status >= 500 else APIError
-    return cls(
+    """The exception for an error ``response`` of the new API (pure: builds, never raises)."""
+    return error_class(response.status)(
         response.status,
         response,
         request=request,
         errors=parse_error_details(response.json()),
     )
+
+
+def error_from_answer(response: Any) -> APIError:
+    """The exception for a legacy error answer (what ``klaviyo`` 3.1.7's ``_handle_response``
+    raises): the error an answer of this library carries (``response.error``, with the
+    new API's details), else one built from the answer by its status."""
+    carried = getattr(response, "error", None)
+    if isinstance(carried, APIError):
+        return carried
+    status = int(response.status_code)
+    return error_class(status)(status, response)

@@ -10,12 +10,30 @@ swagger_client.rest import ApiException`` all import the shims, so code written 
 those imports run (for example first thing in the program's entry point, or in
 ``sitecustomize``). It replaces the legacy packages even when they are installed (they
 only answer 410 Gone now).
+
+``install(http=True)`` also routes raw legacy HTTP made through ``requests``, for code that
+called the v1/v2 endpoints itself: every legacy URL of ``https://a.klaviyo.com/api``
+(``/api/v1/``, ``/api/v2/``, ``/api/track``, ``/api/identify``) requested with
+``requests.get/post/put/delete/request`` or on any ``Session``, existing or new, on any
+thread, is answered by the translation core over the module-level client (configured by
+``configure()`` or the environment; a key the request carries wins), and every other URL
+is untouched (``legacy_http.install_http``)::
+
+    import klaviyo_legacy_compat
+
+    klaviyo_legacy_compat.configure(private_key="pk_...")
+    klaviyo_legacy_compat.install(http=True)
+    requests.post("https://a.klaviyo.com/api/v2/list/XyZ/subscribe", json={...})  # works
+
+``uninstall()`` undoes both.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+
+from klaviyo_legacy_compat.legacy_http import install_http, uninstall_http
 
 __all__ = ["ALIASES", "install", "uninstall"]
 
@@ -43,14 +61,19 @@ ALIASES: dict[str, str] = {
 }
 
 
-def install() -> None:
-    """Make the legacy import names resolve to the shims (idempotent)."""
+def install(*, http: bool = False) -> None:
+    """Make the legacy import names resolve to the shims (idempotent); with ``http=True``,
+    also route legacy v1/v2 URLs requested through ``requests`` to the translation core."""
     for alias, target in ALIASES.items():
         sys.modules[alias] = importlib.import_module(target)
+    if http:
+        install_http()
 
 
 def uninstall() -> None:
-    """Undo :func:`install` (the names this library put there only)."""
+    """Undo :func:`install` (the names this library put there only, and the routing of
+    ``http=True``)."""
+    uninstall_http()
     for alias, target in ALIASES.items():
         module = sys.modules.get(alias)
         if module is not None and module.__name__ == target:

@@ -7,28 +7,41 @@ Code that called v1/v2 over HTTP keeps its request lines:
   through the translation core and gets a legacy-shaped ``requests.Response`` back. Only the
   legacy prefixes are mounted (``/api/v1/``, ``/api/v2/``, ``/api/track``,
   ``/api/identify``): new-API requests on the same session are untouched.
+- **In Python, with no change at all**: ``klaviyo_legacy_compat.install(http=True)`` (or
+  :func:`install_http`) routes every legacy v1/v2 URL of ``https://a.klaviyo.com/api`` made
+  through ``requests`` (``requests.get/post/put/delete/request`` and every ``Session``,
+  existing or new) to a :class:`LegacyAdapter` over the default client; every other URL is
+  untouched. :func:`uninstall_http` turns it off again.
 - **In any language**, point the legacy base URL at the gateway
   (``klaviyo-legacy-compat serve``, or :func:`make_app` under any WSGI server). It binds
   127.0.0.1 by default and forwards only requests that carry their own key (``token`` in a
   track/identify payload, ``api_key`` elsewhere): it never lends its own.
 
-Both use :func:`respond`: one legacy request → one legacy response. Track and identify
-answer ``1`` (``0`` for an undecodable payload, as the legacy API did; a transparent GIF
-for ``i=1``); v2 updates and deletes an empty body; everything else its legacy JSON. Errors
-are legacy-style JSON (``{"status", "message", "detail", "errors"}``), an unknown path a 404
-naming it.
+All of them use :func:`respond`: one legacy request → one legacy response. Track and
+identify answer ``1`` (``0`` for an undecodable payload, as the legacy API did; a
+transparent GIF for ``i=1``); v2 updates and deletes an empty body; everything else its
+legacy JSON. Errors are the legacy error body (``{"status", "message", "detail",
+"errors"}``, ``_errors.legacy_error_body``) with every header of Klaviyo's answer, an
+unknown path a 404 naming it. For Python callers the answer also carries the :class:`Plan`
+of a dry-run (``response.plan``) and the exception behind an error (``response.error``).
+
+The ``klaviyo`` 3.1.7 classes send their legacy requests with ``requests`` too; while one
+runs, :func:`routing` answers them here on its thread (see ``legacy/api_helper.py``).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import logging
 import re
 import socketserver
-from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Optional
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from http import HTTPStatus
+from typing import Any, Callable, Optional, Union
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import attrs
@@ -41,8 +54,10 @@ from klaviyo_legacy_compat._errors import (
     APIError,
     ConfigurationError,
     KlaviyoCompatError,
+    LegacyErrorResponse,
     PartialDeliveryError,
     TranslationError,
+    legacy_error_body,
 )
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._plan import Plan
@@ -53,22 +68,39 @@ from klaviyo_legacy_compat._wire import (
     UnknownLegacyPathError,
     parse_legacy_request,
 )
-from klaviyo_legacy_compat.sdk.rest import legacy_error_body, reason_phrase
 
 __all__ = [
+    "LEGACY_BASE",
     "LEGACY_PREFIXES",
     "LegacyAdapter",
     "LegacyHTTPResponse",
+    "LegacyResponse",
+    "install_http",
     "make_app",
     "mount",
+    "reason_phrase",
     "respond",
+    "routing",
     "serve",
+    "uninstall_http",
 ]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
+#: Where legacy code sent its v1/v2 requests.
+LEGACY_BASE = "https://a.klaviyo.com/api"
+
 #: The legacy URL prefixes the adapter serves, under the legacy base ``.../api``.
 LEGACY_PREFIXES = ("/v1/", "/v2/", "/track", "/identify")
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase of ``status`` (``Not Found``), or ``""``."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
 
 #: A 1x1 transparent GIF: what the legacy pixel endpoints answered to ``i=1``.
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -76,17 +108,26 @@ _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 @attrs.frozen
 class LegacyHTTPResponse:
-    """A legacy answer: status, headers and body bytes. In dry-run the body is the plan's
-    ``to_dict()`` as JSON, and ``plan`` the :class:`Plan` itself (for Python callers)."""
+    """A legacy answer: status, headers and body bytes. For Python callers, ``plan`` is the
+    :class:`Plan` of a dry-run (whose ``to_dict()`` is the body, as JSON) and ``error`` the
+    exception an error answer stands for."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
     plan: Optional[Plan] = attrs.field(default=None, eq=False, repr=False)
+    error: Optional[KlaviyoCompatError] = attrs.field(default=None, eq=False, repr=False)
+
+
+def _jsonable(value: Any) -> Any:
+    # What JSON cannot hold as it is: a report (attrs) as its fields, anything else as text.
+    if attrs.has(type(value)):
+        return attrs.asdict(value)
+    return str(value)
 
 
 def _json(status: int, body: Any, extra: tuple[tuple[str, str], ...] = ()) -> LegacyHTTPResponse:
-    data = json.dumps(body, ensure_ascii=False, default=str).encode()
+    data = json.dumps(body, ensure_ascii=False, default=_jsonable).encode()
     return LegacyHTTPResponse(status, (("Content-Type", "application/json"), *extra), data)
 
 
@@ -116,7 +157,11 @@ def _success(method: str, result: Any, request: LegacyHTTPRequest) -> LegacyHTTP
     return _json(200, body)
 
 
-def _error(error: BaseException) -> LegacyHTTPResponse:
+def _error(error: KlaviyoCompatError) -> LegacyHTTPResponse:
+    return attrs.evolve(_error_answer(error), error=error)
+
+
+def _error_answer(error: KlaviyoCompatError) -> LegacyHTTPResponse:
     if isinstance(error, UnknownLegacyPathError):
         return _failure(404, error.rule)
     if isinstance(error, PartialDeliveryError):
@@ -125,11 +170,12 @@ def _error(error: BaseException) -> LegacyHTTPResponse:
             status, str(error), accepted=list(error.accepted), undelivered=error.undelivered
         )
     if isinstance(error, APIError):
-        extra: tuple[tuple[str, str], ...] = ()
-        retry_after = error.response.header("retry-after") if error.response else None
-        if retry_after is not None:
-            extra = (("Retry-After", retry_after),)
-        return _json(error.status_code or 502, legacy_error_body(error), extra)
+        # The legacy body and every header of Klaviyo's answer, as e.response holds them.
+        status = error.status_code or 502
+        answer = error.response
+        if not isinstance(answer, LegacyErrorResponse):
+            answer = LegacyErrorResponse(status, legacy_error_body(error))
+        return LegacyHTTPResponse(status, tuple(answer.headers.items()), answer.content)
     if isinstance(error, ConfigurationError):
         return _failure(403, error.message)
     if isinstance(error, TranslationError):
@@ -144,18 +190,25 @@ def respond(
     client: Optional[CompatClient] = None,
     *,
     require_key: bool = False,
+    raise_local: bool = False,
     **options: Any,
 ) -> LegacyHTTPResponse:
     """Translate and run one legacy request; its legacy answer. ``require_key`` refuses a
-    request that carries no key of its own (403)."""
+    request that carries no key of its own (403). ``raise_local`` raises what is not an
+    answer of Klaviyo's (bad input and configuration, found before anything is sent; no
+    answer at all) instead of answering it: what the ``klaviyo`` 3.1.7 classes raised."""
     client = client or default_client()
     public = request.path.rstrip("/") in _PUBLIC_PATHS
     try:
         strict = client.settings(**options).options.strict
         invocation = parse_legacy_request(request, strict=strict)
     except TranslationError as error:
+        if raise_local:
+            raise
         return _not_accepted(error) if public else _error(error)
     except KlaviyoCompatError as error:
+        if raise_local:
+            raise
         return _error(error)
     if require_key and not _carries_key(request, invocation):
         return _failure(
@@ -164,8 +217,12 @@ def respond(
     try:
         result = client.invoke(invocation, **options)
     except TranslationError as error:
+        if raise_local:
+            raise
         return _not_accepted(error) if public else _error(error)
     except KlaviyoCompatError as error:
+        if raise_local and not isinstance(error, APIError):
+            raise
         return _error(error)
     return _success(invocation.method, result, request)
 
@@ -189,13 +246,27 @@ def _not_accepted(error: TranslationError) -> LegacyHTTPResponse:
     )
 
 
+class LegacyResponse(requests.Response):
+    """The ``requests.Response`` :class:`LegacyAdapter` answers with: a legacy answer, plus
+    ``plan`` (the :class:`Plan` of a dry-run) and ``error`` (the exception an error answer
+    stands for, with the new API's details) for Python callers."""
+
+    plan: Optional[Plan] = None
+    error: Optional[KlaviyoCompatError] = None
+
+
 class LegacyAdapter(BaseAdapter):
     """A ``requests`` transport adapter that answers legacy v1/v2 requests through the
-    translation core (see :func:`mount`)."""
+    translation core (see :func:`mount`, :func:`install_http`). ``options`` are per-call
+    options of every request (``dry_run``, ``base_url``, ...); ``raise_local`` as in
+    :func:`respond`."""
 
-    def __init__(self, client: Optional[CompatClient] = None, **options: Any) -> None:
+    def __init__(
+        self, client: Optional[CompatClient] = None, *, raise_local: bool = False, **options: Any
+    ) -> None:
         super().__init__()
         self.client = client
+        self.raise_local = raise_local
         self.options = options
 
     def send(
@@ -219,9 +290,12 @@ class LegacyAdapter(BaseAdapter):
                 request.method or "GET", request.url or "", dict(request.headers), raw
             ),
             self.client,
+            raise_local=self.raise_local,
             **options,
         )
-        response = requests.Response()
+        response = LegacyResponse()
+        response.plan = answer.plan
+        response.error = answer.error
         response.status_code = answer.status
         response.reason = reason_phrase(answer.status)
         response.headers = CaseInsensitiveDict(dict(answer.headers))
@@ -240,7 +314,7 @@ def mount(
     session: requests.Session,
     client: Optional[CompatClient] = None,
     *,
-    base: str = "https://a.klaviyo.com/api",
+    base: str = LEGACY_BASE,
     **options: Any,
 ) -> LegacyAdapter:
     """Mount one :class:`LegacyAdapter` on ``session`` for the legacy prefixes under
@@ -249,6 +323,126 @@ def mount(
     for prefix in LEGACY_PREFIXES:
         session.mount(base.rstrip("/") + prefix, adapter)
     return adapter
+
+
+# --- routing requests made anywhere -------------------------------------------------------
+# One hook on ``requests.Session.get_adapter`` (which the module functions reach too, through
+# the Session each of them creates), installed once and inert unless a route applies: a
+# legacy URL goes to a LegacyAdapter, every other URL to the adapter requests would pick.
+
+
+@attrs.frozen
+class _Route:
+    """Legacy URLs under one of ``bases`` (lower-cased, no trailing slash) go to
+    ``adapter``."""
+
+    bases: tuple[str, ...]
+    adapter: LegacyAdapter
+
+    def serves(self, url: str) -> bool:
+        lowered = url.lower()
+        return any(
+            lowered.startswith(base + prefix) for base in self.bases for prefix in LEGACY_PREFIXES
+        )
+
+
+def _route(bases: Union[str, Iterable[str]], adapter: LegacyAdapter) -> _Route:
+    given = (bases,) if isinstance(bases, str) else tuple(bases)
+    return _Route(tuple(dict.fromkeys(base.rstrip("/").lower() for base in given)), adapter)
+
+
+_hook_lock = threading.Lock()
+_hooked = False
+#: The route of install_http(), for every thread; None when off.
+_installed: Optional[_Route] = None
+#: The routes of the routing() blocks running on each thread, innermost last.
+_local = threading.local()
+
+
+def _thread_routes() -> list[_Route]:
+    routes: Optional[list[_Route]] = getattr(_local, "routes", None)
+    if routes is None:
+        routes = _local.routes = []
+    return routes
+
+
+def _route_for(url: str) -> Optional[_Route]:
+    for route in reversed(_thread_routes()):
+        if route.serves(url):
+            return route
+    installed = _installed
+    return installed if installed is not None and installed.serves(url) else None
+
+
+def _hook() -> None:
+    """Patch ``requests.Session.get_adapter`` once (idempotent, thread-safe)."""
+    global _hooked
+    with _hook_lock:
+        if _hooked:
+            return
+        original = requests.Session.get_adapter
+
+        def get_adapter(session: requests.Session, url: str) -> BaseAdapter:
+            route = _route_for(url)
+            if route is None:
+                return original(session, url)
+            lowered = url.lower()
+            for prefix, mounted in session.adapters.items():  # longest prefix first
+                if lowered.startswith(prefix.lower()):
+                    # An adapter mount() put on this session wins: its client and options
+                    # were chosen for it.
+                    return mounted if isinstance(mounted, LegacyAdapter) else route.adapter
+            return route.adapter
+
+        get_adapter.__doc__ = original.__doc__
+        requests.Session.get_adapter = get_adapter  # type: ignore[method-assign, assignment]
+        _hooked = True
+
+
+@contextlib.contextmanager
+def routing(
+    base: Union[str, Iterable[str]] = LEGACY_BASE,
+    client: Optional[CompatClient] = None,
+    *,
+    raise_local: bool = False,
+    **options: Any,
+) -> Iterator[LegacyAdapter]:
+    """For the block, on this thread: legacy URLs under ``base`` (one base URL or several)
+    requested through ``requests`` (module functions or any Session) are answered by a
+    :class:`LegacyAdapter` over ``client`` with ``options`` (it is what the block yields).
+    Blocks nest; the innermost serving a URL wins, then :func:`install_http`. The
+    ``klaviyo`` 3.1.7 classes run each request in one."""
+    _hook()
+    adapter = LegacyAdapter(client, raise_local=raise_local, **options)
+    routes = _thread_routes()
+    routes.append(_route(base, adapter))
+    try:
+        yield adapter
+    finally:
+        routes.pop()
+
+
+def install_http(client: Optional[CompatClient] = None, **options: Any) -> LegacyAdapter:
+    """Route every legacy v1/v2 URL of ``https://a.klaviyo.com/api`` (``/api/v1/``,
+    ``/api/v2/``, ``/api/track``, ``/api/identify``) requested through ``requests``, from
+    any thread, module function or Session (existing or new), to a :class:`LegacyAdapter`
+    over ``client`` (by default the module-level one that :func:`configure` and the
+    environment set up) with per-call ``options``; keys a request carries win over
+    configured ones. Every other URL is untouched. Calling it again replaces the route;
+    :func:`uninstall_http` removes it. ``install(http=True)`` calls it."""
+    global _installed
+    _hook()
+    adapter = LegacyAdapter(client, **options)
+    with _hook_lock:
+        _installed = _route(LEGACY_BASE, adapter)
+    return adapter
+
+
+def uninstall_http() -> None:
+    """Stop routing what :func:`install_http` routed (``routing()`` blocks are unaffected)."""
+    global _installed
+    with _hook_lock:
+        _installed = None
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -32,8 +32,19 @@ def test_status_table(status: int, expected: type[exceptions.APIError]) -> None:
     assert type(error) is expected
     assert error.status_code == status
     assert error.request is request
-    assert error.message == "not json"  # legacy: the text when the body is not JSON
-    assert str(error) == f"Failed with status code: {status} [POST /api/events]"
+    described = f"Failed with status code: {status} [POST /api/events]"
+    assert str(error) == described
+    if status == 429:
+        described = "Request was throttled."  # as the legacy throttle said it
+    # The legacy error body (the new API's text stays on the new API's answer).
+    assert error.message == {
+        "status": status,
+        "message": described,
+        "detail": described,
+        "errors": [],
+    }
+    assert error.response.json() == error.message and error.response.status_code == status
+    assert error.api_response is not None and error.api_response.text == "not json"
 
 
 def test_the_table_holds_only_what_the_5xx_rule_does_not_cover() -> None:

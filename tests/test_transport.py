@@ -127,7 +127,16 @@ def test_error_statuses_raise_the_mapped_exception(
     assert isinstance(caught.value, legacy)
     assert not isinstance(caught.value, exceptions.KlaviyoException)  # the legacy split
     assert caught.value.status_code == status
-    assert caught.value.message == body  # legacy: the parsed JSON body
+    # legacy: the parsed error body, in the legacy shape; Klaviyo's own answer stays reachable
+    detail = "Request was throttled." if status == 429 else "Something failed."
+    assert caught.value.message == {
+        "status": status,
+        "message": detail,
+        "detail": detail,
+        "errors": [{"code": "x", "title": "T", "detail": "Something failed.", "meta": {}}],
+    }
+    assert caught.value.response.json() == caught.value.message
+    assert caught.value.api_response is not None and caught.value.api_response.json() == body
     assert caught.value.errors[0].detail == "Something failed."
     assert str(caught.value).startswith(f"Failed with status code: {status}")
     assert PRIVATE_KEY not in str(caught.value) + repr(caught.value)

@@ -1,5 +1,6 @@
-"""``klaviyo.campaigns.Campaigns`` of ``klaviyo`` 3.1.7 (v1): campaign pages and recipients,
-through ``_translate/campaigns.py`` (see MIGRATION.md for what each becomes)."""
+"""``klaviyo.campaigns.Campaigns`` of ``klaviyo`` 3.1.7 (v1): campaign pages and recipients.
+Each sends its v1 request as 3.1.7 did, answered by ``_translate/campaigns.py`` (see
+MIGRATION.md for what each becomes)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,21 @@ __all__ = ["Campaigns"]
 class Campaigns(KlaviyoAPI):
     """The v1 campaigns API (private token)."""
 
-    CAMPAIGN = "campaign"
     CAMPAIGNS = "campaigns"
+    CAMPAIGN = "campaign"
     RECIPIENTS = "recipients"
+    OFFSET = "offset"
 
     def get_campaigns(self, page: int = 0, count: int = 50) -> Any:
         """One page of (email) campaigns: ``{"data", "page", "total", ...}``."""
-        return self._v1_request("campaigns", self.HTTP_GET, {"page": page, "count": count})
+        params = {self.PAGE: page, self.COUNT: count}
+        return self._v1_request(self.CAMPAIGNS, self.HTTP_GET, params)
 
     def get_campaign_recipients(
         self, campaign_id: str, count: int = 5000, offset: Any = "", sort: str = "asc"
     ) -> Any:
         """One page of a campaign's recipients: ``{"data", "next_offset"}``."""
         # 3.1.7 sent the empty offset too (legacy-surface.md A.6).
-        params = {"count": count, "sort": sort, "offset": offset}
-        return self._v1_request(f"campaign/{campaign_id}/recipients", self.HTTP_GET, params)
+        params = {self.COUNT: count, self.SORT: sort, self.OFFSET: offset}
+        path = f"{self.CAMPAIGN}/{campaign_id}/{self.RECIPIENTS}"
+        return self._v1_request(path, self.HTTP_GET, params)

@@ -1,6 +1,6 @@
-"""``klaviyo.data_privacy`` of ``klaviyo`` 3.1.7: profile deletion requests (v2), through
-``_translate/privacy.py``; ``id_type`` is checked before anything is sent, with the legacy
-message."""
+"""``klaviyo.data_privacy`` of ``klaviyo`` 3.1.7: profile deletion requests, sent as the v2
+request of 3.1.7 and answered by ``_translate/privacy.py``; ``id_type`` is checked before
+anything is sent, with the legacy message."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ class DataPrivacy(KlaviyoAPI):
 
     def request_profile_deletion(self, identifier: str, id_type: str = "email") -> Any:
         """Request that every profile matching ``identifier`` be deleted."""
-        allowed = [item.value for item in AllowedIdTypes]
-        if id_type not in allowed:
-            raise KlaviyoException(f"Invalid id_type provided, must be one of: {allowed}")
-        return self._v2_request(
-            f"{self.DATA_PRIVACY}/{self.DELETION_REQUEST}", self.HTTP_POST, {id_type: identifier}
-        )
+        try:
+            AllowedIdTypes(id_type)
+        except ValueError:
+            allowed = [item.value for item in AllowedIdTypes]
+            raise KlaviyoException(f"Invalid id_type provided, must be one of: {allowed}") from None
+        path = f"{self.DATA_PRIVACY}/{self.DELETION_REQUEST}"
+        return self._v2_request(path, self.HTTP_POST, {id_type: identifier})

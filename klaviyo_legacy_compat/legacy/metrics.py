@@ -1,7 +1,7 @@
 """``klaviyo.metrics.Metrics`` of ``klaviyo`` 3.1.7: metrics, timelines, exports (v1).
 
-Each method builds the call its legacy request stood for (legacy-surface.md A.6) and runs it
-through ``_translate/metrics.py``: ``get_metrics`` pages emulated over cursors with a
+Each method sends its v1 request as 3.1.7 did (legacy-surface.md A.6), answered by
+``_translate/metrics.py``: ``get_metrics`` pages emulated over cursors with a
 ``total`` that is computed or ``None``, never guessed; timelines hand out ``next`` tokens
 that ``since`` accepts back; exports become metric aggregates, and what aggregates cannot
 express raises ``UnsupportedLegacyFeatureError``.
@@ -19,24 +19,36 @@ __all__ = ["Metrics"]
 class Metrics(KlaviyoAPI):
     """The v1 metrics API (private token)."""
 
-    METRIC = "metric"
-    METRICS = "metrics"
-    TIMELINE = "timeline"
     EXPORT = "export"
+    METRIC_ID = "metric_id"
+    START_DATE = "start_date"
+    END_DATE = "end_date"
+    UNIT = "unit"
+    MEASUREMENT = "measurement"
+    BY = "by"
+    WHERE = "where"
+
+    STARTING_PAGE = 0
+    DEFAULT_BATCH_SIZE = 50
+    TIMELINE_BATCH_SIZE = DEFAULT_BATCH_SIZE + DEFAULT_BATCH_SIZE
 
     def get_metrics(self, page: int = 0, count: int = 50) -> Any:
         """One page of metrics: ``{"data", "page", "total", ...}``."""
-        return self._v1_request("metrics", self.HTTP_GET, {"page": page, "count": count})
+        params = {self.PAGE: page, self.COUNT: count}
+        return self._v1_request(self.METRICS, self.HTTP_GET, params)
 
     def get_metrics_timeline(self, since: Any = None, count: int = 100, sort: str = "desc") -> Any:
-        """Events of every metric: ``{"data", "next"}``."""
-        return self._timeline("metrics/timeline", since, count, sort)
+        """Events of every metric: ``{"data", "next"}`` (a ``None`` ``since`` is left out)."""
+        params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
+        return self._v1_request(f"{self.METRICS}/{self.TIMELINE}", self.HTTP_GET, params)
 
     def get_metric_timeline_by_id(
         self, metric_id: str, since: Any = None, count: int = 100, sort: str = "desc"
     ) -> Any:
         """Events of one metric: ``{"data", "next"}``."""
-        return self._timeline(f"metric/{metric_id}/timeline", since, count, sort)
+        params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
+        path = f"{self.METRIC}/{metric_id}/{self.TIMELINE}"
+        return self._v1_request(path, self.HTTP_GET, params)
 
     def get_metric_export(
         self,
@@ -52,13 +64,14 @@ class Metrics(KlaviyoAPI):
         """A metric's values over time (``measurement`` and ``where`` as JSON text, as the
         legacy API took them)."""
         params = {
-            "metric_id": metric_id,
-            "start_date": start_date,
-            "end_date": end_date,
-            "unit": unit,
-            "measurement": measurement,
-            "where": where,
-            "by": by,
-            "count": count,
+            self.METRIC_ID: metric_id,
+            self.START_DATE: start_date,
+            self.END_DATE: end_date,
+            self.UNIT: unit,
+            self.MEASUREMENT: measurement,
+            self.WHERE: where,
+            self.BY: by,
+            self.COUNT: count,
         }
-        return self._v1_request(f"metric/{metric_id}/export", self.HTTP_GET, params)
+        path = f"{self.METRIC}/{metric_id}/{self.EXPORT}"
+        return self._v1_request(path, self.HTTP_GET, self._filter_params(params))

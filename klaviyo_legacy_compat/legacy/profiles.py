@@ -1,9 +1,9 @@
 """``klaviyo.profiles.Profiles`` of ``klaviyo`` 3.1.7: v1 people and the v2 people search.
 
-Each method builds the call its legacy request stood for (legacy-surface.md A.6) and runs it
-through ``_translate/profiles.py`` and ``_translate/metrics.py``. ``update_profile`` sends
-the properties as the legacy query did (strings); ``unset_profile_properties`` keeps the
-legacy check and message for a non-list argument.
+Each method sends its legacy request as 3.1.7 did (legacy-surface.md A.6), answered by
+``_translate/profiles.py`` and ``_translate/metrics.py``. ``update_profile`` sends the
+properties in the query, as 3.1.7 did (strings; an object as JSON text);
+``unset_profile_properties`` keeps the legacy check and message for a non-list argument.
 """
 
 from __future__ import annotations
@@ -22,25 +22,26 @@ class Profiles(KlaviyoAPI):
     """The v1 person API (private token)."""
 
     PERSON = "person"
-    METRIC = "metric"
-    METRICS = "metrics"
-    TIMELINE = "timeline"
+    PEOPLE = "people"
+    SEARCH = "search"
 
     def get_profile(self, profile_id: str) -> Any:
         """A person: the v1 person object."""
-        return self._v1_request(f"person/{profile_id}", self.HTTP_GET)
+        return self._v1_request(f"{self.PERSON}/{profile_id}", self.HTTP_GET)
 
     def update_profile(
         self, profile_id: str, properties: Optional[Mapping[str, Any]] = None
     ) -> Any:
         """Update a person's properties; returns the updated person."""
-        return self._v1_request(f"person/{profile_id}", self.HTTP_PUT, dict(properties or {}))
+        return self._v1_request(f"{self.PERSON}/{profile_id}", self.HTTP_PUT, properties)
 
     def get_profile_metrics_timeline(
         self, profile_id: str, since: Any = None, count: int = 100, sort: str = "desc"
     ) -> Any:
         """A person's events, newest first by default: ``{"data", "next"}``."""
-        return self._timeline(f"person/{profile_id}/metrics/timeline", since, count, sort)
+        params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
+        path = f"{self.PERSON}/{profile_id}/{self.METRICS}/{self.TIMELINE}"
+        return self._v1_request(path, self.HTTP_GET, params)
 
     def get_profile_metrics_timeline_by_id(
         self,
@@ -51,12 +52,14 @@ class Profiles(KlaviyoAPI):
         sort: str = "desc",
     ) -> Any:
         """A person's events of one metric: ``{"data", "next"}``."""
-        path = f"person/{profile_id}/metric/{metric_id}/timeline"
-        return self._timeline(path, since, count, sort)
+        params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
+        path = f"{self.PERSON}/{profile_id}/{self.METRIC}/{metric_id}/{self.TIMELINE}"
+        return self._v1_request(path, self.HTTP_GET, params)
 
     def get_profile_id_by_email(self, email: str) -> Any:
         """The profile id of an email address: ``{"id"}``."""
-        return self._v2_request("people/search", self.HTTP_GET, {"email": email})
+        path = f"{self.PEOPLE}/{self.SEARCH}"
+        return self._v2_request(path, self.HTTP_GET, {self.EMAIL: email})
 
     def unset_profile_properties(
         self, profile_id: str, properties: Optional[list[str]] = None
@@ -65,6 +68,5 @@ class Profiles(KlaviyoAPI):
         properties = [] if properties is None else properties
         if not isinstance(properties, list):
             raise KlaviyoException('Argument "properties" must be a list.')
-        return self._v1_request(
-            f"person/{profile_id}", self.HTTP_PUT, {"$unset": json.dumps(properties)}
-        )
+        params = {"$unset": json.dumps(properties)}
+        return self._v1_request(f"{self.PERSON}/{profile_id}", self.HTTP_PUT, params)

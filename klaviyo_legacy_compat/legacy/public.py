@@ -1,12 +1,17 @@
 """``klaviyo.public.Public`` of ``klaviyo`` 3.1.7: track, track_once, identify.
 
-Legacy → new (legacy-surface.md A.6; MIGRATION.md): ``track`` → ``POST /api/events`` (with a
-private token) or ``POST /client/events?company_id=<public token>``; ``identify`` →
-``POST /api/profile-import`` (or ``/client/profiles``). Both return
+Each builds the legacy payload and sends it as 3.1.7 did (``_track_identify_request``: a GET
+``/track?data=<base64>&test=0|1`` by default, a form POST with ``method='post'``), answered
+by the translation core. Legacy → new (legacy-surface.md A.6; MIGRATION.md): ``track`` →
+``POST /api/events`` (with a private token) or ``POST /client/events?company_id=<public
+token>``; ``identify`` → ``POST /api/profile-import`` (or ``/client/profiles``). Both return
 ``KlaviyoAPIResponse(200, 1)``. Differences: the caller's dicts are never mutated (3.1.7
-added ``email``/``id`` to them in place); ``method='post'`` no longer ignores ``api_server``;
-``is_test=True`` GET calls are not sent (no test mode exists; option ``test_calls``). With
-``method='post'`` 3.1.7 dropped ``is_test`` and the call was real, so it is sent here too.
+added ``email``/``id`` to them in place); ``method='post'`` goes to ``api_server`` too;
+a datetime ``timestamp`` travels as ISO-8601 text (3.1.7: ``time.mktime``, which ignored
+``tzinfo``): a naive one is read as local time unless ``naive_datetime="utc"``, an aware one
+exactly; ``is_test=True`` GET calls are not sent (no test mode exists; option
+``test_calls``). With ``method='post'`` 3.1.7 dropped ``is_test`` and the call was real, so
+it is sent here too.
 """
 
 from __future__ import annotations
@@ -14,63 +19,50 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from klaviyo_legacy_compat._errors import KlaviyoConfigurationException, KlaviyoException
+from klaviyo_legacy_compat._errors import KlaviyoException
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 
 __all__ = ["Public"]
-
-_IDENTIFY_MESSAGE = "You must identify a user by email or ID."
-
-#: Whether a public request of each method carried ``is_test``: GET sent ``test=1``, POST
-#: silently dropped it, so a POST "test" call was tracked for real (legacy-surface.md A.3,
-#: E.5). Callers relying on that still get their event or profile update.
-_CARRIES_TEST = {KlaviyoAPI.HTTP_GET: True, KlaviyoAPI.HTTP_POST: False}
 
 
 class Public(KlaviyoAPI):
     """Track and identify with the public token (``token`` in the legacy payload)."""
 
-    TRACK = "track"
     IDENTIFY = "identify"
+    TRACK = "track"
     TRACK_ONCE_KEY = "__track_once__"
 
-    def _check_method(self, method: str) -> None:
-        if str(method).lower() not in _CARRIES_TEST:
-            # Sic: the legacy message says "of" (legacy-surface.md A.3).
-            raise KlaviyoConfigurationException(
-                "Invalid HTTP method for public request: must be 'get' of 'post'"
-            )
+    TOKEN = "token"
+    ERROR_MESSAGE_ID_AND_EMAIL = "You must identify a user by email or ID."
 
-    def _test_flag(self, is_test: bool, method: str) -> bool:
-        """``is_test`` as the request of ``method`` (checked, case-insensitive) carried it."""
-        self._check_method(method)
-        return bool(is_test) and _CARRIES_TEST[str(method).lower()]
+    @staticmethod
+    def _valid_identifiers(email: Any = None, external_id: Any = None) -> None:
+        """A profile is identified by ``email`` or ``external_id``."""
+        if not email and not external_id:
+            raise KlaviyoException(Public.ERROR_MESSAGE_ID_AND_EMAIL)
 
     def _identified(
         self,
         values: Callable[[], dict[str, Any]],
         email: Optional[str],
         external_id: Any,
-        is_test: bool,
         method: str,
-    ) -> tuple[dict[str, Any], bool]:
-        """The checks ``track`` and ``identify`` share, then ``values()`` with ``email`` and
-        ``id`` added, and ``is_test`` as the request carries it (:meth:`_test_flag`).
+    ) -> dict[str, Any]:
+        """The checks of a public call (public token, method, identifier), then ``values()``
+        with ``email`` and ``id`` added.
 
         ``values`` is called only after the checks, so bad properties never mask the legacy
-        errors (public token, method, identifier: 3.1.7's order); each caller keeps its own
-        reading of its properties argument.
+        errors; each caller keeps its own reading of its properties argument.
         """
         self._is_valid_request_option(self.PUBLIC)
-        carried = self._test_flag(is_test, method)
-        if not email and not external_id:
-            raise KlaviyoException(_IDENTIFY_MESSAGE)
+        self._is_valid_public_method(str(method).lower())
+        self._valid_identifiers(email, external_id)
         identified = values()
         if email:
             identified["email"] = email
         if external_id:
             identified["id"] = external_id
-        return identified, carried
+        return identified
 
     def track(
         self,
@@ -82,25 +74,23 @@ class Public(KlaviyoAPI):
         timestamp: Any = None,
         ip_address: Optional[str] = None,
         is_test: bool = False,
-        method: str = "get",
+        method: str = KlaviyoAPI.HTTP_GET,
     ) -> Any:
         """Track an event for the person identified by ``email`` or ``external_id``."""
-        customer, is_test = self._identified(
-            lambda: dict(customer_properties or {}), email, external_id, is_test, method
+        customer = self._identified(
+            lambda: dict(customer_properties or {}), email, external_id, method
         )
-        payload: dict[str, Any] = {
-            "token": self.public_token,
+        params: dict[str, Any] = {
+            self.TOKEN: self.public_token,
             "event": event,
             "properties": dict(properties or {}),
             "customer_properties": customer,
-            # Passed as given: naive datetimes are read as local time (as 3.1.7 did with
-            # time.mktime) and aware ones are converted correctly (3.1.7 ignored tzinfo).
             "time": timestamp,
         }
         if ip_address:
-            payload["ip"] = ip_address
-        return self._respond(
-            lambda client, options: client.track(payload, is_test=is_test, **options)
+            params["ip"] = ip_address
+        return self._track_identify_request(
+            method=method, params=params, resource=self.TRACK, is_test=is_test
         )
 
     def track_once(
@@ -119,7 +109,14 @@ class Public(KlaviyoAPI):
         once = dict(properties or {})
         once[self.TRACK_ONCE_KEY] = True
         return self.track(
-            event, email, external_id, once, customer_properties, timestamp, ip_address, is_test
+            event,
+            email=email,
+            external_id=external_id,
+            properties=once,
+            customer_properties=customer_properties,
+            timestamp=timestamp,
+            ip_address=ip_address,
+            is_test=is_test,
         )
 
     def identify(
@@ -128,19 +125,18 @@ class Public(KlaviyoAPI):
         external_id: Any = None,
         properties: Optional[Mapping[str, Any]] = None,
         is_test: bool = False,
-        method: str = "get",
+        method: str = KlaviyoAPI.HTTP_GET,
     ) -> Any:
         """Create or update the person identified by ``email`` or ``external_id``."""
-        values, is_test = self._identified(
+        values = self._identified(
             # 3.1.7 silently replaced a non-dict ``properties`` with {} (legacy-surface.md A.6),
             # where track's ``customer_properties`` goes through ``dict()``.
             lambda: dict(properties) if isinstance(properties, Mapping) else {},
             email,
             external_id,
-            is_test,
             method,
         )
-        payload = {"token": self.public_token, "properties": values}
-        return self._respond(
-            lambda client, options: client.identify(payload, is_test=is_test, **options)
+        params = {self.TOKEN: self.public_token, "properties": values}
+        return self._track_identify_request(
+            method=method, params=params, resource=self.IDENTIFY, is_test=is_test
         )

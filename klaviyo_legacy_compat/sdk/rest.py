@@ -2,48 +2,33 @@
 legacy SDK raised, and ``RESTResponse`` (legacy-surface.md B.1, B.6).
 
 Code caught ``swagger_client.rest.ApiException`` and read ``status``, ``reason``, ``body``
-(bytes it ``json.loads``-ed) and ``headers``; it still can. The body is a legacy-style
-``{"status", "message", "detail"}`` object that also carries the new API's ``errors``.
+(bytes it ``json.loads``-ed) and ``headers``; it still can. The body is the legacy error body
+(``{"status", "message", "detail", "errors"}``, ``_errors.legacy_error_body``), the same as
+``KlaviyoAPIException.message`` on the other surfaces; ``headers`` holds every header of
+Klaviyo's answer.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._errors import APIError
+from klaviyo_legacy_compat._errors import (
+    APIError,
+    Headers,
+    LegacyErrorResponse,
+    legacy_error_body,
+)
 from klaviyo_legacy_compat._transport import TransportError
+from klaviyo_legacy_compat.legacy_http import reason_phrase
 
 __all__ = ["ApiException", "RESTResponse", "legacy_error_body", "reason_phrase"]
 
 
-def reason_phrase(status: int) -> str:
-    """The standard reason phrase of ``status`` (``Not Found``), or ``""``."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
-
-
-def legacy_error_body(error: APIError) -> dict[str, Any]:
-    """The legacy-shaped error body: v1/v2 answered ``{"status", "message"}`` and throttling
-    ``{"detail"}`` (users-and-peers.md §4.3); the new API's ``errors`` ride along."""
-    detail = "; ".join(d.detail or d.title for d in error.errors) or str(error)
-    return {
-        "status": error.status_code,
-        "message": detail,
-        "detail": detail,
-        "errors": [
-            {"code": d.code, "title": d.title, "detail": d.detail, "meta": d.meta}
-            for d in error.errors
-        ],
-    }
-
-
 class RESTResponse:
-    """A raw answer (``_preload_content=False``): ``status``, ``reason``, ``data`` (bytes)."""
+    """A raw answer (``_preload_content=False``): ``status``, ``reason``, ``data`` (bytes),
+    and its headers (names case-insensitive, as urllib3's ``HTTPHeaderDict``)."""
 
     def __init__(
         self, status: int, data: bytes, headers: Optional[Mapping[str, str]] = None
@@ -51,10 +36,10 @@ class RESTResponse:
         self.status = status
         self.reason = reason_phrase(status)
         self.data = data
-        self._headers = dict(headers or {})
+        self._headers = Headers((headers or {}).items())
 
-    def getheaders(self) -> dict[str, str]:
-        return dict(self._headers)
+    def getheaders(self) -> Mapping[str, str]:
+        return self._headers
 
     def getheader(self, name: str, default: Optional[str] = None) -> Optional[str]:
         return self._headers.get(name, default)
@@ -78,7 +63,7 @@ class ApiException(Exception):
             self.status: Optional[int] = http_resp.status
             self.reason: Optional[str] = http_resp.reason
             self.body: Optional[bytes] = http_resp.data
-            self.headers: Optional[dict[str, str]] = http_resp.getheaders()
+            self.headers: Optional[Mapping[str, str]] = http_resp.getheaders()
         else:
             self.status = status
             self.reason = reason
@@ -100,13 +85,10 @@ class ApiException(Exception):
         connection-preparation failures."""
         if isinstance(error, APIError):
             status = error.status_code or 0
-            body = json.dumps(legacy_error_body(error)).encode()
-            headers = {"Content-Type": "application/json"}
-            if error.response is not None:
-                retry_after = error.response.header("retry-after")
-                if retry_after is not None:
-                    headers["Retry-After"] = retry_after
-            return cls(http_resp=RESTResponse(status, body, headers))
+            answer = error.response
+            if not isinstance(answer, LegacyErrorResponse):
+                answer = LegacyErrorResponse(status, legacy_error_body(error))
+            return cls(http_resp=RESTResponse(status, answer.content, answer.headers))
         if isinstance(error, TransportError):
             return cls(status=0, reason=str(error))
         raise TypeError(f"no legacy ApiException for {type(error).__name__}")

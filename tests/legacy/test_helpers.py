@@ -28,17 +28,18 @@ def test_identified_checks_before_reading_the_properties(
 ) -> None:
     public = Public(public_token=public_token, private_token=PRIVATE_KEY)
     with pytest.raises(exceptions.KlaviyoException, match=message):
-        public._identified(_unreadable, email, None, False, method)
+        public._identified(_unreadable, email, None, method)
 
 
-def test_identified_adds_email_and_id_and_carries_is_test_on_get_only() -> None:
+def test_identified_adds_email_and_id() -> None:
     public = Public(public_token=PUBLIC_KEY)
     base = {"plan": "gold"}
-    assert public._identified(lambda: dict(base), "a@example.com", 12, True, "GET") == (
-        {"plan": "gold", "email": "a@example.com", "id": 12},
-        True,
-    )
-    assert public._identified(dict, None, 12, True, "post") == ({"id": 12}, False)
+    assert public._identified(lambda: dict(base), "a@example.com", 12, "GET") == {
+        "plan": "gold",
+        "email": "a@example.com",
+        "id": 12,
+    }
+    assert public._identified(dict, None, 12, "post") == {"id": 12}
     assert base == {"plan": "gold"}
 
 
