@@ -13,6 +13,7 @@ from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow
 from klaviyo_legacy_compat._translate import (
     campaigns,
+    flows,
     lists,
     metrics,
     privacy,
@@ -62,6 +63,7 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     **campaigns.TRANSLATORS,
     **templates.TRANSLATORS,
     **privacy.TRANSLATORS,
+    **flows.TRANSLATORS,
 }
 
 
