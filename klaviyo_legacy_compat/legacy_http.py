@@ -140,14 +140,19 @@ def respond(
     client: Optional[CompatClient] = None,
     *,
     require_key: bool = False,
+    raise_errors: tuple[type[KlaviyoCompatError], ...] = (),
     **options: Any,
 ) -> LegacyHTTPResponse:
     """Translate and run one legacy request; its legacy answer. ``require_key`` refuses a
-    request that carries no key of its own (403)."""
+    request that carries no key of its own (403). Errors of the types in ``raise_errors``
+    are raised instead of answered (the ``klaviyo`` 2.x methods raise what no Klaviyo
+    answer stands for: input refused before sending, no connection)."""
     client = client or default_client()
     try:
         invocation = parse_legacy_request(request)
     except TranslationError as error:
+        if isinstance(error, raise_errors):
+            raise
         if error.field == "data" and request.path.rstrip("/") in ("/api/track", "/api/identify"):
             # The legacy API answered 0 to a payload it could not decode.
             return LegacyHTTPResponse(200, (("Content-Type", "text/html"),), b"0")
@@ -159,6 +164,8 @@ def respond(
     try:
         result = client.invoke(invocation, **options)
     except KlaviyoCompatError as error:
+        if isinstance(error, raise_errors):
+            raise
         return _error(error)
     return _success(invocation.method, result, request)
 
