@@ -66,7 +66,8 @@ Each legacy endpoint, what it becomes, and what differs (every difference is als
   the legacy page as the other v1 ``page``/``count`` lists are (``_legacy.legacy_page``; 50
   by default, at most 100): each walk goes to the end, at least as far as the requested page
   and at most ``MAX_PAGES`` pages otherwise, so ``total`` is the true count or ``None`` (with
-  a notice). ``folder`` and ``person_count`` are left out, never invented: the new API has no
+  a notice). ``type=list`` (or ``segment``), which callers sent, reads that collection
+  only. ``folder`` and ``person_count`` are left out, never invented: the new API has no
   folders, and a list's ``profile_count`` is limited to 1 request a second.
 
 Pagination: a legacy ``marker`` handed out here is an opaque token wrapping the new cursor
@@ -111,6 +112,7 @@ from klaviyo_legacy_compat._translate._legacy import (
     legacy_page,
     legacy_time,
     parse_page,
+    parse_text,
 )
 from klaviyo_legacy_compat._translate._paging import (
     EMPTY_PAGE,
@@ -307,10 +309,12 @@ class GlobalExclusionsCall:
 
 @attrs.frozen
 class ListsPageCall:
-    """``GET /v1/lists``: page ``page`` (from 0) of ``count`` lists and segments."""
+    """``GET /v1/lists``: page ``page`` (from 0) of ``count`` lists and segments, or of one
+    ``list_type`` (``"list"`` or ``"segment"``) only."""
 
     page: int = 0
     count: int = 50
+    list_type: Optional[str] = None
 
 
 #: The calls that look identifiers up among a list's or segment's members.
@@ -477,7 +481,11 @@ def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalE
 def _build_lists_page(params: Mapping[str, Any], path: Mapping[str, str]) -> ListsPageCall:
     del path
     page, count = parse_page(params)
-    return ListsPageCall(page, count)
+    # Callers sent ``type=list`` to have the lists only (a shop plug-in's API key check).
+    kind = parse_text(params.get("type"), "type")
+    if kind is not None and kind.strip().lower() not in _V1_LIST_TYPES:
+        raise TranslationError("type", f"must be list or segment, got {kind!r}")
+    return ListsPageCall(page, count, None if kind is None else kind.strip().lower())
 
 
 # --- lists: read, create, rename, delete --------------------------------------------------
@@ -1098,6 +1106,8 @@ _V1_GROUPS = (
     ("get_segments", "fields[segment]", "segment"),
 )
 
+_V1_LIST_TYPES = tuple(list_type for _, _, list_type in _V1_GROUPS)
+
 
 def _v1_group(resource: Mapping[str, Any], list_type: str) -> dict[str, Any]:
     """The v1 list object of a new-API list or segment."""
@@ -1138,6 +1148,8 @@ def plan_lists_page(call: ListsPageCall, *, options: Options) -> Flow[dict[str, 
     groups: list[dict[str, Any]] = []
     complete = True
     for operation, fields, list_type in _V1_GROUPS:
+        if call.list_type not in (None, list_type):
+            continue
         request = planned(
             operation,
             params=(
@@ -1461,7 +1473,8 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             f"first: `GET /api/lists` and `GET /api/segments` ({GROUPS_PER_PAGE} a request) read "
             "to the end, so `total` is the true count; `null` when either holds more than "
             f"{MAX_PAGES} pages, never guessed",
-            "`page`/`count` (≤ 100) cut from what was read, on every call",
+            "`page`/`count` (≤ 100) cut from what was read, on every call; `type=list` or "
+            "`type=segment` reads that collection only",
             "`folder` and `person_count` are left out (no folders in the new API; a list's "
             "`profile_count` is limited to 1 request a second); times as `YYYY-MM-DD HH:MM:SS` "
             "UTC",
