@@ -86,11 +86,11 @@ def _json(value: Any, field: str) -> str:
         raise TranslationError(field, f"must be JSON data: {error}") from None
 
 
-def _query_value(value: Any) -> str:
+def _query_value(value: Any, field: str) -> str:
     # 2.0.4 urlencode'd str(value): a list became its Python repr, which no server could
     # read; lists and dicts (``where=[...]``) are sent as the JSON the caller meant.
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value)
+        return _json(value, field)
     return str(value)
 
 
@@ -379,7 +379,7 @@ class FlatAPI:
 
     def _v1(self, path: str, params: Mapping[str, Any]) -> Any:
         """A v1 GET: the parameters that are not ``None`` and ``api_key`` in the query."""
-        query = {k: _query_value(v) for k, v in params.items() if v is not None}
+        query = {k: _query_value(v, k) for k, v in params.items() if v is not None}
         query["api_key"] = self._private_key()
         url = f"{LEGACY_API_SERVER}/v1/{path}?{urlencode(query)}"
         return self._result("GET", LegacyHTTPRequest("GET", url))
