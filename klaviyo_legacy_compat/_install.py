@@ -2,6 +2,7 @@
 
 After ``klaviyo_legacy_compat.install()``, ``import klaviyo``, ``from klaviyo.exceptions
 import KlaviyoAPIException``, ``from klaviyo.api_helper import KlaviyoAPIResponse``,
+``'klaviyo.middleware.KlaviyoSnippetMiddleware'`` in Django's ``MIDDLEWARE``,
 ``from klaviyo_sdk import Client``, ``from klaviyo_sdk.custom_retry import
 retry_if_qualifies``, ``from swagger_client import ApiClient, Configuration,
 ListsSegmentsApi``, ``from swagger_client.models import ListIdSubscribeBody`` and ``from
@@ -49,6 +50,7 @@ ALIASES: dict[str, str] = {
     "klaviyo.campaigns": "klaviyo_legacy_compat.legacy.campaigns",
     "klaviyo.data_privacy": "klaviyo_legacy_compat.legacy.data_privacy",
     "klaviyo.exceptions": "klaviyo_legacy_compat.legacy.exceptions",
+    "klaviyo.middleware": "klaviyo_legacy_compat.legacy.middleware",
     "klaviyo_sdk": "klaviyo_legacy_compat.sdk",
     "klaviyo_sdk.wrapper": "klaviyo_legacy_compat.sdk.wrapper",
     "klaviyo_sdk.custom_retry": "klaviyo_legacy_compat.sdk.custom_retry",

@@ -257,6 +257,7 @@ ROUTE_MODULES = (
     "klaviyo_legacy_compat._translate.campaigns",
     "klaviyo_legacy_compat._translate.templates",
     "klaviyo_legacy_compat._translate.privacy",
+    "klaviyo_legacy_compat._translate.flows",
 )
 
 

@@ -196,7 +196,8 @@ def respond(
     """Translate and run one legacy request; its legacy answer. ``require_key`` refuses a
     request that carries no key of its own (403). ``raise_local`` raises what is not an
     answer of Klaviyo's (bad input and configuration, found before anything is sent; no
-    answer at all) instead of answering it: what the ``klaviyo`` 3.1.7 classes raised."""
+    answer at all) instead of answering it: what the ``klaviyo`` 3.1.7 classes raised, and what
+    the 2.x methods raise (nothing Klaviyo answered stands for it)."""
     client = client or default_client()
     public = request.path.rstrip("/") in _PUBLIC_PATHS
     try:

@@ -16,6 +16,7 @@ from klaviyo_legacy_compat._flow import Flow
 from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._translate import (
     campaigns,
+    flows,
     lists,
     metrics,
     privacy,
@@ -67,11 +68,14 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     **campaigns.TRANSLATORS,
     **templates.TRANSLATORS,
     **privacy.TRANSLATORS,
+    **flows.TRANSLATORS,
 }
 
 
 #: Calls with a legacy ``count`` maximum → that maximum, joined from the resource modules.
 COUNT_LIMITS: dict[type[Any], int] = {
+    **lists.COUNT_LIMITS,
+    **flows.COUNT_LIMITS,
     **metrics.COUNT_LIMITS,
     **campaigns.COUNT_LIMITS,
     **templates.COUNT_LIMITS,

@@ -57,6 +57,18 @@ Each legacy endpoint, what it becomes, and what differs (every difference is als
   timestamp. Legacy ``page``/``count`` are emulated by walking cursors (100 a page) to the
   window ``[page*count, page*count+count)``; ``total`` is counted when the walk reaches the
   end, and is ``None`` (with a notice) when it stops after ``MAX_PAGES`` pages.
+- ``GET /v1/lists?page&count`` (the v1 Lists API, still called by production code: shop
+  plug-ins keep the entries whose ``list_type`` is ``list``, data taps walk ``page`` while
+  ``end < total - 1``) listed lists *and* segments, oldest first, as ``{"object": "list",
+  "id", "name", "list_type": "list" | "segment", "folder", "created", "updated",
+  "person_count"}``. It becomes ``GET /api/lists`` and ``GET /api/segments``, both sorted by
+  creation time (10 a page, their ``page[size]`` maximum), merged oldest first and cut into
+  the legacy page as the other v1 ``page``/``count`` lists are (``_legacy.legacy_page``; 50
+  by default, at most 100): each walk goes to the end, at least as far as the requested page
+  and at most ``MAX_PAGES`` pages otherwise, so ``total`` is the true count or ``None`` (with
+  a notice). ``type=list`` (or ``segment``), which callers sent, reads that collection
+  only. ``folder`` and ``person_count`` are left out, never invented: the new API has no
+  folders, and a list's ``profile_count`` is limited to 1 request a second.
 
 Pagination: a legacy ``marker`` handed out here is an opaque token wrapping the new cursor
 (``_paging.encode_token``) and is absent on the last page, so ``while marker:`` loops end; an
@@ -85,6 +97,7 @@ from klaviyo_legacy_compat._errors import (
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send, send_all
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._translate._jsonapi import (
+    attributes_of,
     chunked,
     dig,
     dry_reply,
@@ -99,6 +112,7 @@ from klaviyo_legacy_compat._translate._legacy import (
     legacy_page,
     legacy_time,
     parse_page,
+    parse_text,
 )
 from klaviyo_legacy_compat._translate._paging import (
     EMPTY_PAGE,
@@ -136,6 +150,7 @@ __all__ = [
     "ListSubscriptionsCall",
     "ListUpdateCall",
     "ListsCall",
+    "ListsPageCall",
     "SegmentMembershipCall",
 ]
 
@@ -291,6 +306,16 @@ class GlobalExclusionsCall:
     sort: str = "asc"
     count: int = 500
     page: int = 0
+
+
+@attrs.frozen
+class ListsPageCall:
+    """``GET /v1/lists``: page ``page`` (from 0) of ``count`` lists and segments, or of one
+    ``list_type`` (``"list"`` or ``"segment"``) only."""
+
+    page: int = 0
+    count: int = 50
+    list_type: Optional[str] = None
 
 
 #: The calls that look identifiers up among a list's or segment's members.
@@ -454,6 +479,16 @@ def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalE
     # ``count`` has no maximum.
     number, count = parse_page(params, default_count=500)
     return GlobalExclusionsCall(reason, sort.strip().lower(), count, number)
+
+
+def _build_lists_page(params: Mapping[str, Any], path: Mapping[str, str]) -> ListsPageCall:
+    del path
+    page, count = parse_page(params)
+    # Callers sent ``type=list`` to have the lists only (a shop plug-in's API key check).
+    kind = parse_text(params.get("type"), "type")
+    if kind is not None and kind.strip().lower() not in _V1_LIST_TYPES:
+        raise TranslationError("type", f"must be list or segment, got {kind!r}")
+    return ListsPageCall(page, count, None if kind is None else kind.strip().lower())
 
 
 # --- lists: read, create, rename, delete --------------------------------------------------
@@ -1064,7 +1099,89 @@ def plan_global_exclusions(call: GlobalExclusionsCall, *, options: Options) -> F
     return legacy_page(rows, call.page, call.count, found.complete)
 
 
+# --- v1 lists and segments ----------------------------------------------------------------
+
+#: Lists (and segments) a ``GET /api/lists`` (``GET /api/segments``) page holds at most: the
+#: spec's ``page[size]`` maximum of both.
+GROUPS_PER_PAGE = 10
+
+#: What ``GET /v1/lists`` listed, as (new operation, its sparse fieldset, v1 ``list_type``).
+_V1_GROUPS = (
+    ("get_lists", "fields[list]", "list"),
+    ("get_segments", "fields[segment]", "segment"),
+)
+
+_V1_LIST_TYPES = tuple(list_type for _, _, list_type in _V1_GROUPS)
+
+
+def _v1_group(resource: Mapping[str, Any], list_type: str) -> dict[str, Any]:
+    """The v1 list object of a new-API list or segment."""
+    attributes = attributes_of(resource)
+    group: dict[str, Any] = {
+        "object": "list",
+        "id": resource.get("id"),
+        "name": attributes.get("name"),
+        "list_type": list_type,
+    }
+    for stamp in ("created", "updated"):
+        moment = legacy_time(attributes.get(stamp))
+        if moment is not None:
+            group[stamp] = moment
+    return group
+
+
+def _oldest_first(group: Mapping[str, Any]) -> tuple[bool, str]:
+    # v1 times sort as text; a group without a creation time goes last.
+    created = group.get("created")
+    return (created is None, created or "")
+
+
+def plan_lists_page(call: ListsPageCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """Page ``page`` of ``count`` of the account's lists and segments, oldest first, in the
+    v1 ``$list`` shape."""
+    del options
+    stop = (call.page + 1) * call.count
+    # Each collection is read to the end for a true total, and at least as far as the
+    # requested page: the first ``stop`` of the merge are among the first ``stop`` of each.
+    pages = max(MAX_PAGES, -(-stop // GROUPS_PER_PAGE))
+    yield from notice(
+        f"get_lists (v1): page {call.page} of {call.count} is cut from the lists and the "
+        f"segments, each read to the end ({GROUPS_PER_PAGE} a request, up to {pages} requests "
+        "each) to count the total",
+        logging.INFO,
+    )
+    groups: list[dict[str, Any]] = []
+    complete = True
+    for operation, fields, list_type in _V1_GROUPS:
+        if call.list_type not in (None, list_type):
+            continue
+        request = planned(
+            operation,
+            params=(
+                (fields, "name,created,updated"),
+                ("sort", "created"),
+                ("page[size]", str(GROUPS_PER_PAGE)),
+            ),
+        )
+        walked = yield from walk(request, max_pages=pages)
+        complete = complete and walked.complete
+        groups.extend(
+            _v1_group(item, list_type) for item in walked.items if isinstance(item, Mapping)
+        )
+    if not complete:
+        yield from notice(
+            f"get_lists (v1): the account has more lists or segments than {pages} pages hold; "
+            "total is None (unknown), not guessed"
+        )
+    groups.sort(key=_oldest_first)  # stable: at equal times, lists before segments
+    return legacy_page(groups, call.page, call.count, complete)
+
+
 # --- tables -------------------------------------------------------------------------------
+
+#: The legacy ``count`` maximum of the v1 list of lists (100, as the other v1 lists); a larger
+#: one is clamped (leniency row ``count_clamped``).
+COUNT_LIMITS: dict[type[Any], int] = {ListsPageCall: 100}
 
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ListsCall: plan_get_lists,
@@ -1080,6 +1197,7 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ListExclusionsCall: plan_list_exclusions,
     GroupMembersCall: plan_group_members,
     GlobalExclusionsCall: plan_global_exclusions,
+    ListsPageCall: plan_lists_page,
 }
 
 _LIST = r"/api/v2/list/(?P<list_id>[^/]+)"
@@ -1101,6 +1219,7 @@ ROUTES: tuple[CallRoute, ...] = (
     ("GET", _LIST + "/exclusions/all", _build_exclusions),
     ("GET", r"/api/v2/group/(?P<group_id>[^/]+)/members/all", _build_group),
     ("GET", r"/api/v1/people/exclusions", _build_global),
+    ("GET", r"/api/v1/lists", _build_lists_page),
 )
 
 _BASE = "https://a.klaviyo.com/api"
@@ -1347,6 +1466,27 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "start on every call",
             "`total` is counted to the end, or `None` (with a warning) past "
             f"{MAX_PAGES} pages; `timestamp` in UTC",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/lists",
+        (),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v1/lists?page=0&count=50&api_key={EXAMPLE_KEY}",
+        },
+        (
+            "lists and segments, as v1 listed them (`list_type` `list` or `segment`), oldest "
+            f"first: `GET /api/lists` and `GET /api/segments` ({GROUPS_PER_PAGE} a request) read "
+            "to the end, so `total` is the true count; `null` when either holds more than "
+            f"{MAX_PAGES} pages, never guessed",
+            "`page`/`count` (≤ 100) cut from what was read, on every call; `type=list` or "
+            "`type=segment` reads that collection only",
+            "`folder` and `person_count` are left out (no folders in the new API; a list's "
+            "`profile_count` is limited to 1 request a second); times as `YYYY-MM-DD HH:MM:SS` "
+            "UTC",
         ),
     ),
 )

@@ -33,6 +33,7 @@ from klaviyo_legacy_compat.testing._protocol import (
     relationship_ids,
     request_data,
     required_text,
+    sort_by,
     sparse,
     when,
 )
@@ -158,22 +159,6 @@ FLOW_SORTS: dict[str, Callable[[Flow], Any]] = {
     "trigger_type": lambda f: f.trigger_type,
     "updated": lambda f: when(f.updated),
 }
-
-
-def _sorted(
-    items: list[Any], sort: Optional[str], keys: Mapping[str, Callable[[Any], Any]]
-) -> list[Any]:
-    if sort is None:
-        return items
-    key = keys.get(sort.removeprefix("-"))
-    if key is None:
-        raise Invalid(f"'{sort}' is not a valid sort here.", parameter="sort")
-    descending = sort.startswith("-")
-    return sorted(
-        items,
-        key=lambda item: ((key(item) is None) != descending, key(item)),
-        reverse=descending,
-    )
 
 
 def _includes(call: Call, allowed: Sequence[str]) -> set[str]:
@@ -428,7 +413,7 @@ class CampaignOperations:
                 "'mobile_push'.",
                 parameter="filter",
             )
-        found = _sorted(self.store.campaigns_where(match), call.query.get("sort"), CAMPAIGN_SORTS)
+        found = sort_by(self.store.campaigns_where(match), call.query.get("sort"), CAMPAIGN_SORTS)
         items, links = page(call, found, default=100, maximum=100)
         body: dict[str, Any] = {"data": [self._campaign(call, c) for c in items], "links": links}
         included = self._compound(call, items)
@@ -617,7 +602,7 @@ class CampaignOperations:
                 "LocalKlaviyo keeps no flow actions or tags.", parameter="include"
             )
         match = matcher(FLOW_FILTERS, call.row.operation, call.query.get("filter"))
-        found = _sorted(self.store.flows_where(match), call.query.get("sort"), FLOW_SORTS)
+        found = sort_by(self.store.flows_where(match), call.query.get("sort"), FLOW_SORTS)
         items, links = page(call, found, default=50, maximum=50)
         data = []
         for flow in items:

@@ -63,6 +63,7 @@ __all__ = [
     "request_data",
     "required_text",
     "resource_object",
+    "sort_by",
     "sparse",
     "store_error",
     "subscriptions_of",
@@ -690,3 +691,22 @@ def render_profile(
         "attributes": attributes,
         "links": {"self": f"{call.base_url}/api/profiles/{profile.id}/"},
     }
+
+
+def sort_by(
+    items: list[Any], sort: Optional[str], keys: Mapping[str, Callable[[Any], Any]]
+) -> list[Any]:
+    """``items`` in the order of a ``sort`` parameter (``name``, ``-created``: a key of
+    ``keys``, ``-`` for descending); records without the value last. ``None`` keeps the
+    store's order; an unknown key is a 400 naming the parameter."""
+    if sort is None:
+        return items
+    key = keys.get(sort.removeprefix("-"))
+    if key is None:
+        raise Invalid(f"'{sort}' is not a valid sort here.", parameter="sort")
+    descending = sort.startswith("-")
+    return sorted(
+        items,
+        key=lambda item: ((key(item) is None) != descending, key(item)),
+        reverse=descending,
+    )

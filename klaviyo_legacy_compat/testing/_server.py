@@ -65,6 +65,7 @@ from klaviyo_legacy_compat.testing._protocol import (
     RANGE,
     Call,
     Field,
+    NotImplementedHere,
     Reply,
     additional,
     attribute,
@@ -84,6 +85,7 @@ from klaviyo_legacy_compat.testing._protocol import (
     request_data,
     required_text,
     resource_object,
+    sort_by,
     sparse,
     store_error,
     when,
@@ -98,6 +100,7 @@ from klaviyo_legacy_compat.testing._store import (
     NotFound,
     Profile,
     ProfileRef,
+    Segment,
     StoreError,
     SubscriptionItem,
     Suppression,
@@ -483,6 +486,15 @@ FILTERS: dict[str, dict[str, Field]] = {
         "created": Field(frozenset({"greater-than"}), "datetime", lambda r: (r.created,)),
         "updated": Field(frozenset({"greater-than"}), "datetime", lambda r: (r.updated,)),
     },
+    # get_segments: the spec's fields; a segment here is always active and never starred.
+    "get_segments": {
+        "id": Field(ANY_EQUALS, "string", lambda s: (s.id,)),
+        "name": Field(ANY_EQUALS, "string", lambda s: (s.name,)),
+        "created": Field(frozenset({"greater-than"}), "datetime", lambda s: (s.created,)),
+        "updated": Field(frozenset({"greater-than"}), "datetime", lambda s: (s.updated,)),
+        "is_active": Field(ANY_EQUALS, "boolean", lambda s: (True,)),
+        "is_starred": Field(EQUALS, "boolean", lambda s: (False,)),
+    },
     "get_profiles_for_segment": {
         **_MEMBER_FILTERS,
         "profile_id": Field(ANY_EQUALS, "string", _member(lambda p: (p.id,))),
@@ -492,6 +504,15 @@ FILTERS: dict[str, dict[str, Field]] = {
     "get_campaigns": CAMPAIGN_FILTERS,
     "get_flows": FLOW_FILTERS,
     "get_templates": TEMPLATE_FILTERS,
+}
+
+
+#: ``get_segments`` sort keys (spec enum).
+_SEGMENT_SORTS: dict[str, Callable[[Segment], Any]] = {
+    "created": lambda s: when(s.created),
+    "id": lambda s: s.id,
+    "name": lambda s: s.name,
+    "updated": lambda s: when(s.updated),
 }
 
 
@@ -953,6 +974,38 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             200, {"data": [{"type": "profile", "id": p.id} for p, _ in page], "links": links}
         )
 
+    def get_segments(self, call: Call) -> Reply:
+        """``GET /api/segments``: 10 a page at most (spec), sortable by the spec's keys. A
+        segment here has no definition (a test names its members) and is always active."""
+        if call.query.get("include"):
+            raise NotImplementedHere(
+                "LocalKlaviyo keeps no segment tags or flow triggers.", parameter="include"
+            )
+        match = _matcher(call.row.operation, call.query.get("filter"))
+        found = sort_by(self.store.segments_where(match), call.query.get("sort"), _SEGMENT_SORTS)
+        items, links = self._page(call, found, default=10, maximum=10)
+        data = [
+            {
+                "type": "segment",
+                "id": segment.id,
+                "attributes": sparse(
+                    {
+                        "name": segment.name,
+                        "definition": None,
+                        "created": segment.created,
+                        "updated": segment.updated,
+                        "is_active": True,
+                        "is_processing": False,
+                        "is_starred": False,
+                    },
+                    call.query.get("fields[segment]"),
+                ),
+                "links": {"self": f"{call.base_url}/api/segments/{segment.id}/"},
+            }
+            for segment in items
+        ]
+        return Reply(200, {"data": data, "links": links})
+
     def get_profiles_for_segment(self, call: Call) -> Reply:
         """``GET /api/segments/{id}/profiles``: members with ``joined_group_at``, as a list's
         (the segment's members are the ones a test gave it)."""
@@ -1067,6 +1120,7 @@ ROUTES: dict[str, Handler] = {
     "render_template": Operations.render_template,
     "update_template": Operations.update_template,
     # Segments and data privacy (above).
+    "get_segments": Operations.get_segments,
     "get_profiles_for_segment": Operations.get_profiles_for_segment,
     "request_profile_deletion": Operations.request_profile_deletion,
 }

@@ -861,6 +861,11 @@ class Store:
             for profile_id in ids:
                 segment.members.setdefault(profile_id, now)
 
+    def segments_where(self, predicate: Callable[[Segment], bool]) -> list[Segment]:
+        """Copies of the segments ``predicate`` accepts, in creation order."""
+        with self._lock:
+            return [copy.deepcopy(s) for s in self._segments.values() if predicate(s)]
+
     @property
     def segments(self) -> dict[str, Segment]:
         """Segment id → segment (a deep copy)."""

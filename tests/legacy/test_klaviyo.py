@@ -34,7 +34,7 @@ def test_klaviyo_never_raises_but_a_namespace_without_tokens_does() -> None:
     ):
         _ = client.Public
     with pytest.raises(AttributeError):
-        _ = klaviyo.Klaviyo(PUBLIC_KEY).track  # type: ignore[attr-defined]  # 2.x flat surface
+        _ = klaviyo.Klaviyo(PUBLIC_KEY).Segments  # type: ignore[attr-defined]  # not in 3.1.7
 
 
 @pytest.mark.parametrize(
