@@ -108,6 +108,11 @@ LENIENCY: Mapping[str, Leniency] = {
         "`properties`, `customer_properties`)",
         "an empty object",
     ),
+    "single_profile": Leniency(
+        "`profiles` as one profile object instead of a list of them (Klaviyo's own Magento 2 "
+        "extension sent this to v2 subscribe)",
+        "a list of that one profile",
+    ),
     "flag_text": Leniency(
         '`sms_consent` as text or a number (`"true"`, `"yes"`, `1`)',
         "the boolean it spells",

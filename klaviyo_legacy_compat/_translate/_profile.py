@@ -32,9 +32,11 @@ from klaviyo_legacy_compat._values import (
 
 __all__ = [
     "IDENTIFIER_CHECKS",
+    "PROFILES_RULE",
     "dry_found_profiles",
     "identifier_key",
     "missing_rule",
+    "profile_list",
     "split_profile",
 ]
 
@@ -151,6 +153,22 @@ def split_profile(
         ),
         notes,
     )
+
+
+#: The rule a legacy ``profiles`` parameter breaks when it is no list of profile objects.
+PROFILES_RULE = "must be a list (or any iterable) of profile objects"
+
+
+def profile_list(value: Any, options: Options) -> tuple[Any, list[Notice]]:
+    """A legacy ``profiles`` parameter: one profile object stands for a list of that one
+    profile (leniency row ``single_profile``); anything else is returned as given, for the
+    caller's own checks."""
+    if not isinstance(value, Mapping):
+        return value, []
+    if not permits(options.strict, "single_profile"):
+        raise TranslationError("profiles", PROFILES_RULE)
+    note = normalised("single_profile", "profiles", "one profile object read as a list of one")
+    return [value], [note]
 
 
 def missing_rule(rule: str, found: Sequence[Notice]) -> str:

@@ -128,6 +128,7 @@ from klaviyo_legacy_compat._translate._profile import (
     dry_found_profiles,
     identifier_key,
     missing_rule,
+    profile_list,
     split_profile,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_request
@@ -275,10 +276,11 @@ class SegmentMembershipCall:
 @attrs.frozen
 class ListMembersAddCall:
     """``POST /v2/list/{id}/members``: v2 profile dicts (``email``/``phone_number`` and any
-    properties), added without consent changes."""
+    properties), added without consent changes; one profile object where legacy code sent
+    one instead of a list (the translator applies the leniency policy to it)."""
 
     list_id: str
-    profiles: tuple[Mapping[str, Any], ...]
+    profiles: Union[tuple[Mapping[str, Any], ...], Mapping[str, Any]]
 
 
 @attrs.frozen
@@ -379,12 +381,15 @@ def _marker(value: Any, kind: str) -> Optional[str]:
     return str(value)
 
 
-def _profiles(value: Any) -> tuple[Mapping[str, Any], ...]:
+def _profiles(value: Any) -> Union[tuple[Mapping[str, Any], ...], Mapping[str, Any]]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
             raise TranslationError("profiles", "must be a JSON list of profile objects") from None
+    if isinstance(value, Mapping):
+        _member_entry(value, "profiles[0]", Options())
+        return value  # one profile: the translator reads it under the call's options
     if not isinstance(value, (list, tuple)):
         raise TranslationError("profiles", "is required: a list of profile objects")
     profiles = tuple(value)
@@ -875,9 +880,11 @@ def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list
     """Profile ids (upserts and lookups), then list relationships in chunks of the
     endpoint's ``max_items``; returns ``[{"id", "email"?, "phone_number"?}]``. A failure part
     way raises :class:`PartialDeliveryError` with the chunks added and the profiles not."""
-    if not call.profiles:
+    profiles, single = profile_list(call.profiles, options)
+    yield from notices(single)
+    if not profiles:
         raise TranslationError("profiles", "must contain at least one profile")
-    members = [_member_entry(p, f"profiles[{i}]", options) for i, p in enumerate(call.profiles)]
+    members = [_member_entry(p, f"profiles[{i}]", options) for i, p in enumerate(profiles)]
     for member in members:
         yield from notices(member.notices)
     if any(m.lookup is not None for m in members):
@@ -907,7 +914,7 @@ def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list
         except Exception as exc:
             raise PartialDeliveryError(
                 accepted=accepted,
-                undelivered=list(call.profiles[start:]),
+                undelivered=list(profiles[start:]),
                 cause=exc,
                 what="profiles",
             ) from exc

@@ -87,9 +87,11 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 from klaviyo_legacy_compat._translate._paging import next_cursor, walk
 from klaviyo_legacy_compat._translate._profile import (
     IDENTIFIER_CHECKS,
+    PROFILES_RULE,
     dry_found_profiles,
     identifier_key,
     missing_rule,
+    profile_list,
     split_profile,
 )
 from klaviyo_legacy_compat._translate.lists import LOOKUP_SIZE
@@ -351,9 +353,10 @@ def plan_subscribe_to_list(
     Klaviyo has no profile for yet (the jobs run asynchronously) has ``"id": None``.
     """
     size = options.subscribe_chunk_size
-    profiles = call.profiles
+    profiles, single = profile_list(call.profiles, options)
     if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
-        raise TranslationError("profiles", "must be a list (or any iterable) of profile objects")
+        raise TranslationError("profiles", PROFILES_RULE)
+    yield from notices(single)
     sequence = profiles if isinstance(profiles, Sequence) else None
     translated: list[tuple[_Entry, list[Notice]]] = []
     unread: Optional[Iterator[Mapping[str, Any]]] = None

@@ -325,6 +325,12 @@ class Account(Store):
         with self._lock:
             return [copy.deepcopy(c) for c in self._campaigns.values() if predicate(c)]
 
+    @property
+    def campaigns(self) -> dict[str, Campaign]:
+        """Campaign id → campaign (a deep copy), as :attr:`templates` for templates."""
+        with self._lock:
+            return copy.deepcopy(self._campaigns)
+
     def campaign_messages(self, campaign_id: str) -> list[CampaignMessage]:
         """The campaign's messages (copies); 404 for an unknown campaign."""
         with self._lock:

@@ -523,15 +523,6 @@ class ProfileHas(Check):
 
 
 @attrs.frozen
-class NoProfile(Check):
-    email: str
-
-    def problems(self, store: Store, ids: Mapping[str, str]) -> list[str]:
-        found = _profile(store, self.email)
-        return [] if found is None else [f"a profile exists for {self.email}: {found!r}"]
-
-
-@attrs.frozen
 class Kept(Check):
     """An identifier value the shim could not normalise is kept on the profile of ``email``
     as a custom property (under any name), not as the identifier."""

@@ -36,7 +36,6 @@ from tests.realworld.harness import (
     Includes,
     Kept,
     Member,
-    NoProfile,
     OneOf,
     PendingOptIn,
     ProfileHas,
@@ -634,10 +633,14 @@ ROWS: tuple[Row, ...] = (
         # be the same as it is for the curl request".
         source="klaviyo/klaviyo-python-sdk#10",
         surface=SDK_SURFACE,
-        quirk="identify payload without its `token`: legacy answered '0' and stored nothing",
+        # Legacy answered '0': the public endpoint had no key to go by. Here the client's own
+        # private key is available, and the contract routes a call that carries no key of its
+        # own through the configured one (contract §1): the profile the caller meant is made.
+        quirk="identify payload without its `token` (and `email` at the top level): sent "
+        "with the client's private key",
         call=lambda c: c.sdk().TrackIdentify.identify_post(data={"email": "abc@example.com"}),
-        returns="0",
-        store=(NoProfile("abc@example.com"),),
+        returns="1",
+        store=(ProfileHas("abc@example.com", attributes={"email": "abc@example.com"}),),
     ),
     # ---- raw HTTP, Python -----------------------------------------------------------------------
     Row(
