@@ -131,7 +131,7 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
-from klaviyo_legacy_compat._translate.profiles import upsert_request
+from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
@@ -798,22 +798,6 @@ def _member_entry(source: Any, field: str, options: Options) -> _Member:
     return _Member(attributes, tuple(found))
 
 
-def _upsert_step(member: _Member, index: int) -> Step:
-    return Step(
-        upsert_request(member.attributes),
-        dry_run_reply=dry_reply(
-            201,
-            {
-                "data": {
-                    "type": "profile",
-                    "id": placeholder(f"profile id of profiles[{index}]"),
-                    "attributes": {},
-                }
-            },
-        ),
-    )
-
-
 def _ids_from(outcomes: Sequence[Any]) -> list[tuple[str, int]]:
     """(profile id, request index) of each upsert answer; the first failure is raised."""
     out = []
@@ -831,7 +815,7 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
     ids: dict[int, str] = {}
     last = -1
     upserts = [i for i, m in enumerate(chunk) if m.lookup is None]
-    answers = yield from send_all([_upsert_step(chunk[i], start + i) for i in upserts])
+    answers = yield from send_all([upsert_step(chunk[i].attributes, start + i) for i in upserts])
     for i, (profile_id, index) in zip(upserts, _ids_from(answers)):
         ids[i] = profile_id
         last = max(last, index)
@@ -860,7 +844,7 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
                         ids[i] = str(dig(profile, "id"))
                         break
     unknown = [i for i in range(len(chunk)) if i not in ids]
-    created = yield from send_all([_upsert_step(chunk[i], start + i) for i in unknown])
+    created = yield from send_all([upsert_step(chunk[i].attributes, start + i) for i in unknown])
     for i, (profile_id, index) in zip(unknown, _ids_from(created)):
         ids[i] = profile_id
         last = max(last, index)

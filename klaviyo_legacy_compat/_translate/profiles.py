@@ -108,6 +108,7 @@ __all__ = [
     "plan_search_people",
     "plan_update_person",
     "upsert_request",
+    "upsert_step",
 ]
 
 IDENTIFY_RULE = "must identify a user by email or ID ($email, $phone_number, $id or $exchange_id)"
@@ -145,6 +146,25 @@ def upsert_request(
     """``POST /api/profile-import`` for one profile."""
     body = unstructure(Document(Resource("profile", attributes=attributes)))
     return planned("create_or_update_profile", json=body, depends_on=depends_on, note=note)
+
+
+def upsert_step(attributes: ProfileAttributes, position: int) -> Step:
+    """The upsert of the legacy profile at ``profiles[position]`` as a step whose dry-run
+    answer carries a placeholder for the profile id Klaviyo answers (spec
+    ``create_or_update_profile`` answers the profile), so what depends on it can be shown."""
+    return Step(
+        upsert_request(attributes),
+        dry_run_reply=dry_reply(
+            201,
+            {
+                "data": {
+                    "type": "profile",
+                    "id": placeholder(f"profile id of profiles[{position}]"),
+                    "attributes": {},
+                }
+            },
+        ),
+    )
 
 
 def _without(attributes: ProfileAttributes, identifier: str) -> ProfileAttributes:

@@ -81,7 +81,6 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     dry_reply,
     filter_any,
     items_of,
-    placeholder,
     planned,
 )
 from klaviyo_legacy_compat._translate._paging import next_cursor, walk
@@ -95,7 +94,7 @@ from klaviyo_legacy_compat._translate._profile import (
     split_profile,
 )
 from klaviyo_legacy_compat._translate.lists import LOOKUP_SIZE
-from klaviyo_legacy_compat._translate.profiles import upsert_request
+from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._values import as_email, as_flag_text
 from klaviyo_legacy_compat._wire import CallRoute
 
@@ -278,22 +277,6 @@ class _Phases:
     upserted: tuple[int, ...] = ()
 
 
-def _upsert_step(entry: _Entry, position: int) -> Step:
-    return Step(
-        upsert_request(entry.attributes),
-        dry_run_reply=dry_reply(
-            201,
-            {
-                "data": {
-                    "type": "profile",
-                    "id": placeholder(f"profile id of profiles[{position}]"),
-                    "attributes": {},
-                }
-            },
-        ),
-    )
-
-
 def _chunk_requests(list_id: str, chunk: _Chunk, options: Options) -> _Phases:
     entries = [e for e, _ in chunk.entries]
     members_only = [e for e in entries if not e.channels]
@@ -303,7 +286,7 @@ def _chunk_requests(list_id: str, chunk: _Chunk, options: Options) -> _Phases:
     if len(with_data) >= options.bulk_import_threshold:
         upserts = [Step(_import_job([e for _, e in with_data], None))]
     else:
-        upserts = [_upsert_step(e, chunk.start + i) for i, e in with_data]
+        upserts = [upsert_step(e.attributes, chunk.start + i) for i, e in with_data]
         upserted = tuple(i for i, _ in with_data)
     additions = [Step(_import_job(members_only, list_id))] if members_only else []
     subscribes = [Step(_subscribe_job(list_id, consenting))] if consenting else []

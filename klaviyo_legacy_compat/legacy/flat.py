@@ -52,6 +52,7 @@ from klaviyo_legacy_compat._errors import (
 )
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._wire import LegacyHTTPRequest
+from klaviyo_legacy_compat.legacy._payloads import identified, track_payload
 from klaviyo_legacy_compat.legacy.api_helper import LEGACY_API_SERVER
 from klaviyo_legacy_compat.legacy_http import LegacyHTTPResponse, respond
 
@@ -159,20 +160,11 @@ class FlatAPI:
         """
         if email is None and id is None:
             raise KlaviyoException(_IDENTIFY_MESSAGE)
-        customer = _object(customer_properties, "customer_properties")
-        if email:
-            customer["email"] = email
-        if id:
-            customer["id"] = id
-        payload: dict[str, Any] = {
-            "token": self.public_token,
-            "event": event,
-            "properties": _object(properties, "properties"),
-            "customer_properties": customer,
-            "time": timestamp,
-        }
-        if ip_address:
-            payload["ip"] = ip_address
+        customer = identified(_object(customer_properties, "customer_properties"), email, id)
+        properties = _object(properties, "properties")
+        payload = track_payload(
+            self.public_token, event, properties, customer, timestamp, ip_address
+        )
         return self._public("track", payload, is_test)
 
     def track_once(
@@ -205,11 +197,7 @@ class FlatAPI:
         ``email`` and ``id`` go into ``properties`` as ``email``/``id``."""
         if email is None and id is None:
             raise KlaviyoException(_IDENTIFY_MESSAGE)
-        values = _object(properties, "properties")
-        if email:
-            values["email"] = email
-        if id:
-            values["id"] = id
+        values = identified(_object(properties, "properties"), email, id)
         return self._public("identify", {"token": self.public_token, "properties": values}, is_test)
 
     # --- metrics (v1: ``api_key`` in the query) --------------------------------------------

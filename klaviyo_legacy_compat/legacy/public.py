@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._errors import KlaviyoException
+from klaviyo_legacy_compat.legacy._payloads import identified, track_payload
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 
 __all__ = ["Public"]
@@ -57,12 +58,7 @@ class Public(KlaviyoAPI):
         self._is_valid_request_option(self.PUBLIC)
         self._is_valid_public_method(str(method).lower())
         self._valid_identifiers(email, external_id)
-        identified = values()
-        if email:
-            identified["email"] = email
-        if external_id:
-            identified["id"] = external_id
-        return identified
+        return identified(values(), email, external_id)
 
     def track(
         self,
@@ -80,15 +76,9 @@ class Public(KlaviyoAPI):
         customer = self._identified(
             lambda: dict(customer_properties or {}), email, external_id, method
         )
-        params: dict[str, Any] = {
-            self.TOKEN: self.public_token,
-            "event": event,
-            "properties": dict(properties or {}),
-            "customer_properties": customer,
-            "time": timestamp,
-        }
-        if ip_address:
-            params["ip"] = ip_address
+        params = track_payload(
+            self.public_token, event, dict(properties or {}), customer, timestamp, ip_address
+        )
         return self._track_identify_request(
             method=method, params=params, resource=self.TRACK, is_test=is_test
         )

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
+from klaviyo_legacy_compat._translate.metrics import AGGREGATE_DIMENSIONS
 from klaviyo_legacy_compat.testing._protocol import (
     ANY_EQUALS,
     EQUALS,
@@ -85,48 +86,8 @@ EVENT_FILTERS: dict[str, Field] = {
 #: ``get_events`` sort keys (spec enum).
 EVENT_SORTS: dict[str, Callable[[Event], Any]] = {"datetime": _seconds, "timestamp": _seconds}
 
-#: The dimensions aggregates group (``by``) and filter on: the spec's enum of
-#: ``MetricAggregateQueryResourceObject.attributes.by``.
-AGGREGATE_DIMENSIONS = frozenset(
-    {
-        "$attributed_channel",
-        "$attributed_flow",
-        "$attributed_message",
-        "$attributed_variation",
-        "$campaign_channel",
-        "$flow",
-        "$flow_channel",
-        "$message",
-        "$message_send_cohort",
-        "$usage_amount",
-        "$value_currency",
-        "$variation",
-        "$variation_send_cohort",
-        "Bot Click",
-        "Bounce Type",
-        "Campaign Name",
-        "Client Canonical",
-        "Client Name",
-        "Client Type",
-        "Email Domain",
-        "Failure Source",
-        "Failure Type",
-        "From Number",
-        "From Phone Region",
-        "Inbox Provider",
-        "List",
-        "Message Format",
-        "Message Name",
-        "Message Type",
-        "Method",
-        "Segment Count",
-        "Subject",
-        "To Number",
-        "To Phone Region",
-        "URL",
-        "form_id",
-    }
-)
+# The dimensions aggregates group (``by``) and filter on are the spec's enum of
+# ``MetricAggregateQueryResourceObject.attributes.by``: one table, the translator's.
 
 
 def _first_of_month(moment: datetime) -> datetime:

@@ -4,7 +4,6 @@ calls run live (the klaviyo 3.1.7 surface and raw legacy HTTP)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,21 +14,7 @@ from klaviyo_legacy_compat.legacy.data_privacy import DataPrivacy
 from klaviyo_legacy_compat.legacy.lists import Lists
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from tests.spec import SpecValidator
 from tests.testing.jsonapi import Api
-
-
-@pytest.fixture
-def server() -> Iterator[LocalKlaviyo]:
-    with LocalKlaviyo(enforce_rate_limits=False) as running:
-        yield running
-
-
-@pytest.fixture
-def api(server: LocalKlaviyo, spec: SpecValidator) -> Iterator[Api]:
-    client = Api(server, spec)
-    yield client
-    client.close()
 
 
 def people(server: LocalKlaviyo) -> dict[str, str]:

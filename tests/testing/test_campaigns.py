@@ -4,7 +4,6 @@ calls run live through the library against what the store holds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,21 +19,7 @@ from klaviyo_legacy_compat._translate.campaigns import (
 )
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from tests.spec import SpecValidator
 from tests.testing.jsonapi import Api
-
-
-@pytest.fixture
-def server() -> Iterator[LocalKlaviyo]:
-    with LocalKlaviyo(enforce_rate_limits=False) as running:
-        yield running
-
-
-@pytest.fixture
-def api(server: LocalKlaviyo, spec: SpecValidator) -> Iterator[Api]:
-    client = Api(server, spec)
-    yield client
-    client.close()
 
 
 def campaign_body(list_id: str, **attributes: Any) -> Any:

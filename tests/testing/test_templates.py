@@ -3,7 +3,6 @@ response schemas), rendering, the 400s, and the legacy template calls run live."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,21 +12,7 @@ from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._protocol import NotImplementedHere
 from klaviyo_legacy_compat.testing._templates import render
-from tests.spec import SpecValidator
 from tests.testing.jsonapi import Api
-
-
-@pytest.fixture
-def server() -> Iterator[LocalKlaviyo]:
-    with LocalKlaviyo(enforce_rate_limits=False) as running:
-        yield running
-
-
-@pytest.fixture
-def api(server: LocalKlaviyo, spec: SpecValidator) -> Iterator[Api]:
-    client = Api(server, spec)
-    yield client
-    client.close()
 
 
 def template_body(**attributes: Any) -> Any:
