@@ -96,6 +96,7 @@ from klaviyo_legacy_compat._errors import (
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send, send_all
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
+from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
     chunked,
@@ -153,6 +154,7 @@ __all__ = [
     "ListsCall",
     "ListsPageCall",
     "SegmentMembershipCall",
+    "id_lookup",
 ]
 
 #: Identifiers per lookup and profiles per page: the page[size] maximum of the profile
@@ -798,6 +800,28 @@ def _member_entry(source: Any, field: str, options: Options) -> _Member:
     return _Member(attributes, tuple(found))
 
 
+def id_lookup(
+    attribute: str,
+    values: Sequence[Any],
+    *,
+    depends_on: Optional[int] = None,
+    note: Optional[str] = None,
+) -> PlannedRequest:
+    """``GET /api/profiles`` for the ids of the profiles whose ``attribute`` (``email``,
+    ``phone_number``) is one of ``values`` (at most :data:`LOOKUP_SIZE`), sparse: the
+    attribute alone comes back beside each id."""
+    return planned(
+        "get_profiles",
+        params=(
+            ("filter", filter_any(attribute, values)),
+            ("fields[profile]", attribute),
+            ("page[size]", str(LOOKUP_SIZE)),
+        ),
+        depends_on=depends_on,
+        note=note,
+    )
+
+
 def _ids_from(outcomes: Sequence[Any]) -> list[tuple[str, int]]:
     """(profile id, request index) of each upsert answer; the first failure is raised."""
     out = []
@@ -827,14 +851,7 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
         ]
         for group in chunked(wanted, LOOKUP_SIZE):
             values = list(dict.fromkeys(value for _, value in group))
-            request = planned(
-                "get_profiles",
-                params=(
-                    ("filter", filter_any(attribute, values)),
-                    ("fields[profile]", attribute),
-                    ("page[size]", str(LOOKUP_SIZE)),
-                ),
-            )
+            request = id_lookup(attribute, values)
             found = yield from walk(request, dry_data=dry_found_profiles(attribute, values))
             last = max(last, found.last_index)
             for i, value in group:

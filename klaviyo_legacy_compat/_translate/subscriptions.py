@@ -93,7 +93,7 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
-from klaviyo_legacy_compat._translate.lists import LOOKUP_SIZE
+from klaviyo_legacy_compat._translate.lists import LOOKUP_SIZE, id_lookup
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._values import as_email, as_flag_text
 from klaviyo_legacy_compat._wire import CallRoute
@@ -516,13 +516,9 @@ def _member_ids(
     for attribute, by_key in wanted.items():
         for keys in chunked(list(by_key), LOOKUP_SIZE):
             values = [by_key[key][0] for key in keys]
-            request = planned(
-                "get_profiles",
-                params=(
-                    ("filter", filter_any(attribute, values)),
-                    ("fields[profile]", attribute),
-                    ("page[size]", str(LOOKUP_SIZE)),
-                ),
+            request = id_lookup(
+                attribute,
+                values,
                 depends_on=after,
                 note=(
                     f"sent once the requests up to {after} were accepted: looks up the ids of "
