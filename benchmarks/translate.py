@@ -5,7 +5,11 @@
 1. Microseconds per call for each of the five legacy calls: translated and sent to a
    transport that discards what it receives (live mode minus the network), and in dry-run
    (translated into a Plan).
-2. Peak traced memory of a live ``subscribe_to_list`` over a generator of 10,000 and of
+2. The same ``track`` through each legacy surface, live with the discarding transport: the
+   ``klaviyo`` 3.1.7 classes (which, like 3.1.7, go through ``requests.get`` and are answered
+   by the legacy adapter), the ``klaviyo`` 2.x flat method, ``klaviyo-sdk`` and raw legacy
+   HTTP through a mounted ``requests.Session``.
+3. Peak traced memory of a live ``subscribe_to_list`` over a generator of 10,000 and of
    1,000,000 profiles, sent to a discarding transport: it must stay flat as the count grows,
    because the input is read one chunk at a time and nothing accumulates.
 """
@@ -13,14 +17,20 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import gc
+import json
 import statistics
 import time
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any, Callable
 
-from klaviyo_legacy_compat import CompatClient
+import requests
+
+from klaviyo_legacy_compat import CompatClient, Klaviyo
+from klaviyo_legacy_compat.legacy_http import mount
+from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
 
 KEY = "pk_benchmark_0123456789abcdef0123456789"
@@ -55,6 +65,45 @@ CALLS: dict[str, Callable[[CompatClient], Any]] = {
     "unsubscribe (1 email)": lambda c: c.unsubscribe("XyZ123", ["bob@example.com"]),
     "exclude_email": lambda c: c.exclude_email("bob@example.com"),
 }
+
+
+_PAYLOAD = {
+    "token": "AbC123",
+    "event": "Placed Order",
+    "customer_properties": {"$email": "ann@example.com", "$first_name": "Ann"},
+    "properties": {"$event_id": "1001", "$value": 42.5},
+    "time": 1714564800,
+}
+
+
+def surfaces(client: CompatClient) -> dict[str, Callable[[], Any]]:
+    """One ``track`` per legacy way in, all on ``client``."""
+    session = requests.Session()
+    mount(session, client)
+    legacy = Klaviyo(public_token="AbC123", private_token=KEY, client=client)
+    sdk = Client(KEY, client=client)
+    pixel = {"data": base64.b64encode(json.dumps(_PAYLOAD).encode()).decode()}
+    return {
+        "CompatClient.track (payload)": lambda: client.track(dict(_PAYLOAD)),
+        "klaviyo 3.1.7 Public.track": lambda: legacy.Public.track(
+            "Placed Order",
+            email="ann@example.com",
+            properties={"$event_id": "1001", "$value": 42.5},
+            timestamp=1714564800,
+        ),
+        "klaviyo 2.x track": lambda: legacy.track(
+            "Placed Order", email="ann@example.com", timestamp=1714564800
+        ),
+        "klaviyo-sdk track_post": lambda: sdk.TrackIdentify.track_post(data=dict(_PAYLOAD)),
+        "raw GET /api/track (mounted)": lambda: session.get(
+            "https://a.klaviyo.com/api/track", params=pixel
+        ),
+    }
+
+
+def timed_us(call: Callable[[], Any], rounds: int) -> float:
+    """Median of 5 runs of ``rounds`` calls of ``call``, in microseconds per call."""
+    return per_call_us(lambda _: call(), CompatClient(), rounds)
 
 
 def per_call_us(call: Callable[[CompatClient], Any], client: CompatClient, rounds: int) -> float:
@@ -112,6 +161,10 @@ def main() -> None:
     for name, call in CALLS.items():
         sent, planned = per_call_us(call, live, rounds), per_call_us(call, dry, rounds)
         print(f"  {name:32} {sent:>28.1f} {planned:>14.1f}")
+    print()
+    print("track through each way in, live with the discarding transport, microseconds")
+    for name, call in surfaces(live).items():
+        print(f"  {name:32} {timed_us(call, rounds):>10.1f}")
     print()
     print("Live subscribe_to_list over a generator, discarding transport (return_members=False)")
     big = 100_000 if args.quick else 1_000_000

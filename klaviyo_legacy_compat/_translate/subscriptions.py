@@ -658,7 +658,9 @@ def plan_unsubscribe(call: UnsubscribeCall, *, options: Options) -> Flow[Unsubsc
     unsubscribed: list[str] = []
     skipped: list[str] = []
     accepted: list[str] = []
-    yield from notice(_UNSUBSCRIBE_NOTICE.format(list_id=call.list_id))
+    # Every plan shows it; live it is routine, so it logs at INFO (a WARNING on every
+    # unsubscribe would bury the warnings that need action).
+    yield from notice(_UNSUBSCRIBE_NOTICE.format(list_id=call.list_id), logging.INFO)
     if options.unsubscribe_globally:
         yield from notice(
             f"unsubscribe_globally=True: every given profile is sent; Klaviyo removes list "
