@@ -79,7 +79,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, Union
 
 import attrs
@@ -155,6 +155,10 @@ __all__ = [
     "ListsPageCall",
     "SegmentMembershipCall",
     "id_lookup",
+    "lists_relationship",
+    "look_up_ids",
+    "lookup_identifier",
+    "member_record",
 ]
 
 #: Identifiers per lookup and profiles per page: the page[size] maximum of the profile
@@ -822,6 +826,92 @@ def id_lookup(
     )
 
 
+def lookup_identifier(attributes: ProfileAttributes) -> tuple[str, str]:
+    """What a member is looked up by: its email, else its phone number (every legacy member
+    has one of them); one identifier, so one lookup per profile, not two."""
+    if attributes.email:
+        return "email", attributes.email
+    return "phone_number", str(attributes.phone_number)
+
+
+def member_record(
+    attributes: ProfileAttributes, profile_id: Optional[str]
+) -> dict[str, Optional[str]]:
+    """One member of the legacy answer of a subscribe or a members add, ``[{"id", "email"?,
+    "phone_number"?}]`` (legacy-surface.md D; swagger ``ListSubscribePostResponseDataInner``):
+    the id always (``None`` when unknown), each identifier when the profile has it."""
+    out: dict[str, Optional[str]] = {"id": profile_id}
+    if attributes.email:
+        out["email"] = attributes.email
+    if attributes.phone_number:
+        out["phone_number"] = attributes.phone_number
+    return out
+
+
+def look_up_ids(
+    wanted: Iterable[tuple[int, str, str]], *, after: int, call: str, adjective: str
+) -> Flow[dict[int, str]]:
+    """Input position → profile id for ``wanted`` (position, attribute, value): one
+    ``GET /api/profiles`` per :data:`LOOKUP_SIZE` distinct identifiers of each kind, sent at
+    once, after the jobs up to request ``after`` were accepted (so profiles they created are
+    found). A lookup that fails costs its members their ids, never the accepted jobs: a
+    warning says so, and those members keep no id. ``call`` and ``adjective`` word the notes
+    (``"subscribe"``, ``"subscribed"``)."""
+    by_kind: dict[str, dict[object, tuple[str, list[int]]]] = {}
+    for position, attribute, value in wanted:
+        by_key = by_kind.setdefault(attribute, {})
+        by_key.setdefault(identifier_key(attribute, value), (value, []))[1].append(position)
+    lookups: list[tuple[str, list[object], Step]] = []
+    for attribute, by_key in by_kind.items():
+        for keys in chunked(list(by_key), LOOKUP_SIZE):
+            values = [by_key[key][0] for key in keys]
+            request = id_lookup(
+                attribute,
+                values,
+                depends_on=after,
+                note=(
+                    f"sent once the requests up to {after} were accepted: looks up the ids of "
+                    f"{len(values)} {adjective} profile(s) by {attribute}"
+                ),
+            )
+            dry = dry_reply(200, {"data": dry_found_profiles(attribute, values), "links": {}})
+            lookups.append((attribute, keys, Step(request, dry_run_reply=dry)))
+    try:
+        outcomes = yield from send_all([sent for _, _, sent in lookups])
+    except Exception as exc:  # the sender itself failed: no lookup got an answer
+        outcomes = tuple(exc for _ in lookups)
+    found: dict[int, str] = {}
+    for (attribute, keys, sent), outcome in zip(lookups, outcomes):
+        items: list[Any] = []
+        failure: Optional[BaseException] = None
+        if isinstance(outcome, BaseException):
+            failure = outcome
+        else:
+            body = outcome.response.json()
+            items = items_of(body)
+            cursor = next_cursor(body)
+            if cursor is not None:
+                try:
+                    rest = yield from walk(sent.request, cursor=cursor)
+                    items.extend(rest.items)
+                except Exception as exc:
+                    failure = exc
+        if failure is not None:
+            yield from notice(
+                f"{call}: the jobs were accepted, but looking up the ids of {len(keys)} "
+                f"profile(s) by {attribute} failed ({failure}); those found before the "
+                'failure keep their id, the others are returned with "id": None'
+            )
+        by_key = by_kind[attribute]
+        for item in items:
+            key = identifier_key(attribute, dig(item, "attributes", attribute))
+            profile_id = dig(item, "id")
+            if key in by_key and isinstance(profile_id, str) and profile_id:
+                for position in by_key[key][1]:
+                    found.setdefault(position, profile_id)
+    return found
+
+
 def _ids_from(outcomes: Sequence[Any]) -> list[tuple[str, int]]:
     """(profile id, request index) of each upsert answer; the first failure is raised."""
     out = []
@@ -868,16 +958,15 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
     return [ids[i] for i in range(len(chunk))], last
 
 
-def _added(member: _Member, profile_id: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": profile_id}
-    if member.attributes.email:
-        out["email"] = member.attributes.email
-    if member.attributes.phone_number:
-        out["phone_number"] = member.attributes.phone_number
-    return out
+def lists_relationship(list_id: str) -> dict[str, Any]:
+    """The ``relationships`` of a profile import job that adds its profiles to ``list_id``
+    (spec ``ProfileImportJobCreateQueryResourceObject.relationships.lists``)."""
+    return {"lists": {"data": [{"type": "list", "id": list_id}]}}
 
 
-def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list[dict[str, Any]]]:
+def plan_add_members(
+    call: ListMembersAddCall, *, options: Options
+) -> Flow[list[dict[str, Optional[str]]]]:
     """Profile ids (upserts and lookups), then list relationships in chunks of the
     endpoint's ``max_items``; returns ``[{"id", "email"?, "phone_number"?}]``. A failure part
     way raises :class:`PartialDeliveryError` with the chunks added and the profiles not."""
@@ -896,7 +985,7 @@ def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list
             logging.INFO,
         )
     size = endpoint("add_profiles_to_list").item_cap
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Optional[str]]] = []
     accepted: list[str] = []
     for start in range(0, len(members), size):
         chunk = members[start : start + size]
@@ -920,7 +1009,7 @@ def plan_add_members(call: ListMembersAddCall, *, options: Options) -> Flow[list
                 what="profiles",
             ) from exc
         accepted.append(f"profiles[{start}:{end}]")
-        out.extend(_added(member, profile_id) for member, profile_id in zip(chunk, ids))
+        out.extend(member_record(m.attributes, profile_id) for m, profile_id in zip(chunk, ids))
     return out
 
 

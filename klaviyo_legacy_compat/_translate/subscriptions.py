@@ -80,10 +80,9 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     dig,
     dry_reply,
     filter_any,
-    items_of,
     planned,
 )
-from klaviyo_legacy_compat._translate._paging import next_cursor, walk
+from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._translate._profile import (
     IDENTIFIER_CHECKS,
     PROFILES_RULE,
@@ -93,7 +92,12 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
-from klaviyo_legacy_compat._translate.lists import LOOKUP_SIZE, id_lookup
+from klaviyo_legacy_compat._translate.lists import (
+    lists_relationship,
+    look_up_ids,
+    lookup_identifier,
+    member_record,
+)
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._values import as_email, as_flag_text
 from klaviyo_legacy_compat._wire import CallRoute
@@ -251,7 +255,7 @@ def _import_job(entries: Sequence[_Entry], list_id: Optional[str]) -> PlannedReq
         },
     }
     if list_id is not None:
-        data["relationships"] = {"lists": {"data": [{"type": "list", "id": list_id}]}}
+        data["relationships"] = lists_relationship(list_id)
     return planned("bulk_import_profiles", json={"data": data})
 
 
@@ -291,18 +295,6 @@ def _chunk_requests(list_id: str, chunk: _Chunk, options: Options) -> _Phases:
     additions = [Step(_import_job(members_only, list_id))] if members_only else []
     subscribes = [Step(_subscribe_job(list_id, consenting))] if consenting else []
     return _Phases((upserts, additions, subscribes), upserted)
-
-
-def _member(entry: _Entry, profile_id: Optional[str]) -> dict[str, Optional[str]]:
-    """One member of the legacy answer, ``[{"id", "email", "phone_number"}]``
-    (legacy-surface.md D; swagger ``ListSubscribePostResponseDataInner``): the id always,
-    each identifier when the profile has it."""
-    out: dict[str, Optional[str]] = {"id": profile_id}
-    if entry.attributes.email:
-        out["email"] = entry.attributes.email
-    if entry.attributes.phone_number:
-        out["phone_number"] = entry.attributes.phone_number
-    return out
 
 
 def _ranges(chunks: Iterable[_Chunk], previous: list[list[int]]) -> list[list[int]]:
@@ -438,7 +430,7 @@ def plan_subscribe_to_list(
             for i, (entry, _) in enumerate(chunk.entries):
                 profile_id = ids.get(chunk.start + i)
                 missing += profile_id is None
-                members.append(_member(entry, profile_id))
+                members.append(member_record(entry.attributes, profile_id))
     if not options.return_members:
         return SubscribeReport(
             call.list_id, counts["profiles"], counts["chunks"], counts["requests"]
@@ -486,81 +478,21 @@ def _upserted_ids(
     return out
 
 
-def _identifier(entry: _Entry) -> tuple[str, str]:
-    """What a member is looked up by: its email, else its phone number (every entry has one
-    of them, ``_entry``); one identifier, so one lookup per profile, not two."""
-    if entry.attributes.email:
-        return "email", entry.attributes.email
-    return "phone_number", str(entry.attributes.phone_number)
-
-
 def _member_ids(
     chunks: Sequence[_Chunk], known: Mapping[int, str], after: int
 ) -> Flow[dict[int, str]]:
-    """Input position → profile id for the members of ``chunks`` without a ``known`` id:
-    one ``GET /api/profiles`` per :data:`LOOKUP_SIZE` distinct identifiers of each kind,
-    sent at once, once the jobs up to request ``after`` were accepted (so profiles they
-    created are found). A lookup that fails costs its members their ids, never the accepted
-    subscribe: a warning says so, and the members are returned with ``"id": None``."""
-    wanted: dict[str, dict[object, tuple[str, list[int]]]] = {}
-    for chunk in chunks:
-        for i, (entry, _) in enumerate(chunk.entries):
-            if chunk.start + i in known:
-                continue
-            attribute, value = _identifier(entry)
-            by_key = wanted.setdefault(attribute, {})
-            by_key.setdefault(identifier_key(attribute, value), (value, []))[1].append(
-                chunk.start + i
-            )
-    lookups: list[tuple[str, list[object], Step]] = []
-    for attribute, by_key in wanted.items():
-        for keys in chunked(list(by_key), LOOKUP_SIZE):
-            values = [by_key[key][0] for key in keys]
-            request = id_lookup(
-                attribute,
-                values,
-                depends_on=after,
-                note=(
-                    f"sent once the requests up to {after} were accepted: looks up the ids of "
-                    f"{len(values)} subscribed profile(s) by {attribute}"
-                ),
-            )
-            dry = dry_reply(200, {"data": dry_found_profiles(attribute, values), "links": {}})
-            lookups.append((attribute, keys, Step(request, dry_run_reply=dry)))
-    try:
-        outcomes = yield from send_all([step for _, _, step in lookups])
-    except Exception as exc:  # the sender itself failed: no lookup got an answer
-        outcomes = tuple(exc for _ in lookups)
-    found: dict[int, str] = {}
-    for (attribute, keys, step), outcome in zip(lookups, outcomes):
-        items: list[Any] = []
-        failure: Optional[BaseException] = None
-        if isinstance(outcome, BaseException):
-            failure = outcome
-        else:
-            body = outcome.response.json()
-            items = items_of(body)
-            cursor = next_cursor(body)
-            if cursor is not None:
-                try:
-                    rest = yield from walk(step.request, cursor=cursor)
-                    items.extend(rest.items)
-                except Exception as exc:
-                    failure = exc
-        if failure is not None:
-            yield from notice(
-                f"subscribe: the jobs were accepted, but looking up the ids of {len(keys)} "
-                f"profile(s) by {attribute} failed ({failure}); those found before the "
-                'failure keep their id, the others are returned with "id": None'
-            )
-        by_key = wanted[attribute]
-        for item in items:
-            key = identifier_key(attribute, dig(item, "attributes", attribute))
-            profile_id = dig(item, "id")
-            if key in by_key and isinstance(profile_id, str) and profile_id:
-                for position in by_key[key][1]:
-                    found.setdefault(position, profile_id)
-    return found
+    """Input position → profile id for the members of ``chunks`` without a ``known`` id,
+    looked up once the jobs up to request ``after`` were accepted (:func:`lists.look_up_ids`:
+    one ``GET /api/profiles`` per 100 identifiers of each kind). A lookup that fails costs
+    its members their ids, never the accepted subscribe: a warning says so, and the members
+    are returned with ``"id": None``."""
+    wanted = [
+        (chunk.start + i, *lookup_identifier(entry.attributes))
+        for chunk in chunks
+        for i, (entry, _) in enumerate(chunk.entries)
+        if chunk.start + i not in known
+    ]
+    return (yield from look_up_ids(wanted, after=after, call="subscribe", adjective="subscribed"))
 
 
 def _is_double_opt_in(list_id: str) -> Flow[bool]:
