@@ -32,7 +32,9 @@ class Options:
     - ``subscribe_chunk_size``: profiles per subscribe job (default 100, at most the
       documented 1000).
     - ``bulk_import_threshold``: a subscribe chunk with at least this many profiles that carry
-      properties upserts them with one bulk import job instead of one upsert each.
+      properties upserts them with one bulk import job instead of one upsert each; a members
+      add of at least this many profiles writes them and adds them to the list with bulk
+      import jobs instead of one upsert or lookup each.
     - ``naive_datetime``: ``"local"`` (what ``klaviyo`` 3.1.7 did via ``time.mktime``) or
       ``"utc"``.
     - ``identify_mode``: ``"upsert"`` (``POST /api/profile-import``) or ``"split"``
@@ -48,7 +50,8 @@ class Options:
       ids: the id a ``profile-import`` upsert answered, else one ``GET /api/profiles``
       lookup per 100 identifiers of each kind (email, phone number) after each group of
       chunks, on ``get_profiles``' rate limit. ``False`` skips the lookups: members carry
-      only the ids the upserts answered, the others ``"id": None``.
+      only the ids the upserts answered, the others ``"id": None``. The same for the members
+      a bulk members add returns.
     - ``unsubscribe_globally``: unsubscribe every given profile, not only list members.
     - ``derive_unique_id``: an event without ``$event_id`` gets a ``unique_id`` derived from
       the call (metric, profile, properties, call time), so two distinct events in one
@@ -60,6 +63,9 @@ class Options:
     - ``default_phone_region``: an ISO 3166-1 region (``"US"``, ``"GB"``) whose national
       numbers (``(415) 555-0123``) are written as E.164; ``None``: only numbers with a
       country code are (``_phone.REGIONS`` lists the regions).
+    - ``wait_for_jobs``: a bulk members add follows each of its profile import jobs until
+      complete and raises :class:`PartialDeliveryError` with the profiles Klaviyo could not
+      import (bulk mode reads the same option from :class:`BatchMode`).
     """
 
     subscribe_chunk_size: int = 100
@@ -75,6 +81,7 @@ class Options:
     max_concurrency: int = 4
     strict: bool = False
     default_phone_region: Optional[str] = None
+    wait_for_jobs: bool = False
 
 
 @attrs.frozen

@@ -22,9 +22,9 @@ Each expected request gives ``method``, ``path`` (after the host), ``operation``
 
 Tagged values in ``args``/``kwargs``: ``{"$datetime": "2024-05-01T12:00:00"}`` (naive when
 no offset), ``{"$profiles": {"count": N, "each": {...}, "start": 0}}`` (a list; ``{i}`` in
-strings is the index), ``{"$stream": {...}}`` (the same as a one-shot generator),
-``{"$repeat": [text, n]}`` (a long string) and ``{"$keys": {"count", "key", "value"}}`` (an
-object of n keys).
+strings is the index, and tags inside ``each`` are expanded), ``{"$stream": {...}}`` (the
+same as a one-shot generator), ``{"$repeat": [text, n]}`` (a long string) and ``{"$keys":
+{"count", "key", "value"}}`` (an object of n keys).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def expand(value: Any) -> Any:
         if set(value) == {"$profiles"}:
             spec = value["$profiles"]
             start = spec.get("start", 0)
-            return [_fill(spec["each"], i) for i in range(start, start + spec["count"])]
+            return [expand(_fill(spec["each"], i)) for i in range(start, start + spec["count"])]
         if set(value) == {"$stream"}:
             return _stream(value["$stream"]["count"], value["$stream"]["each"])
         if set(value) == {"$repeat"}:

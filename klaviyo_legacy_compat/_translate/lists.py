@@ -28,14 +28,21 @@ Each legacy endpoint, what it becomes, and what differs (every difference is als
 - Push tokens: the list and segment profile endpoints filter on ``push_token``
   (``x-klaviyo-filters``), but their answer does not say which token matched, so each token
   is looked up on its own (one request per token).
-- ``POST /v2/list/{id}/members`` (add regardless of opt-in, no consent change) → profile ids
-  first, then ``POST /api/lists/{id}/relationships/profiles`` in chunks of the endpoint's
-  ``max_items`` (1000). Ids come from ``POST /api/profile-import`` for a profile that carries
-  anything besides one email or one phone number (the legacy call also updated those
-  properties), and from ``GET /api/profiles?filter=any(email,[...])`` (≤ 100 a request) for
-  bare identifiers, which are upserted only when the lookup does not find them. A bulk
-  import job would add to the list without ids, but the legacy answer lists ids and the job
-  is asynchronous, so it is not used. Answers ``[{"id", "email"?, "phone_number"?}]``.
+- ``POST /v2/list/{id}/members`` (add regardless of opt-in, no consent change; the legacy
+  call also wrote each profile's properties) answers ``[{"id", "email"?, "phone_number"?}]``.
+  From ``bulk_import_threshold`` profiles it becomes ``POST /api/profile-bulk-import-jobs``
+  with the list in ``relationships.lists``, packed to the endpoint's caps (10,000 profiles,
+  5 MB), each profile with its attributes: the job creates or updates the profiles and adds
+  them to the list, and changes no consent. The job is asynchronous and answers no ids, so
+  the ids are looked up once the jobs were accepted (``GET /api/profiles``, ≤ 100
+  identifiers a request, as subscribe does), ``None`` for a profile not created yet;
+  ``wait_for_jobs`` follows each job to its end first and hands back the profiles it could
+  not import. Below the threshold each profile's id comes first, then ``POST
+  /api/lists/{id}/relationships/profiles`` in chunks of the endpoint's ``max_items`` (1000):
+  ``POST /api/profile-import`` for a profile that carries anything besides one email or one
+  phone number, ``GET /api/profiles?filter=any(email,[...])`` for bare identifiers, upserted
+  only when the lookup does not find them; for a handful this costs about as much, and the
+  ids are certain and the profiles on the list when the call returns.
 - ``DELETE /v2/list/{id}/members`` → the ids of the members (filtered list lookup), then
   ``DELETE /api/lists/{id}/relationships/profiles`` (≤ 1000 ids a call) → ``""``.
   Identifiers that are not on the list are reported in a notice. Removing does not
@@ -79,17 +86,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from klaviyo_legacy_compat._bodies import ProfileAttributes
+from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import parse_list_id
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._convert import encode_json, unstructure
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import (
+    APIError,
     MissingIdentifierError,
     PartialDeliveryError,
     TranslationError,
@@ -131,6 +140,17 @@ from klaviyo_legacy_compat._translate._profile import (
     missing_rule,
     profile_list,
     split_profile,
+)
+from klaviyo_legacy_compat._translate.batches import (
+    PROFILE,
+    Batch,
+    Item,
+    Pending,
+    Rejected,
+    caps,
+    follow_job,
+    pack,
+    step,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._wire import CallRoute
@@ -964,12 +984,161 @@ def lists_relationship(list_id: str) -> dict[str, Any]:
     return {"lists": {"data": [{"type": "list", "id": list_id}]}}
 
 
+def _spans(keys: Iterable[int]) -> str:
+    """Input positions as ``profiles[a:b]`` ranges, for what a job held."""
+    ranges: list[list[int]] = []
+    for key in sorted(keys):
+        if ranges and ranges[-1][1] == key:
+            ranges[-1][1] = key + 1
+        else:
+            ranges.append([key, key + 1])
+    return ", ".join(f"profiles[{start}:{end}]" for start, end in ranges)
+
+
+def _import_jobs(list_id: str, members: Sequence[_Member]) -> list[Batch]:
+    """The profile import jobs that write ``members`` and add them to the list: packed to the
+    endpoint table's caps of ``bulk_import_profiles`` (profiles and bytes a request) as bulk
+    mode packs its own (``batches.pack``: a profile named twice is merged in input order, or
+    goes to a later job). Each batch's keys are input positions."""
+    pending = []
+    for position, member in enumerate(members):
+        payload = unstructure(Resource("profile", attributes=member.attributes))
+        pending.append(Pending(position, Item(PROFILE, payload), len(encode_json(payload))))
+    jobs = []
+    for batch in pack(PROFILE, pending):
+        body: Any = batch.request.json
+        # The relationship adds ~70 bytes, inside the request overhead packing reserves.
+        data = {**body["data"], "relationships": lists_relationship(list_id)}
+        note = f"adds {_spans(batch.keys)} to list {list_id}"
+        request = planned("bulk_import_profiles", json={"data": data}, note=note)
+        jobs.append(attrs.evolve(batch, request=request))
+    return jobs
+
+
+def _bulk_notice(count: int, jobs: int, options: Options) -> str:
+    cap, limit = caps(PROFILE)
+    ids = (
+        "ids are looked up once the jobs were accepted (one GET /api/profiles per "
+        f"{LOOKUP_SIZE} identifiers of each kind; member_ids=False skips it)"
+        if options.member_ids
+        else 'member_ids=False: every member has "id": None'
+    )
+    waits = (
+        "wait_for_jobs=True: each job is followed until complete, and the profiles it could "
+        "not import are handed back"
+        if options.wait_for_jobs
+        else "the jobs run asynchronously, so profiles may join the list moments after the "
+        'call returns, and a profile a job has not created yet has "id": None '
+        "(wait_for_jobs=True waits for them)"
+    )
+    return (
+        f"add_members: {count} profiles (bulk_import_threshold={options.bulk_import_threshold} "
+        f"or more) are written and added to the list by {jobs} profile import job(s) (POST "
+        f"/api/profile-bulk-import-jobs, at most {cap} profiles and {limit // 2**20} MB each) "
+        f"instead of one request each; {waits}; {ids}"
+    )
+
+
+def _add_in_bulk(
+    list_id: str, profiles: Sequence[Any], members: Sequence[_Member], options: Options
+) -> Flow[list[dict[str, Optional[str]]]]:
+    """The bulk path of :func:`plan_add_members`: the import jobs one after the other (a
+    profile two jobs name reaches Klaviyo in input order), each followed to its end with
+    ``wait_for_jobs``, then the members' ids looked up (``member_ids``)."""
+    jobs = _import_jobs(list_id, members)
+    yield from notice(_bulk_notice(len(members), len(jobs), options), logging.INFO)
+    accepted: list[str] = []
+    delivered: set[int] = set()
+    rejected: list[Rejected] = []
+    last = -1
+    for batch in jobs:
+        try:
+            reply = yield from send(step(batch))
+        except Exception as exc:
+            raise PartialDeliveryError(
+                accepted=accepted,
+                undelivered=_undelivered(profiles, delivered, rejected),
+                cause=exc,
+                what="profiles",
+            ) from exc
+        last = reply.index
+        delivered.update(batch.keys)
+        job_id = dig(reply.response.json(), "data", "id")
+        accepted.append(f"job {job_id}: {_spans(batch.keys)}")
+        if options.wait_for_jobs and isinstance(job_id, str):
+            try:
+                refused = yield from follow_job(batch, job_id, depends_on=last)
+            except Exception as exc:  # the job was accepted; only its outcome is unknown
+                yield from notice(
+                    f"add_members: job {job_id} was accepted, but following it failed "
+                    f"({exc}); the profiles it could not import, if any, are not known"
+                )
+                continue
+            if refused:
+                yield from notice(
+                    f"add_members: job {job_id} could not import {len(refused)} profile(s): "
+                    f"{_reasons(refused)}"
+                )
+            rejected += refused
+    if rejected:
+        raise PartialDeliveryError(
+            accepted=accepted,
+            undelivered=_undelivered(profiles, delivered, rejected),
+            cause=APIError(
+                None,
+                description=f"Klaviyo could not import {len(rejected)} profile(s) of the "
+                f"accepted jobs: {_reasons(rejected)}",
+            ),
+            what="profiles (those not imported first, with the reasons in the cause)",
+        )
+    ids = {}
+    if options.member_ids:
+        wanted = [(i, *lookup_identifier(m.attributes)) for i, m in enumerate(members)]
+        ids = yield from look_up_ids(wanted, after=last, call="add_members", adjective="added")
+        missing = len(members) - len(ids)
+        if missing:
+            yield from notice(
+                f'add_members: {missing} of {len(members)} member(s) have "id": None: Klaviyo '
+                "had no profile for them when looked up (the import job creates profiles "
+                "asynchronously; they may exist moments later) or the lookup failed",
+                logging.INFO,
+            )
+    return [member_record(m.attributes, ids.get(i)) for i, m in enumerate(members)]
+
+
+def _reasons(rejected: Sequence[Rejected]) -> str:
+    return "; ".join(f"{_spans(r.keys) or r.payload}: {r.reason}" for r in rejected)
+
+
+def _undelivered(
+    profiles: Sequence[Any], delivered: Collection[int], rejected: Sequence[Rejected]
+) -> list[Any]:
+    """What a members add hands back: the profiles an accepted job could not import, then
+    every profile no job took, each as given, in input order (an import error that names
+    no position of the input adds the profile as Klaviyo reports it)."""
+    refused = {key for r in rejected for key in r.keys}
+    unmatched = [r.payload for r in rejected if not r.keys]
+    return [
+        *(profiles[i] for i in sorted(refused)),
+        *unmatched,
+        *(p for i, p in enumerate(profiles) if i not in delivered),
+    ]
+
+
 def plan_add_members(
     call: ListMembersAddCall, *, options: Options
 ) -> Flow[list[dict[str, Optional[str]]]]:
-    """Profile ids (upserts and lookups), then list relationships in chunks of the
-    endpoint's ``max_items``; returns ``[{"id", "email"?, "phone_number"?}]``. A failure part
-    way raises :class:`PartialDeliveryError` with the chunks added and the profiles not."""
+    """Returns ``[{"id", "email"?, "phone_number"?}]``, in input order.
+
+    From ``bulk_import_threshold`` profiles on (each of which may otherwise cost a
+    ``profile-import`` of its own), profile import jobs with the list relationship write
+    them and add them to the list, and the ids are looked up after (:func:`_add_in_bulk`).
+    Below it, each profile's id comes first (an upsert for one with properties, a lookup for
+    a bare identifier, an upsert for one the lookup did not find), then list relationships
+    in chunks of the endpoint's ``max_items``: a handful costs about as many requests either
+    way, and this way the ids are certain and the profiles on the list when the call
+    returns, as legacy. A failure part way raises :class:`PartialDeliveryError` with the
+    chunks or jobs accepted and the profiles not added."""
     profiles, single = profile_list(call.profiles, options)
     yield from notices(single)
     if not profiles:
@@ -977,6 +1146,8 @@ def plan_add_members(
     members = [_member_entry(p, f"profiles[{i}]", options) for i, p in enumerate(profiles)]
     for member in members:
         yield from notices(member.notices)
+    if len(members) >= options.bulk_import_threshold:
+        return (yield from _add_in_bulk(call.list_id, profiles, members, options))
     if any(m.lookup is not None for m in members):
         yield from notice(
             "add_members: ids of bare emails/phone numbers are looked up; those Klaviyo does "
@@ -1320,6 +1491,39 @@ ROUTES: tuple[CallRoute, ...] = (
 )
 
 _BASE = "https://a.klaviyo.com/api"
+
+_IMPORT_CAPS = caps(PROFILE)
+
+
+def _paced(operation: str, requests: int) -> float:
+    """Seconds ``requests`` calls to ``operation`` take at best within its rate limits: its
+    burst a second, and past one minute's steady allowance its steady rate."""
+    row = endpoint(operation)
+    if requests <= row.steady:
+        return requests / row.burst
+    return requests / row.steady * 60
+
+
+def _bulk_cost(members: int) -> str:
+    """What adding ``members`` profiles costs one by one and in bulk, from the endpoint table
+    (the catalogue's figure)."""
+    lookups = -(-members // LOOKUP_SIZE)
+    relationships = -(-members // endpoint("add_profiles_to_list").item_cap)
+    jobs = -(-members // _IMPORT_CAPS[0])
+    before = _paced("create_or_update_profile", members)
+    after = _paced("bulk_import_profiles", jobs) + _paced("get_profiles", lookups)
+    steady = endpoint("create_or_update_profile").steady
+    burst = endpoint("get_profiles").burst
+    return (
+        f"adding {members:,} members one by one took up to {members:,} `profile-import` calls "
+        "(one per profile with properties or unknown to Klaviyo), up to "
+        f"{lookups} lookups and {relationships} relationship calls: about {before / 60:.0f} "
+        f"minutes at `profile-import`'s {steady}/m; in bulk it takes {jobs} jobs and "
+        f"{lookups} lookups, about {after:.0f} s at `get_profiles`' {burst}/s ({jobs} "
+        "requests with `member_ids=False`)"
+    )
+
+
 _IDS = {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"]}
 
 _LOOKUP_DIFFERENCES = (
@@ -1435,13 +1639,25 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             },
         },
         (
-            "list relationships take profile ids: a profile with properties is upserted "
-            "(`profile-import`, which also returns its id), a bare email or phone number is "
-            "looked up (≤ 100 a request) and created only when Klaviyo does not know it",
-            "relationship calls hold at most 1000 profiles; larger calls are split",
+            f"from `bulk_import_threshold` ({Options().bulk_import_threshold}) profiles: profile "
+            "import jobs with the list in "
+            "`relationships.lists` (`POST /api/profile-bulk-import-jobs`, at most "
+            f"{_IMPORT_CAPS[0]:,} profiles and {_IMPORT_CAPS[1] // 2**20} MB a job) write each "
+            "profile's properties and add it to the list; the jobs run asynchronously, so a "
+            "profile may join the list moments after the call returns (`wait_for_jobs=True` "
+            "follows each job to its end and raises `PartialDeliveryError` with the profiles "
+            "Klaviyo could not import)",
+            "the jobs answer no ids: they are looked up once the jobs were accepted, one `GET "
+            f"/api/profiles` per {LOOKUP_SIZE} identifiers of each kind (`member_ids=False` "
+            "skips it); `id` is `None` for a profile the job has not created yet",
+            _bulk_cost(20_000),
+            "below the threshold, list relationships take profile ids: a profile with "
+            "properties is upserted (`profile-import`, which also returns its id), a bare email "
+            "or phone number is looked up (≤ 100 a request) and created only when Klaviyo does "
+            "not know it; relationship calls hold at most 1000 profiles",
             "no consent change, as legacy (`sms_consent` is ignored)",
-            "a failure part way raises `PartialDeliveryError` with the chunks added and the "
-            "profiles not added",
+            "a failure part way raises `PartialDeliveryError` with the chunks or jobs accepted "
+            "and the profiles not added",
         ),
     ),
     LegacyEndpoint(
