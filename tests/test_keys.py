@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import traceback
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
@@ -19,7 +20,7 @@ import pytest
 import requests
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat import PlannedRequest, sdk
+from klaviyo_legacy_compat import PlannedRequest, PreparedRequest, sdk
 from klaviyo_legacy_compat._credentials import (
     KEY_SHAPES,
     PRIVATE,
@@ -33,7 +34,7 @@ from klaviyo_legacy_compat._credentials import (
     redact,
 )
 from klaviyo_legacy_compat._prepare import RequestContext, prepare
-from klaviyo_legacy_compat._transport import RequestsTransport
+from klaviyo_legacy_compat._transport import ReliableTransport, RequestsTransport
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
@@ -439,3 +440,91 @@ def test_a_bad_key_is_refused_before_any_request_and_never_retried(
     assert refused.startswith(f"{name}: an API key ") and rule in refused, refused
     assert not any(part in refused for part in parts(key))
     assert (counting.sends, server.requests) == (0, [])
+
+
+# --- the transport boundary ---------------------------------------------------------------
+
+
+def _prepared(url: str, authorization: str) -> PreparedRequest:
+    return PreparedRequest(
+        method="POST",
+        url=url,
+        params=(("company_id", PUBLIC_SHAPED),),
+        headers=(("revision", "2026-07-15"), ("Authorization", authorization)),
+        json={"data": {}},
+        operation="create_event",
+    )
+
+
+@pytest.mark.parametrize(
+    "key", [BAD_KEYS[name][0] for name in ("control_character", "line_break_inside", "non_latin_1")]
+)
+def test_the_boundary_refuses_a_header_it_cannot_send_naming_it_not_its_value(
+    key: str, server: LocalKlaviyo
+) -> None:
+    # Credentials never hold such a key; whatever reaches the boundary is checked there too:
+    # requests would quote the value (InvalidHeader), http.client send \x01 as it is and fail
+    # on € with a UnicodeEncodeError, and the retry loop would try ten times.
+    inner = RequestsTransport()
+    sends: list[Any] = []
+
+    class Spy:
+        def send(self, request: Any) -> Any:
+            sends.append(request)
+            return inner.send(request)
+
+        def close(self) -> None:
+            inner.close()
+
+    reliable = ReliableTransport(Spy(), sleep=lambda seconds: None)
+    with pytest.raises(klaviyo.ConfigurationError) as caught:
+        reliable.send(_prepared(f"{server.base_url}/api/events", f"Klaviyo-API-Key {key}"))
+    reliable.close()
+    message = str(caught.value)
+    assert message.startswith("POST /api/events: the Authorization header cannot be sent")
+    assert not any(part in message for part in parts(key))
+    assert (len(sends), server.requests) == (1, [])  # refused once, never retried
+
+
+class Raising(requests.adapters.BaseAdapter):
+    """An adapter that fails as ``requests``, ``urllib3`` and ``http.client`` do while
+    preparing a request: with the header value or the URL in the message."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    def send(self, *args: Any, **kwargs: Any) -> requests.Response:
+        raise self.error
+
+    def close(self) -> None:
+        pass
+
+
+_QUOTED = f"Klaviyo-API-Key {PRIVATE_SHAPED}"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.InvalidHeader(
+            f"Invalid leading whitespace, reserved character(s), or return character(s) in "
+            f"header value: {_QUOTED!r}"
+        ),
+        ValueError(f"Invalid header value {_QUOTED.encode()!r}"),  # http.client
+        UnicodeEncodeError("latin-1", _QUOTED, 3, 4, "ordinal not in range(256)"),
+        requests.exceptions.InvalidURL(f"Invalid URL 'https://x/?company_id={PRIVATE_SHAPED}'"),
+    ],
+    ids=["InvalidHeader", "http_client_ValueError", "UnicodeEncodeError", "InvalidURL"],
+)
+def test_what_fails_before_sending_is_mapped_without_its_message(error: Exception) -> None:
+    session = requests.Session()
+    session.mount("https://", Raising(error))
+    transport = RequestsTransport(session)
+    with pytest.raises(klaviyo.ConfigurationError) as caught:
+        transport.send(_prepared("https://a.klaviyo.com/api/events", "Klaviyo-API-Key pk_ok"))
+    transport.close()
+    shown = [str(caught.value), repr(caught.value), *map(repr, vars(caught.value).values())]
+    shown.append("".join(traceback.format_exception(caught.type, caught.value, caught.tb)))
+    assert type(error).__name__ in str(caught.value)
+    assert not any(PRIVATE_SHAPED in text for text in shown)
