@@ -33,7 +33,7 @@ from ._calls import (
     string_list,
 )
 from ._config import OPTIONS, Delivery, Settings, check_option_names, resolve_settings
-from ._credentials import Credentials
+from ._credentials import Credentials, Key, combine, credentials
 from ._endpoints import endpoint
 from ._errors import ConfigurationError, TranslationError
 from ._flow import Flow, Notice, Outcome, Step, default_reply, run, sequentially
@@ -240,7 +240,7 @@ class CompatClient:
             strict=settings.options.strict,
             notes=normalised,
         )
-        return cast("Union[int, Plan]", self.execute(call, settings, Credentials(public_key=token)))
+        return cast("Union[int, Plan]", self.execute(call, settings, _carried_token(token)))
 
     def identify(
         self,
@@ -267,7 +267,7 @@ class CompatClient:
             strict=settings.options.strict,
             notes=normalised,
         )
-        return cast("Union[int, Plan]", self.execute(call, settings, Credentials(public_key=token)))
+        return cast("Union[int, Plan]", self.execute(call, settings, _carried_token(token)))
 
     def subscribe_to_list(
         self, list_id: str, profiles: Iterable[Mapping[str, Any]], **options: Any
@@ -329,14 +329,12 @@ class CompatClient:
         """Translate ``call`` and run it: the legacy result, or the :class:`Plan` in dry-run.
 
         ``carried`` are keys the legacy request carried itself (``token``, ``api_key``);
-        they win over configured ones (contract §1).
+        they win over configured ones (contract §1), and a key given as private wins over a
+        ``pk_`` key given as public (``_credentials.combine``).
         """
         credentials = settings.credentials
         if carried is not None:
-            credentials = Credentials(
-                private_key=carried.private_key or credentials.private_key,
-                public_key=carried.public_key or credentials.public_key,
-            )
+            credentials = combine(carried, credentials)
         server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
         flow = translate(call, server_side=server_side, options=settings.options)
         context = self.context(settings, credentials)
@@ -349,6 +347,8 @@ class CompatClient:
                 held = (batcher, account)
         if settings.dry_run:
             return self._plan(flow, context, server_side, held)
+        for note in credentials.notes:
+            _log_notice(note)
         if server_side and credentials.private_key is None:
             raise ConfigurationError(
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
@@ -452,7 +452,7 @@ class CompatClient:
         """The :class:`Plan` of ``flow``; with ``held_by`` (a batcher and the account in it),
         what bulk mode carries is held there and named in a warning."""
         requests: list[PlannedRequest] = []
-        warnings: list[str] = []
+        warnings = [note.text for note in context.credentials.notes]
         if server_side and context.credentials.private_key is None:
             warnings.append(_NO_PRIVATE_KEY)
 
@@ -570,6 +570,12 @@ def _bulk_requests(items: Iterable[Item]) -> str:
 _INVOCABLE = frozenset(
     {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}
 )
+
+
+def _carried_token(token: Optional[str]) -> Optional[Credentials]:
+    """The key a track/identify payload carried as ``token``: a public slot (a ``pk_`` key
+    there is used as the private key, ``_credentials.KEY_SHAPES``)."""
+    return None if token is None else credentials(public=(Key("token", token),))
 
 
 def _is_identify_payload(value: Any) -> bool:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._credentials import Credentials, safe_url
+from ._credentials import Credentials, Key, credentials, safe_url
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._phone import REGIONS
@@ -150,6 +150,15 @@ def _key(name: str, value: Any) -> Optional[str]:
     if value is None or value == "":
         return None
     return _text(name, value)
+
+
+def _api_key(name: str, value: Any) -> Optional[Key]:
+    # Checked, with the other keys of the call, where credentials are made (_credentials):
+    # here the key is only named by where it came from. Entry points that know a better
+    # name (private_token, api_key) pass a Key.
+    if value == "":
+        return None
+    return value if isinstance(value, Key) else Key(name, value)
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -297,8 +306,8 @@ class Option:
 
 #: Every option, in one place. Arguments win over the environment, which wins over defaults.
 OPTIONS: Mapping[str, Option] = {
-    "private_key": Option("KLAVIYO_PRIVATE_API_KEY", None, _key),
-    "public_key": Option("KLAVIYO_PUBLIC_API_KEY", None, _key),
+    "private_key": Option("KLAVIYO_PRIVATE_API_KEY", None, _api_key),
+    "public_key": Option("KLAVIYO_PUBLIC_API_KEY", None, _api_key),
     "base_url": Option("KLAVIYO_API_BASE_URL", "https://a.klaviyo.com", _base_url),
     "revision": Option("KLAVIYO_API_REVISION", REVISION, _revision),
     "dry_run": Option("KLAVIYO_LEGACY_COMPAT_DRY_RUN", False, _flag),
@@ -349,16 +358,17 @@ def resolve_settings(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> 
     values: dict[str, Any] = {}
     for name, option in OPTIONS.items():
         raw: Any = None
+        given_as = name  # what an error names: the option, or the environment variable
         for layer in layers:
             if layer.get(name) is not None:
                 raw = layer[name]
                 break
         else:
             if option.env is not None and environ.get(option.env, "") != "":
-                raw = environ[option.env]
-        values[name] = option.default if raw is None else option.check(name, raw)
+                raw, given_as = environ[option.env], option.env
+        values[name] = option.default if raw is None else option.check(given_as, raw)
     return Settings(
-        credentials=Credentials(values["private_key"], values["public_key"]),
+        credentials=credentials(private=(values["private_key"],), public=(values["public_key"],)),
         options=Options(**{name: values[name] for name in _OPTION_FIELDS}),
         delivery=Delivery(**{name: values[name] for name in _DELIVERY_FIELDS}),
         batch=BatchMode(**{name: values[name] for name in _BATCH_FIELDS}),

@@ -74,8 +74,9 @@ class Notice:
 
     text: str
     level: int = logging.WARNING
-    #: The row of the leniency table (``_leniency.LENIENCY``) for a normalisation; live, the
-    #: first of each kind in a process is logged at WARNING and later ones at DEBUG.
+    #: The row of the leniency table (``_leniency.LENIENCY``) for a normalisation, or the
+    #: kind of a note on the keys (``_credentials``); live, the first of each kind in a
+    #: process is logged at its level and later ones at DEBUG.
     kind: Optional[str] = None
 
 

@@ -10,7 +10,7 @@ from typing import Optional, Union
 
 import attrs
 
-from ._credentials import API_KEY_SCHEME, Credentials
+from ._credentials import API_KEY_SCHEME, PRIVATE, PUBLIC, Credentials, placement
 from ._endpoints import endpoint
 from ._errors import ConfigurationError
 from ._models import PlannedRequest, PreparedRequest
@@ -69,6 +69,13 @@ def prepare(request: PlannedRequest, context: RequestContext) -> PreparedRequest
             raise ConfigurationError(
                 f"{request.method} {request.path} is a client endpoint and needs the public key "
                 "(public_token, or KLAVIYO_PUBLIC_API_KEY)"
+            )
+        if placement(PUBLIC, key) == PRIVATE:
+            # Credentials made by _credentials.credentials never hold one here; this is the
+            # last gate before a URL: a private key is never put in one.
+            raise ConfigurationError(
+                f"{request.method} {request.path} is a client endpoint: a private key (pk_…) "
+                "is never sent to one, nor put in a URL"
             )
         params = (("company_id", key), *params)
     else:

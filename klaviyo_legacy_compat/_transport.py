@@ -22,7 +22,7 @@ import urllib3
 
 from ._convert import encode_json
 from ._credentials import API_KEY_SCHEME, account_label
-from ._errors import KlaviyoCompatError, retry_after_seconds
+from ._errors import ConfigurationError, KlaviyoCompatError, retry_after_seconds
 from ._models import PreparedRequest, RawResponse
 from ._pacing import Pacer
 from ._retry import Failure, RetryPolicy
@@ -37,6 +37,7 @@ __all__ = [
     "UnderlyingError",
     "account_of",
     "encode_body",
+    "unsendable",
 ]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
@@ -124,12 +125,53 @@ def _describe(request: PreparedRequest, exc: BaseException) -> str:
     return f"{request.method} /{path}: {type(exc).__name__}: {_QUERY.sub('?…', str(exc))}"
 
 
+#: A header value that can be sent: visible ASCII, with spaces or tabs only inside.
+_SENDABLE_HEADER = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*")
+
+
+def unsendable(
+    request: PreparedRequest, cause: Optional[BaseException] = None
+) -> Optional[ConfigurationError]:
+    """Why ``request`` cannot be sent as prepared, naming the header at fault but never its
+    value; ``None`` when it can (and no ``cause`` says otherwise).
+
+    Keys are checked where credentials are made (``_credentials.KEY_RULES``); this is the
+    boundary's own check, for whatever reaches it. ``requests`` and ``urllib3`` quote the
+    value at fault in their errors (``InvalidHeader``: "... in header value:
+    'Klaviyo-API-Key pk_...'"; ``http.client``'s ``ValueError``; ``InvalidURL`` and
+    ``LocationParseError`` quote the URL, query and ``company_id`` included), and
+    ``http.client`` sends some control characters as they are and fails on non-Latin-1 text
+    with a ``UnicodeEncodeError``. Nothing has been sent then, and the same request fails
+    the same way again, so the error is a :class:`ConfigurationError`: never retried.
+    """
+    where = f"{request.method} /{request.url.split('://', 1)[-1].partition('/')[2]}"
+    for name, value in request.headers:
+        if not _SENDABLE_HEADER.fullmatch(value):
+            return ConfigurationError(
+                f"{where}: the {name} header cannot be sent: it holds a control character, "
+                "a line break or non-ASCII text (its value is not shown); nothing was sent"
+            )
+    if cause is None:
+        return None
+    return ConfigurationError(
+        f"{where}: cannot be sent as prepared: {type(cause).__name__} (its message quotes "
+        "the request's headers or URL, so it is not shown); nothing was sent"
+    )
+
+
 @contextmanager
 def map_requests_exceptions(request: PreparedRequest) -> Iterator[None]:
     """Translate ``requests`` failures into :class:`TransportError` (httpx
-    ``map_httpcore_exceptions`` style), raised ``from`` the original."""
+    ``map_httpcore_exceptions`` style), raised ``from`` the original; what fails before
+    anything is sent into the :class:`ConfigurationError` of :func:`unsendable`."""
     try:
         yield
+    except ValueError as exc:
+        # InvalidHeader, InvalidURL, MissingSchema, LocationParseError, http.client's
+        # header checks, UnicodeEncodeError: all ValueErrors, all before sending.
+        refused = unsendable(request, exc)
+        assert refused is not None  # with a cause there is always a reason
+        raise refused from None
     except requests.exceptions.ConnectTimeout as exc:
         raise RequestTimeoutError(_describe(request, exc), request, sent=False) from _keyless(exc)
     except requests.exceptions.Timeout as exc:
@@ -204,6 +246,9 @@ class RequestsTransport:
         return found
 
     def send(self, request: PreparedRequest) -> RawResponse:
+        refused = unsendable(request)
+        if refused is not None:
+            raise refused
         with map_requests_exceptions(request):
             prepared = requests.PreparedRequest()
             prepared.prepare(

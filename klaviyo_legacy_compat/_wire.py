@@ -5,7 +5,8 @@ key is depends on the form (legacy-surface.md D): ``token`` inside a track/ident
 ``api_key`` in the query (v1, ``klaviyo-sdk``), in the JSON body (v2, ``klaviyo`` 3.x), in a
 form body, or an ``api-key`` header. :data:`ROUTES` maps each method and path to a handler
 that returns the :class:`Invocation` of a client method with those arguments; the key is
-passed as the per-call ``private_key``/``public_key`` option and never reaches a translator.
+passed as the per-call ``private_key`` option, a ``_credentials.Key`` named by its slot
+(``api_key``, ``api-key header``), and never reaches a translator.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from ._credentials import redact
+from ._credentials import Key, redact
 from ._errors import TranslationError
 from ._flow import Notice
 from ._leniency import normalised, permits
@@ -76,6 +77,7 @@ class LegacyHTTPRequest:
 
 
 def _redacted_options(options: Mapping[str, Any]) -> str:
+    # A Key's repr shows only its slot; a key given as text is shown redacted.
     shown = {
         k: redact(v) if k.endswith("_key") and isinstance(v, str) else v for k, v in options.items()
     }
@@ -175,16 +177,18 @@ def _payload(request: LegacyHTTPRequest, strict: bool) -> tuple[Any, bool, list[
     raise TranslationError("data", "a track/identify request carries its payload in data=")
 
 
-def _private_key(request: LegacyHTTPRequest, *sources: Mapping[str, Any]) -> dict[str, str]:
-    """The ``api_key`` wherever this legacy form put it, as the ``private_key`` option."""
+def _private_key(request: LegacyHTTPRequest, *sources: Mapping[str, Any]) -> dict[str, Key]:
+    """The ``api_key`` wherever this legacy form put it, as the ``private_key`` option
+    (checked with the call's other keys, ``_credentials.credentials``, and named by its
+    slot in any error)."""
     for source in (*sources, request.query):
         value = source.get("api_key")
         if isinstance(value, list):
             value = value[0] if value else None
         if isinstance(value, str) and value:
-            return {"private_key": value}
+            return {"private_key": Key("api_key", value)}
     header = request.header("api-key")
-    return {"private_key": header} if header else {}
+    return {"private_key": Key("api-key header", header)} if header else {}
 
 
 def _body(request: LegacyHTTPRequest) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
         ("naive_datetime", "berlin", "must be one of local, utc"),
         ("identify_mode", "merge", "must be one of upsert, split"),
         ("identify_conflict", "ignore", "drop_phone, drop_email, raise"),
-        ("private_key", 12345, "non-empty string"),
+        ("private_key", 12345, "must be a string"),
         ("time_scale", 0, "number > 0"),
         ("retry_budget", -1, "number > 0"),
         ("max_attempts", 0, "at least 1"),
@@ -60,6 +60,23 @@ def test_bad_values_name_the_option_and_the_rule(name: str, value: Any, message:
         resolve_settings({name: value}, environ={})
     assert str(caught.value).startswith(f"{name}: ")
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("KLAVIYO_PRIVATE_API_KEY", "AbC123", "holds a public key"),
+        ("KLAVIYO_PUBLIC_API_KEY", "Ab\x01123", "control characters"),
+        ("KLAVIYO_LEGACY_COMPAT_TIMEOUT", "soon", "seconds > 0"),
+    ],
+)
+def test_a_bad_environment_value_names_the_variable(
+    variable: str, value: str, message: str
+) -> None:
+    # The variable is where the value must be mended, not the option it sets.
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(environ={variable: value})
+    assert str(caught.value).startswith(f"{variable}: ") and message in str(caught.value)
 
 
 @pytest.mark.parametrize(

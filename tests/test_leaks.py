@@ -5,10 +5,14 @@ is public: every storefront page carries it)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
+import socket
+import threading
 import traceback
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -18,10 +22,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat import demo
+import klaviyo_legacy_compat.sdk
+from klaviyo_legacy_compat import cli, demo
 from klaviyo_legacy_compat._config import resolve_settings
 from klaviyo_legacy_compat._transport import RequestsTransport
 from klaviyo_legacy_compat._wire import LegacyHTTPRequest, parse_legacy_request
+from klaviyo_legacy_compat.legacy_http import mount, serve
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 PRIVATE = "pk_LEAKCANARY0123456789abcdef0123456"
@@ -269,3 +275,246 @@ def test_the_redis_password_stays_out_of_the_error_for_a_wrong_scheme(url: str) 
     with pytest.raises(klaviyo.ConfigurationError, match="must be a redis://") as caught:
         resolve_settings({"rate_limit_redis_url": url}, environ={})
     assert not any(REDIS_PASSWORD in text for text in texts_of(caught.value))
+
+
+# --- keys with control characters, whitespace and non-ASCII, on every surface ----------------
+
+#: Keys as an attack or a careless copy brings them. Each is refused before anything is sent,
+#: naming its slot; a key with only whitespace around it is used stripped (and, being wrong
+#: here, answered 403). No run of five of a key's characters may show anywhere: not in an
+#: exception, a repr, a log record, an answer body or header, or the CLI's output.
+BAD_KEYS = {
+    "control": "pk_Cq7rl\x01Zx9Wv4Jm2Tb8Ky",
+    "line_break": "pk_Nl5Qb\nZx9Wv4Jm2Tb8Ky",
+    "header_injection": "pk_Hd3Rj\r\nX-Injected: Zx9Wv4",
+    "nul": "pk_Nu1Lk\x00Zx9Wv4Jm2Tb8Ky",
+    "space": "pk_Sp4Ce Zx9Wv4Jm2Tb8Ky",
+    "tab": "pk_Tb6Hz\tZx9Wv4Jm2Tb8Ky",
+    "non_ascii": "pk_Nä2Sc_Zx9Wv4Jm2Tb8Ky",
+    "non_latin_1": "pk_Eu€Ro_Zx9Wv4Jm2Tb8Ky",
+    "surrounding_whitespace": "  pk_Ws8Rn_Zx9Wv4Jm2Tb8Ky\r\n",
+    "public_shaped": "Cx\x01Y42",
+}
+
+
+def parts(key: str, size: int = 5) -> set[str]:
+    """Every run of ``size`` characters of ``key`` (a redacted key shows four)."""
+    return {key[i : i + size] for i in range(len(key) - size + 1)}
+
+
+def assert_no_part(texts: list[str], key: str) -> None:
+    for text in texts:
+        for part in parts(key):
+            assert part not in text, f"part of a key leaked into: {text[:300]!r}"
+
+
+def _shown(call: Callable[[], Any]) -> tuple[list[str], Any]:
+    """Everything a call shows, whether it raised or answered; and the answer."""
+    try:
+        result = call()
+    except Exception as error:  # also what klaviyo-sdk raises (ApiException)
+        return texts_of(error), error
+    if isinstance(result, requests.Response):
+        behind = getattr(result, "error", None)
+        texts = [result.text, repr(dict(result.headers)), repr(result)]
+        return texts + (texts_of(behind) if behind is not None else []), result
+    return [repr(result)], result
+
+
+def _pixel_of(key: str) -> str:
+    payload = {"token": key, "event": "Viewed", "customer_properties": {"$email": "a@b.co"}}
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def _session(client: klaviyo.CompatClient) -> requests.Session:
+    session = requests.Session()
+    mount(session, client)
+    return session
+
+
+def _header_safe(key: str) -> bool:
+    # requests itself refuses these in a header it is asked to send (InvalidHeader quoting
+    # the value), before any adapter of ours sees the request: that is the caller's own
+    # request to requests, as it always was, and out of reach here.
+    return "\r" not in key and "\n" not in key and key == key.lstrip() and key.isprintable()
+
+
+LEGACY = "https://a.klaviyo.com/api"
+
+#: Every surface a key enters by, as a call with that key (``c``: a client on LocalKlaviyo).
+SURFACES: dict[str, Callable[[str, klaviyo.CompatClient, str], Any]] = {
+    "module_private_key": lambda k, c, url: klaviyo.track(
+        "Viewed", {"$email": "a@b.co"}, private_key=k, base_url=url, max_attempts=1
+    ),
+    "module_public_key": lambda k, c, url: klaviyo.track(
+        "Viewed", {"$email": "a@b.co"}, public_key=k, base_url=url, max_attempts=1
+    ),
+    "module_payload_token": lambda k, c, url: klaviyo.track(
+        {"token": k, "event": "Viewed", "customer_properties": {"$email": "a@b.co"}},
+        base_url=url,
+        max_attempts=1,
+    ),
+    "klaviyo_3_private_token": lambda k, c, url: klaviyo.Klaviyo(
+        private_token=k, client=c
+    ).Lists.get_lists(),
+    "klaviyo_3_public_token": lambda k, c, url: klaviyo.Klaviyo(
+        public_token=k, client=c
+    ).Public.track("Viewed", email="a@b.co"),
+    "klaviyo_2_private_token": lambda k, c, url: klaviyo.Klaviyo(private_token=k, client=c).lists(),
+    "klaviyo_2_public_token": lambda k, c, url: klaviyo.Klaviyo(public_token=k, client=c).track(
+        "Viewed", email="a@b.co"
+    ),
+    "klaviyo_sdk_api_key": lambda k, c, url: klaviyo.sdk.Client(
+        k, client=c
+    ).ListsSegments.get_lists(),
+    "swagger_configuration": lambda k, c, url: _swagger(k, c),
+    "adapter_query": lambda k, c, url: _session(c).get(
+        f"{LEGACY}/v1/metrics", params={"api_key": k}
+    ),
+    "adapter_json": lambda k, c, url: _session(c).get(f"{LEGACY}/v2/lists", json={"api_key": k}),
+    "adapter_form": lambda k, c, url: _session(c).post(
+        f"{LEGACY}/v1/people/exclusions", data={"email": "a@b.co", "api_key": k}
+    ),
+    "adapter_header": lambda k, c, url: _session(c).get(
+        f"{LEGACY}/v2/lists", headers={"api-key": k}
+    ),
+    "adapter_token": lambda k, c, url: _session(c).get(
+        f"{LEGACY}/track", params={"data": _pixel_of(k)}
+    ),
+}
+
+
+def _swagger(key: str, client: klaviyo.CompatClient) -> Any:
+    from klaviyo_legacy_compat.sdk import swagger
+
+    configuration = swagger.Configuration()
+    configuration.api_key["api_key"] = key
+    api = swagger.ListsSegmentsApi(swagger.ApiClient(configuration, client=client))
+    return api.get_lists()
+
+
+@pytest.mark.parametrize(
+    ("surface", "key"),
+    [
+        pytest.param(surface, key, id=f"{name}-{surface}")
+        for name, key in BAD_KEYS.items()
+        for surface in SURFACES
+        if surface != "adapter_header" or _header_safe(key)
+    ],
+)
+def test_bad_keys_leak_on_no_surface(
+    surface: str, key: str, server: LocalKlaviyo, logs: Everything
+) -> None:
+    client = klaviyo.CompatClient(base_url=server.base_url, max_attempts=1)
+    texts, answer = _shown(lambda: SURFACES[surface](key, client, server.base_url))
+    client.close()
+    assert_no_part([*texts, *logs.lines], key)
+    if key != BAD_KEYS["surrounding_whitespace"]:
+        assert server.requests == []  # refused before anything was sent
+        status = answer.status_code if isinstance(answer, requests.Response) else None
+        assert isinstance(answer, klaviyo.ConfigurationError) or status == 403, texts[0]
+
+
+def test_configure_refuses_a_bad_key_without_showing_it(logs: Everything) -> None:
+    for key in BAD_KEYS.values():
+        if key == BAD_KEYS["surrounding_whitespace"]:
+            continue
+        with pytest.raises(klaviyo.ConfigurationError) as caught:
+            klaviyo.configure(private_key=key)
+        assert str(caught.value).startswith("private_key: ")
+        assert_no_part([*texts_of(caught.value), *logs.lines], key)
+    klaviyo.configure(private_key=None)
+
+
+@pytest.fixture
+def gateway(server: LocalKlaviyo) -> Iterator[tuple[str, int]]:
+    running = serve(
+        port=0, client=klaviyo.CompatClient(base_url=server.base_url, environment_keys=False)
+    )
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    host, port = running.server_address[:2]
+    yield str(host), int(port)
+    running.shutdown()
+    running.server_close()
+
+
+def _raw(address: tuple[str, int], head: str, body: bytes = b"") -> bytes:
+    """One HTTP request written byte by byte (latin-1, as a header may carry), the answer."""
+    with socket.create_connection(address, timeout=10) as connection:
+        connection.sendall(
+            head.encode("latin-1") + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        )
+        chunks = []
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _gateway_requests(key: str) -> dict[str, tuple[str, bytes]]:
+    quoted = urllib.parse.quote(key, safe="")
+    host = "Host: 127.0.0.1\r\nConnection: close\r\n"
+    json_head = f"GET /api/v2/lists HTTP/1.1\r\n{host}Content-Type: application/json\r\n"
+    form = urllib.parse.urlencode({"email": "a@b.co", "api_key": key}).encode()
+    found = {
+        "query": (f"GET /api/v1/metrics?api_key={quoted} HTTP/1.1\r\n{host}", b""),
+        "json": (json_head, json.dumps({"api_key": key}).encode()),
+        "form": (
+            f"POST /api/v1/people/exclusions HTTP/1.1\r\n{host}"
+            "Content-Type: application/x-www-form-urlencoded\r\n",
+            form,
+        ),
+        "token": (
+            f"GET /api/track?data={urllib.parse.quote(_pixel_of(key))} HTTP/1.1\r\n{host}",
+            b"",
+        ),
+    }
+    if _header_safe(key) and all(ord(c) < 256 for c in key):
+        # What one header line can carry: no line break, latin-1 bytes.
+        found["header"] = (f"GET /api/v2/lists HTTP/1.1\r\n{host}api-key: {key}\r\n", b"")
+    return found
+
+
+@pytest.mark.parametrize("key", BAD_KEYS.values(), ids=list(BAD_KEYS))
+def test_bad_keys_leak_nothing_through_the_gateway_over_a_real_socket(
+    key: str, gateway: tuple[str, int], server: LocalKlaviyo, logs: Everything
+) -> None:
+    for place, (head, body) in _gateway_requests(key).items():
+        answer = _raw(gateway, head, body)
+        status = int(answer.split(b" ", 2)[1])
+        text = answer.decode("latin-1")
+        assert_no_part([text, *logs.lines], key)
+        assert status < 500, (place, text)
+        if key != BAD_KEYS["surrounding_whitespace"]:
+            assert status == 403, (place, text)
+            message = json.loads(answer.partition(b"\r\n\r\n")[2])["message"]
+            slot = {"token": "token", "header": "api-key header"}.get(place, "api_key")
+            assert message.startswith(f"{slot}: "), (place, message)
+    if key != BAD_KEYS["surrounding_whitespace"]:
+        assert server.requests == []
+
+
+@pytest.mark.parametrize("key", BAD_KEYS.values(), ids=list(BAD_KEYS))
+def test_bad_keys_leak_nothing_through_cli_translate(
+    key: str, tmp_path: Any, capsys: pytest.CaptureFixture[str], logs: Everything
+) -> None:
+    lines = [
+        {"method": "GET", "url": "/api/v2/lists", "json": {"api_key": key}},
+        {"method": "GET", "url": f"/api/v1/metrics?api_key={urllib.parse.quote(key)}"},
+        {"method": "GET", "url": f"/api/track?data={urllib.parse.quote(_pixel_of(key))}"},
+        {"method": "GET", "url": "/api/v2/lists", "headers": {"api-key": key}},
+    ]
+    given = tmp_path / "requests.jsonl"
+    given.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    status = cli.main(["translate", str(given)])
+    shown = capsys.readouterr()
+    assert_no_part([shown.out, shown.err, *logs.lines], key)
+    if key != BAD_KEYS["surrounding_whitespace"]:
+        assert status == 2 and shown.out == ""
+        errors = shown.err.splitlines()
+        assert len(errors) == 4
+        for line, slot in zip(errors, ("api_key", "api_key", "token", "api-key header")):
+            assert f": line {errors.index(line) + 1}: {slot}: " in line, line

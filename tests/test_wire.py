@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
+from klaviyo_legacy_compat._credentials import Key
 from klaviyo_legacy_compat._wire import (
     Invocation,
     LegacyHTTPRequest,
@@ -147,7 +148,8 @@ def test_subscribe_takes_the_key_wherever_it_is(
     (call,) = parsed.args
     assert parsed.method == "call" and isinstance(call, SubscribeCall)
     assert (call.list_id, call.profiles) == ("XyZ", [{"email": "a@example.com"}])
-    assert parsed.options == {"private_key": "pk_body"}
+    slot = "api-key header" if "api-key" in headers else "api_key"
+    assert parsed.options == {"private_key": Key(slot, "pk_body")}
     assert "pk_body" not in repr(parsed)
 
 
@@ -160,7 +162,7 @@ def test_unsubscribe_form() -> None:
         "call",
         (UnsubscribeCall("XyZ", ("a@example.com",), ("+15005550006",), ()),),
         {},
-        {"private_key": "pk_body"},
+        {"private_key": Key("api_key", "pk_body")},
     )
 
 
@@ -170,9 +172,8 @@ def test_exclusion_form_with_the_key_in_the_query() -> None:
             "POST", "/api/v1/people/exclusions?api_key=pk_q", FORM, b"email=a%2Bb%40example.com"
         )
     )
-    assert parsed == Invocation(
-        "call", (ExcludeEmailCall(("a+b@example.com",)),), {}, {"private_key": "pk_q"}
-    )
+    key = {"private_key": Key("api_key", "pk_q")}
+    assert parsed == Invocation("call", (ExcludeEmailCall(("a+b@example.com",)),), {}, key)
 
 
 @pytest.mark.parametrize(
@@ -187,7 +188,8 @@ def test_exclusion_form_with_the_key_in_the_form(body: bytes, emails: tuple[str,
     parsed = parse_legacy_request(
         LegacyHTTPRequest("POST", "/api/v1/people/exclusions", FORM, body)
     )
-    assert parsed == Invocation("call", (ExcludeEmailCall(emails),), {}, {"private_key": "pk_form"})
+    key = {"private_key": Key("api_key", "pk_form")}
+    assert parsed == Invocation("call", (ExcludeEmailCall(emails),), {}, key)
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from urllib.parse import quote, urlencode
 import requests
 
 from klaviyo_legacy_compat._client import CompatClient
+from klaviyo_legacy_compat._credentials import Key
 from klaviyo_legacy_compat._errors import (
     KlaviyoAPIException,
     KlaviyoConfigurationException,
@@ -249,9 +250,9 @@ class KlaviyoAPI:
         options."""
         options = dict(self._options)
         if self.private_token:
-            options["private_key"] = self.private_token
+            options["private_key"] = Key("private_token", self.private_token)
         if self.public_token:
-            options["public_key"] = self.public_token
+            options["public_key"] = Key("public_token", self.public_token)
         bases = (self.api_server, self.KLAVIYO_API_SERVER)
         return routing(bases, self._client, raise_local=True, **options)
 

@@ -45,6 +45,7 @@ from typing import Any, Optional
 from urllib.parse import urlencode
 
 from klaviyo_legacy_compat._client import CompatClient
+from klaviyo_legacy_compat._credentials import Key
 from klaviyo_legacy_compat._errors import (
     KlaviyoConfigurationException,
     KlaviyoException,
@@ -394,9 +395,9 @@ class FlatAPI:
         # private token, track and identify take the server endpoints (contract §1).
         options = dict(self._options)
         if self.private_token:
-            options["private_key"] = self.private_token
+            options["private_key"] = Key("private_token", self.private_token)
         if self.public_token:
-            options["public_key"] = self.public_token
+            options["public_key"] = Key("public_token", self.public_token)
         # What no Klaviyo answer stands for (input refused before sending, a configuration
         # error, no connection) is raised rather than returned.
         return respond(request, self._client or default_client(), raise_local=True, **options)

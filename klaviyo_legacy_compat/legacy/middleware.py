@@ -6,7 +6,8 @@ and add ``'klaviyo.middleware.KlaviyoSnippetMiddleware'`` to ``MIDDLEWARE`` (aft
 :func:`klaviyo_legacy_compat.install`; or the path of this module). The snippet
 (:func:`render_script`, 3.1.7's: ``https://static.klaviyo.com/onsite/js/klaviyo.js?company_id=...``)
 goes before the closing ``</body`` tag of HTML responses that are not AJAX. The setting is
-read on every response; without it responses pass unchanged, as in 3.1.7.
+read on every response; without it responses pass unchanged, as in 3.1.7. A private key
+(``pk_…``) there is never put in a page: the snippet is left out and an error logged.
 
 Unlike 3.1.7, which broke on Python 3 and current Django (legacy-surface.md A.1):
 
@@ -28,9 +29,11 @@ Django is imported only when the middleware is used, so importing this module (a
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Optional
 from urllib.parse import quote
 
+from klaviyo_legacy_compat._credentials import PRIVATE, PUBLIC, placement
 from klaviyo_legacy_compat._errors import ConfigurationError
 
 __all__ = [
@@ -47,6 +50,8 @@ SNIPPET = (
 )
 
 _CLOSING_BODY = b"</body"
+
+logger = logging.getLogger("klaviyo_legacy_compat")
 
 
 def _settings() -> Any:
@@ -102,6 +107,14 @@ class KlaviyoSnippetMiddleware:
         """The response, with the snippet when it is trackable and the token is set."""
         api_token = getattr(_settings(), "KLAVIYO_API_TOKEN", None)
         if not api_token or not is_trackable_response(request, response):
+            return response
+        if isinstance(api_token, str) and placement(PUBLIC, api_token.strip()) == PRIVATE:
+            # The snippet's URL is in every page a visitor loads: a private key there would
+            # be published (_credentials.KEY_SHAPES). The page is served without it.
+            logger.error(
+                "settings.KLAVIYO_API_TOKEN holds a private key (pk_…), not the public site "
+                "id: the Klaviyo snippet is left out of the page so the key is not published"
+            )
             return response
         if getattr(response, "streaming", False) or response.get("Content-Encoding"):
             return response

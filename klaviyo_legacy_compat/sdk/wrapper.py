@@ -35,6 +35,7 @@ from multiprocessing.pool import ApplyResult, ThreadPool
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._client import CompatClient
+from klaviyo_legacy_compat._credentials import Key
 from klaviyo_legacy_compat._errors import APIError, TranslationError
 from klaviyo_legacy_compat._facade import default_client
 from klaviyo_legacy_compat._plan import Plan
@@ -189,7 +190,7 @@ class Client:
         extras: Mapping[str, Any],
     ) -> Any:
         options = dict(self._options)
-        options["private_key"] = self.api_key
+        options["private_key"] = None if self.api_key is None else Key("api_key", self.api_key)
         if extras.get("_request_timeout") is not None:
             options["timeout"] = extras["_request_timeout"]
         client = self._client or default_client()

@@ -110,6 +110,16 @@ def test_the_token_is_read_on_every_response() -> None:
         assert Client().get("/page/").content == PAGE.encode()
 
 
+def test_a_private_key_as_the_token_is_never_put_in_a_page(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    private = "pk_MiddlewareCanary0123456789abcdef"
+    with override_settings(KLAVIYO_API_TOKEN=private):
+        assert Client().get("/page/").content == PAGE.encode()
+    (record,) = [r for r in caplog.records if "KLAVIYO_API_TOKEN" in r.getMessage()]
+    assert record.levelname == "ERROR" and private not in record.getMessage()
+
+
 def test_the_old_style_process_response() -> None:
     request = RequestFactory().get("/page/")
     response = middleware.KlaviyoSnippetMiddleware().process_response(request, HttpResponse(PAGE))
