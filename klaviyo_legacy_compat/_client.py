@@ -495,6 +495,7 @@ class CompatClient:
                         delivery.time_scale,
                         budget=delivery.retry_budget,
                         max_attempts=delivery.max_attempts,
+                        connect_budget=delivery.connect_retry_budget,
                     ),
                 )
                 self._reliable[delivery] = reliable

@@ -89,7 +89,11 @@ class Delivery:
     """How the transport delivers: pacing and retries (``_pacing``, ``_retry``).
 
     - ``pacing``: hold requests back to stay within each endpoint's limits.
-    - ``retry_budget``: seconds one request may spend on waits and retries in all.
+    - ``retry_budget``: seconds one request may take in all, attempts and waits included,
+      while Klaviyo answers 429 or 5xx (or may have received it: a read timeout).
+    - ``connect_retry_budget``: the same while Klaviyo cannot be reached (refused, DNS,
+      connect timeout, TLS handshake), from the first such failure in a row; a call that
+      cannot connect fails within it (``retry_budget`` still bounds the call).
     - ``max_attempts``: attempts per request, the first included.
     - ``time_scale``: shrinks the rate-limit windows, to pace against a time-scaled
       :class:`~klaviyo_legacy_compat.testing.LocalKlaviyo`; 1 for Klaviyo itself.
@@ -100,6 +104,7 @@ class Delivery:
 
     pacing: bool = True
     retry_budget: float = 120.0
+    connect_retry_budget: float = 30.0
     max_attempts: int = 10
     time_scale: float = 1.0
     rate_limit_redis_url: Optional[str] = attrs.field(
@@ -329,6 +334,7 @@ OPTIONS: Mapping[str, Option] = {
     "max_concurrency": Option("KLAVIYO_LEGACY_COMPAT_MAX_CONCURRENCY", 4, _integer),
     "pacing": Option("KLAVIYO_LEGACY_COMPAT_PACING", True, _flag),
     "retry_budget": Option("KLAVIYO_LEGACY_COMPAT_RETRY_BUDGET", 120.0, _seconds),
+    "connect_retry_budget": Option("KLAVIYO_LEGACY_COMPAT_CONNECT_RETRY_BUDGET", 30.0, _seconds),
     "max_attempts": Option("KLAVIYO_LEGACY_COMPAT_MAX_ATTEMPTS", 10, _integer),
     "time_scale": Option(None, 1.0, _positive),
     "rate_limit_redis_url": Option("KLAVIYO_RATE_LIMIT_REDIS_URL", None, _redis_url),

@@ -42,7 +42,8 @@ def configure(**options: Any) -> None:
     (``"skip"``/``"send"``), ``return_members``, ``member_ids`` (look up the Klaviyo ids of
     subscribed members: one ``GET /api/profiles`` per 100 identifiers of each kind),
     ``unsubscribe_globally``, ``derive_unique_id``, ``max_concurrency``, ``pacing``,
-    ``retry_budget``, ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict``
+    ``retry_budget``, ``connect_retry_budget`` (how long a call that cannot reach Klaviyo
+    keeps trying), ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict``
     (refuse what the leniency policy would normalise), ``default_phone_region`` (``"US"``:
     read national phone numbers of that region), and for bulk mode
     ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``. ``None`` resets an

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import re
+import socket
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +27,7 @@ from ._credentials import API_KEY_SCHEME, account_label
 from ._errors import ConfigurationError, KlaviyoCompatError, retry_after_seconds
 from ._models import PreparedRequest, RawResponse
 from ._pacing import Pacer
-from ._retry import Failure, RetryPolicy
+from ._retry import STOPS, Decision, Failure, RetryPolicy
 
 __all__ = [
     "RedactCompanyId",
@@ -36,6 +38,7 @@ __all__ = [
     "TransportError",
     "UnderlyingError",
     "account_of",
+    "connect_failure",
     "encode_body",
     "unsendable",
 ]
@@ -285,6 +288,74 @@ def account_of(request: PreparedRequest) -> str:
     return account_label(key) if key else ""
 
 
+#: ``getaddrinfo`` answers that say the name has no address, as opposed to the resolver not
+#: answering (EAI_AGAIN, EAI_FAIL): asking again gets the same answer (``CONNECT_FAILURES``).
+_NO_SUCH_NAME = frozenset(
+    code
+    for code in (getattr(socket, name, None) for name in ("EAI_NONAME", "EAI_NODATA"))
+    if code is not None
+)
+
+#: TLS errors that end a connection rather than refuse one: they also happen after the
+#: request went out (a server closing mid-response), so they say nothing about the handshake.
+_TLS_CLOSED = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+#: What failed before anything was sent, most specific first: the first row matching any
+#: error in the chain names the failure (``_retry.CONNECT_FAILURES`` says whether to retry).
+#: urllib3's ``NewConnectionError`` (refused, unreachable, DNS) subclasses its
+#: ``ConnectTimeoutError``, so it comes first.
+_CONNECT_ERRORS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((ssl.SSLCertVerificationError,), "certificate_refused"),
+    ((ConnectionRefusedError,), "refused"),
+    ((urllib3.exceptions.NewConnectionError,), "unreachable"),
+    ((urllib3.exceptions.ConnectTimeoutError,), "connect_timeout"),
+)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """``error`` and everything it wraps: ``__cause__`` and ``__context__`` (a
+    :class:`TransportError` is raised ``from`` a keyless retelling, inside the handler of the
+    original), urllib3's ``reason`` and the exception ``requests`` passes as its first arg."""
+    found: list[BaseException] = []
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        reason = getattr(current, "reason", None)
+        first = current.args[0] if current.args else None
+        for inner in (current.__cause__, current.__context__, reason, first):
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+    return found
+
+
+def connect_failure(error: BaseException) -> Optional[str]:
+    """The kind of connection failure ``error`` is (a key of ``_retry.CONNECT_FAILURES``): the
+    request never reached Klaviyo. ``None``: it may have (a read timeout, a reset), or the
+    error does not say."""
+    chain = _chain(error)
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return "name_not_found" if cause.errno in _NO_SUCH_NAME else "dns"
+    for types, kind in _CONNECT_ERRORS:
+        if any(isinstance(cause, types) for cause in chain):
+            return kind
+    for cause in chain:
+        # Any other TLS error is the handshake's: after it, TLS fails only by the
+        # connection ending (_TLS_CLOSED), or by corruption nothing recovers from anyway.
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, _TLS_CLOSED):
+            return "tls"
+    return None
+
+
+def _connect_timeout(timeout: Optional[Timeout]) -> float:
+    if timeout is None:
+        return 0.0
+    return timeout[0] if isinstance(timeout, tuple) else timeout
+
+
 class ReliableTransport:
     """Paces and retries around another transport, within one time budget per request.
 
@@ -294,6 +365,11 @@ class ReliableTransport:
     failures and timeouts, as the policy allows). When the policy gives up, the last
     response is returned (the caller maps its status to an exception) or the last
     :class:`TransportError` is raised: nothing is dropped silently.
+
+    The first retry of a request logs a WARNING (operation, what failed, the wait, the
+    budget left), the later ones DEBUG; giving up on a failure logs an ERROR when nothing
+    reached Klaviyo (a 429, a connection failure), else a WARNING (it may have been
+    applied). Logs name the method and path, never a key or a query string.
 
     ``sleep``, ``clock`` and ``jitter`` are injectable so the loop is tested without waiting.
     """
@@ -319,29 +395,47 @@ class ReliableTransport:
         start = self._clock()
         attempt = 0
         account = account_of(request)
+        connect_timeout = _connect_timeout(request.timeout)
+        #: When the first attempt of the current run of connection failures began.
+        unreachable_since: Optional[float] = None
         while True:
             attempt += 1
             wait, slot = self.pacer.book(request.operation, account)
             if wait > 0:
                 self._sleep(wait)
+            began = self._clock()
             outcome: Union[RawResponse, Failure]
             try:
                 response = self.inner.send(request)
             except TransportError as exc:
-                outcome = Failure(exc, exc.sent)
+                kind = connect_failure(exc)
+                outcome = Failure(exc, False if kind else exc.sent, kind)
             else:
                 self.pacer.observe(request.operation, response, account)
                 outcome = response
-            delay = self.policy.decide(
+            now = self._clock()
+            # The next attempt may fail as slowly as this one did; a connection failure may
+            # also take the whole connect timeout next time (a refusal turning into silence).
+            next_attempt = now - began
+            connecting = isinstance(outcome, Failure) and outcome.sent is False
+            if connecting:
+                next_attempt = max(next_attempt, connect_timeout)
+                unreachable_since = began if unreachable_since is None else unreachable_since
+            else:
+                unreachable_since = None  # Klaviyo answered (or may have): reachable again
+            decision = self.policy.decide(
                 operation=request.operation,
                 method=request.method,
                 attempt=attempt,
                 outcome=outcome,
-                elapsed=self._clock() - start,
+                elapsed=now - start,
                 jitter=self._jitter(),
+                unreachable_for=0.0 if unreachable_since is None else now - unreachable_since,
+                next_attempt=next_attempt,
             )
+            delay = decision.wait
             throttled = isinstance(outcome, RawResponse) and outcome.status == 429
-            if throttled or (isinstance(outcome, Failure) and outcome.sent is False):
+            if throttled or connecting:
                 # Klaviyo did not count this attempt (a 429 is not counted; an unsent one
                 # never arrived): its slot is free again, whether or not we try again.
                 self.pacer.release(request.operation, slot, account)
@@ -352,20 +446,62 @@ class ReliableTransport:
                 if hold:
                     self.pacer.hold(request.operation, hold, account)
             if delay is None:
+                _log_giving_up(request, outcome, decision, attempt, now - start)
                 if isinstance(outcome, Failure):
                     raise outcome.error
                 return outcome
-            logger.info(
-                "%s %s: %s; attempt %d again in %.2f s",
-                request.method,
-                request.url.split("://", 1)[-1].split("/", 1)[-1],
-                f"status {outcome.status}"
-                if isinstance(outcome, RawResponse)
-                else type(outcome.error).__name__,
+            logger.log(
+                logging.WARNING if attempt == 1 else logging.DEBUG,
+                "%s: %s; attempt %d in %.2f s, %.1f s of %s left",
+                _named(request),
+                _cause(outcome),
                 attempt + 1,
                 delay,
+                decision.left,
+                decision.budget,
             )
             self._sleep(delay)
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _named(request: PreparedRequest) -> str:
+    # The path without the query: client endpoints carry the public key there.
+    path = request.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+    return f"{request.operation} ({request.method} /{path})"
+
+
+def _cause(outcome: Union[RawResponse, Failure]) -> str:
+    if isinstance(outcome, RawResponse):
+        return f"status {outcome.status}"
+    name = type(outcome.error).__name__
+    return name if outcome.kind is None else f"{name} ({outcome.kind})"
+
+
+def _log_giving_up(
+    request: PreparedRequest,
+    outcome: Union[RawResponse, Failure],
+    decision: Decision,
+    attempts: int,
+    elapsed: float,
+) -> None:
+    """An ERROR when the request certainly did not reach Klaviyo (a 429 is not processed; a
+    connection failure never arrived), a WARNING when it may have been applied; nothing for
+    an outcome that is not a failure (a success, a 4xx)."""
+    if decision.stop is None or decision.stop == "final":
+        return
+    undelivered = (isinstance(outcome, RawResponse) and outcome.status == 429) or (
+        isinstance(outcome, Failure) and outcome.sent is False
+    )
+    logger.log(
+        logging.ERROR if undelivered else logging.WARNING,
+        "%s: giving up after %d attempt%s in %.1f s: %s; %s; %s",
+        _named(request),
+        attempts,
+        "" if attempts == 1 else "s",
+        elapsed,
+        _cause(outcome),
+        STOPS[decision.stop].format(budget=decision.budget),
+        "nothing was delivered" if undelivered else "it may have been applied",
+    )

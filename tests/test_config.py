@@ -51,6 +51,7 @@ def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
         ("private_key", 12345, "must be a string"),
         ("time_scale", 0, "number > 0"),
         ("retry_budget", -1, "number > 0"),
+        ("connect_retry_budget", "soon", "number > 0"),
         ("max_attempts", 0, "at least 1"),
         ("max_concurrency", "lots", "must be an integer"),
     ],
@@ -127,4 +128,12 @@ def test_delivery_options() -> None:
         pacing=False, retry_budget=0.0, max_attempts=3, time_scale=0.1
     )
     assert resolve_settings(environ={}).delivery == Delivery()
+    assert Delivery().connect_retry_budget == 30.0
+
+
+def test_the_connect_retry_budget_from_arguments_and_environment() -> None:
+    environ = {"KLAVIYO_LEGACY_COMPAT_CONNECT_RETRY_BUDGET": "12.5"}
+    assert resolve_settings(environ=environ).delivery.connect_retry_budget == 12.5
+    chosen = resolve_settings({"connect_retry_budget": 0}, environ=environ).delivery
+    assert chosen.connect_retry_budget == 0.0  # no retry after a connection failure
     assert resolve_settings({"max_concurrency": 8}, environ={}).options.max_concurrency == 8

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from typing import Union
 
+import attrs
 import pytest
 
 from klaviyo_legacy_compat import PreparedRequest, RawResponse
@@ -171,3 +173,192 @@ def test_the_pacer_names_an_account_as_bulk_mode_does(
     assert account_of(sent) == account_label(key)
     assert key not in account_of(sent)
     assert account_of(request()) == ""
+
+
+# --- connection failures: their own budget, and honest logs ---------------------------------
+
+
+class Outage(Script):
+    """Every attempt fails to connect, taking ``cost`` seconds of the fake clock (a connect
+    timeout; 0 for a refusal), after ``before`` answers."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        cost: float,
+        before: Sequence[RawResponse] = (),
+        kind: type[TransportError] = TransportError,
+    ) -> None:
+        super().__init__(list(before))
+        self.clock, self.cost, self.kind = clock, cost, kind
+        self.began: list[float] = []
+
+    def send(self, request: PreparedRequest) -> RawResponse:
+        self.began.append(self.clock.now)
+        answer = next(self.outcomes, None)
+        if isinstance(answer, RawResponse):
+            self.sent += 1
+            return answer
+        self.sent += 1
+        self.clock.now += self.cost
+        raise self.kind("connect failed", request, sent=False)
+
+
+def defaults(script: Script, clock: Clock, jitter: float) -> ReliableTransport:
+    return ReliableTransport(
+        script,
+        pacer=Pacer(clock=clock),
+        policy=RetryPolicy(),  # the defaults: 120 s, 30 s for connection failures, 10 attempts
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: jitter,
+    )
+
+
+def timed(operation: str = "create_event", timeout: float = 3.05) -> PreparedRequest:
+    return attrs.evolve(request(operation), timeout=(timeout, 30.0))
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.5, 0.999])
+@pytest.mark.parametrize("cost", [0.0, 3.05], ids=["refused", "connect_timeout"])
+def test_a_call_that_cannot_connect_fails_within_30_s_by_default(
+    jitter: float, cost: float
+) -> None:
+    # Before: 10 attempts and up to 120 s (9 waits of 0.25-30 s each, plus the connects).
+    clock = Clock()
+    outage = Outage(clock, cost, kind=RequestTimeoutError if cost else TransportError)
+    with pytest.raises(TransportError):
+        defaults(outage, clock, jitter).send(timed())
+    assert clock.now <= 30.0
+    # Each attempt began early enough for its whole connect timeout to fit.
+    assert all(began + 3.05 <= 30.0 for began in outage.began)
+    assert outage.sent > 3  # retried, not given up at once
+
+
+def test_the_outage_is_counted_from_the_first_refusal_not_the_call() -> None:
+    # Throttled twice for 50 s, then Klaviyo cannot be reached: the connect budget (30 s)
+    # starts at the refusal, and the retry budget (120 s) still bounds the whole call.
+    clock = Clock()
+    wait_50 = json_response(429, {"errors": []}, (("retry-after", "50"),))
+    outage = Outage(clock, 0.0, before=[wait_50, wait_50])
+    with pytest.raises(TransportError):
+        defaults(outage, clock, 0.5).send(timed())
+    refused_at = outage.began[2]
+    assert refused_at == 100.0
+    assert outage.sent > 4  # the refusals were retried although 100 s had passed
+    assert clock.now <= 120.0
+    assert outage.began[-1] + 3.05 <= 120.0  # whichever budget is smaller governs
+
+
+def test_a_response_ends_the_outage() -> None:
+    # refused, 503, refused...: each answer shows Klaviyo reachable, so the connect budget
+    # starts again; only the retry budget and max_attempts bound such a call.
+    clock = Clock()
+    answers: list[Union[RawResponse, Exception]] = [
+        TransportError("refused", sent=False),
+        RawResponse(503),
+    ]
+    script = Script(answers * 3 + [RawResponse(202)])
+    # Waits of about 0.1, 0.2, 0.4, 0.4, 0.4, 0.4 s: the fifth attempt (refused) comes 1.1 s
+    # into the call, past a connect budget of 1 s counted from the first refusal.
+    policy = RetryPolicy(budget=120.0, connect_budget=1.0, base_delay=0.1, max_delay=0.4)
+    transport = ReliableTransport(
+        script,
+        pacer=Pacer(clock=clock),
+        policy=policy,
+        sleep=clock.sleep,
+        clock=clock,
+        jitter=lambda: 0.999,
+    )
+    assert transport.send(request()).status == 202
+    assert clock.now > 1.0
+
+
+def records(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (r.levelno, r.getMessage()) for r in caplog.records if r.name == "klaviyo_legacy_compat"
+    ]
+
+
+def test_the_first_retry_warns_the_next_ones_debug_and_giving_up_is_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")
+    clock = Clock()
+    outage = Outage(clock, 3.05, kind=RequestTimeoutError)
+    with pytest.raises(RequestTimeoutError):
+        defaults(outage, clock, 0.0).send(timed())
+    logged = records(caplog)
+    levels = [level for level, _ in logged]
+    assert levels == [logging.WARNING] + [logging.DEBUG] * (outage.sent - 2) + [logging.ERROR]
+    first, last = logged[0][1], logged[-1][1]
+    # Operation, what failed, the wait before the next attempt, the budget left.
+    assert first == (
+        "create_event (POST /api/x): RequestTimeoutError; attempt 2 in 0.25 s, "
+        "26.9 s of connect_retry_budget left"
+    )
+    assert last.startswith(f"create_event (POST /api/x): giving up after {outage.sent} attempts")
+    assert "RequestTimeoutError" in last
+    assert "overrun connect_retry_budget" in last
+    assert last.endswith("nothing was delivered")
+
+
+def test_giving_up_on_what_may_have_been_applied_warns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")
+    clock = Clock()
+    script = Script([RawResponse(503)] * 6)
+    assert reliable(script, clock).send(request()).status == 503
+    assert [level for level, _ in records(caplog)] == [logging.WARNING] + [logging.DEBUG] * 4 + [
+        logging.WARNING
+    ]
+    assert records(caplog)[0][1].startswith("create_event (POST /api/x): status 503; attempt 2")
+    assert records(caplog)[-1][1] == (
+        "create_event (POST /api/x): giving up after 6 attempts in 7.8 s: status 503; "
+        "max_attempts reached; it may have been applied"
+    )
+
+
+def test_a_write_not_retried_after_an_ambiguous_failure_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")
+    clock = Clock()
+    with pytest.raises(RequestTimeoutError):
+        reliable(Script([RequestTimeoutError("read timed out")]), clock).send(
+            request("create_list")
+        )
+    [(level, message)] = records(caplog)
+    assert level == logging.WARNING
+    assert "not retried: it may have been applied, and repeating it is not safe" in message
+
+
+def test_success_and_client_errors_log_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")
+    clock = Clock()
+    transport = reliable(Script([RawResponse(202), RawResponse(400)]), clock)
+    transport.send(request())
+    transport.send(request())
+    assert records(caplog) == []
+
+
+def test_the_logs_carry_no_key_and_no_query(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")
+    clock = Clock()
+    sent = PreparedRequest(
+        "GET",
+        "https://a.klaviyo.com/client/x?company_id=AbC123",
+        (("company_id", "AbC123"),),
+        (("Authorization", "Klaviyo-API-Key pk_0123456789abcdef"),),
+        None,
+        "get_lists",
+    )
+    script = Script([TransportError("refused ?company_id=AbC123", sent=False)] * 6)
+    with pytest.raises(TransportError):
+        reliable(script, clock).send(sent)
+    text = "\n".join(message for _, message in records(caplog))
+    assert len(records(caplog)) == 6
+    assert "get_lists (GET /client/x)" in text
+    for secret in ("AbC123", "pk_0123456789abcdef", "company_id", "?"):
+        assert secret not in text
