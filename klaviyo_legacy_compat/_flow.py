@@ -191,6 +191,7 @@ def run(
     ] = None,
     sleep: Optional[Callable[[float], None]] = None,
     clock: Optional[Callable[[], datetime]] = None,
+    should_stop: Optional[Callable[[int], Optional[BaseException]]] = None,
 ) -> T:
     """Drive ``flow`` to its result, sending each step with ``transmit``.
 
@@ -199,11 +200,23 @@ def run(
     the steps of a :class:`Parallel` (the client passes a bounded thread pool; by default
     they go one after the other). ``sleep`` carries out a :class:`Pause`; without it (dry-run)
     a pause is skipped. ``clock`` answers :class:`Now` (by default the current UTC time).
+
+    ``should_stop`` is asked before each request (or group of parallel requests) with the
+    number of requests sent so far; an exception it returns is thrown into the flow instead
+    of sending, exactly as a transport failure of that send would be. So a caller can stop a
+    call whose answer nobody waits for any more (a gateway's client went away, a deadline
+    passed) and the flow still says what was delivered before (a chunked call's
+    ``PartialDeliveryError``): nothing half done is hidden.
     """
     index = 0
     try:
         item = next(flow)
         while True:
+            if should_stop is not None and isinstance(item, (PlannedRequest, Step, Parallel)):
+                stop = should_stop(index)
+                if stop is not None:
+                    item = flow.throw(stop)
+                    continue
             if isinstance(item, Notice):
                 on_notice(item)
                 item = flow.send(None)

@@ -25,7 +25,7 @@ from ._credentials import API_KEY_SCHEME, account_label
 from ._errors import KlaviyoCompatError, retry_after_seconds
 from ._models import PreparedRequest, RawResponse
 from ._pacing import Pacer
-from ._retry import Failure, RetryPolicy
+from ._retry import RETRY_STATUSES, Failure, RetryPolicy
 
 __all__ = [
     "RedactCompanyId",
@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
+#: One line per failed attempt (429, 5xx, no answer): INFO when it is tried again, WARNING
+#: when it is given up. The gateway shows them by default; no key, no query string.
+upstream_logger = logging.getLogger("klaviyo_legacy_compat.upstream")
 
 Timeout = Union[float, tuple[float, float]]
 
@@ -306,20 +309,24 @@ class ReliableTransport:
                 hold = delay if delay is not None else retry_after_seconds(outcome)
                 if hold:
                     self.pacer.hold(request.operation, hold, account)
+            failed = isinstance(outcome, Failure) or outcome.status in RETRY_STATUSES
+            if failed:
+                upstream_logger.log(
+                    logging.INFO if delay is not None else logging.WARNING,
+                    "%s %s (%s): %s on attempt %d; %s",
+                    request.method,
+                    request.url.split("://", 1)[-1].split("/", 1)[-1],
+                    request.operation,
+                    f"status {outcome.status}"
+                    if isinstance(outcome, RawResponse)
+                    else type(outcome.error).__name__,
+                    attempt,
+                    "given up" if delay is None else f"again in {delay:.2f} s",
+                )
             if delay is None:
                 if isinstance(outcome, Failure):
                     raise outcome.error
                 return outcome
-            logger.info(
-                "%s %s: %s; attempt %d again in %.2f s",
-                request.method,
-                request.url.split("://", 1)[-1].split("/", 1)[-1],
-                f"status {outcome.status}"
-                if isinstance(outcome, RawResponse)
-                else type(outcome.error).__name__,
-                attempt + 1,
-                delay,
-            )
             self._sleep(delay)
 
     def close(self) -> None:

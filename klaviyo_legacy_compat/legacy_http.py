@@ -37,12 +37,10 @@ import io
 import json
 import logging
 import re
-import socketserver
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
-from typing import Any, Callable, Optional, Union
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import attrs
 import requests
@@ -68,6 +66,9 @@ from klaviyo_legacy_compat._wire import (
     UnknownLegacyPathError,
     parse_legacy_request,
 )
+
+if TYPE_CHECKING:
+    from klaviyo_legacy_compat.gateway import GatewayServer
 
 __all__ = [
     "LEGACY_BASE",
@@ -450,48 +451,22 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def make_app(client: Optional[CompatClient] = None, **options: Any) -> WSGIApp:
-    """The gateway as a WSGI application. It uses only the keys requests carry."""
-    gateway_client = client or CompatClient(environment_keys=False)
+    """The gateway as a WSGI application, with per-call ``options``: the same as
+    :func:`klaviyo_legacy_compat.gateway.make_app`, where its own settings are."""
+    from .gateway import make_app as gateway_app
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        headers = {
-            key[5:].replace("_", "-").title(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        request = LegacyHTTPRequest(
-            environ.get("REQUEST_METHOD", "GET"),
-            path + (f"?{query}" if query else ""),
-            headers,
-            body,
-        )
-        answer = respond(request, gateway_client, require_key=True, **options)
-        status = f"{answer.status} {reason_phrase(answer.status) or 'Unknown'}"
-        start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
-        return [answer.body]
-
-    return app
-
-
-class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Access logs would print legacy query strings, keys included: keep them out."""
+    return gateway_app(client, **options)
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8080, client: Optional[CompatClient] = None
-) -> WSGIServer:
-    """A threaded stdlib WSGI server running the gateway (call ``serve_forever()``)."""
-    return make_server(
-        host, port, make_app(client), server_class=_ThreadingServer, handler_class=_QuietHandler
-    )
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    client: Optional[CompatClient] = None,
+    **settings: Any,
+) -> GatewayServer:
+    """The gateway on waitress (the stdlib server, with a WARNING, without the ``[gateway]``
+    extra); call ``serve_forever()``. The same as :func:`klaviyo_legacy_compat.gateway.serve`,
+    which documents ``settings``."""
+    from .gateway import serve as gateway_serve
+
+    return gateway_serve(host, port, client, **settings)
