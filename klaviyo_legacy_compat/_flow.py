@@ -202,8 +202,9 @@ def run(
     a pause is skipped. ``clock`` answers :class:`Now` (by default the current UTC time).
 
     ``should_stop`` is asked before each request (or group of parallel requests) with the
-    number of requests sent so far; an exception it returns is thrown into the flow instead
-    of sending, exactly as a transport failure of that send would be. So a caller can stop a
+    number of requests sent so far; an exception it returns stands for the answer instead of
+    sending, as a transport failure would (thrown into the flow for one request, the outcome
+    of each step of a :class:`Parallel`; those requests count as sent). So a caller can stop a
     call whose answer nobody waits for any more (a gateway's client went away, a deadline
     passed) and the flow still says what was delivered before (a chunked call's
     ``PartialDeliveryError``): nothing half done is hidden.
@@ -215,7 +216,12 @@ def run(
             if should_stop is not None and isinstance(item, (PlannedRequest, Step, Parallel)):
                 stop = should_stop(index)
                 if stop is not None:
-                    item = flow.throw(stop)
+                    if isinstance(item, Parallel):  # each step ends with it, as if it failed
+                        index += len(item.steps)
+                        item = flow.send(tuple(stop for _ in item.steps))
+                    else:
+                        index += 1
+                        item = flow.throw(stop)
                     continue
             if isinstance(item, Notice):
                 on_notice(item)

@@ -637,6 +637,8 @@ class _StdlibHandler(WSGIRequestHandler):
         self, code: int, message: Optional[str] = None, explain: Optional[str] = None
     ) -> None:
         answer = _legacy_json(code, message or reason_phrase(code) or "error")
+        # An unreadable request line leaves HTTP/0.9, which has no status line or headers.
+        self.request_version = "HTTP/1.0"
         with contextlib.suppress(OSError):
             self.send_response(code, message)
             for name, value in answer.headers:

@@ -74,6 +74,7 @@ __all__ = [
     "LEGACY_BASE",
     "LEGACY_PREFIXES",
     "LegacyAdapter",
+    "LegacyAdapterError",
     "LegacyHTTPResponse",
     "LegacyResponse",
     "install_http",
@@ -183,7 +184,8 @@ def _error_answer(error: KlaviyoCompatError) -> LegacyHTTPResponse:
         return _failure(400, str(error))
     if isinstance(error, TransportError):
         return _failure(502, f"Klaviyo could not be reached: {error}")
-    raise error
+    # Any other error of ours (none is left today): a server error, in the legacy shape.
+    return _failure(500, str(error))
 
 
 def respond(
@@ -257,11 +259,26 @@ class LegacyResponse(requests.Response):
     error: Optional[KlaviyoCompatError] = None
 
 
+class LegacyAdapterError(KlaviyoCompatError, requests.exceptions.RequestException):
+    """:class:`LegacyAdapter` could not answer a legacy request at all (a body it cannot
+    read, a fault of this library). A ``requests.RequestException``, as everything a
+    ``requests`` adapter raises is, so legacy ``except requests.RequestException`` blocks
+    keep catching it; what went wrong is its ``__cause__``."""
+
+
 class LegacyAdapter(BaseAdapter):
     """A ``requests`` transport adapter that answers legacy v1/v2 requests through the
     translation core (see :func:`mount`, :func:`install_http`). ``options`` are per-call
     options of every request (``dry_run``, ``base_url``, ...); ``raise_local`` as in
-    :func:`respond`."""
+    :func:`respond`.
+
+    Like any ``requests`` adapter it answers or raises a ``requests`` exception, nothing
+    else: a request the legacy API would have refused (a body that is not JSON, nested too
+    deeply, not UTF-8) gets the legacy answer (a ``400``, or ``0`` from track and identify),
+    which is what legacy callers check (``status_code``, ``raise_for_status()``); no answer
+    from Klaviyo is a :class:`TransportError` (a ``ConnectionError``), and anything else a
+    :class:`LegacyAdapterError`. With ``raise_local`` the legacy SDK's own exceptions for
+    bad input are raised too, as the ``klaviyo`` 3.1.7 classes expect."""
 
     def __init__(
         self, client: Optional[CompatClient] = None, *, raise_local: bool = False, **options: Any
@@ -280,21 +297,31 @@ class LegacyAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Optional[Mapping[str, str]] = None,
     ) -> requests.Response:
-        body = request.body
-        raw = body.encode() if isinstance(body, str) else (body or b"")
-        if not isinstance(raw, bytes):
-            raw = b"".join(raw)  # a streamed body
         options = dict(self.options)
         if timeout is not None:
             options["timeout"] = timeout
-        answer = respond(
-            LegacyHTTPRequest(
-                request.method or "GET", request.url or "", dict(request.headers), raw
-            ),
-            self.client,
-            raise_local=self.raise_local,
-            **options,
-        )
+        try:
+            answer = respond(
+                LegacyHTTPRequest(
+                    request.method or "GET",
+                    request.url or "",
+                    dict(request.headers),
+                    _body_bytes(request.body),
+                ),
+                self.client,
+                raise_local=self.raise_local,
+                **options,
+            )
+        except requests.exceptions.RequestException:
+            raise
+        except KlaviyoCompatError as exc:
+            if self.raise_local:  # the legacy SDK's own exceptions, raised on purpose
+                raise
+            raise LegacyAdapterError("the legacy request could not be answered") from exc
+        except Exception as exc:
+            raise LegacyAdapterError(
+                f"the legacy request could not be answered: {type(exc).__name__}"
+            ) from exc
         response = LegacyResponse()
         response.plan = answer.plan
         response.error = answer.error
@@ -310,6 +337,23 @@ class LegacyAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release: the client owns the connections."""
+
+
+def _body_bytes(body: Any) -> bytes:
+    """A prepared request's body as bytes: text is sent as UTF-8 (as ``requests`` does),
+    a file or iterable of chunks is read whole."""
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    chunks = [read()] if callable(read) else list(body)
+    kinds = {type(chunk).__name__ for chunk in chunks if not isinstance(chunk, (str, bytes))}
+    if kinds:
+        raise LegacyAdapterError(f"the request body holds {', '.join(sorted(kinds))}, not bytes")
+    return b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
 
 
 def mount(
