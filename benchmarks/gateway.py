@@ -30,6 +30,9 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
+import requests
+from requests.adapters import HTTPAdapter
+
 from klaviyo_legacy_compat import CompatClient
 
 # The local Klaviyo, in a process of its own: one JSON command per line on stdin, one JSON
@@ -71,7 +74,14 @@ settings = json.loads(sys.argv[1])
 if "timeout" in settings:
     settings["timeout"] = tuple(settings["timeout"])
 accepted = inspect.signature(serve).parameters
-extra = {k: v for k, v in settings.pop("gateway").items() if k in accepted}
+any_keyword = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+extra = {k: v for k, v in settings.pop("gateway").items() if any_keyword or k in accepted}
+try:  # as `klaviyo-legacy-compat serve` builds its client: a pool for every thread
+    from klaviyo_legacy_compat.gateway import GatewaySettings, pooled_session
+    threads = extra.get("threads", GatewaySettings().threads)
+    settings["session"] = pooled_session(threads + 4)
+except ImportError:  # before the gateway module: requests' default pool
+    pass
 server = serve("127.0.0.1", 0, CompatClient(environment_keys=False, **settings), **extra)
 kind = getattr(server, "kind", "stdlib")
 print(json.dumps({"port": int(server.server_address[1]), "server": kind, "options": extra}))
@@ -156,9 +166,15 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def drive(clients: int, total: int, one: Callable[[Any, int], bool], connect: Callable[[], Any]):
-    """``total`` calls from ``clients`` threads; (elapsed, latencies, failures)."""
-    numbers = iter(range(total))
+def drive(
+    clients: int,
+    numbers: range,
+    one: Callable[[Any, int], bool],
+    connect: Callable[[], Any],
+):
+    """The calls ``numbers`` from ``clients`` threads; (elapsed, latencies, failures). Each
+    call is distinct: the gateway would recognise a repeat as a client's retry."""
+    numbers = iter(numbers)
     lock = threading.Lock()
     latencies: list[float] = []
     failures = Counter[str]()
@@ -209,7 +225,10 @@ def load(total: int, gateway_options: dict[str, Any]) -> None:
     gateway = Process(_GATEWAY, {**settings, "gateway": gateway_options})
     port = gateway.hello["port"]
     print(f"   gateway: {gateway.hello['server']} server, options {gateway.hello['options']}")
-    client = CompatClient(environment_keys=False, **settings)
+    # The in-process client keeps a connection for each of the 128 threads too.
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(pool_maxsize=132))
+    client = CompatClient(environment_keys=False, session=session, **settings)
 
     def over_http(connection: http.client.HTTPConnection, n: int) -> bool:
         method, path, body, headers = calls.http(n)
@@ -219,6 +238,7 @@ def load(total: int, gateway_options: dict[str, Any]) -> None:
         return answer.status == 200
 
     print(f"   {'clients':>7} {'':10} {'calls/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>7}")
+    first = 0
     for clients in (8, 32, 128):
         rows = {}
         for name, one, connect in (
@@ -229,7 +249,8 @@ def load(total: int, gateway_options: dict[str, Any]) -> None:
                 lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=60),
             ),
         ):
-            elapsed, latencies, failures = drive(clients, total, one, connect)
+            elapsed, latencies, failures = drive(clients, range(first, first + total), one, connect)
+            first += total
             rows[name] = total / elapsed
             print(
                 f"   {clients:7} {name:10} {total / elapsed:8.0f} "

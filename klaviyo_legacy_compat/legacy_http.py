@@ -13,7 +13,8 @@ Code that called v1/v2 over HTTP keeps its request lines:
   existing or new) to a :class:`LegacyAdapter` over the default client; every other URL is
   untouched. :func:`uninstall_http` turns it off again.
 - **In any language**, point the legacy base URL at the gateway
-  (``klaviyo-legacy-compat serve``, or :func:`make_app` under any WSGI server). It binds
+  (``klaviyo-legacy-compat serve``, or :func:`make_app` under any WSGI server; both live in
+  :mod:`klaviyo_legacy_compat.gateway`, which says how it runs in production). It binds
   127.0.0.1 by default and forwards only requests that carry their own key (``token`` in a
   track/identify payload, ``api_key`` elsewhere): it never lends its own.
 

@@ -137,9 +137,9 @@ def test_a_stop_part_way_through_a_chunked_call_says_what_was_sent() -> None:
         dry_run=True, private_key="pk_test_0123456789abcdef", subscribe_chunk_size=1
     )
     profiles = [{"email": f"p{n}@example.com"} for n in range(3)]
-    with client.call_scope(should_stop=lambda sent: Stop() if sent >= 3 else None) as scope:
-        with pytest.raises(PartialDeliveryError) as raised:
-            client.subscribe_to_list("XyZ", profiles, max_concurrency=1, member_ids=False)
+    stop = client.call_scope(should_stop=lambda sent: Stop() if sent >= 3 else None)
+    with stop as scope, pytest.raises(PartialDeliveryError) as raised:
+        client.subscribe_to_list("XyZ", profiles, max_concurrency=1, member_ids=False)
     assert list(raised.value.accepted) == ["profiles[0:2]"]
     assert [p["email"] for p in raised.value.undelivered] == ["p2@example.com"]
     assert isinstance(raised.value.__cause__, Stop)

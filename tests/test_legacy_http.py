@@ -223,15 +223,16 @@ def test_the_adapter_answers_unreadable_bodies_and_raises_only_requests_exceptio
     )
     assert (tracked.status_code, tracked.text) == (200, "0")
     # A streamed body is read whole, text as UTF-8.
+    chunks: list[Any] = ['{"api_key": "' + key + '", ', b'"profiles": [{"email": "a@x.co"}]}']
     streamed = session.post(
         f"{LEGACY}/v2/list/XyZ/subscribe",
-        data=iter(['{"api_key": "' + key + '", ', b'"profiles": [{"email": "a@example.com"}]}']),
+        data=iter(chunks),
         headers={"Content-Type": "application/json"},
     )
     assert streamed.status_code == 200
     # A body that cannot be read at all is a requests exception, as from any adapter.
     with pytest.raises(requests.RequestException) as raised:
-        session.post(f"{LEGACY}/v2/list/XyZ/subscribe", data=iter([1, 2]))
+        session.post(f"{LEGACY}/v2/list/XyZ/subscribe", data=iter([1, 2]))  # type: ignore[arg-type]
     assert isinstance(raised.value, LegacyAdapterError)
     session.close()
 
