@@ -8,13 +8,17 @@ that holds keys next to translated requests, and it hands them to ``prepare`` al
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union, cast
+
+import attrs
 
 from ._batching import Batcher, FlushReport
 from ._calls import (
@@ -51,7 +55,7 @@ from ._wire import Invocation
 if TYPE_CHECKING:
     import requests  # noqa: TID251 - only for the type of the optional session argument
 
-__all__ = ["CompatClient"]
+__all__ = ["CallScope", "CompatClient"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -63,6 +67,32 @@ _NO_PRIVATE_KEY = (
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@attrs.define
+class CallScope:
+    """What :meth:`CompatClient.call_scope` sets for the calls made inside it, and what they
+    report back.
+
+    - ``at``: the call time (an aware datetime) in place of the client's clock: what an
+      event without a time of its own is stamped with, and so part of its derived
+      ``unique_id``. The same call made twice with the same ``at`` is the same event, and
+      Klaviyo keeps one (a gateway reuses it for a client's retry).
+    - ``should_stop``: asked before each request with the number of requests the call has
+      sent; an exception it returns is raised into the call in place of that request, as a
+      transport failure would be (see ``_flow.run``).
+    - ``operations``: the new-API operations the calls sent (or bulk mode held), in order.
+    """
+
+    at: Optional[datetime] = None
+    should_stop: Optional[Callable[[int], Optional[BaseException]]] = None
+    operations: list[str] = attrs.field(factory=list)
+
+
+#: The scope of the calls running in this context, with the client it belongs to.
+_SCOPE: contextvars.ContextVar[Optional[tuple[CompatClient, CallScope]]] = contextvars.ContextVar(
+    "klaviyo_legacy_compat_call_scope", default=None
+)
 
 
 #: The leniency kinds already logged at WARNING in this process (``_leniency``: once per kind
@@ -193,6 +223,35 @@ class CompatClient:
         for pool in pools:
             pool.shutdown(wait=True)
 
+    @contextlib.contextmanager
+    def call_scope(
+        self,
+        *,
+        at: Optional[datetime] = None,
+        should_stop: Optional[Callable[[int], Optional[BaseException]]] = None,
+    ) -> Iterator[CallScope]:
+        """For the calls of this client made inside the block (in this thread or task):
+        the call time ``at`` and the ``should_stop`` check of a :class:`CallScope`, which
+        the block yields and which collects the operations they sent. Blocks nest; the
+        innermost wins."""
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at: must be an aware datetime")
+        scope = CallScope(at, should_stop)
+        token = _SCOPE.set((self, scope))
+        try:
+            yield scope
+        finally:
+            _SCOPE.reset(token)
+
+    def _scope(self) -> Optional[CallScope]:
+        current = _SCOPE.get()
+        return current[1] if current is not None and current[0] is self else None
+
+    def _now(self) -> datetime:
+        """The call time: the scope's, else the client's clock."""
+        scope = self._scope()
+        return scope.at if scope is not None and scope.at is not None else self._clock()
+
     # --- the legacy calls ---------------------------------------------------------------
 
     def track(
@@ -235,7 +294,7 @@ class CompatClient:
             ip,
             is_test=is_test,
             naive=settings.options.naive_datetime,
-            now=self._clock(),
+            now=self._now(),
             ignored_keys=ignored,
             strict=settings.options.strict,
             notes=normalised,
@@ -354,6 +413,7 @@ class CompatClient:
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
             )
         transport = self._transport_for(settings.delivery)
+        scope = self._scope()
 
         def send(step: Step) -> RawResponse:
             return transport.send(prepare(step.request, context))
@@ -361,10 +421,11 @@ class CompatClient:
         transmit = send if held is None else self._capturing(send, *held, dry_run=False)
         return run(
             flow,
-            transmit,
+            _recorded(transmit, scope),
             _log_notice,
             self._sender_for(settings.options.max_concurrency),
-            clock=self._clock,
+            clock=self._now,
+            should_stop=scope.should_stop if scope is not None else None,
         )
 
     @staticmethod
@@ -473,7 +534,14 @@ class CompatClient:
                     )
                 return held(step)
 
-        run(flow, transmit, lambda item: warnings.append(item.text), clock=self._clock)
+        scope = self._scope()
+        run(
+            flow,
+            _recorded(transmit, scope),
+            lambda item: warnings.append(item.text),
+            clock=self._now,
+            should_stop=scope.should_stop if scope is not None else None,
+        )
         return Plan(tuple(requests), tuple(warnings), context)
 
     def _transport_for(self, delivery: Delivery) -> Transport:
@@ -546,6 +614,20 @@ class CompatClient:
             return [future.result()[0] for future in futures]
 
         return send_all
+
+
+def _recorded(
+    transmit: Callable[[Step], RawResponse], scope: Optional[CallScope]
+) -> Callable[[Step], RawResponse]:
+    """``transmit``, noting each operation in ``scope`` (if any) first."""
+    if scope is None:
+        return transmit
+
+    def recording(step: Step) -> RawResponse:
+        scope.operations.append(step.request.operation)
+        return transmit(step)
+
+    return recording
 
 
 #: The environment variables settings depend on (the cache key of ``settings()``).

@@ -192,6 +192,7 @@ def run(
     ] = None,
     sleep: Optional[Callable[[float], None]] = None,
     clock: Optional[Callable[[], datetime]] = None,
+    should_stop: Optional[Callable[[int], Optional[BaseException]]] = None,
 ) -> T:
     """Drive ``flow`` to its result, sending each step with ``transmit``.
 
@@ -200,11 +201,29 @@ def run(
     the steps of a :class:`Parallel` (the client passes a bounded thread pool; by default
     they go one after the other). ``sleep`` carries out a :class:`Pause`; without it (dry-run)
     a pause is skipped. ``clock`` answers :class:`Now` (by default the current UTC time).
+
+    ``should_stop`` is asked before each request (or group of parallel requests) with the
+    number of requests sent so far; an exception it returns stands for the answer instead of
+    sending, as a transport failure would (thrown into the flow for one request, the outcome
+    of each step of a :class:`Parallel`; those requests count as sent). So a caller can stop a
+    call whose answer nobody waits for any more (a gateway's client went away, a deadline
+    passed) and the flow still says what was delivered before (a chunked call's
+    ``PartialDeliveryError``): nothing half done is hidden.
     """
     index = 0
     try:
         item = next(flow)
         while True:
+            if should_stop is not None and isinstance(item, (PlannedRequest, Step, Parallel)):
+                stop = should_stop(index)
+                if stop is not None:
+                    if isinstance(item, Parallel):  # each step ends with it, as if it failed
+                        index += len(item.steps)
+                        item = flow.send(tuple(stop for _ in item.steps))
+                    else:
+                        index += 1
+                        item = flow.throw(stop)
+                    continue
             if isinstance(item, Notice):
                 on_notice(item)
                 item = flow.send(None)

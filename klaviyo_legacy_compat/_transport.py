@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
+#: One line per failed attempt (429, 5xx, no answer): WARNING at a request's first retry,
+#: INFO at the next ones, WARNING or ERROR when it is given up. The gateway shows them by
+#: default; no key, no query string.
+upstream_logger = logging.getLogger("klaviyo_legacy_compat.upstream")
 
 Timeout = Union[float, tuple[float, float]]
 
@@ -367,7 +371,7 @@ class ReliableTransport:
     :class:`TransportError` is raised: nothing is dropped silently.
 
     The first retry of a request logs a WARNING (operation, what failed, the wait, the
-    budget left), the later ones DEBUG; giving up on a failure logs an ERROR when nothing
+    budget left), the later ones INFO; giving up on a failure logs an ERROR when nothing
     reached Klaviyo (a 429, a connection failure), else a WARNING (it may have been
     applied). Logs name the method and path, never a key or a query string.
 
@@ -450,8 +454,10 @@ class ReliableTransport:
                 if isinstance(outcome, Failure):
                     raise outcome.error
                 return outcome
-            logger.log(
-                logging.WARNING if attempt == 1 else logging.DEBUG,
+            # One line per failed attempt (the gateway's upstream log): the first retry of a
+            # request at WARNING, the next ones at INFO, giving up at WARNING or ERROR.
+            upstream_logger.log(
+                logging.WARNING if attempt == 1 else logging.INFO,
                 "%s: %s; attempt %d in %.2f s, %.1f s of %s left",
                 _named(request),
                 _cause(outcome),
@@ -494,7 +500,7 @@ def _log_giving_up(
     undelivered = (isinstance(outcome, RawResponse) and outcome.status == 429) or (
         isinstance(outcome, Failure) and outcome.sent is False
     )
-    logger.log(
+    upstream_logger.log(
         logging.ERROR if undelivered else logging.WARNING,
         "%s: giving up after %d attempt%s in %.1f s: %s; %s; %s",
         _named(request),

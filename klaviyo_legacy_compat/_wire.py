@@ -98,6 +98,10 @@ class Invocation:
 
 # --- body forms ---------------------------------------------------------------------------
 
+#: Python's JSON reader recurses once per level and stops at the interpreter's recursion
+#: limit (about 1000 levels); no legacy payload comes near it.
+_TOO_DEEP = "JSON nested too deeply to read"
+
 
 def decode_data(value: str, field: str, strict: bool = False) -> tuple[Any, list[Notice]]:
     """A ``data`` value: base64 of JSON (GET pixel form) or JSON itself (form POST), and
@@ -131,6 +135,8 @@ def decode_data(value: str, field: str, strict: bool = False) -> tuple[Any, list
             raise TranslationError(field, "must be base64-encoded JSON or JSON") from None
     try:
         return json.loads(text), found
+    except RecursionError:
+        raise TranslationError(field, _TOO_DEEP) from None
     except ValueError:
         raise TranslationError(field, "must decode to a JSON object") from None
 
@@ -140,6 +146,8 @@ def _json_body(request: LegacyHTTPRequest) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(request.body)
+    except RecursionError:
+        raise TranslationError("body", _TOO_DEEP) from None
     except ValueError:
         raise TranslationError("body", "must be a JSON object") from None
     if not isinstance(body, dict):

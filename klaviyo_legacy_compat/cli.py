@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from ._client import CompatClient
 from ._errors import KlaviyoCompatError
 from ._wire import LegacyHTTPRequest, parse_legacy_request
+from .gateway import GatewaySettings, pooled_session, serve
 
 __all__ = ["main", "request_from_json"]
 
@@ -51,7 +52,7 @@ def _items(text: str) -> Iterator[tuple[int, Any]]:
     try:
         yield 1, json.loads(stripped)
         return
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
@@ -59,6 +60,9 @@ def _items(text: str) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except ValueError as exc:
                 yield number, exc
+            except RecursionError:
+                # Python's JSON reader recurses once per level, up to the recursion limit.
+                yield number, ValueError("nested too deeply to read")
 
 
 def translate(
@@ -74,7 +78,7 @@ def translate(
             strict = client.settings().options.strict
             request = parse_legacy_request(request_from_json(item), strict=strict)
             plan = client.invoke(request, dry_run=True)
-        except (KlaviyoCompatError, ValueError, TypeError) as exc:
+        except (KlaviyoCompatError, ValueError, TypeError, RecursionError) as exc:
             err.write(f"klaviyo-legacy-compat translate: line {number}: {exc}\n")
             status = 2
             continue
@@ -110,14 +114,40 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Answer legacy v1/v2 requests (point a legacy client's base URL at "
             "http://HOST:PORT/api) by translating them to the new API. Only requests that "
-            "carry their own key are forwarded. Binds 127.0.0.1 unless told otherwise; for "
-            "production, run klaviyo_legacy_compat.legacy_http.make_app() under any WSGI server."
+            "carry their own key are forwarded. Binds 127.0.0.1 unless told otherwise. Runs on "
+            "waitress (pip install klaviyo-legacy-compat[gateway]), else on the stdlib server "
+            "with a warning. Logs one line per request and per upstream failure on standard "
+            "error. klaviyo_legacy_compat.gateway.make_app() runs it under any WSGI server."
         ),
     )
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    defaults = GatewaySettings()
+    for name, kind, unit, text in _SERVE_SETTINGS:
+        serve_cmd.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            default=getattr(defaults, name),
+            metavar=unit,
+            help=f"{text} ({getattr(defaults, name)})",
+        )
     _leniency_arguments(serve_cmd)
     return parser
+
+
+#: The options of `serve`: the fields of GatewaySettings, with their help.
+_SERVE_SETTINGS: tuple[tuple[str, type, str, str], ...] = (
+    ("threads", int, "N", "requests served at once; the upstream pool is sized to match"),
+    ("backlog", int, "N", "connections queued before they are accepted (at least 128)"),
+    ("connection_limit", int, "N", "open connections at once"),
+    ("idle_timeout", int, "SECONDS", "close a connection idle this long"),
+    ("max_body_size", int, "BYTES", "a larger body is answered 413"),
+    ("max_uri_size", int, "BYTES", "a longer URI is answered 414"),
+    ("max_header_size", int, "BYTES", "larger headers are answered 431"),
+    ("deadline", float, "SECONDS", "answer every request within this time (503/504 past it)"),
+    ("retry_window", float, "SECONDS", "recognise a client's retry of a write this long; 0: off"),
+    ("retry_window_size", int, "N", "recent writes remembered for that"),
+)
 
 
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
@@ -159,16 +189,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             sys.stderr.write(f"klaviyo-legacy-compat translate: {exc.strerror}: {args.file}\n")
             return 2
     if args.command == "serve":
-        from .legacy_http import serve
-
-        server = serve(args.host, args.port, CompatClient(environment_keys=False, **_options(args)))
+        settings = {name: getattr(args, name) for name, *_ in _SERVE_SETTINGS}
+        try:
+            client = CompatClient(
+                environment_keys=False,
+                session=pooled_session(settings["threads"] + 4),
+                **_options(args),
+            )
+            server = serve(args.host, args.port, client, **settings)
+        except KlaviyoCompatError as exc:
+            sys.stderr.write(f"klaviyo-legacy-compat serve: {exc}\n")
+            return 2
         host, port = str(server.server_address[0]), int(server.server_address[1])
-        sys.stderr.write(f"klaviyo-legacy-compat gateway on http://{host}:{port}/api\n")
+        sys.stderr.write(
+            f"klaviyo-legacy-compat gateway on http://{host}:{port}/api ({server.kind})\n"
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
+            client.close()
         return 0
     return 2  # pragma: no cover - argparse requires a known command

@@ -13,7 +13,8 @@ Code that called v1/v2 over HTTP keeps its request lines:
   existing or new) to a :class:`LegacyAdapter` over the default client; every other URL is
   untouched. :func:`uninstall_http` turns it off again.
 - **In any language**, point the legacy base URL at the gateway
-  (``klaviyo-legacy-compat serve``, or :func:`make_app` under any WSGI server). It binds
+  (``klaviyo-legacy-compat serve``, or :func:`make_app` under any WSGI server; both live in
+  :mod:`klaviyo_legacy_compat.gateway`, which says how it runs in production). It binds
   127.0.0.1 by default and forwards only requests that carry their own key (``token`` in a
   track/identify payload, ``api_key`` elsewhere): it never lends its own.
 
@@ -37,12 +38,10 @@ import io
 import json
 import logging
 import re
-import socketserver
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
-from typing import Any, Callable, Optional, Union
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import attrs
 import requests
@@ -69,10 +68,14 @@ from klaviyo_legacy_compat._wire import (
     parse_legacy_request,
 )
 
+if TYPE_CHECKING:
+    from klaviyo_legacy_compat.gateway import GatewayServer
+
 __all__ = [
     "LEGACY_BASE",
     "LEGACY_PREFIXES",
     "LegacyAdapter",
+    "LegacyAdapterError",
     "LegacyHTTPResponse",
     "LegacyResponse",
     "install_http",
@@ -182,7 +185,8 @@ def _error_answer(error: KlaviyoCompatError) -> LegacyHTTPResponse:
         return _failure(400, str(error))
     if isinstance(error, TransportError):
         return _failure(502, f"Klaviyo could not be reached: {error}")
-    raise error
+    # Any other error of ours (none is left today): a server error, in the legacy shape.
+    return _failure(500, str(error))
 
 
 def respond(
@@ -256,11 +260,26 @@ class LegacyResponse(requests.Response):
     error: Optional[KlaviyoCompatError] = None
 
 
+class LegacyAdapterError(KlaviyoCompatError, requests.exceptions.RequestException):
+    """:class:`LegacyAdapter` could not answer a legacy request at all (a body it cannot
+    read, a fault of this library). A ``requests.RequestException``, as everything a
+    ``requests`` adapter raises is, so legacy ``except requests.RequestException`` blocks
+    keep catching it; what went wrong is its ``__cause__``."""
+
+
 class LegacyAdapter(BaseAdapter):
     """A ``requests`` transport adapter that answers legacy v1/v2 requests through the
     translation core (see :func:`mount`, :func:`install_http`). ``options`` are per-call
     options of every request (``dry_run``, ``base_url``, ...); ``raise_local`` as in
-    :func:`respond`."""
+    :func:`respond`.
+
+    Like any ``requests`` adapter it answers or raises a ``requests`` exception, nothing
+    else: a request the legacy API would have refused (a body that is not JSON, nested too
+    deeply, not UTF-8) gets the legacy answer (a ``400``, or ``0`` from track and identify),
+    which is what legacy callers check (``status_code``, ``raise_for_status()``); no answer
+    from Klaviyo is a :class:`TransportError` (a ``ConnectionError``), and anything else a
+    :class:`LegacyAdapterError`. With ``raise_local`` the legacy SDK's own exceptions for
+    bad input are raised too, as the ``klaviyo`` 3.1.7 classes expect."""
 
     def __init__(
         self, client: Optional[CompatClient] = None, *, raise_local: bool = False, **options: Any
@@ -279,21 +298,31 @@ class LegacyAdapter(BaseAdapter):
         cert: Any = None,
         proxies: Optional[Mapping[str, str]] = None,
     ) -> requests.Response:
-        body = request.body
-        raw = body.encode() if isinstance(body, str) else (body or b"")
-        if not isinstance(raw, bytes):
-            raw = b"".join(raw)  # a streamed body
         options = dict(self.options)
         if timeout is not None:
             options["timeout"] = timeout
-        answer = respond(
-            LegacyHTTPRequest(
-                request.method or "GET", request.url or "", dict(request.headers), raw
-            ),
-            self.client,
-            raise_local=self.raise_local,
-            **options,
-        )
+        try:
+            answer = respond(
+                LegacyHTTPRequest(
+                    request.method or "GET",
+                    request.url or "",
+                    dict(request.headers),
+                    _body_bytes(request.body),
+                ),
+                self.client,
+                raise_local=self.raise_local,
+                **options,
+            )
+        except requests.exceptions.RequestException:
+            raise
+        except KlaviyoCompatError as exc:
+            if self.raise_local:  # the legacy SDK's own exceptions, raised on purpose
+                raise
+            raise LegacyAdapterError("the legacy request could not be answered") from exc
+        except Exception as exc:
+            raise LegacyAdapterError(
+                f"the legacy request could not be answered: {type(exc).__name__}"
+            ) from exc
         response = LegacyResponse()
         response.plan = answer.plan
         response.error = answer.error
@@ -309,6 +338,23 @@ class LegacyAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release: the client owns the connections."""
+
+
+def _body_bytes(body: Any) -> bytes:
+    """A prepared request's body as bytes: text is sent as UTF-8 (as ``requests`` does),
+    a file or iterable of chunks is read whole."""
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    chunks = [read()] if callable(read) else list(body)
+    kinds = {type(chunk).__name__ for chunk in chunks if not isinstance(chunk, (str, bytes))}
+    if kinds:
+        raise LegacyAdapterError(f"the request body holds {', '.join(sorted(kinds))}, not bytes")
+    return b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
 
 
 def mount(
@@ -450,48 +496,22 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def make_app(client: Optional[CompatClient] = None, **options: Any) -> WSGIApp:
-    """The gateway as a WSGI application. It uses only the keys requests carry."""
-    gateway_client = client or CompatClient(environment_keys=False)
+    """The gateway as a WSGI application, with per-call ``options``: the same as
+    :func:`klaviyo_legacy_compat.gateway.make_app`, where its own settings are."""
+    from .gateway import make_app as gateway_app
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        headers = {
-            key[5:].replace("_", "-").title(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        request = LegacyHTTPRequest(
-            environ.get("REQUEST_METHOD", "GET"),
-            path + (f"?{query}" if query else ""),
-            headers,
-            body,
-        )
-        answer = respond(request, gateway_client, require_key=True, **options)
-        status = f"{answer.status} {reason_phrase(answer.status) or 'Unknown'}"
-        start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
-        return [answer.body]
-
-    return app
-
-
-class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Access logs would print legacy query strings, keys included: keep them out."""
+    return gateway_app(client, **options)
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8080, client: Optional[CompatClient] = None
-) -> WSGIServer:
-    """A threaded stdlib WSGI server running the gateway (call ``serve_forever()``)."""
-    return make_server(
-        host, port, make_app(client), server_class=_ThreadingServer, handler_class=_QuietHandler
-    )
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    client: Optional[CompatClient] = None,
+    **settings: Any,
+) -> GatewayServer:
+    """The gateway on waitress (the stdlib server, with a WARNING, without the ``[gateway]``
+    extra); call ``serve_forever()``. The same as :func:`klaviyo_legacy_compat.gateway.serve`,
+    which documents ``settings``."""
+    from .gateway import serve as gateway_serve
+
+    return gateway_serve(host, port, client, **settings)

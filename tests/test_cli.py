@@ -169,3 +169,16 @@ def test_translate_applies_the_leniency_policy_and_its_options(
     assert "customer_properties.$phone_number" in capsys.readouterr().err
     assert cli.main(["translate", "--default-phone-region", "XX", path]) == 2
     assert "default_phone_region" in capsys.readouterr().err
+
+
+def test_lines_nested_too_deeply_get_one_error_line_each() -> None:
+    good = {"method": "POST", "url": "/api/track", "json": TRACK}
+    deep_line = "[" * 100_000 + "]" * 100_000
+    nested_request = (
+        '{"method": "POST", "url": "/api/track", "json": ' + "[" * 990 + "]" * 990 + "}"
+    )
+    status, out, err = run(deep_line + "\n" + lines(good) + nested_request + "\n" + lines(good))
+    assert status == 2
+    assert len(out.splitlines()) == 2  # the good lines, both
+    assert err.count("\n") == 2
+    assert "line 1: not JSON: nested too deeply" in err and "line 3:" in err

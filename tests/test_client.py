@@ -385,3 +385,30 @@ def test_a_large_subscribe_overlaps_at_most_max_concurrency_chunks() -> None:
     assert transport.operations() == ["bulk_subscribe_profiles"] * 20
     assert state["broken"] == 0, "sends never overlapped max_concurrency-wide"
     assert 1 < state["peak"] <= concurrency
+
+
+def test_call_scope_sets_the_call_time_and_collects_the_operations() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    client = klaviyo.CompatClient(dry_run=True, public_key="AbC123")
+    moment = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    stamp = moment.isoformat()
+
+    def event(plan: Any) -> Any:
+        return plan.requests[0].json["data"]["attributes"]
+
+    with client.call_scope(at=moment) as scope:
+        first = event(client.track("Viewed", {"$email": "ann@example.com"}))
+        # Another client's calls keep their own clock.
+        other = klaviyo.CompatClient(dry_run=True, public_key="AbC123")
+        assert event(other.track("Viewed", {"$email": "ann@example.com"}))["time"] != stamp
+    assert scope.operations == ["create_client_event"]
+    with client.call_scope(at=moment + timedelta(0)):
+        again = event(client.track("Viewed", {"$email": "ann@example.com"}))
+    assert first["time"] == again["time"] == stamp
+    assert first["unique_id"] == again["unique_id"]  # the same event: Klaviyo keeps one
+    later = event(client.track("Viewed", {"$email": "ann@example.com"}))
+    assert later["unique_id"] != first["unique_id"]
+    naive = moment.replace(tzinfo=None)
+    with pytest.raises(ValueError, match="aware"), client.call_scope(at=naive):
+        pass

@@ -81,3 +81,66 @@ def test_a_parallel_sender_that_fails_whole_is_thrown_into_the_flow() -> None:
         (1, 200),
         "parallel failed: cannot schedule new futures after shutdown",
     ]
+
+
+class Stop(Exception):
+    """What a should_stop hook hands back."""
+
+
+@pytest.mark.parametrize(
+    ("stop_at", "expected"),
+    [
+        # Asked before every request (or group) with the number sent: the exception takes
+        # the place of that request's answer, as a transport failure's would (the outcome of
+        # each step of a group).
+        (None, [(0, 200), (1, 200), (2, 200), (3, 200)]),
+        (1, [(0, 200), "Stop", "Stop", "Stop"]),
+        (2, [(0, 200), (1, 200), "Stop", "Stop"]),
+    ],
+)
+def test_should_stop_is_thrown_into_the_flow_in_place_of_a_send(
+    stop_at: Any, expected: list[Any]
+) -> None:
+    def should_stop(sent: int) -> Any:
+        return Stop() if stop_at is not None and sent >= stop_at else None
+
+    def collect_stops() -> Flow[list[Any]]:
+        seen: list[Any] = []
+        for _ in range(2):
+            try:
+                reply = yield from send(LISTS)
+                seen.append((reply.index, reply.response.status))
+            except Stop:
+                seen.append("Stop")
+        outcomes = yield from send_all([LISTS, LISTS])
+        seen += [
+            (o.index, o.response.status) if isinstance(o, Reply) else type(o).__name__
+            for o in outcomes
+        ]
+        return seen
+
+    sent: list[Step] = []
+
+    def transmit(step: Step) -> RawResponse:
+        sent.append(step)
+        return RawResponse(200)
+
+    assert run(collect_stops(), transmit, lambda n: None, should_stop=should_stop) == expected
+    assert len(sent) == sum(1 for item in expected if isinstance(item, tuple))
+
+
+def test_a_stop_part_way_through_a_chunked_call_says_what_was_sent() -> None:
+    from klaviyo_legacy_compat import CompatClient
+    from klaviyo_legacy_compat._errors import PartialDeliveryError
+
+    client = CompatClient(
+        dry_run=True, private_key="pk_test_0123456789abcdef", subscribe_chunk_size=1
+    )
+    profiles = [{"email": f"p{n}@example.com"} for n in range(3)]
+    stop = client.call_scope(should_stop=lambda sent: Stop() if sent >= 3 else None)
+    with stop as scope, pytest.raises(PartialDeliveryError) as raised:
+        client.subscribe_to_list("XyZ", profiles, max_concurrency=1, member_ids=False)
+    assert list(raised.value.accepted) == ["profiles[0:2]"]
+    assert [p["email"] for p in raised.value.undelivered] == ["p2@example.com"]
+    assert isinstance(raised.value.__cause__, Stop)
+    assert scope.operations == ["get_list", "bulk_subscribe_profiles", "bulk_subscribe_profiles"]

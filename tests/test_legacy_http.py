@@ -200,3 +200,55 @@ def test_dry_run_through_the_adapter_answers_the_plan_as_json() -> None:
     ]
     assert "pk_dry_0123456789abcdef" not in answer.text
     session.close()
+
+
+def test_the_adapter_answers_unreadable_bodies_and_raises_only_requests_exceptions() -> None:
+    from klaviyo_legacy_compat.legacy_http import LegacyAdapterError
+
+    session = requests.Session()
+    mount(session, klaviyo.CompatClient(dry_run=True))
+    key = "pk_dry_0123456789abcdef"
+    deep = "[" * 100_000 + "]" * 100_000
+    # What the legacy API answered a body it could not read: a legacy 400 (0 from track).
+    answer = session.post(
+        f"{LEGACY}/v2/list/XyZ/subscribe",
+        data='{"api_key": "' + key + '", "profiles": ' + deep + "}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400 and "nested too deeply" in answer.json()["message"]
+    tracked = session.post(
+        f"{LEGACY}/track",
+        data='{"token": "AbC", "event": ' + deep + "}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert (tracked.status_code, tracked.text) == (200, "0")
+    # A streamed body is read whole, text as UTF-8.
+    chunks: list[Any] = ['{"api_key": "' + key + '", ', b'"profiles": [{"email": "a@x.co"}]}']
+    streamed = session.post(
+        f"{LEGACY}/v2/list/XyZ/subscribe",
+        data=iter(chunks),
+        headers={"Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 200
+    # A body that cannot be read at all is a requests exception, as from any adapter.
+    with pytest.raises(requests.RequestException) as raised:
+        session.post(f"{LEGACY}/v2/list/XyZ/subscribe", data=iter([1, 2]))  # type: ignore[arg-type]
+    assert isinstance(raised.value, LegacyAdapterError)
+    session.close()
+
+
+def test_an_unexpected_failure_in_the_adapter_is_a_requests_exception(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from klaviyo_legacy_compat import legacy_http
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("a fault of ours")
+
+    monkeypatch.setattr(legacy_http, "respond", broken)
+    session = requests.Session()
+    mount(session, klaviyo.CompatClient(dry_run=True))
+    with pytest.raises(requests.RequestException) as raised:
+        session.get(f"{LEGACY}/v2/lists", params={"api_key": "pk_x"})
+    assert isinstance(raised.value.__cause__, KeyError)
+    session.close()

@@ -276,11 +276,13 @@ def test_a_response_ends_the_outage() -> None:
 
 def records(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
     return [
-        (r.levelno, r.getMessage()) for r in caplog.records if r.name == "klaviyo_legacy_compat"
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if r.name == "klaviyo_legacy_compat.upstream"
     ]
 
 
-def test_the_first_retry_warns_the_next_ones_debug_and_giving_up_is_an_error(
+def test_the_first_retry_warns_the_next_ones_inform_and_giving_up_is_an_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")
@@ -290,7 +292,7 @@ def test_the_first_retry_warns_the_next_ones_debug_and_giving_up_is_an_error(
         defaults(outage, clock, 0.0).send(timed())
     logged = records(caplog)
     levels = [level for level, _ in logged]
-    assert levels == [logging.WARNING] + [logging.DEBUG] * (outage.sent - 2) + [logging.ERROR]
+    assert levels == [logging.WARNING] + [logging.INFO] * (outage.sent - 2) + [logging.ERROR]
     first, last = logged[0][1], logged[-1][1]
     # Operation, what failed, the wait before the next attempt, the budget left.
     assert first == (
@@ -310,7 +312,7 @@ def test_giving_up_on_what_may_have_been_applied_warns(
     clock = Clock()
     script = Script([RawResponse(503)] * 6)
     assert reliable(script, clock).send(request()).status == 503
-    assert [level for level, _ in records(caplog)] == [logging.WARNING] + [logging.DEBUG] * 4 + [
+    assert [level for level, _ in records(caplog)] == [logging.WARNING] + [logging.INFO] * 4 + [
         logging.WARNING
     ]
     assert records(caplog)[0][1].startswith("create_event (POST /api/x): status 503; attempt 2")
