@@ -137,15 +137,14 @@ class CompatClient:
 
     def configure(self, **options: Any) -> None:
         """Change this client's defaults; ``None`` removes an option again. The environment
-        is read again at the next call."""
+        is read again at the next call.
+
+        The configuration it would make is checked first, with the environment the next
+        call reads (removing an option can let a bad environment value through): when it
+        is refused, :class:`ConfigurationError` says why and nothing has changed."""
         check_option_names(options)
         with self._lock:
-            for name, value in options.items():
-                if value is None:
-                    self._options.pop(name, None)
-                else:
-                    self._options[name] = value
-            resolve_settings(self._options, environ={})  # refuse bad values now
+            self._options = self._checked(options)
             self._version += 1
 
     def settings(self, **options: Any) -> Settings:
@@ -159,8 +158,7 @@ class CompatClient:
         cached = self._cached
         version = self._version
         if cached is None or cached[0] != version:
-            names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
-            environ = {name: os.environ[name] for name in names if name in os.environ}
+            environ = self._environ()
             cached = (version, environ, resolve_settings(self._options, environ=environ))
             self._cached = cached
         if options:
@@ -401,11 +399,45 @@ class CompatClient:
 
     def override(self, **options: Any) -> dict[str, Any]:
         """``configure(**options)``, returning the values they replaced (``None``: not set),
-        to hand back to ``configure`` later (what ``batching()`` does)."""
+        to hand back to ``configure`` later (what ``batching()`` does). Refused as a whole,
+        as ``configure`` is."""
+        check_option_names(options)
         with self._lock:
             previous = {name: self._options.get(name) for name in options}
-        self.configure(**options)
+            self._options = self._checked(options)
+            self._version += 1
         return previous
+
+    def _restore(self, previous: Mapping[str, Any]) -> None:
+        """Put back what :meth:`override` replaced, unchecked: those values were valid when
+        they were set, and a restore that could be refused (the environment changed in
+        between) would leave the override in place. The next call reports such a change."""
+        with self._lock:
+            self._options = _applied(self._options, previous)
+            self._version += 1
+
+    def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The options with ``changes`` applied, once they resolve with the environment the
+        next call reads; else :class:`ConfigurationError`, naming the variable when the value
+        at fault comes from the environment. Called with ``self._lock`` held."""
+        options = _applied(self._options, changes)
+        environ = self._environ()
+        try:
+            resolve_settings(options, environ=environ)
+        except ConfigurationError as exc:
+            for name, option in OPTIONS.items():
+                if options.get(name) is None and option.env in environ:
+                    try:
+                        option.check(name, environ[option.env])
+                    except ConfigurationError:
+                        raise ConfigurationError(f"{exc} (from {option.env})") from None
+            raise
+        return options
+
+    def _environ(self) -> dict[str, str]:
+        """The environment variables the settings depend on, as they are now."""
+        names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
+        return {name: os.environ[name] for name in names if name in os.environ}
 
     def flush(self, *, raise_errors: bool = True) -> Union[FlushReport, Plan]:
         """Send what bulk mode holds now: the :class:`FlushReport`; in dry-run the
@@ -554,6 +586,18 @@ _ENV_NAMES_WITHOUT_KEYS = tuple(
     for name, option in OPTIONS.items()
     if option.env and name not in ("private_key", "public_key")
 )
+
+
+def _applied(options: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``options`` with ``changes`` made (``None`` removes an option)."""
+    updated = dict(options)
+    for name, value in changes.items():
+        if value is None:
+            updated.pop(name, None)
+        else:
+            updated[name] = value
+    return updated
+
 
 #: Calls bulk mode may hold: what their translators plan is captured, the rest is sent.
 _BATCHED = (TrackCall, IdentifyCall, SubscribeCall)

@@ -138,7 +138,7 @@ def batching(client: Optional[CompatClient] = None, **options: Any) -> Iterator[
             else:
                 batcher.flush(raise_errors=not failed)
     finally:
-        target.configure(**previous)
+        target._restore(previous)
 
 
 def flush(*, raise_errors: bool = True) -> Union[FlushReport, Plan]:
