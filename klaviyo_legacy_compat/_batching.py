@@ -232,7 +232,9 @@ class Batcher:
     def __init__(self, client: CompatClient, *, spool_path: Optional[str] = None) -> None:
         self._client = client
         self.spool_path = spool_path
-        self._store: Store = Spool(spool_path) if spool_path else MemorySpool()
+        # Opened by the first live call or flush (see _open): a dry run never opens, creates
+        # or locks a spool.
+        self._store: Optional[Store] = None
         self._lock = threading.Condition()
         self._flushing = threading.RLock()
         self._queues: dict[str, _Queue] = {}
@@ -249,20 +251,7 @@ class Batcher:
         # Dry-run items never reach the spool: they are shown, not kept.
         self._dry = MemorySpool()
         self._dry_accounts: dict[str, _Account] = {}
-        # What a crash left in the spool goes out with the configured key; items of
-        # another account wait until a call names that account.
-        for spool_kind, (count, size) in self._store.pending_by_kind().items():
-            self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
-        for _, _, _, reason in self._store.failed()[:1]:
-            logger.warning(
-                "the spool %s keeps items Klaviyo rejected earlier (%s); see failed()",
-                spool_path,
-                reason,
-            )
         _LIVE.add(self)
-        settings = client.settings()
-        if settings.credentials.private_key is not None:
-            self.account(settings, client.context(settings))
 
     def __repr__(self) -> str:
         return f"<Batcher spool={self.spool_path!r} pending={self.pending()}>"
@@ -271,7 +260,13 @@ class Batcher:
 
     def account(self, settings: Settings, context: RequestContext) -> Optional[str]:
         """Register the account of a call about to be captured; its label, or ``None``
-        when the call cannot be batched (no private key)."""
+        when the call cannot be batched (no private key). A live call opens the store
+        (the spool, which may hold what an earlier process left)."""
+        if not settings.dry_run:
+            if self._closed:
+                return None  # nothing is held after close(): the call is sent as it is
+            if self._store is None:
+                self._open()
         key = context.credentials.private_key
         if key is None:
             if not settings.dry_run:
@@ -304,7 +299,7 @@ class Batcher:
         """Hold ``items`` (durably, with a spool) for ``account``. A request's worth waiting
         wakes the background sender; a backlog of several (delivery falling behind) is sent
         in this thread, which keeps a fast producer from outrunning delivery."""
-        store = self._dry if dry_run else self._store
+        store = self._dry if dry_run else self._open()
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             by_kind.setdefault(f"{item.kind}@{account}", []).append(item.payload)
@@ -345,6 +340,7 @@ class Batcher:
         ``raise_errors=False``.
         """
         with self._flushing:
+            self._open()
             for spool_kind in self._kinds():
                 self._drain(spool_kind, full_only=False)
             report = self._report()
@@ -389,16 +385,17 @@ class Batcher:
         """Every item Klaviyo rejected and the spool still keeps (``retry_failed()`` puts
         them back)."""
         out = []
-        for key, spool_kind, payload, reason in self._store.failed():
+        for key, spool_kind, payload, reason in self._open().failed():
             out.append(Rejected(_kind_of(spool_kind)[0], payload, reason, (key,)))
         return out
 
     def retry_failed(self) -> int:
         """Put every rejected item back to pending (after fixing what Klaviyo refused);
         the next flush sends them again. Returns how many."""
-        count = self._store.retry_failed()
+        store = self._open()
+        count = store.retry_failed()
         with self._lock:
-            for spool_kind, (pending, size) in self._store.pending_by_kind().items():
+            for spool_kind, (pending, size) in store.pending_by_kind().items():
                 queue = self._queues.setdefault(spool_kind, _Queue())
                 queue.count, queue.size = pending, size
                 queue.since = queue.since or time.monotonic()
@@ -414,10 +411,14 @@ class Batcher:
     def close(self, *, flush: bool = True) -> Optional[FlushReport]:
         """Flush (by default), stop the background thread and close the spool. Items still
         pending stay in the spool; without one they are logged, payloads included, so that
-        they can be recovered from the log."""
+        they can be recovered from the log. Calls made after are sent one by one; a second
+        ``close()`` does nothing."""
+        if self._closed:
+            return None
         report = None
+        opened = self._store is not None  # else nothing was ever held: nothing to say
         try:
-            if flush:
+            if flush and opened:
                 report = self.flush(raise_errors=False)
         finally:
             # Even when the flush raised (an interrupt, a failing spool): the sender stops,
@@ -428,21 +429,45 @@ class Batcher:
             if self._thread is not None and self._thread is not threading.current_thread():
                 self._thread.join(timeout=5)
             try:
-                if flush:
+                if flush and opened:
                     left = report if report is not None else self._report()
                     if not left.ok:
                         self._log_undelivered(left)
             finally:
-                self._store.close()
+                if self._store is not None:
+                    self._store.close()
                 _LIVE.discard(self)
         return report
 
     # --- inside -----------------------------------------------------------------------------
 
+    def _open(self) -> Store:
+        """The store of live items, opened at its first use: the spool (whose leftovers,
+        from a crash or an earlier process, are counted in), or memory."""
+        store = self._store
+        if store is not None:
+            return store
+        with self._lock:
+            if self._store is not None:
+                return self._store
+            store = Spool(self.spool_path) if self.spool_path else MemorySpool()
+            # What a crash left in the spool goes out with the configured key; items of
+            # another account wait until a call names that account.
+            for spool_kind, (count, size) in store.pending_by_kind().items():
+                self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
+            for _, _, _, reason in store.failed()[:1]:
+                logger.warning(
+                    "the spool %s keeps items Klaviyo rejected earlier (%s); see failed()",
+                    self.spool_path,
+                    reason,
+                )
+            self._store = store
+            return store
+
     def _kinds(self) -> list[str]:
         with self._lock:
             known = [k for k, q in self._queues.items() if q.count]
-        return list(dict.fromkeys([*self._store.pending_kinds(), *known]))
+        return list(dict.fromkeys([*self._open().pending_kinds(), *known]))
 
     def _drain(self, spool_kind: str, *, full_only: bool) -> None:
         """Send the pending items of one kind and account: all of them, or (``full_only``)
@@ -462,7 +487,7 @@ class Batcher:
             limit = cap * max(1, account.concurrency)
             if full_only and count >= cap:
                 limit = min(limit, cap * (count // cap))
-            taken = self._store.take(spool_kind, limit)
+            taken = self._open().take(spool_kind, limit)
             if not taken:
                 with self._lock:
                     queue.count, queue.size, queue.since = 0, 0, None
@@ -603,10 +628,11 @@ class Batcher:
     def _peek(self) -> list[tuple[int, dict[str, Any]]]:
         """The pending payloads, for a report (taken and released again at once)."""
         out: list[tuple[int, dict[str, Any]]] = []
+        store = self._open()
         with self._flushing:
-            for spool_kind in self._store.pending_kinds():
-                taken = self._store.take(spool_kind, 10**9)
-                self._store.release([key for key, _ in taken])
+            for spool_kind in store.pending_kinds():
+                taken = store.take(spool_kind, 10**9)
+                store.release([key for key, _ in taken])
                 out.extend(taken)
         return out
 
@@ -716,9 +742,9 @@ class _Ledger:
         gone = [*delivered, *(key for item in rejected for key in item.keys)]
         self.settled.update(gone)
         if delivered:
-            batcher._store.done(delivered)
+            batcher._open().done(delivered)
         for item in rejected:
-            batcher._store.fail(item.keys, item.reason)
+            batcher._open().fail(item.keys, item.reason)
             logger.error(
                 "Klaviyo rejected a buffered %s (%s); flush() hands it back%s",
                 item.kind,
@@ -738,7 +764,7 @@ class _Ledger:
         if not keys:
             return
         batcher, queue = self.batcher, self.queue
-        batcher._store.release(keys)
+        batcher._open().release(keys)
         self.left.update(keys)
         self.settled.update(keys)
         with batcher._lock:

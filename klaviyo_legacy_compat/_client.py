@@ -380,10 +380,12 @@ class CompatClient:
 
     def batcher(self, settings: Optional[Settings] = None) -> Batcher:
         """The buffer of bulk mode, for the configured ``spool_path`` (a batcher for another
-        path is flushed and closed first)."""
-        spool = (settings or self.settings()).batch.spool_path
+        path is flushed and closed first). A dry run keeps the current one whatever its
+        path: it holds nothing in a spool, and never opens one."""
+        settings = settings or self.settings()
+        spool = settings.batch.spool_path
         current = self._batcher
-        if current is not None and current.spool_path == spool:
+        if current is not None and (current.spool_path == spool or settings.dry_run):
             return current  # every batched call asks: no lock on the common path
         with self._lock:
             current = self._batcher
@@ -393,9 +395,15 @@ class CompatClient:
         if current is not None:
             current.close()
         with self._lock:
-            if self._batcher is None:
-                self._batcher = Batcher(self, spool_path=spool)
-            return self._batcher
+            batcher = self._batcher
+            created = batcher is None
+            if batcher is None:
+                batcher = self._batcher = Batcher(self, spool_path=spool)
+        if created and not settings.dry_run and settings.credentials.private_key is not None:
+            # A live batcher opens its spool now, and what an earlier process left there for
+            # the configured key goes out.
+            batcher.account(settings, self.context(settings))
+        return batcher
 
     def override(self, **options: Any) -> dict[str, Any]:
         """``configure(**options)``, returning the values they replaced (``None``: not set),
@@ -446,10 +454,10 @@ class CompatClient:
         ``raise_errors=False``)."""
         settings = self.settings()
         batcher = self._batcher
-        if batcher is None and settings.batch.spool_path is not None:
-            batcher = self.batcher(settings)  # drains what an earlier process left
         if settings.dry_run:
             return batcher.plan(clear=True) if batcher is not None else Plan(())
+        if batcher is None and settings.batch.spool_path is not None:
+            batcher = self.batcher(settings)  # drains what an earlier process left
         if batcher is None:
             return FlushReport()
         return batcher.flush(raise_errors=raise_errors)
