@@ -23,7 +23,10 @@ is split: the good items go through and the bad one is handed back with Klaviyo'
 (:class:`~._translate.batches.Rejected`, in :class:`FlushReport` and ``failed()``). With
 ``wait_for_jobs`` each profile import job is followed until complete and its import errors
 are handed back the same way. ``flush()`` raises :class:`PartialDeliveryError` when anything
-was rejected or is still pending, so a problem is never silent.
+was rejected or is still pending, so a problem is never silent. When the process is stopped
+(SIGTERM, SIGINT, or a worker's exit hook calling :func:`~._shutdown.shutdown`), what is held
+is sent within ``shutdown_timeout``, and what could not be is logged at ERROR with its
+payload, or stays in the spool.
 
 Items are held per account (a digest of the private key, never the key: only that digest
 reaches the spool); a request carries the key of the calls it holds. Calls with only a public
@@ -36,12 +39,13 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 import attrs
 
@@ -53,6 +57,7 @@ from ._flow import Flow, Reply, Step, default_reply, notice, run, send_all
 from ._models import PlannedRequest, RawResponse
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
+from ._retry import RETRY_STATUSES
 from ._spool import Spool
 from ._translate.batches import (
     KINDS,
@@ -70,7 +75,7 @@ from ._translate.batches import (
 if TYPE_CHECKING:
     from ._client import CompatClient
 
-__all__ = ["Batcher", "FlushReport", "MemorySpool"]
+__all__ = ["Batcher", "FlushReport", "MemorySpool", "Sealed"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -91,9 +96,14 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+class Sealed(Exception):
+    """A :class:`MemorySpool` takes nothing more: its items went to the log at shutdown."""
+
+
 class MemorySpool:
     """The spool's life cycle (pending → in flight → done or failed) in memory: what the
-    batcher uses without ``spool_path``. Lost with the process, as any in-memory buffer."""
+    batcher uses without ``spool_path``. Lost with the process, as any in-memory buffer:
+    so at shutdown :meth:`seal` hands over what is left, for the log."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -101,9 +111,12 @@ class MemorySpool:
         self._pending: dict[str, dict[int, dict[str, Any]]] = {}
         self._in_flight: dict[int, tuple[str, dict[str, Any]]] = {}
         self._failed: dict[int, tuple[str, dict[str, Any], str]] = {}
+        self._sealed = False
 
     def add_many(self, kind: str, items: Iterable[Any]) -> list[int]:
         with self._lock:
+            if self._sealed:
+                raise Sealed
             queue = self._pending.setdefault(kind, {})
             ids = []
             for item in items:
@@ -124,20 +137,42 @@ class MemorySpool:
 
     def done(self, ids: Iterable[int]) -> None:
         with self._lock:
-            for key in ids:
+            for key in self._settling(ids):
                 del self._in_flight[key]
 
     def release(self, ids: Iterable[int]) -> None:
         with self._lock:
-            for key in ids:
+            for key in self._settling(ids):
                 kind, item = self._in_flight.pop(key)
                 self._pending.setdefault(kind, {})[key] = item
 
     def fail(self, ids: Iterable[int], reason: str) -> None:
         with self._lock:
-            for key in ids:
+            for key in self._settling(ids):
                 kind, item = self._in_flight.pop(key)
                 self._failed[key] = (kind, item, reason)
+
+    def seal(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Hand over every item not settled, as ``(kind, state, item)`` in arrival order
+        (``state``: ``"pending"``, or ``"in flight"`` when its answer has not come), and take
+        nothing more. An answer that comes later for a handed-over item changes nothing."""
+        with self._lock:
+            self._sealed = True
+            left = [
+                (key, kind, "pending", item)
+                for kind, queue in self._pending.items()
+                for key, item in queue.items()
+            ]
+            left += [
+                (key, kind, "in flight", item) for key, (kind, item) in self._in_flight.items()
+            ]
+            self._pending.clear()
+            self._in_flight.clear()
+        return [(kind, state, item) for _, kind, state, item in sorted(left, key=lambda r: r[0])]
+
+    def _settling(self, ids: Iterable[int]) -> Iterable[int]:
+        # Once sealed, what was in flight is in the log: a late answer settles nothing.
+        return [key for key in ids if key in self._in_flight] if self._sealed else ids
 
     def failed(self, kind: Optional[str] = None) -> list[tuple[int, str, dict[str, Any], str]]:
         with self._lock:
@@ -248,6 +283,12 @@ class Batcher:
         self._labels: dict[str, str] = {}  # private key → account label (memory only)
         self._thread: Optional[threading.Thread] = None
         self._closed = False
+        # Shutdown (_shutdown.py): hold nothing more, send what is held by the deadline.
+        self._stopping = False
+        self._deadline = 0.0
+        self._hurried: Callable[[], bool] = lambda: False
+        self._drained = threading.Event()  # the sender sent what it could
+        self._finished = threading.Event()  # what is left is logged, or kept in the spool
         # Dry-run items never reach the spool: they are shown, not kept.
         self._dry = MemorySpool()
         self._dry_accounts: dict[str, _Account] = {}
@@ -263,6 +304,10 @@ class Batcher:
         when the call cannot be batched (no private key). A live call opens the store
         (the spool, which may hold what an earlier process left)."""
         if not settings.dry_run:
+            if self._stopping:
+                # Shutting down: wait for its end (within its bound), then send as it is.
+                self._finished.wait(max(0.0, self._deadline - time.monotonic()) + 1.0)
+                return None
             if self._closed:
                 return None  # nothing is held after close(): the call is sent as it is
             if self._store is None:
@@ -295,17 +340,30 @@ class Batcher:
             self._start()  # a spool left items for this account: send them
         return label
 
-    def add(self, items: Sequence[Item], account: str, *, dry_run: bool = False) -> None:
+    def add(self, items: Sequence[Item], account: str, *, dry_run: bool = False) -> bool:
         """Hold ``items`` (durably, with a spool) for ``account``. A request's worth waiting
         wakes the background sender; a backlog of several (delivery falling behind) is sent
-        in this thread, which keeps a fast producer from outrunning delivery."""
-        store = self._dry if dry_run else self._open()
+        in this thread, which keeps a fast producer from outrunning delivery.
+
+        ``False``, holding nothing, once the batcher holds nothing more (closed, or shutting
+        down): the caller sends the items as they are."""
+        if dry_run:
+            store: Store = self._dry
+        elif self._stopping or self._closed:
+            return False
+        else:
+            store = self._open()
+            if not _SIGNALS_ARMED and isinstance(store, MemorySpool):
+                _arm_signals()  # held in memory: SIGTERM and SIGINT must not lose it
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             by_kind.setdefault(f"{item.kind}@{account}", []).append(item.payload)
         behind = []
         for spool_kind, payloads in by_kind.items():
-            keys = store.add_many(spool_kind, payloads)
+            try:
+                keys = store.add_many(spool_kind, payloads)
+            except Sealed:
+                return False  # the shutdown sealed it between the check above and now
             if dry_run:
                 continue
             sizes = [len(encode_json(p)) for p in payloads]
@@ -324,11 +382,12 @@ class Batcher:
                 if queue.count >= cap * _BACKLOG and time.monotonic() >= queue.retry_at:
                     behind.append(spool_kind)
         if dry_run:
-            return
+            return True
         self._start()
         for spool_kind in behind:
             with self._flushing:
                 self._drain(spool_kind, full_only=True)
+        return True
 
     # --- flushing ---------------------------------------------------------------------------
 
@@ -339,6 +398,8 @@ class Batcher:
         pending payloads) when anything was rejected or stays pending, unless
         ``raise_errors=False``.
         """
+        if self._closed:
+            return FlushReport()  # closed or shut down: it holds nothing, and said so
         with self._flushing:
             self._open()
             for spool_kind in self._kinds():
@@ -413,6 +474,10 @@ class Batcher:
         pending stay in the spool; without one they are logged, payloads included, so that
         they can be recovered from the log. Calls made after are sent one by one; a second
         ``close()`` does nothing."""
+        if self._stopping:
+            # A shutdown is under way (a signal, a worker's exit hook): it ends within its
+            # bound, and says what it could not deliver.
+            self._finished.wait(max(0.0, self._deadline - time.monotonic()) + 1.0)
         if self._closed:
             return None
         report = None
@@ -625,15 +690,16 @@ class Batcher:
             what="buffered items (rejected ones first, with Klaviyo's reasons)",
         )
 
-    def _peek(self) -> list[tuple[int, dict[str, Any]]]:
-        """The pending payloads, for a report (taken and released again at once)."""
-        out: list[tuple[int, dict[str, Any]]] = []
+    def _peek(self) -> list[tuple[str, dict[str, Any]]]:
+        """The pending payloads with their spool kinds, for a report (taken and released
+        again at once)."""
+        out: list[tuple[str, dict[str, Any]]] = []
         store = self._open()
         with self._flushing:
             for spool_kind in store.pending_kinds():
                 taken = store.take(spool_kind, 10**9)
                 store.release([key for key, _ in taken])
-                out.extend(taken)
+                out.extend((spool_kind, payload) for _, payload in taken)
         return out
 
     def _log_undelivered(self, report: FlushReport) -> None:
@@ -649,19 +715,8 @@ class Batcher:
                 self.spool_path,
             )
             return
-        for item in report.rejected:
-            logger.error(
-                "undelivered %s, rejected (%s): %s",
-                item.kind,
-                item.reason,
-                encode_json(item.payload).decode(),
-            )
-        for _, payload in self._peek():
-            logger.error(
-                "undelivered buffered item, still pending (%s): %s",
-                report.error,
-                encode_json(payload).decode(),
-            )
+        left = [(spool_kind, "pending", payload) for spool_kind, payload in self._peek()]
+        _log_lost(report.rejected, left, report.error)
 
     # --- the background flusher -------------------------------------------------------------
 
@@ -704,17 +759,122 @@ class Batcher:
         while True:
             with self._lock:
                 due, wait = self._due()
-                while not due and not self._closed:
+                while not due and not self._closed and not self._stopping:
                     self._lock.wait(timeout=wait)
                     due, wait = self._due()
                 if self._closed:
                     return
+                stopping = self._stopping
+            if stopping:
+                self._send_before_deadline()
+                return
             with self._flushing:
                 for spool_kind, full in due:
                     try:
                         self._drain(spool_kind, full_only=full)
                     except Exception:  # pragma: no cover - logged, retried at the next due time
                         logger.exception("bulk mode: an automatic flush failed")
+
+    # --- shutdown (_shutdown.py drives it) ---------------------------------------------------
+
+    def shutdown_timeout(self) -> float:
+        """How long a shutdown may spend sending what this batcher holds: its client's
+        ``shutdown_timeout``."""
+        try:
+            return self._client.settings().batch.shutdown_timeout
+        except ConfigurationError:  # the environment went bad since: the default, then
+            return BatchMode().shutdown_timeout
+
+    def _begin_shutdown(self, deadline: float, hurried: Callable[[], bool]) -> None:
+        """Hold nothing more (calls wait for the end of the shutdown, then are sent one by
+        one), and have the sender send everything held until ``deadline`` (monotonic) or
+        ``hurried()``; ``_drained`` is set when it is done."""
+        with self._lock:
+            self._deadline, self._hurried = deadline, hurried
+            self._stopping = True
+            self._lock.notify_all()
+            thread = self._thread
+        if self._store is None:
+            self._drained.set()  # nothing was ever held
+            return
+        if thread is None or not thread.is_alive():
+            self._thread = None
+            try:
+                self._start()
+            except RuntimeError:
+                # No new thread at interpreter exit (Python 3.12+): send from this one.
+                self._send_before_deadline()
+
+    def _send_before_deadline(self) -> None:
+        """At shutdown: send everything held, each kind in turn, and again after a pause
+        while a batch fails, until nothing is left to send, the deadline passes, or the
+        operator hurries the shutdown (a second signal)."""
+        try:
+            with self._flushing:  # after a flush that another thread is making
+                while not self._out_of_time():
+                    kinds = self._sendable()
+                    if not kinds:
+                        return
+                    for spool_kind in kinds:
+                        if self._out_of_time():
+                            return
+                        self._drain(spool_kind, full_only=False)
+                    if not self._sendable():
+                        return
+                    with self._lock:
+                        error = self._error
+                    if _final(error):
+                        return  # a refusal that sending again would only repeat (a bad key)
+                    self._pause(_SHUTDOWN_PAUSE)  # a batch failed: once more, shortly
+        except Exception:
+            logger.exception("bulk mode: sending what was held at shutdown failed")
+        finally:
+            self._drained.set()
+
+    def _end_shutdown(self, drained: bool) -> FlushReport:
+        """After the shutdown's sending (``drained``: all of it was tried): stop, log what is
+        left with its payloads (in memory: the log is the only place left for it) or say
+        what the spool keeps, and let waiting calls go on, one by one. The report counts as
+        ``pending`` what was not delivered."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+            held = sum(q.count + q.in_flight for q in self._queues.values())
+        try:
+            report = self._report()
+            store = self._store
+            if isinstance(store, MemorySpool):
+                left = store.seal()
+                _log_lost(report.rejected, left, report.error)
+                held = len(left)
+            elif store is not None:
+                if held or report.rejected:
+                    self._log_undelivered(attrs.evolve(report, pending=held))
+                if drained:
+                    store.close()  # the sender is done with it: the next process may open it
+            return attrs.evolve(report, pending=held)
+        finally:
+            with self._lock:
+                self._queues.clear()
+            _LIVE.discard(self)
+            self._finished.set()
+
+    def _out_of_time(self) -> bool:
+        return self._hurried() or time.monotonic() >= self._deadline
+
+    def _sendable(self) -> list[str]:
+        """The kinds with items waiting for an account this process knows the key of."""
+        with self._lock:
+            known = set(self._accounts)
+        return [k for k in self._kinds() if _kind_of(k)[1] in known]
+
+    def _pause(self, seconds: float) -> None:
+        until = min(self._deadline, time.monotonic() + seconds)
+        while not self._hurried():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.05))
 
 
 class _Ledger:
@@ -782,6 +942,46 @@ class _Ledger:
         )
 
 
+def _final(error: Optional[BaseException]) -> bool:
+    """A batch failed with an answer that sending it again cannot change: a refused key, a
+    missing scope, a 4xx that is not throttling (the transport retries what may pass)."""
+    return (
+        isinstance(error, APIError)
+        and error.status_code is not None
+        and error.status_code not in RETRY_STATUSES
+    )
+
+
+def _log_lost(
+    rejected: Sequence[Rejected],
+    left: Sequence[tuple[str, str, dict[str, Any]]],
+    error: Optional[BaseException],
+) -> None:
+    """What bulk mode could not deliver and no spool keeps, one ERROR line per item with its
+    payload (the only place left to recover it from; an account label, never a key):
+    ``rejected`` items with Klaviyo's reasons, and ``left`` as ``(spool kind, state,
+    payload)``, ``state`` being ``"pending"`` or ``"in flight"`` (sent, its answer not come:
+    Klaviyo may have it, and its ``unique_id`` makes sending it again safe)."""
+    for item in rejected:
+        logger.error(
+            "undelivered %s, rejected (%s): %s",
+            item.kind,
+            item.reason,
+            encode_json(item.payload).decode(),
+        )
+    for spool_kind, state, payload in left:
+        kind, label = _kind_of(spool_kind)
+        logger.error(
+            "undelivered buffered %s of account %s, %s: %s",
+            kind,
+            label,
+            f"still pending ({error or 'not sent in time'})"
+            if state == "pending"
+            else "in flight (no answer yet: Klaviyo may have it)",
+            encode_json(payload).decode(),
+        )
+
+
 def _pending(
     kind: str, taken: Sequence[tuple[int, dict[str, Any]]], sizes: dict[int, int]
 ) -> list[Pending]:
@@ -796,6 +996,36 @@ def _pending(
 
 #: Every open batcher, flushed at interpreter exit.
 _LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()
+
+#: At shutdown, the pause before sending again what failed (the transport already retried
+#: it within its budget: this only keeps a failing Klaviyo from being asked in a tight loop).
+_SHUTDOWN_PAUSE = 0.25
+
+#: Whether SIGTERM and SIGINT are watched (``_shutdown``): every item held in memory asks
+#: until they are.
+_SIGNALS_ARMED = False
+
+
+def _arm_signals() -> None:
+    """Have ``_shutdown`` watch SIGTERM and SIGINT; it can only from the main thread, so
+    until then each item held in memory asks again."""
+    global _SIGNALS_ARMED
+    from ._shutdown import arm  # here, not at the top: _shutdown imports this module
+
+    _SIGNALS_ARMED = arm()
+
+
+def _forget_threads() -> None:
+    """In a forked child: the parent's threads did not come along; they start again there
+    when needed (and the child's own signal watcher when it holds an item)."""
+    global _SIGNALS_ARMED
+    _SIGNALS_ARMED = False
+    for batcher in list(_LIVE):
+        batcher._thread = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 _EXITING = threading.Event()

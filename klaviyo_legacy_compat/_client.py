@@ -475,9 +475,8 @@ class CompatClient:
 
         def held(step: Step) -> RawResponse:
             items = capture(step.request)
-            if items is None:
-                return transmit(step)
-            batcher.add(items, account, dry_run=dry_run)
+            if items is None or not batcher.add(items, account, dry_run=dry_run):
+                return transmit(step)  # not bulk mode's, or it holds nothing more (shutdown)
             return default_reply(step.request)
 
         return held
