@@ -262,9 +262,17 @@ def _kind_of(spool_kind: str) -> tuple[str, str]:
 
 
 class Batcher:
-    """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring)."""
+    """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring).
+    ``store``: the spool at ``spool_path``, opened already (the ``spool`` command drains
+    one it holds the lock of); else it is opened at the first live call or flush."""
 
-    def __init__(self, client: CompatClient, *, spool_path: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        client: CompatClient,
+        *,
+        spool_path: Optional[str] = None,
+        store: Optional[Spool] = None,
+    ) -> None:
         self._client = client
         self.spool_path = spool_path
         # Opened by the first live call or flush (see _open): a dry run never opens, creates
@@ -292,6 +300,8 @@ class Batcher:
         # Dry-run items never reach the spool: they are shown, not kept.
         self._dry = MemorySpool()
         self._dry_accounts: dict[str, _Account] = {}
+        if store is not None:
+            self._adopt(store)
         _LIVE.add(self)
 
     def __repr__(self) -> str:
@@ -513,11 +523,16 @@ class Batcher:
         if store is not None:
             return store
         with self._lock:
-            if self._store is not None:
-                return self._store
-            store = Spool(self.spool_path) if self.spool_path else MemorySpool()
-            # What a crash left in the spool goes out with the configured key; items of
-            # another account wait until a call names that account.
+            if self._store is None:
+                self._adopt(Spool(self.spool_path) if self.spool_path else MemorySpool())
+            assert self._store is not None
+            return self._store
+
+    def _adopt(self, store: Store) -> None:
+        """Use ``store``, counting in what it holds already: what a crash left in a spool
+        goes out with the configured key; items of another account wait until a call
+        names that account."""
+        with self._lock:
             for spool_kind, (count, size) in store.pending_by_kind().items():
                 self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
             for _, _, _, reason in store.failed()[:1]:
@@ -527,7 +542,6 @@ class Batcher:
                     reason,
                 )
             self._store = store
-            return store
 
     def _kinds(self) -> list[str]:
         with self._lock:
