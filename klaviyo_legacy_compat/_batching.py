@@ -43,7 +43,7 @@ import os
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
@@ -229,6 +229,10 @@ class _Queue:
     since: Optional[float] = None  # monotonic time the oldest pending item arrived
     retry_at: float = 0.0  # after a failed attempt, no automatic flush before this
     backoff: float = 0.0
+    # When each item held by this process and not taken yet arrived, oldest first: after a
+    # send, ``since`` is the arrival of the oldest one left (items a spool left behind have
+    # none: they count from when it was opened).
+    arrived: OrderedDict[int, float] = attrs.field(factory=OrderedDict)
 
 
 @attrs.frozen
@@ -384,8 +388,10 @@ class Batcher:
                 was_full = queue.count >= cap or queue.size >= limit * _FULL
                 queue.count += len(payloads)
                 queue.size += sum(sizes)
+                now = time.monotonic()
+                queue.arrived.update((key, now) for key in keys)
                 if queue.since is None:
-                    queue.since = time.monotonic()
+                    queue.since = now
                     self._lock.notify_all()  # a new deadline
                 elif not was_full and (queue.count >= cap or queue.size >= limit * _FULL):
                     self._lock.notify_all()  # a request's worth: send it now
@@ -570,12 +576,23 @@ class Batcher:
             if not taken:
                 with self._lock:
                     queue.count, queue.size, queue.since = 0, 0, None
+                    queue.arrived.clear()
                 return
             with self._lock:
                 items = _pending(kind, taken, self._sizes)
                 queue.count = max(0, queue.count - len(items))
                 queue.size = max(0, queue.size - sum(p.size for p in items))
                 queue.in_flight += len(items)
+                for p in items:
+                    queue.arrived.pop(p.key, None)
+                # The age of what is left is its own, not that of the first item ever held
+                # (which made every later call look overdue, and sent them in requests of a
+                # few events each): none left, no age; else the oldest left; items a spool
+                # left behind keep theirs.
+                if queue.count == 0:
+                    queue.since = None
+                elif queue.arrived:
+                    queue.since = next(iter(queue.arrived.values()))
             ledger = _Ledger(self, queue, items)
             try:
                 self._send(pack(kind, items), account, ledger)

@@ -123,6 +123,29 @@ def test_the_oldest_item_goes_out_after_batch_max_age(server: LocalKlaviyo) -> N
     client.close()
 
 
+def test_the_age_limit_follows_the_oldest_item_still_waiting() -> None:
+    # A steady producer fills a request well within batch_max_age: every request goes out
+    # full. The items left after one went out are young; counting their age from the first
+    # item ever held sent a burst of tiny requests each batch_max_age, each spending a slot
+    # of the endpoint's steady limit (150 a minute) on a few events.
+    sizes: list[int] = []
+
+    def answer(request: PreparedRequest) -> RawResponse:
+        sizes.append(len(events_in(request)))
+        return RawResponse(202)
+
+    client, _ = scripted(answer, batch_max_age=1.0)
+    started, i = time.monotonic(), 0
+    while time.monotonic() - started < 2.5:  # about 5,000 events a second
+        for _ in range(25):
+            client.track("Viewed", {"$email": f"u{i % 1000}@example.com"}, {"$event_id": f"e{i}"})
+            i += 1
+        time.sleep(0.005)
+    client.close()  # the last, partial request
+    assert sum(sizes) == i
+    assert sizes[:-1] == [1000] * (len(sizes) - 1), sizes
+
+
 def test_flush_sends_everything_and_reports(server: LocalKlaviyo) -> None:
     client = client_for(server)
     for i in range(1500):
