@@ -75,7 +75,7 @@ from ._translate.batches import (
 if TYPE_CHECKING:
     from ._client import CompatClient
 
-__all__ = ["Batcher", "FlushReport", "MemorySpool", "Sealed"]
+__all__ = ["Batcher", "FlushReport", "MemorySpool", "Sealed", "close_memory"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -367,8 +367,11 @@ class Batcher:
             return False
         else:
             store = self._open()
-            if not _SIGNALS_ARMED and isinstance(store, MemorySpool):
-                _arm_signals()  # held in memory: SIGTERM and SIGINT must not lose it
+            if isinstance(store, MemorySpool):
+                if _MEMORY_CLOSED:
+                    return False  # the process was shut down: nothing more in memory
+                if not _SIGNALS_ARMED:
+                    _arm_signals()  # held in memory: SIGTERM and SIGINT must not lose it
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             by_kind.setdefault(f"{item.kind}@{account}", []).append(item.payload)
@@ -1035,6 +1038,17 @@ _SHUTDOWN_PAUSE = 0.25
 #: Whether SIGTERM and SIGINT are watched (``_shutdown``): every item held in memory asks
 #: until they are.
 _SIGNALS_ARMED = False
+
+#: A shutdown ran (``_shutdown.shutdown``): no batcher holds anything in memory from then on,
+#: not even one made after it (its calls are sent one by one), as the process is ending and
+#: its signal handlers have had their turn. A spool stays safe to hold in.
+_MEMORY_CLOSED = False
+
+
+def close_memory() -> None:
+    """From now on nothing is held in memory (see ``_MEMORY_CLOSED``)."""
+    global _MEMORY_CLOSED
+    _MEMORY_CLOSED = True
 
 
 def _arm_signals() -> None:

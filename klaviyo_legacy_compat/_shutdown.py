@@ -37,7 +37,7 @@ import time
 from types import FrameType
 from typing import Any, Callable, Optional, Union
 
-from ._batching import _LIVE, Batcher, FlushReport
+from ._batching import _LIVE, Batcher, FlushReport, close_memory
 from ._config import OPTIONS, BatchMode
 
 __all__ = ["arm", "shutdown"]
@@ -61,6 +61,8 @@ def shutdown(timeout: Optional[float] = None) -> FlushReport:
     logged at ERROR with its payload (no key; the account label) when it was held in memory,
     and stays in the spool with ``spool_path``. Returns what happened, as a
     :class:`FlushReport` (``pending``: the items not delivered). Never raises for delivery.
+    From then on nothing is held in memory in this process, by any client (the process is
+    ending); a spool can still hold.
 
     For a worker framework's exit hook (gunicorn ``worker_exit``, Celery
     ``worker_process_shutdown``, uWSGI ``atexit``): see README, "Bulk mode". Not from a
@@ -69,6 +71,7 @@ def shutdown(timeout: Optional[float] = None) -> FlushReport:
     if timeout is not None:
         timeout = float(OPTIONS["shutdown_timeout"].check("timeout", timeout))
     with _RUNNING:
+        close_memory()
         batchers = [b for b in list(_LIVE) if not b._closed]
         if timeout is None:
             timeout = max(
