@@ -133,7 +133,8 @@ class Spool:
         self.create = create
         if not create and not self.path.is_file():
             # Before the lock file too: nothing is made beside a path that holds no spool.
-            raise SpoolError(f"no spool at {self.path}: no such file", self.path)
+            problem = "not a file" if self.path.exists() else "no such file"
+            raise SpoolError(f"no spool at {self.path}: {problem}", self.path)
         # One connection, one lock: sqlite3 connections must not be used by two threads at
         # once, and serialising here also makes take()'s select-then-mark atomic.
         self._lock = threading.Lock()

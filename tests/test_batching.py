@@ -8,6 +8,7 @@ an exact answer is needed (an item rejected with or without a pointer, a batch t
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import math
@@ -37,6 +38,7 @@ from klaviyo_legacy_compat import (
     RawResponse,
     Rejected,
     SpoolError,
+    cli,
 )
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.sdk import Client
@@ -667,6 +669,27 @@ def test_a_dry_run_never_creates_a_spool(tmp_path: Path) -> None:
         for client in dry_run_ways(str(where)):
             client.close()  # a live flush of nothing: still no spool
         assert not where.parent.exists() or list(where.parent.iterdir()) == []
+
+
+def test_the_translate_command_never_creates_the_spool_the_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # translate is a dry run: bulk mode and a spool in the environment change nothing on disk.
+    monkeypatch.setenv("KLAVIYO_LEGACY_COMPAT_BATCHING", "1")
+    monkeypatch.setenv("KLAVIYO_LEGACY_COMPAT_SPOOL", str(tmp_path / "spool.db"))
+    request = {  # a subscribe with a private key: its property upsert is bulk mode's
+        "method": "POST",
+        "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
+        "json": {
+            "api_key": "pk_test_0123456789abcdef0123456789abcdef",
+            "profiles": [{"email": "a@example.com", "plan": "gold"}],
+        },
+    }
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(request)))
+    assert cli.main(["translate"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert any("batching: create_or_update_profile is held" in w for w in plan["warnings"])
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(

@@ -240,6 +240,15 @@ def test_a_missing_spool_is_an_error_naming_it_and_nothing_is_created(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_directory_is_no_spool(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, str(tmp_path)) == (
+        2,
+        "",
+        f"klaviyo-legacy-compat spool: no spool at {tmp_path}: not a file\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
