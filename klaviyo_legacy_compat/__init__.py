@@ -49,6 +49,7 @@ from ._facade import (
 from ._install import install, uninstall
 from ._models import PlannedRequest, PreparedRequest, RawResponse
 from ._plan import Plan
+from ._shutdown import shutdown
 from ._spool import SpoolError
 from ._translate import SubscribeReport, UnsubscribeReport
 from ._translate.batches import Rejected
@@ -97,6 +98,7 @@ __all__ = [
     "flush",
     "identify",
     "install",
+    "shutdown",
     "subscribe_to_list",
     "track",
     "uninstall",

@@ -23,7 +23,10 @@ is split: the good items go through and the bad one is handed back with Klaviyo'
 (:class:`~._translate.batches.Rejected`, in :class:`FlushReport` and ``failed()``). With
 ``wait_for_jobs`` each profile import job is followed until complete and its import errors
 are handed back the same way. ``flush()`` raises :class:`PartialDeliveryError` when anything
-was rejected or is still pending, so a problem is never silent.
+was rejected or is still pending, so a problem is never silent. When the process is stopped
+(SIGTERM, SIGINT, or a worker's exit hook calling :func:`~._shutdown.shutdown`), what is held
+is sent within ``shutdown_timeout``, and what could not be is logged at ERROR with its
+payload, or stays in the spool.
 
 Items are held per account (a digest of the private key, never the key: only that digest
 reaches the spool); a request carries the key of the calls it holds. Calls with only a public
@@ -36,12 +39,13 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 import attrs
 
@@ -53,6 +57,7 @@ from ._flow import Flow, Reply, Step, default_reply, notice, run, send_all
 from ._models import PlannedRequest, RawResponse
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
+from ._retry import RETRY_STATUSES
 from ._spool import Spool
 from ._translate.batches import (
     KINDS,
@@ -70,7 +75,7 @@ from ._translate.batches import (
 if TYPE_CHECKING:
     from ._client import CompatClient
 
-__all__ = ["Batcher", "FlushReport", "MemorySpool"]
+__all__ = ["Batcher", "FlushReport", "MemorySpool", "Sealed", "close_memory"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -91,9 +96,14 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+class Sealed(Exception):
+    """A :class:`MemorySpool` takes nothing more: its items went to the log at shutdown."""
+
+
 class MemorySpool:
     """The spool's life cycle (pending → in flight → done or failed) in memory: what the
-    batcher uses without ``spool_path``. Lost with the process, as any in-memory buffer."""
+    batcher uses without ``spool_path``. Lost with the process, as any in-memory buffer:
+    so at shutdown :meth:`seal` hands over what is left, for the log."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -101,9 +111,12 @@ class MemorySpool:
         self._pending: dict[str, dict[int, dict[str, Any]]] = {}
         self._in_flight: dict[int, tuple[str, dict[str, Any]]] = {}
         self._failed: dict[int, tuple[str, dict[str, Any], str]] = {}
+        self._sealed = False
 
     def add_many(self, kind: str, items: Iterable[Any]) -> list[int]:
         with self._lock:
+            if self._sealed:
+                raise Sealed
             queue = self._pending.setdefault(kind, {})
             ids = []
             for item in items:
@@ -124,20 +137,42 @@ class MemorySpool:
 
     def done(self, ids: Iterable[int]) -> None:
         with self._lock:
-            for key in ids:
+            for key in self._settling(ids):
                 del self._in_flight[key]
 
     def release(self, ids: Iterable[int]) -> None:
         with self._lock:
-            for key in ids:
+            for key in self._settling(ids):
                 kind, item = self._in_flight.pop(key)
                 self._pending.setdefault(kind, {})[key] = item
 
     def fail(self, ids: Iterable[int], reason: str) -> None:
         with self._lock:
-            for key in ids:
+            for key in self._settling(ids):
                 kind, item = self._in_flight.pop(key)
                 self._failed[key] = (kind, item, reason)
+
+    def seal(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Hand over every item not settled, as ``(kind, state, item)`` in arrival order
+        (``state``: ``"pending"``, or ``"in flight"`` when its answer has not come), and take
+        nothing more. An answer that comes later for a handed-over item changes nothing."""
+        with self._lock:
+            self._sealed = True
+            left = [
+                (key, kind, "pending", item)
+                for kind, queue in self._pending.items()
+                for key, item in queue.items()
+            ]
+            left += [
+                (key, kind, "in flight", item) for key, (kind, item) in self._in_flight.items()
+            ]
+            self._pending.clear()
+            self._in_flight.clear()
+        return [(kind, state, item) for _, kind, state, item in sorted(left, key=lambda r: r[0])]
+
+    def _settling(self, ids: Iterable[int]) -> Iterable[int]:
+        # Once sealed, what was in flight is in the log: a late answer settles nothing.
+        return [key for key in ids if key in self._in_flight] if self._sealed else ids
 
     def failed(self, kind: Optional[str] = None) -> list[tuple[int, str, dict[str, Any], str]]:
         with self._lock:
@@ -194,6 +229,10 @@ class _Queue:
     since: Optional[float] = None  # monotonic time the oldest pending item arrived
     retry_at: float = 0.0  # after a failed attempt, no automatic flush before this
     backoff: float = 0.0
+    # When each item held by this process and not taken yet arrived, oldest first: after a
+    # send, ``since`` is the arrival of the oldest one left (items a spool left behind have
+    # none: they count from when it was opened).
+    arrived: OrderedDict[int, float] = attrs.field(factory=OrderedDict)
 
 
 @attrs.frozen
@@ -227,12 +266,22 @@ def _kind_of(spool_kind: str) -> tuple[str, str]:
 
 
 class Batcher:
-    """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring)."""
+    """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring).
+    ``store``: the spool at ``spool_path``, opened already (the ``spool`` command drains
+    one it holds the lock of); else it is opened at the first live call or flush."""
 
-    def __init__(self, client: CompatClient, *, spool_path: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        client: CompatClient,
+        *,
+        spool_path: Optional[str] = None,
+        store: Optional[Spool] = None,
+    ) -> None:
         self._client = client
         self.spool_path = spool_path
-        self._store: Store = Spool(spool_path) if spool_path else MemorySpool()
+        # Opened by the first live call or flush (see _open): a dry run never opens, creates
+        # or locks a spool.
+        self._store: Optional[Store] = None
         self._lock = threading.Condition()
         self._flushing = threading.RLock()
         self._queues: dict[str, _Queue] = {}
@@ -246,23 +295,18 @@ class Batcher:
         self._labels: dict[str, str] = {}  # private key → account label (memory only)
         self._thread: Optional[threading.Thread] = None
         self._closed = False
+        # Shutdown (_shutdown.py): hold nothing more, send what is held by the deadline.
+        self._stopping = False
+        self._deadline = 0.0
+        self._hurried: Callable[[], bool] = lambda: False
+        self._drained = threading.Event()  # the sender sent what it could
+        self._finished = threading.Event()  # what is left is logged, or kept in the spool
         # Dry-run items never reach the spool: they are shown, not kept.
         self._dry = MemorySpool()
         self._dry_accounts: dict[str, _Account] = {}
-        # What a crash left in the spool goes out with the configured key; items of
-        # another account wait until a call names that account.
-        for spool_kind, (count, size) in self._store.pending_by_kind().items():
-            self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
-        for _, _, _, reason in self._store.failed()[:1]:
-            logger.warning(
-                "the spool %s keeps items Klaviyo rejected earlier (%s); see failed()",
-                spool_path,
-                reason,
-            )
+        if store is not None:
+            self._adopt(store)
         _LIVE.add(self)
-        settings = client.settings()
-        if settings.credentials.private_key is not None:
-            self.account(settings, client.context(settings))
 
     def __repr__(self) -> str:
         return f"<Batcher spool={self.spool_path!r} pending={self.pending()}>"
@@ -271,7 +315,17 @@ class Batcher:
 
     def account(self, settings: Settings, context: RequestContext) -> Optional[str]:
         """Register the account of a call about to be captured; its label, or ``None``
-        when the call cannot be batched (no private key)."""
+        when the call cannot be batched (no private key). A live call opens the store
+        (the spool, which may hold what an earlier process left)."""
+        if not settings.dry_run:
+            if self._stopping:
+                # Shutting down: wait for its end (within its bound), then send as it is.
+                self._finished.wait(max(0.0, self._deadline - time.monotonic()) + 1.0)
+                return None
+            if self._closed:
+                return None  # nothing is held after close(): the call is sent as it is
+            if self._store is None:
+                self._open()
         key = context.credentials.private_key
         if key is None:
             if not settings.dry_run:
@@ -300,17 +354,33 @@ class Batcher:
             self._start()  # a spool left items for this account: send them
         return label
 
-    def add(self, items: Sequence[Item], account: str, *, dry_run: bool = False) -> None:
+    def add(self, items: Sequence[Item], account: str, *, dry_run: bool = False) -> bool:
         """Hold ``items`` (durably, with a spool) for ``account``. A request's worth waiting
         wakes the background sender; a backlog of several (delivery falling behind) is sent
-        in this thread, which keeps a fast producer from outrunning delivery."""
-        store = self._dry if dry_run else self._store
+        in this thread, which keeps a fast producer from outrunning delivery.
+
+        ``False``, holding nothing, once the batcher holds nothing more (closed, or shutting
+        down): the caller sends the items as they are."""
+        if dry_run:
+            store: Store = self._dry
+        elif self._stopping or self._closed:
+            return False
+        else:
+            store = self._open()
+            if isinstance(store, MemorySpool):
+                if _MEMORY_CLOSED:
+                    return False  # the process was shut down: nothing more in memory
+                if not _SIGNALS_ARMED:
+                    _arm_signals()  # held in memory: SIGTERM and SIGINT must not lose it
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for item in items:
             by_kind.setdefault(f"{item.kind}@{account}", []).append(item.payload)
         behind = []
         for spool_kind, payloads in by_kind.items():
-            keys = store.add_many(spool_kind, payloads)
+            try:
+                keys = store.add_many(spool_kind, payloads)
+            except Sealed:
+                return False  # the shutdown sealed it between the check above and now
             if dry_run:
                 continue
             sizes = [len(encode_json(p)) for p in payloads]
@@ -321,19 +391,22 @@ class Batcher:
                 was_full = queue.count >= cap or queue.size >= limit * _FULL
                 queue.count += len(payloads)
                 queue.size += sum(sizes)
+                now = time.monotonic()
+                queue.arrived.update((key, now) for key in keys)
                 if queue.since is None:
-                    queue.since = time.monotonic()
+                    queue.since = now
                     self._lock.notify_all()  # a new deadline
                 elif not was_full and (queue.count >= cap or queue.size >= limit * _FULL):
                     self._lock.notify_all()  # a request's worth: send it now
                 if queue.count >= cap * _BACKLOG and time.monotonic() >= queue.retry_at:
                     behind.append(spool_kind)
         if dry_run:
-            return
+            return True
         self._start()
         for spool_kind in behind:
             with self._flushing:
                 self._drain(spool_kind, full_only=True)
+        return True
 
     # --- flushing ---------------------------------------------------------------------------
 
@@ -344,7 +417,10 @@ class Batcher:
         pending payloads) when anything was rejected or stays pending, unless
         ``raise_errors=False``.
         """
+        if self._closed:
+            return FlushReport()  # closed or shut down: it holds nothing, and said so
         with self._flushing:
+            self._open()
             for spool_kind in self._kinds():
                 self._drain(spool_kind, full_only=False)
             report = self._report()
@@ -389,16 +465,17 @@ class Batcher:
         """Every item Klaviyo rejected and the spool still keeps (``retry_failed()`` puts
         them back)."""
         out = []
-        for key, spool_kind, payload, reason in self._store.failed():
+        for key, spool_kind, payload, reason in self._open().failed():
             out.append(Rejected(_kind_of(spool_kind)[0], payload, reason, (key,)))
         return out
 
     def retry_failed(self) -> int:
         """Put every rejected item back to pending (after fixing what Klaviyo refused);
         the next flush sends them again. Returns how many."""
-        count = self._store.retry_failed()
+        store = self._open()
+        count = store.retry_failed()
         with self._lock:
-            for spool_kind, (pending, size) in self._store.pending_by_kind().items():
+            for spool_kind, (pending, size) in store.pending_by_kind().items():
                 queue = self._queues.setdefault(spool_kind, _Queue())
                 queue.count, queue.size = pending, size
                 queue.since = queue.since or time.monotonic()
@@ -414,10 +491,18 @@ class Batcher:
     def close(self, *, flush: bool = True) -> Optional[FlushReport]:
         """Flush (by default), stop the background thread and close the spool. Items still
         pending stay in the spool; without one they are logged, payloads included, so that
-        they can be recovered from the log."""
+        they can be recovered from the log. Calls made after are sent one by one; a second
+        ``close()`` does nothing."""
+        if self._stopping:
+            # A shutdown is under way (a signal, a worker's exit hook): it ends within its
+            # bound, and says what it could not deliver.
+            self._finished.wait(max(0.0, self._deadline - time.monotonic()) + 1.0)
+        if self._closed:
+            return None
         report = None
+        opened = self._store is not None  # else nothing was ever held: nothing to say
         try:
-            if flush:
+            if flush and opened:
                 report = self.flush(raise_errors=False)
         finally:
             # Even when the flush raised (an interrupt, a failing spool): the sender stops,
@@ -428,21 +513,49 @@ class Batcher:
             if self._thread is not None and self._thread is not threading.current_thread():
                 self._thread.join(timeout=5)
             try:
-                if flush:
+                if flush and opened:
                     left = report if report is not None else self._report()
                     if not left.ok:
                         self._log_undelivered(left)
             finally:
-                self._store.close()
+                if self._store is not None:
+                    self._store.close()
                 _LIVE.discard(self)
         return report
 
     # --- inside -----------------------------------------------------------------------------
 
+    def _open(self) -> Store:
+        """The store of live items, opened at its first use: the spool (whose leftovers,
+        from a crash or an earlier process, are counted in), or memory."""
+        store = self._store
+        if store is not None:
+            return store
+        with self._lock:
+            if self._store is None:
+                self._adopt(Spool(self.spool_path) if self.spool_path else MemorySpool())
+            assert self._store is not None
+            return self._store
+
+    def _adopt(self, store: Store) -> None:
+        """Use ``store``, counting in what it holds already: what a crash left in a spool
+        goes out with the configured key; items of another account wait until a call
+        names that account."""
+        with self._lock:
+            for spool_kind, (count, size) in store.pending_by_kind().items():
+                self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
+            for _, _, _, reason in store.failed()[:1]:
+                logger.warning(
+                    "the spool %s keeps items Klaviyo rejected earlier (%s); see failed()",
+                    self.spool_path,
+                    reason,
+                )
+            self._store = store
+
     def _kinds(self) -> list[str]:
         with self._lock:
             known = [k for k, q in self._queues.items() if q.count]
-        return list(dict.fromkeys([*self._store.pending_kinds(), *known]))
+        return list(dict.fromkeys([*self._open().pending_kinds(), *known]))
 
     def _drain(self, spool_kind: str, *, full_only: bool) -> None:
         """Send the pending items of one kind and account: all of them, or (``full_only``)
@@ -462,16 +575,27 @@ class Batcher:
             limit = cap * max(1, account.concurrency)
             if full_only and count >= cap:
                 limit = min(limit, cap * (count // cap))
-            taken = self._store.take(spool_kind, limit)
+            taken = self._open().take(spool_kind, limit)
             if not taken:
                 with self._lock:
                     queue.count, queue.size, queue.since = 0, 0, None
+                    queue.arrived.clear()
                 return
             with self._lock:
                 items = _pending(kind, taken, self._sizes)
                 queue.count = max(0, queue.count - len(items))
                 queue.size = max(0, queue.size - sum(p.size for p in items))
                 queue.in_flight += len(items)
+                for p in items:
+                    queue.arrived.pop(p.key, None)
+                # The age of what is left is its own, not that of the first item ever held
+                # (which made every later call look overdue, and sent them in requests of a
+                # few events each): none left, no age; else the oldest left; items a spool
+                # left behind keep theirs.
+                if queue.count == 0:
+                    queue.since = None
+                elif queue.arrived:
+                    queue.since = next(iter(queue.arrived.values()))
             ledger = _Ledger(self, queue, items)
             try:
                 self._send(pack(kind, items), account, ledger)
@@ -600,14 +724,16 @@ class Batcher:
             what="buffered items (rejected ones first, with Klaviyo's reasons)",
         )
 
-    def _peek(self) -> list[tuple[int, dict[str, Any]]]:
-        """The pending payloads, for a report (taken and released again at once)."""
-        out: list[tuple[int, dict[str, Any]]] = []
+    def _peek(self) -> list[tuple[str, dict[str, Any]]]:
+        """The pending payloads with their spool kinds, for a report (taken and released
+        again at once)."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        store = self._open()
         with self._flushing:
-            for spool_kind in self._store.pending_kinds():
-                taken = self._store.take(spool_kind, 10**9)
-                self._store.release([key for key, _ in taken])
-                out.extend(taken)
+            for spool_kind in store.pending_kinds():
+                taken = store.take(spool_kind, 10**9)
+                store.release([key for key, _ in taken])
+                out.extend((spool_kind, payload) for _, payload in taken)
         return out
 
     def _log_undelivered(self, report: FlushReport) -> None:
@@ -623,19 +749,8 @@ class Batcher:
                 self.spool_path,
             )
             return
-        for item in report.rejected:
-            logger.error(
-                "undelivered %s, rejected (%s): %s",
-                item.kind,
-                item.reason,
-                encode_json(item.payload).decode(),
-            )
-        for _, payload in self._peek():
-            logger.error(
-                "undelivered buffered item, still pending (%s): %s",
-                report.error,
-                encode_json(payload).decode(),
-            )
+        left = [(spool_kind, "pending", payload) for spool_kind, payload in self._peek()]
+        _log_lost(report.rejected, left, report.error)
 
     # --- the background flusher -------------------------------------------------------------
 
@@ -678,17 +793,122 @@ class Batcher:
         while True:
             with self._lock:
                 due, wait = self._due()
-                while not due and not self._closed:
+                while not due and not self._closed and not self._stopping:
                     self._lock.wait(timeout=wait)
                     due, wait = self._due()
                 if self._closed:
                     return
+                stopping = self._stopping
+            if stopping:
+                self._send_before_deadline()
+                return
             with self._flushing:
                 for spool_kind, full in due:
                     try:
                         self._drain(spool_kind, full_only=full)
                     except Exception:  # pragma: no cover - logged, retried at the next due time
                         logger.exception("bulk mode: an automatic flush failed")
+
+    # --- shutdown (_shutdown.py drives it) ---------------------------------------------------
+
+    def shutdown_timeout(self) -> float:
+        """How long a shutdown may spend sending what this batcher holds: its client's
+        ``shutdown_timeout``."""
+        try:
+            return self._client.settings().batch.shutdown_timeout
+        except ConfigurationError:  # the environment went bad since: the default, then
+            return BatchMode().shutdown_timeout
+
+    def _begin_shutdown(self, deadline: float, hurried: Callable[[], bool]) -> None:
+        """Hold nothing more (calls wait for the end of the shutdown, then are sent one by
+        one), and have the sender send everything held until ``deadline`` (monotonic) or
+        ``hurried()``; ``_drained`` is set when it is done."""
+        with self._lock:
+            self._deadline, self._hurried = deadline, hurried
+            self._stopping = True
+            self._lock.notify_all()
+            thread = self._thread
+        if self._store is None:
+            self._drained.set()  # nothing was ever held
+            return
+        if thread is None or not thread.is_alive():
+            self._thread = None
+            try:
+                self._start()
+            except RuntimeError:
+                # No new thread at interpreter exit (Python 3.12+): send from this one.
+                self._send_before_deadline()
+
+    def _send_before_deadline(self) -> None:
+        """At shutdown: send everything held, each kind in turn, and again after a pause
+        while a batch fails, until nothing is left to send, the deadline passes, or the
+        operator hurries the shutdown (a second signal)."""
+        try:
+            with self._flushing:  # after a flush that another thread is making
+                while not self._out_of_time():
+                    kinds = self._sendable()
+                    if not kinds:
+                        return
+                    for spool_kind in kinds:
+                        if self._out_of_time():
+                            return
+                        self._drain(spool_kind, full_only=False)
+                    if not self._sendable():
+                        return
+                    with self._lock:
+                        error = self._error
+                    if _final(error):
+                        return  # a refusal that sending again would only repeat (a bad key)
+                    self._pause(_SHUTDOWN_PAUSE)  # a batch failed: once more, shortly
+        except Exception:
+            logger.exception("bulk mode: sending what was held at shutdown failed")
+        finally:
+            self._drained.set()
+
+    def _end_shutdown(self, drained: bool) -> FlushReport:
+        """After the shutdown's sending (``drained``: all of it was tried): stop, log what is
+        left with its payloads (in memory: the log is the only place left for it) or say
+        what the spool keeps, and let waiting calls go on, one by one. The report counts as
+        ``pending`` what was not delivered."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+            held = sum(q.count + q.in_flight for q in self._queues.values())
+        try:
+            report = self._report()
+            store = self._store
+            if isinstance(store, MemorySpool):
+                left = store.seal()
+                _log_lost(report.rejected, left, report.error)
+                held = len(left)
+            elif store is not None:
+                if held or report.rejected:
+                    self._log_undelivered(attrs.evolve(report, pending=held))
+                if drained:
+                    store.close()  # the sender is done with it: the next process may open it
+            return attrs.evolve(report, pending=held)
+        finally:
+            with self._lock:
+                self._queues.clear()
+            _LIVE.discard(self)
+            self._finished.set()
+
+    def _out_of_time(self) -> bool:
+        return self._hurried() or time.monotonic() >= self._deadline
+
+    def _sendable(self) -> list[str]:
+        """The kinds with items waiting for an account this process knows the key of."""
+        with self._lock:
+            known = set(self._accounts)
+        return [k for k in self._kinds() if _kind_of(k)[1] in known]
+
+    def _pause(self, seconds: float) -> None:
+        until = min(self._deadline, time.monotonic() + seconds)
+        while not self._hurried():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.05))
 
 
 class _Ledger:
@@ -716,9 +936,9 @@ class _Ledger:
         gone = [*delivered, *(key for item in rejected for key in item.keys)]
         self.settled.update(gone)
         if delivered:
-            batcher._store.done(delivered)
+            batcher._open().done(delivered)
         for item in rejected:
-            batcher._store.fail(item.keys, item.reason)
+            batcher._open().fail(item.keys, item.reason)
             logger.error(
                 "Klaviyo rejected a buffered %s (%s); flush() hands it back%s",
                 item.kind,
@@ -738,7 +958,7 @@ class _Ledger:
         if not keys:
             return
         batcher, queue = self.batcher, self.queue
-        batcher._store.release(keys)
+        batcher._open().release(keys)
         self.left.update(keys)
         self.settled.update(keys)
         with batcher._lock:
@@ -756,6 +976,46 @@ class _Ledger:
         )
 
 
+def _final(error: Optional[BaseException]) -> bool:
+    """A batch failed with an answer that sending it again cannot change: a refused key, a
+    missing scope, a 4xx that is not throttling (the transport retries what may pass)."""
+    return (
+        isinstance(error, APIError)
+        and error.status_code is not None
+        and error.status_code not in RETRY_STATUSES
+    )
+
+
+def _log_lost(
+    rejected: Sequence[Rejected],
+    left: Sequence[tuple[str, str, dict[str, Any]]],
+    error: Optional[BaseException],
+) -> None:
+    """What bulk mode could not deliver and no spool keeps, one ERROR line per item with its
+    payload (the only place left to recover it from; an account label, never a key):
+    ``rejected`` items with Klaviyo's reasons, and ``left`` as ``(spool kind, state,
+    payload)``, ``state`` being ``"pending"`` or ``"in flight"`` (sent, its answer not come:
+    Klaviyo may have it, and its ``unique_id`` makes sending it again safe)."""
+    for item in rejected:
+        logger.error(
+            "undelivered %s, rejected (%s): %s",
+            item.kind,
+            item.reason,
+            encode_json(item.payload).decode(),
+        )
+    for spool_kind, state, payload in left:
+        kind, label = _kind_of(spool_kind)
+        logger.error(
+            "undelivered buffered %s of account %s, %s: %s",
+            kind,
+            label,
+            f"still pending ({error or 'not sent in time'})"
+            if state == "pending"
+            else "in flight (no answer yet: Klaviyo may have it)",
+            encode_json(payload).decode(),
+        )
+
+
 def _pending(
     kind: str, taken: Sequence[tuple[int, dict[str, Any]]], sizes: dict[int, int]
 ) -> list[Pending]:
@@ -770,6 +1030,47 @@ def _pending(
 
 #: Every open batcher, flushed at interpreter exit.
 _LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()
+
+#: At shutdown, the pause before sending again what failed (the transport already retried
+#: it within its budget: this only keeps a failing Klaviyo from being asked in a tight loop).
+_SHUTDOWN_PAUSE = 0.25
+
+#: Whether SIGTERM and SIGINT are watched (``_shutdown``): every item held in memory asks
+#: until they are.
+_SIGNALS_ARMED = False
+
+#: A shutdown ran (``_shutdown.shutdown``): no batcher holds anything in memory from then on,
+#: not even one made after it (its calls are sent one by one), as the process is ending and
+#: its signal handlers have had their turn. A spool stays safe to hold in.
+_MEMORY_CLOSED = False
+
+
+def close_memory() -> None:
+    """From now on nothing is held in memory (see ``_MEMORY_CLOSED``)."""
+    global _MEMORY_CLOSED
+    _MEMORY_CLOSED = True
+
+
+def _arm_signals() -> None:
+    """Have ``_shutdown`` watch SIGTERM and SIGINT; it can only from the main thread, so
+    until then each item held in memory asks again."""
+    global _SIGNALS_ARMED
+    from ._shutdown import arm  # here, not at the top: _shutdown imports this module
+
+    _SIGNALS_ARMED = arm()
+
+
+def _forget_threads() -> None:
+    """In a forked child: the parent's threads did not come along; they start again there
+    when needed (and the child's own signal watcher when it holds an item)."""
+    global _SIGNALS_ARMED
+    _SIGNALS_ARMED = False
+    for batcher in list(_LIVE):
+        batcher._thread = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 _EXITING = threading.Event()

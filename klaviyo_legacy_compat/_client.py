@@ -167,15 +167,14 @@ class CompatClient:
 
     def configure(self, **options: Any) -> None:
         """Change this client's defaults; ``None`` removes an option again. The environment
-        is read again at the next call."""
+        is read again at the next call.
+
+        The configuration it would make is checked first, with the environment the next
+        call reads (removing an option can let a bad environment value through): when it
+        is refused, :class:`ConfigurationError` says why and nothing has changed."""
         check_option_names(options)
         with self._lock:
-            for name, value in options.items():
-                if value is None:
-                    self._options.pop(name, None)
-                else:
-                    self._options[name] = value
-            resolve_settings(self._options, environ={})  # refuse bad values now
+            self._options = self._checked(options)
             self._version += 1
 
     def settings(self, **options: Any) -> Settings:
@@ -189,8 +188,7 @@ class CompatClient:
         cached = self._cached
         version = self._version
         if cached is None or cached[0] != version:
-            names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
-            environ = {name: os.environ[name] for name in names if name in os.environ}
+            environ = self._environ()
             cached = (version, environ, resolve_settings(self._options, environ=environ))
             self._cached = cached
         if options:
@@ -443,10 +441,12 @@ class CompatClient:
 
     def batcher(self, settings: Optional[Settings] = None) -> Batcher:
         """The buffer of bulk mode, for the configured ``spool_path`` (a batcher for another
-        path is flushed and closed first)."""
-        spool = (settings or self.settings()).batch.spool_path
+        path is flushed and closed first). A dry run keeps the current one whatever its
+        path: it holds nothing in a spool, and never opens one."""
+        settings = settings or self.settings()
+        spool = settings.batch.spool_path
         current = self._batcher
-        if current is not None and current.spool_path == spool:
+        if current is not None and (current.spool_path == spool or settings.dry_run):
             return current  # every batched call asks: no lock on the common path
         with self._lock:
             current = self._batcher
@@ -456,17 +456,47 @@ class CompatClient:
         if current is not None:
             current.close()
         with self._lock:
-            if self._batcher is None:
-                self._batcher = Batcher(self, spool_path=spool)
-            return self._batcher
+            batcher = self._batcher
+            created = batcher is None
+            if batcher is None:
+                batcher = self._batcher = Batcher(self, spool_path=spool)
+        if created and not settings.dry_run and settings.credentials.private_key is not None:
+            # A live batcher opens its spool now, and what an earlier process left there for
+            # the configured key goes out.
+            batcher.account(settings, self.context(settings))
+        return batcher
 
     def override(self, **options: Any) -> dict[str, Any]:
         """``configure(**options)``, returning the values they replaced (``None``: not set),
-        to hand back to ``configure`` later (what ``batching()`` does)."""
+        to hand back to ``configure`` later (what ``batching()`` does). Refused as a whole,
+        as ``configure`` is."""
+        check_option_names(options)
         with self._lock:
             previous = {name: self._options.get(name) for name in options}
-        self.configure(**options)
+            self._options = self._checked(options)
+            self._version += 1
         return previous
+
+    def _restore(self, previous: Mapping[str, Any]) -> None:
+        """Put back what :meth:`override` replaced, unchecked: those values were valid when
+        they were set, and a restore that could be refused (the environment changed in
+        between) would leave the override in place. The next call reports such a change."""
+        with self._lock:
+            self._options = _applied(self._options, previous)
+            self._version += 1
+
+    def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The options with ``changes`` applied, once they resolve with the environment the
+        next call reads; else :class:`ConfigurationError` (which names the variable when the
+        value at fault comes from the environment). Called with ``self._lock`` held."""
+        options = _applied(self._options, changes)
+        resolve_settings(options, environ=self._environ())
+        return options
+
+    def _environ(self) -> dict[str, str]:
+        """The environment variables the settings depend on, as they are now."""
+        names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
+        return {name: os.environ[name] for name in names if name in os.environ}
 
     def flush(self, *, raise_errors: bool = True) -> Union[FlushReport, Plan]:
         """Send what bulk mode holds now: the :class:`FlushReport`; in dry-run the
@@ -475,10 +505,10 @@ class CompatClient:
         ``raise_errors=False``)."""
         settings = self.settings()
         batcher = self._batcher
-        if batcher is None and settings.batch.spool_path is not None:
-            batcher = self.batcher(settings)  # drains what an earlier process left
         if settings.dry_run:
             return batcher.plan(clear=True) if batcher is not None else Plan(())
+        if batcher is None and settings.batch.spool_path is not None:
+            batcher = self.batcher(settings)  # drains what an earlier process left
         if batcher is None:
             return FlushReport()
         return batcher.flush(raise_errors=raise_errors)
@@ -496,9 +526,8 @@ class CompatClient:
 
         def held(step: Step) -> RawResponse:
             items = capture(step.request)
-            if items is None:
-                return transmit(step)
-            batcher.add(items, account, dry_run=dry_run)
+            if items is None or not batcher.add(items, account, dry_run=dry_run):
+                return transmit(step)  # not bulk mode's, or it holds nothing more (shutdown)
             return default_reply(step.request)
 
         return held
@@ -637,6 +666,18 @@ _ENV_NAMES_WITHOUT_KEYS = tuple(
     for name, option in OPTIONS.items()
     if option.env and name not in ("private_key", "public_key")
 )
+
+
+def _applied(options: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``options`` with ``changes`` made (``None`` removes an option)."""
+    updated = dict(options)
+    for name, value in changes.items():
+        if value is None:
+            updated.pop(name, None)
+        else:
+            updated[name] = value
+    return updated
+
 
 #: Calls bulk mode may hold: what their translators plan is captured, the rest is sent.
 _BATCHED = (TrackCall, IdentifyCall, SubscribeCall)

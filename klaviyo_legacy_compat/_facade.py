@@ -46,9 +46,10 @@ def configure(**options: Any) -> None:
     keeps trying), ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict``
     (refuse what the leniency policy would normalise), ``default_phone_region`` (``"US"``:
     read national phone numbers of that region), and for bulk mode
-    ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``. ``None`` resets an
-    option to its environment or default value; the environment is read again at the next
-    call."""
+    ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``, ``shutdown_timeout``.
+    ``None`` resets an option to its environment or default value; the environment is read
+    again at the next call. A value refused (alone, or with the environment) raises
+    :class:`ConfigurationError` and changes nothing."""
     _DEFAULT.configure(**options)
 
 
@@ -139,7 +140,7 @@ def batching(client: Optional[CompatClient] = None, **options: Any) -> Iterator[
             else:
                 batcher.flush(raise_errors=not failed)
     finally:
-        target.configure(**previous)
+        target._restore(previous)
 
 
 def flush(*, raise_errors: bool = True) -> Union[FlushReport, Plan]:

@@ -56,6 +56,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
+from urllib.parse import quote
 
 from ._errors import ConfigurationError
 
@@ -115,16 +116,25 @@ class Spool:
     ``Spool(path, timeout=5.0)`` opens the spool at ``path``, creating it if absent, takes
     the one-owner lock, checks the file (``PRAGMA quick_check``) and puts items a crash left
     in flight back to pending. ``timeout`` is how long, in seconds, to wait for SQLite's
-    lock when another program has the file open. Raises :class:`SpoolError`.
+    lock when another program has the file open. ``create=False`` opens only a spool that
+    exists (``klaviyo-legacy-compat spool`` inspects one): a missing file, or one that is no
+    spool yet, is refused and left as it was. Raises :class:`SpoolError`.
 
     All methods may be called from any thread: one connection serves them, one at a time.
     """
 
     path: Path
 
-    def __init__(self, path: Union[str, os.PathLike[str]], *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: Union[str, os.PathLike[str]], *, timeout: float = 5.0, create: bool = True
+    ) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        self.create = create
+        if not create and not self.path.is_file():
+            # Before the lock file too: nothing is made beside a path that holds no spool.
+            problem = "not a file" if self.path.exists() else "no such file"
+            raise SpoolError(f"no spool at {self.path}: {problem}", self.path)
         # One connection, one lock: sqlite3 connections must not be used by two threads at
         # once, and serialising here also makes take()'s select-then-mark atomic.
         self._lock = threading.Lock()
@@ -253,6 +263,49 @@ class Spool:
             ).fetchall()
         return [kind for (kind,) in rows]
 
+    def summary(self) -> list[tuple[str, str, int, str, str]]:
+        """What the spool holds, as ``(kind, state, items, oldest, newest)`` rows, the
+        times being when the items were added (UTC, ISO 8601)."""
+        with self._reading("summing up items") as db:
+            rows = db.execute(
+                "SELECT kind, state, COUNT(*), MIN(created), MAX(created) FROM items "
+                "GROUP BY kind, state ORDER BY kind, state"
+            ).fetchall()
+        return [(kind, state, count, oldest, newest) for kind, state, count, oldest, newest in rows]
+
+    def dump(self) -> Iterator[tuple[int, str, str, dict[str, Any], Optional[str], str]]:
+        """Every item, oldest first, as ``(id, kind, state, item, reason, created)``: read
+        in pages, so a spool of any size is exported in bounded memory."""
+        after = 0
+        while True:
+            with self._reading("reading items") as db:
+                rows = db.execute(
+                    "SELECT id, kind, state, body, reason, created FROM items WHERE id > ? "
+                    "ORDER BY id LIMIT ?",
+                    (after, _CHUNK),
+                ).fetchall()
+                page = [
+                    (row_id, kind, state, self._decode(row_id, body), reason, created)
+                    for row_id, kind, state, body, reason, created in rows
+                ]
+            if not page:
+                return
+            yield from page
+            after = page[-1][0]
+
+    def discard(self, kinds: Iterable[str]) -> int:
+        """Delete every item of ``kinds``, in whatever state, in one transaction; returns
+        how many. For items nobody will ever send (their account's key is gone)."""
+        wanted = sorted(set(kinds))
+        for kind in wanted:
+            _check_kind(kind)
+        if not wanted:
+            return 0
+        with self._transaction("discarding items") as db:
+            return int(
+                db.execute(f"DELETE FROM items WHERE kind IN ({_marks(wanted)})", wanted).rowcount
+            )
+
     def pending_by_kind(self) -> dict[str, tuple[int, int]]:
         """For each kind with pending items: how many, and their total size in bytes (of
         their JSON): what a restarted batcher starts its counters from."""
@@ -279,15 +332,21 @@ class Spool:
     # -- inside ----------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        _create_private(self.path)
+        if self.create:
+            _create_private(self.path)
+            database = str(self.path)
+        else:
+            # mode=rw: SQLite opens the file, and never creates it.
+            database = f"file:{quote(str(self.path.absolute()))}?mode=rw"
         with self._mapped("opening"):
             # isolation_level=None: transactions are begun and committed here, explicitly,
             # so that each method is exactly one.
             connection = sqlite3.connect(
-                str(self.path),
+                database,
                 timeout=self.timeout,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=not self.create,
             )
         try:
             with self._mapped("opening"):
@@ -307,6 +366,8 @@ class Spool:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         objects = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
         new = application_id == 0 and objects == 0
+        if new and not self.create:
+            raise self._refuse("is not a spool (an empty database)")
         if not new and application_id != APPLICATION_ID:
             raise self._refuse("is a SQLite database but not a spool")
         if not new and version != SCHEMA_VERSION:
@@ -533,7 +594,7 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
-def _marks(chunk: Sequence[int]) -> str:
+def _marks(chunk: Sequence[object]) -> str:
     return ", ".join("?" * len(chunk))
 
 

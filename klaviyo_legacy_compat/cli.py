@@ -1,9 +1,11 @@
-"""``klaviyo-legacy-compat``: translate legacy HTTP requests, or serve them (contract §4)."""
+"""``klaviyo-legacy-compat``: translate legacy HTTP requests, serve them (contract §4), or
+look after a bulk-mode spool (``spool``, ``_spool_command``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, Optional, TextIO
@@ -132,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
             help=f"{text} ({getattr(defaults, name)})",
         )
     _leniency_arguments(serve_cmd)
+    _spool_command(commands)
     return parser
 
 
@@ -148,6 +151,50 @@ _SERVE_SETTINGS: tuple[tuple[str, type, str, str], ...] = (
     ("retry_window", float, "SECONDS", "recognise a client's retry of a write this long; 0: off"),
     ("retry_window_size", int, "N", "recent writes remembered for that"),
 )
+
+
+def _spool_command(commands: Any) -> None:
+    spool_cmd = commands.add_parser(
+        "spool",
+        help="list, export, discard or drain the items a bulk-mode spool holds",
+        description=(
+            "What a bulk-mode spool (spool_path) holds, by account label (an opaque digest of "
+            "the private key, the only trace of it in the file) and kind: pending and failed "
+            "(rejected by Klaviyo) events and profiles, the oldest and the newest. Then, for "
+            "items whose key will never be configured again: --export, --discard-account or "
+            "--drain. The spool's lock is taken as any owner takes it: a spool another "
+            "process uses is refused, as is a missing, corrupt or foreign file (nothing is "
+            "ever created). Exit 0 when done, 1 when a drain left items undelivered, 2 when "
+            "refused."
+        ),
+    )
+    spool_cmd.add_argument("path", metavar="PATH", help="the spool file")
+    action = spool_cmd.add_mutually_exclusive_group()
+    action.add_argument(
+        "--export",
+        action="store_true",
+        help="print every item as JSON Lines: account label, kind, state (pending or failed), "
+        "when it was added, Klaviyo's reason for a failed one, payload; never a key",
+    )
+    action.add_argument(
+        "--discard-account",
+        metavar="LABEL",
+        help="delete every item of account LABEL, after saying how many (an unknown label is "
+        "refused)",
+    )
+    action.add_argument(
+        "--drain",
+        action="store_true",
+        help="send the pending items of the account whose private key is given, through bulk "
+        "mode's sender (paced, retried); what Klaviyo rejects is reported and kept as failed",
+    )
+    spool_cmd.add_argument(
+        "--private-key",
+        metavar="KEY",
+        help="the key for --drain; KLAVIYO_PRIVATE_API_KEY is read otherwise, and is safer (a "
+        "command line can be seen by other users of the machine). Its account label must be "
+        "one the spool holds",
+    )
 
 
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
@@ -212,4 +259,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             server.server_close()
             client.close()
         return 0
+    if args.command == "spool":
+        from ._spool_command import spool_command
+
+        return spool_command(
+            args.path,
+            export=args.export,
+            discard_account=args.discard_account,
+            drain=args.drain,
+            private_key=args.private_key,
+            environ=os.environ,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
     return 2  # pragma: no cover - argparse requires a known command

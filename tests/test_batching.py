@@ -8,9 +8,11 @@ an exact answer is needed (an item rejected with or without a pointer, a batch t
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import math
+import os
 import signal
 import sqlite3
 import subprocess
@@ -36,6 +38,7 @@ from klaviyo_legacy_compat import (
     RawResponse,
     Rejected,
     SpoolError,
+    cli,
 )
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.sdk import Client
@@ -120,6 +123,29 @@ def test_the_oldest_item_goes_out_after_batch_max_age(server: LocalKlaviyo) -> N
     assert time.monotonic() - started >= 0.2
     assert sent(server, "bulk_create_events") == 1
     client.close()
+
+
+def test_the_age_limit_follows_the_oldest_item_still_waiting() -> None:
+    # A steady producer fills a request well within batch_max_age: every request goes out
+    # full. The items left after one went out are young; counting their age from the first
+    # item ever held sent a burst of tiny requests each batch_max_age, each spending a slot
+    # of the endpoint's steady limit (150 a minute) on a few events.
+    sizes: list[int] = []
+
+    def answer(request: PreparedRequest) -> RawResponse:
+        sizes.append(len(events_in(request)))
+        return RawResponse(202)
+
+    client, _ = scripted(answer, batch_max_age=1.0)
+    started, i = time.monotonic(), 0
+    while time.monotonic() - started < 2.5:  # about 5,000 events a second
+        for _ in range(25):
+            client.track("Viewed", {"$email": f"u{i % 1000}@example.com"}, {"$event_id": f"e{i}"})
+            i += 1
+        time.sleep(0.005)
+    client.close()  # the last, partial request
+    assert sum(sizes) == i
+    assert sizes[:-1] == [1000] * (len(sizes) - 1), sizes
 
 
 def test_flush_sends_everything_and_reports(server: LocalKlaviyo) -> None:
@@ -508,14 +534,14 @@ def test_counters_agree_with_the_store_after_failed_batches() -> None:
     for i in range(3):
         client.track("Viewed", {"$email": f"u{i}@example.com"}, {"i": "x" * 100})
     added = counted(batcher)
-    assert added == batcher._store.pending_by_kind() and len(added) == 1
+    assert added == batcher._open().pending_by_kind() and len(added) == 1
     report = batcher.flush(raise_errors=False)  # a 503: the batch fails whole
     assert report.pending == 3 and counted(batcher) == added
     with pytest.raises(Interrupted):
         batcher.flush()
     assert counted(batcher) == added
     assert batcher.flush().delivered == 3
-    assert counted(batcher) == {} == batcher._store.pending_by_kind()
+    assert counted(batcher) == {} == batcher._open().pending_by_kind()
     client.close()
 
 
@@ -599,6 +625,115 @@ def test_dry_run_sends_nothing_and_flush_returns_the_plan() -> None:
         assert isinstance(flushed, Plan) and len(flushed.requests) == 1
         assert client.flush() == Plan(())
     assert transport.requests == []
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file of ``directory``: its bytes and its modification time (ns)."""
+    return {
+        entry.name: (entry.read_bytes(), entry.stat().st_mtime_ns)
+        for entry in sorted(directory.iterdir())
+    }
+
+
+def dry_run_ways(path: str) -> Iterator[CompatClient]:
+    """A dry-run reaches bulk mode with a spool path in every way there is; each yields its
+    client once it has made its calls (and flushed)."""
+    key = "pk_test_0123456789abcdef0123456789abcdef"
+    # 1. A batching() block in dry-run, its plan asked for inside and flushed on leaving.
+    client = CompatClient(private_key=key, transport=RecordingTransport())
+    with klaviyo.batching(client, spool_path=path, dry_run=True) as batch:
+        client.track("Viewed", {"$email": "a@example.com"}, {})
+        assert batch.pending() == 0 and len(batch.plan().requests) == 1
+    yield client
+    # 2. One dry-run call, with bulk mode and the spool given to the call alone.
+    client = CompatClient(private_key=key, transport=RecordingTransport())
+    plan = client.track(
+        "Viewed", {"$email": "a@example.com"}, {}, dry_run=True, batching=True, spool_path=path
+    )
+    assert isinstance(plan, Plan) and plan.requests == ()
+    yield client
+    # 3. A client configured for dry-run bulk mode with a spool: calls, then flush().
+    client = CompatClient(
+        private_key=key, transport=RecordingTransport(), dry_run=True, batching=True
+    )
+    client.configure(spool_path=path)
+    client.identify({"$email": "a@example.com", "plan": "gold"})
+    flushed = client.flush()
+    assert isinstance(flushed, Plan) and len(flushed.requests) == 1
+    assert client.batcher().pending() == 0
+    yield client
+
+
+def test_a_dry_run_never_creates_a_spool(tmp_path: Path) -> None:
+    for where in (tmp_path / "missing" / "spool.db", tmp_path / "spool.db"):
+        for client in dry_run_ways(str(where)):
+            client.close()  # a live flush of nothing: still no spool
+        assert not where.parent.exists() or list(where.parent.iterdir()) == []
+
+
+def test_the_translate_command_never_creates_the_spool_the_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # translate is a dry run: bulk mode and a spool in the environment change nothing on disk.
+    monkeypatch.setenv("KLAVIYO_LEGACY_COMPAT_BATCHING", "1")
+    monkeypatch.setenv("KLAVIYO_LEGACY_COMPAT_SPOOL", str(tmp_path / "spool.db"))
+    request = {  # a subscribe with a private key: its property upsert is bulk mode's
+        "method": "POST",
+        "url": "https://a.klaviyo.com/api/v2/list/XyZ123/subscribe",
+        "json": {
+            "api_key": "pk_test_0123456789abcdef0123456789abcdef",
+            "profiles": [{"email": "a@example.com", "plan": "gold"}],
+        },
+    }
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(request)))
+    assert cli.main(["translate"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert any("batching: create_or_update_profile is held" in w for w in plan["warnings"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="needs POSIX file modes, not root"
+)
+def test_a_dry_run_needs_no_write_access_to_the_spool_directory(tmp_path: Path) -> None:
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o500)
+    try:
+        for client in dry_run_ways(str(directory / "spool.db")):
+            client.close()
+    finally:
+        directory.chmod(0o700)
+    assert list(directory.iterdir()) == []
+
+
+def test_a_dry_run_leaves_an_existing_spool_exactly_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    owner, _ = scripted(lambda request: RawResponse(503), spool_path=str(path))
+    owner.track("Viewed", {"$email": "kept@example.com"}, {})
+    owner.batcher().close(flush=False)
+    owner.close()
+    before = snapshot(tmp_path)
+    assert "spool.db" in before
+    time.sleep(0.01)  # a write now would change a modification time
+    for client in dry_run_ways(str(path)):
+        client.close()
+    assert snapshot(tmp_path) == before
+    # ... and its owner-to-be still finds the item it holds.
+    again, transport = scripted(lambda request: RawResponse(202), spool_path=str(path))
+    assert again.batcher().flush().delivered == 1 and len(transport.requests) == 1
+    again.close()
+
+
+def test_calls_after_close_are_sent_one_by_one(server: LocalKlaviyo) -> None:
+    # A closed batcher sends nothing more: an item it took now would never leave.
+    client = client_for(server)
+    client.track("Viewed", {"$email": "a@example.com"}, {})
+    client.batcher().close()
+    assert client.track("Viewed", {"$email": "b@example.com"}, {}) == 1
+    assert [r.operation for r in server.requests] == ["bulk_create_events", "create_event"]
+    assert client.batcher().close() is None  # once is enough
+    client.close()
 
 
 def test_close_without_a_spool_logs_what_it_could_not_deliver(
