@@ -22,16 +22,13 @@ figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Callable, Optional
+
+from _child import Server, local_klaviyo  # benchmarks/ is on the path of a script
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import CompatClient
@@ -41,58 +38,13 @@ PROFILES = 1000  # events are spread over this many people
 
 # The local Klaviyo runs in a process of its own, as Klaviyo runs elsewhere: its work must
 # not compete with the client's for one interpreter lock.
-_SERVER = """
-import json, sys
-from collections import Counter
-from klaviyo_legacy_compat.testing import LocalKlaviyo
-with LocalKlaviyo(**json.loads(sys.argv[1])) as server:
-    print(json.dumps({"base_url": server.base_url, "private_key": server.private_key}))
-    sys.stdout.flush()
-    for line in sys.stdin:
-        served = server.requests
-        print(json.dumps({
+#: The figures the local Klaviyo reports (see _child.local_klaviyo).
+_STATS = """{
             "events": len(server.store.events),
             "requests": len(served),
             "operations": Counter(r.operation for r in served),
             "statuses": Counter(str(r.status) for r in served),
-        }))
-        sys.stdout.flush()
-"""
-
-
-class Server:
-    """A local Klaviyo in a child process: ``base_url``, ``private_key``, ``stats()``."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdin is not None and process.stdout is not None
-        self.process = process
-        self.stdin, self.stdout = process.stdin, process.stdout
-        started = json.loads(self.stdout.readline())
-        self.base_url: str = started["base_url"]
-        self.private_key: str = started["private_key"]
-
-    def stats(self) -> dict[str, Any]:
-        self.stdin.write("stats\n")
-        self.stdin.flush()
-        found: dict[str, Any] = json.loads(self.stdout.readline())
-        return found
-
-
-@contextmanager
-def local_klaviyo(**options: Any) -> Iterator[Server]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, json.dumps(options)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield Server(process)
-    finally:
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.close()
-        process.wait(timeout=30)
-        process.stdout.close()
+        }"""
 
 
 def _track_args(i: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -126,7 +78,7 @@ def _row(name: str, seconds: float, server: Server, total: int, raised: int) -> 
 
 
 def per_call(total: int, scale: float, threads: int) -> float:
-    with local_klaviyo(time_scale=scale) as server:
+    with local_klaviyo(_STATS, time_scale=scale) as server:
         client = CompatClient(
             private_key=server.private_key, base_url=server.base_url, time_scale=scale
         )
@@ -147,7 +99,7 @@ def per_call(total: int, scale: float, threads: int) -> float:
 
 
 def batched(total: int, scale: float) -> float:
-    with local_klaviyo(time_scale=scale) as server:
+    with local_klaviyo(_STATS, time_scale=scale) as server:
         client = CompatClient(
             private_key=server.private_key, base_url=server.base_url, time_scale=scale
         )
@@ -170,7 +122,7 @@ def official_sdk(total: int, scale: float, threads: int) -> Optional[float]:
     # The local Klaviyo's time-scaled Retry-After is fractional, which the SDK cannot read
     # (int("0.4") raises): without the header it backs off exponentially, capped here at
     # max_delay scaled like the windows.
-    with local_klaviyo(time_scale=scale, retry_after_header=False) as server:
+    with local_klaviyo(_STATS, time_scale=scale, retry_after_header=False) as server:
         sdk = KlaviyoAPI(
             server.private_key, test_host=server.base_url, max_delay=60 * scale, max_retries=10
         )

@@ -35,24 +35,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
+from _child import Server, local_klaviyo  # benchmarks/ is on the path of a script
+
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
-_SERVER = """
-import json, sys
-from klaviyo_legacy_compat.testing import LocalKlaviyo
-with LocalKlaviyo(**json.loads(sys.argv[1])) as server:
-    print(json.dumps({"base_url": server.base_url, "private_key": server.private_key}))
-    sys.stdout.flush()
-    for line in sys.stdin:
-        served = server.requests
-        print(json.dumps({
+#: The figures the local Klaviyo reports (see _child.local_klaviyo).
+_STATS = """{
             "unique_ids": [event.unique_id for event in server.store.events],
             "repeats": server.store.repeated_events,
             "requests": len(served),
             "throttled": sum(1 for r in served if r.status == 429),
-        }))
-        sys.stdout.flush()
-"""
+        }"""
 
 _PRODUCER = """
 import logging, sys, time
@@ -78,41 +71,6 @@ while True:
 
 #: An ERROR line of an undelivered item: its payload is the JSON at the end.
 _LOGGED = re.compile(r"^ERROR undelivered .*?: (\{.*\})$")
-
-
-class Server:
-    """A local Klaviyo in a child process: ``base_url``, ``private_key``, ``stats()``."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdin is not None and process.stdout is not None
-        self.process = process
-        self.stdin, self.stdout = process.stdin, process.stdout
-        started = json.loads(self.stdout.readline())
-        self.base_url: str = started["base_url"]
-        self.private_key: str = started["private_key"]
-
-    def stats(self) -> dict[str, Any]:
-        self.stdin.write("stats\n")
-        self.stdin.flush()
-        found: dict[str, Any] = json.loads(self.stdout.readline())
-        return found
-
-
-@contextmanager
-def local_klaviyo(**options: Any) -> Iterator[Server]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, json.dumps(options)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield Server(process)
-    finally:
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.close()
-        process.wait(timeout=30)
-        process.stdout.close()
 
 
 @contextmanager
@@ -203,7 +161,7 @@ def main() -> None:
         f"   {'':34} {'acked':>8} {'held':>8} {'stored':>8} {'logged':>8} {'both':>6} "
         f"{'lost':>6} {'to exit':>10}  status"
     )
-    with local_klaviyo(time_scale=scale) as server:
+    with local_klaviyo(_STATS, time_scale=scale) as server:
         scenario(
             f"Klaviyo up, {args.rate:,.0f} calls/s",
             server.base_url,
@@ -213,7 +171,7 @@ def main() -> None:
             scale=scale,
             server=server,
         )
-    with local_klaviyo(time_scale=scale) as server:
+    with local_klaviyo(_STATS, time_scale=scale) as server:
         scenario(
             "Klaviyo up, as fast as it goes",
             server.base_url,
