@@ -37,7 +37,10 @@ __all__ = [
 # Deliberately permissive: a local part and a dotted domain, no spaces, at most one "@".
 # "+" tags and non-ASCII (internationalised) addresses are valid and must pass
 # (users-and-peers.md §1.12: "+" broke lookups elsewhere, so never reject or mangle it).
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+# The specials RFC 5322 allows only inside quotes (``<>()[]:;,``) are refused: they mark a
+# display form (``Ann <ann@example.com>``) or a link (``mailto:``), not an address, which
+# Klaviyo would refuse (the leniency policy reads the address inside them).
+_EMAIL = re.compile(r"[^@\s<>()\[\]:;,]+@[^@\s.<>()\[\]:;,]+(\.[^@\s.<>()\[\]:;,]+)+")
 _NAMED_ADDRESS = re.compile(r"[^<>]*<([^<>]+)>")
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$")
 _AMOUNT = re.compile(r"\d[\d,.]*")

@@ -14,7 +14,7 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 import klaviyo_legacy_compat.sdk
-from klaviyo_legacy_compat import _client
+from klaviyo_legacy_compat import _client, exceptions
 from klaviyo_legacy_compat._leniency import LENIENCY, normalised, permits
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport
@@ -38,13 +38,20 @@ def test_every_row_of_the_policy_is_pinned_by_a_translator_table_row() -> None:
     assert pinned == set(LENIENCY)
 
 
-def test_every_row_refused_under_strict_has_a_strict_table_row() -> None:
-    # The refusals strict=True keeps are rows with an expected error (their kinds are named
-    # in the quirk or by the lenient twin); at least one per table that gained leniency.
-    strict = [r for r in _rows() if r.get("options", {}).get("strict") and "error" in r]
-    assert len(strict) >= 12
-    for row in strict:
-        assert row["error"]["type"] in ("TranslationError", "MissingIdentifierError")
+@pytest.mark.parametrize("kind", sorted(k for k, row in LENIENCY.items() if row.strict))
+def test_strict_refuses_every_row_marked_refused(kind: str) -> None:
+    # Each table row that shows this normalisation, run again under strict=True, is refused
+    # before anything is sent, as it was before the policy.
+    rows = [
+        row
+        for row in _rows()
+        if any(f"[leniency: {kind}]" in text for text in row.get("expect", {}).get("warnings", []))
+    ]
+    assert rows, kind
+    for row in rows:
+        strict = {**row, "options": {**row.get("options", {}), "strict": True}}
+        with pytest.raises(exceptions.TranslationError):
+            cases.run_row(strict)
 
 
 def test_permits_follows_the_table() -> None:

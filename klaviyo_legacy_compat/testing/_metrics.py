@@ -44,6 +44,7 @@ from klaviyo_legacy_compat.testing._protocol import (
     render_profile,
     request_data,
     required_text,
+    sort_by,
     sparse,
     when,
 )
@@ -367,12 +368,7 @@ class MetricOperations:
         """``GET /api/events``: 200 a page by default, at most 1000 (spec)."""
         match = matcher(EVENT_FILTERS, call.row.operation, call.query.get("filter"))
         found = self.store.events_where(match)
-        sort = call.query.get("sort")
-        if sort is not None:
-            key = EVENT_SORTS.get(sort.removeprefix("-"))
-            if key is None:
-                raise Invalid(f"'{sort}' is not a valid sort for events.", parameter="sort")
-            found.sort(key=key, reverse=sort.startswith("-"))
+        found = sort_by(found, call.query.get("sort"), EVENT_SORTS)
         for name in (i for i in call.query.get("include", "").split(",") if i):
             if name not in ("metric", "profile", "attributions"):
                 raise Invalid(f"'{name}' is not a relationship of events.", parameter="include")

@@ -33,6 +33,7 @@ from klaviyo_legacy_compat.testing._protocol import (
     page,
     request_data,
     required_text,
+    sort_by,
     sparse,
     when,
 )
@@ -178,12 +179,7 @@ class TemplateOperations:
         """``GET /api/templates``: 10 a page at most (spec)."""
         match = matcher(TEMPLATE_FILTERS, call.row.operation, call.query.get("filter"))
         found = self.store.templates_where(match)
-        sort = call.query.get("sort")
-        if sort is not None:
-            key = TEMPLATE_SORTS.get(sort.removeprefix("-"))
-            if key is None:
-                raise Invalid(f"'{sort}' is not a valid sort for templates.", parameter="sort")
-            found.sort(key=key, reverse=sort.startswith("-"))
+        found = sort_by(found, call.query.get("sort"), TEMPLATE_SORTS)
         items, links = page(call, found, default=10, maximum=10)
         return Reply(200, {"data": [self._template(call, t) for t in items], "links": links})
 
