@@ -57,9 +57,9 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
@@ -93,11 +93,9 @@ from klaviyo_legacy_compat._translate._paging import (
     walk,
 )
 from klaviyo_legacy_compat._values import as_email, iso_utc
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "CampaignCall",
     "CampaignCancelCall",
@@ -1145,19 +1143,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     CampaignRecipientsCall: plan_get_campaign_recipients,
 }
 
-_ID = r"(?P<campaign_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/campaigns", _campaigns),
-    ("POST", r"/api/v1/campaigns", _create),
-    ("GET", rf"/api/v1/campaign/{_ID}", _campaign),
-    ("PUT", rf"/api/v1/campaign/{_ID}", _update),
-    ("POST", rf"/api/v1/campaign/{_ID}/send", _send),
-    ("POST", rf"/api/v1/campaign/{_ID}/schedule", _schedule),
-    ("POST", rf"/api/v1/campaign/{_ID}/cancel", _cancel),
-    ("POST", rf"/api/v1/campaign/{_ID}/clone", _clone),
-    ("GET", rf"/api/v1/campaign/{_ID}/recipients", _recipients),
-)
 
 # --- catalogue ------------------------------------------------------------------------------
 
@@ -1171,10 +1156,11 @@ _FORM_FLAGS = (
     'add_tracking_params`; form booleans ("True"/"False") are read as booleans'
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaigns",
+        _campaigns,
         ("Campaigns.get_campaigns",),
         ("Campaigns.get_campaigns",),
         {"method": "GET", "url": f"{_BASE}/campaigns?api_key={EXAMPLE_KEY}&page=0&count=50"},
@@ -1190,6 +1176,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaigns",
+        _create,
         (),
         ("Campaigns.create_campaign",),
         {
@@ -1217,6 +1204,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaign/{campaign_id}",
+        _campaign,
         (),
         ("Campaigns.get_campaign_info",),
         {"method": "GET", "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={EXAMPLE_KEY}"},
@@ -1231,6 +1219,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/campaign/{campaign_id}",
+        _update,
         (),
         ("Campaigns.update_campaign",),
         {
@@ -1249,6 +1238,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/send",
+        _send,
         (),
         ("Campaigns.send_campaign",),
         {
@@ -1264,6 +1254,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/schedule",
+        _schedule,
         (),
         ("Campaigns.schedule_campaign",),
         {
@@ -1281,6 +1272,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/cancel",
+        _cancel,
         (),
         ("Campaigns.cancel_campaign",),
         {
@@ -1297,6 +1289,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/clone",
+        _clone,
         (),
         ("Campaigns.clone_campaign",),
         {
@@ -1314,6 +1307,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaign/{campaign_id}/recipients",
+        _recipients,
         ("Campaigns.get_campaign_recipients",),
         ("Campaigns.get_campaign_recipients",),
         {

@@ -1,8 +1,8 @@
 """Legacy Lists & Segments (v2 lists, v1/v2 segment membership, v1 global exclusions) →
 the new list, segment and profile endpoints.
 
-Each legacy endpoint, what it becomes, and what differs (every difference is also a
-``CATALOGUE`` row, from which MIGRATION.md is generated):
+Each legacy endpoint, what it becomes, and what differs (every difference is also in its
+``ENDPOINTS`` record, from which MIGRATION.md is generated):
 
 - ``GET /v2/lists`` → ``GET /api/lists`` page after page (10 lists a page, new-api.md §5)
   until the last → ``[{"list_id", "list_name"}]``.
@@ -93,7 +93,6 @@ import attrs
 
 from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import parse_list_id
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import encode_json, unstructure
 from klaviyo_legacy_compat._endpoints import endpoint
@@ -104,6 +103,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send, send_all
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -153,12 +153,10 @@ from klaviyo_legacy_compat._translate.batches import (
     step,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
+    "ENDPOINTS",
     "LEGACY_REASONS",
-    "ROUTES",
     "TRANSLATORS",
     "GlobalExclusionsCall",
     "GroupMembersCall",
@@ -1468,27 +1466,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ListsPageCall: plan_lists_page,
 }
 
-_LIST = r"/api/v2/list/(?P<list_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v2/lists", _build_lists),
-    ("POST", r"/api/v2/lists", _build_create),
-    ("GET", _LIST, _build_info),
-    ("PUT", _LIST, _build_update),
-    ("DELETE", _LIST, _build_delete),
-    ("GET", _LIST + "/subscribe", _build_subscriptions),
-    ("POST", _LIST + "/get-list-subscriptions", _build_subscriptions),
-    ("POST", _LIST + "/members", _build_add),
-    ("GET", _LIST + "/members", _build_membership),
-    ("POST", _LIST + "/get-members", _build_membership),
-    ("DELETE", _LIST + "/members", _build_remove),
-    ("GET", r"/api/v1/segment/(?P<segment_id>[^/]+)/members", _build_segment_v1),
-    ("POST", r"/api/v2/segment/(?P<segment_id>[^/]+)/get-members", _build_segment),
-    ("GET", _LIST + "/exclusions/all", _build_exclusions),
-    ("GET", r"/api/v2/group/(?P<group_id>[^/]+)/members/all", _build_group),
-    ("GET", r"/api/v1/people/exclusions", _build_global),
-    ("GET", r"/api/v1/lists", _build_lists_page),
-)
 
 _BASE = "https://a.klaviyo.com/api"
 
@@ -1532,10 +1509,11 @@ _LOOKUP_DIFFERENCES = (
     "answers Klaviyo profile ids; `created` is when the profile joined (`joined_group_at`)",
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/lists",
+        _build_lists,
         ("Lists.get_lists",),
         ("ListsSegments.get_lists",),
         {"method": "GET", "url": f"{_BASE}/v2/lists", "json": {"api_key": EXAMPLE_KEY}},
@@ -1544,6 +1522,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/lists",
+        _build_create,
         ("Lists.create_list",),
         ("ListsSegments.create_list",),
         {
@@ -1561,6 +1540,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}",
+        _build_info,
         ("Lists.get_list_by_id",),
         ("ListsSegments.get_list_info",),
         {"method": "GET", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
@@ -1573,6 +1553,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v2/list/{list_id}",
+        _build_update,
         ("Lists.update_list_name_by_id",),
         ("ListsSegments.update_list_name",),
         {
@@ -1585,6 +1566,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}",
+        _build_delete,
         ("Lists.delete_list",),
         ("ListsSegments.delete_list",),
         {"method": "DELETE", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
@@ -1593,6 +1575,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}/subscribe",
+        _build_subscriptions,
         ("Lists.get_subscribers_from_list",),
         (),
         {
@@ -1609,6 +1592,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/get-list-subscriptions",
+        _build_subscriptions,
         (),
         ("ListsSegments.get_list_subscriptions",),
         {
@@ -1625,6 +1609,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/members",
+        _build_add,
         ("Lists.add_members_to_list",),
         ("ListsSegments.add_members",),
         {
@@ -1663,6 +1648,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}/members",
+        _build_membership,
         ("Lists.get_members_from_list",),
         (),
         {
@@ -1675,6 +1661,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/get-members",
+        _build_membership,
         (),
         ("ListsSegments.get_list_members",),
         {
@@ -1687,6 +1674,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}/members",
+        _build_remove,
         ("Lists.remove_members_from_list",),
         ("ListsSegments.remove_members",),
         {
@@ -1704,6 +1692,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/segment/{segment_id}/members",
+        _build_segment_v1,
         ("Lists.get_members_from_segment",),
         (),
         {
@@ -1716,6 +1705,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/segment/{segment_id}/get-members",
+        _build_segment,
         (),
         ("ListsSegments.get_segment_members",),
         {
@@ -1728,6 +1718,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}/exclusions/all",
+        _build_exclusions,
         ("Lists.get_list_exclusions",),
         ("ListsSegments.get_list_exclusions",),
         {
@@ -1747,6 +1738,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/group/{group_id}/members/all",
+        _build_group,
         ("Lists.get_all_members",),
         ("ListsSegments.get_members",),
         {
@@ -1765,6 +1757,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/people/exclusions",
+        _build_global,
         (),
         ("ListsSegments.get_global_exclusions",),
         {
@@ -1784,6 +1777,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/lists",
+        _build_lists_page,
         (),
         (),
         {

@@ -59,10 +59,10 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, now, send
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
@@ -90,12 +90,10 @@ from klaviyo_legacy_compat._translate._paging import (
 )
 from klaviyo_legacy_compat._translate.profiles import legacy_person
 from klaviyo_legacy_compat._values import iso_utc
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
     "AGGREGATE_DIMENSIONS",
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "MetricExportCall",
     "MetricsCall",
@@ -685,25 +683,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     MetricExportCall: plan_metric_export,
 }
 
-_TIMELINE_PATHS = (
-    (r"/api/v1/metrics/timeline", "/api/v1/metrics/timeline"),
-    (r"/api/v1/metric/(?P<metric_id>[^/]+)/timeline", "/api/v1/metric/{metric_id}/timeline"),
-    (
-        r"/api/v1/person/(?P<person_id>[^/]+)/metrics/timeline",
-        "/api/v1/person/{person_id}/metrics/timeline",
-    ),
-    (
-        r"/api/v1/person/(?P<person_id>[^/]+)/metric/(?P<metric_id>[^/]+)/timeline",
-        "/api/v1/person/{person_id}/metric/{metric_id}/timeline",
-    ),
-)
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/metrics", _metrics),
-    *(("GET", pattern, _timeline) for pattern, _ in _TIMELINE_PATHS),
-    ("GET", r"/api/v1/metric/(?P<metric_id>[^/]+)/export", _export),
-)
-
 _TIMELINE_DIFFERENCES = (
     "`GET /api/events` filtered by metric and/or profile, with the metric and profile "
     "included; `count` ≤ 100",
@@ -716,26 +695,34 @@ _TIMELINE_DIFFERENCES = (
     "`datetime` as `YYYY-MM-DD HH:MM:SS+00:00`, `person` the v1 person",
 )
 
-#: (klaviyo 3.1.7 method, klaviyo-sdk 1.0.9 method, example path) per timeline path.
-_TIMELINE_ROWS = (
-    ("Metrics.get_metrics_timeline", "Metrics.metrics_timeline", "/v1/metrics/timeline"),
-    ("Metrics.get_metric_timeline_by_id", "Metrics.metric_timeline", "/v1/metric/AbC123/timeline"),
+#: The four timelines: (path, klaviyo 3.1.7 method, klaviyo-sdk 1.0.9 method).
+_TIMELINES = (
+    ("/api/v1/metrics/timeline", "Metrics.get_metrics_timeline", "Metrics.metrics_timeline"),
     (
-        "Profiles.get_profile_metrics_timeline",
-        "Profiles.profile_metrics_timeline",
-        "/v1/person/01HPERSON/metrics/timeline",
+        "/api/v1/metric/{metric_id}/timeline",
+        "Metrics.get_metric_timeline_by_id",
+        "Metrics.metric_timeline",
     ),
     (
+        "/api/v1/person/{person_id}/metrics/timeline",
+        "Profiles.get_profile_metrics_timeline",
+        "Profiles.profile_metrics_timeline",
+    ),
+    (
+        "/api/v1/person/{person_id}/metric/{metric_id}/timeline",
         "Profiles.get_profile_metrics_timeline_by_id",
         "Profiles.profile_metric_timeline",
-        "/v1/person/01HPERSON/metric/AbC123/timeline",
     ),
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+#: The ids in the timelines' example paths.
+_EXAMPLE_IDS = {"metric_id": "AbC123", "person_id": "01HPERSON"}
+
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/metrics",
+        _metrics,
         ("Metrics.get_metrics",),
         ("Metrics.get_metrics",),
         {
@@ -753,23 +740,25 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     *(
         LegacyEndpoint(
             "GET",
-            template,
+            path,
+            _timeline,
             (klaviyo,),
             (sdk,),
             {
                 "method": "GET",
                 "url": (
-                    f"https://a.klaviyo.com/api{example}?since=1714521600&count=100&sort=desc"
-                    f"&api_key={EXAMPLE_KEY}"
+                    f"https://a.klaviyo.com{path.format(**_EXAMPLE_IDS)}?since=1714521600"
+                    f"&count=100&sort=desc&api_key={EXAMPLE_KEY}"
                 ),
             },
             _TIMELINE_DIFFERENCES,
         )
-        for (_, template), (klaviyo, sdk, example) in zip(_TIMELINE_PATHS, _TIMELINE_ROWS)
+        for path, klaviyo, sdk in _TIMELINES
     ),
     LegacyEndpoint(
         "GET",
         "/api/v1/metric/{metric_id}/export",
+        _export,
         ("Metrics.get_metric_export",),
         ("Metrics.metric_export",),
         {

@@ -26,19 +26,17 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._translate._jsonapi import planned
 from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, parse_id, single
 from klaviyo_legacy_compat._translate._profile import IDENTIFIER_CHECKS
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
     "CONFIRMATION",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "DeletionRequestCall",
     "plan_deletion_request",
@@ -104,12 +102,11 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     DeletionRequestCall: plan_deletion_request,
 }
 
-ROUTES: tuple[CallRoute, ...] = (("POST", r"/api/v2/data-privacy/deletion-request", _deletion),)
-
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/data-privacy/deletion-request",
+        _deletion,
         ("DataPrivacy.request_profile_deletion",),
         ("DataPrivacy.request_deletion",),
         {

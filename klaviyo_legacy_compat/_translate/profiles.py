@@ -55,7 +55,6 @@ import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import IdentifyCall, string_list
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._errors import (
@@ -67,6 +66,7 @@ from klaviyo_legacy_compat._errors import (
     error_from_response,
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -89,13 +89,11 @@ from klaviyo_legacy_compat._translate._profile import (
     missing_rule,
     split_profile,
 )
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
+    "ENDPOINTS",
     "IDENTIFY_RULE",
     "PERSON_KEYS",
-    "ROUTES",
     "TRANSLATORS",
     "PeopleExchangeCall",
     "PeopleSearchCall",
@@ -584,12 +582,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     PeopleExchangeCall: plan_exchange,
 }
 
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/person/(?P<person_id>[^/]+)", _person),
-    ("PUT", r"/api/v1/person/(?P<person_id>[^/]+)", _person_update),
-    ("GET", r"/api/v2/people/search", _search),
-    ("POST", r"/api/v2/people/exchange", _exchange),
-)
 
 _PERSON_SHAPE = (
     "answers the v1 person rebuilt from the profile: `$`-keys from the attributes and "
@@ -597,10 +589,11 @@ _PERSON_SHAPE = (
     "`YYYY-MM-DD HH:MM:SS` UTC; fields without a value are left out"
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/person/{person_id}",
+        _person,
         ("Profiles.get_profile",),
         ("Profiles.get_profile",),
         {
@@ -612,6 +605,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/person/{person_id}",
+        _person_update,
         ("Profiles.update_profile", "Profiles.unset_profile_properties"),
         ("Profiles.update_profile",),
         {
@@ -634,6 +628,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/people/search",
+        _search,
         ("Profiles.get_profile_id_by_email",),
         ("Profiles.get_profile_id",),
         {
@@ -650,6 +645,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/people/exchange",
+        _exchange,
         (),
         ("Profiles.exchange",),
         {

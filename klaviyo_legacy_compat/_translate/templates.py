@@ -35,9 +35,9 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned, resource_of
 from klaviyo_legacy_compat._translate._legacy import (
     EXAMPLE_KEY,
@@ -50,11 +50,9 @@ from klaviyo_legacy_compat._translate._legacy import (
 )
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._values import json_safe
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "TemplateCloneCall",
     "TemplateCreateCall",
@@ -351,17 +349,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     TemplateSendCall: plan_send_template,
 }
 
-_ID = r"(?P<template_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/email-templates", _templates),
-    ("POST", r"/api/v1/email-templates", _create),
-    ("PUT", rf"/api/v1/email-template/{_ID}", _update),
-    ("DELETE", rf"/api/v1/email-template/{_ID}", _delete),
-    ("POST", rf"/api/v1/email-template/{_ID}/clone", _clone),
-    ("POST", rf"/api/v1/email-template/{_ID}/render", _render),
-    ("POST", rf"/api/v1/email-template/{_ID}/send", _send),
-)
 
 # --- catalogue ------------------------------------------------------------------------------
 
@@ -371,10 +358,11 @@ _OBJECT = (
     "(true for HTML templates)"
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/email-templates",
+        _templates,
         (),
         ("Templates.get_templates",),
         {"method": "GET", "url": f"{_BASE}/email-templates?api_key={EXAMPLE_KEY}&page=0&count=50"},
@@ -388,6 +376,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-templates",
+        _create,
         (),
         ("Templates.create_template",),
         {
@@ -405,6 +394,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/email-template/{template_id}",
+        _update,
         (),
         ("Templates.update_template",),
         {
@@ -417,6 +407,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v1/email-template/{template_id}",
+        _delete,
         (),
         ("Templates.delete_template",),
         {"method": "DELETE", "url": f"{_BASE}/email-template/TmPl01?api_key={EXAMPLE_KEY}"},
@@ -428,6 +419,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-template/{template_id}/clone",
+        _clone,
         (),
         ("Templates.clone_template",),
         {
@@ -440,6 +432,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-template/{template_id}/render",
+        _render,
         (),
         ("Templates.render_template",),
         {
@@ -457,6 +450,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-template/{template_id}/send",
+        _send,
         (),
         ("Templates.send_template",),
         {
