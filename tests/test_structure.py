@@ -1,4 +1,4 @@
-"""The package's import graph has no cycles.
+"""The package's import graph has no cycles, and no module of it is loaded by name.
 
 Every module of ``klaviyo_legacy_compat`` is parsed (never imported) and each import it makes
 becomes an edge to the package module it names: ``import a.b``, ``from a import b`` (to
@@ -204,3 +204,35 @@ def test_type_checking_and_function_imports_are_read_as_such() -> None:
         ("import w", False),
         ("import z", True),
     ]
+
+
+#: The modules that may import by name: ``_install`` puts this library's modules under the
+#: legacy names (``klaviyo``, ``klaviyo_sdk``, ...), ``_pacing_redis`` imports the optional
+#: ``redis`` package when asked to.
+IMPORTS_BY_NAME = {f"{PACKAGE}._install", f"{PACKAGE}._pacing_redis"}
+
+
+def _loads_by_name(tree: ast.AST) -> list[int]:
+    """The lines of ``importlib.import_module(...)`` and ``__import__(...)`` calls."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            function = node.func
+            if (isinstance(function, ast.Attribute) and function.attr == "import_module") or (
+                isinstance(function, ast.Name) and function.id in ("import_module", "__import__")
+            ):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_is_loaded_by_name() -> None:
+    # An import by name is an edge no reader and no tool sees (a route table once loaded the
+    # translators that way, hiding a cycle): modules are imported, never looked up.
+    found = {
+        f"{module}:{line}"
+        for module, path in module_names().items()
+        if module not in IMPORTS_BY_NAME
+        for line in _loads_by_name(ast.parse(path.read_text(encoding="utf-8")))
+    }
+    assert not found
+    assert _loads_by_name(ast.parse("import importlib\nimportlib.import_module('x.y')\n")) == [2]
