@@ -1,41 +1,43 @@
-"""Legacy v1 campaigns (``/api/v1/campaigns``, ``/api/v1/campaign/{id}[/...]``) → the new
-campaigns API (new-api.md §3.8). Every legacy answer is built from what Klaviyo answers.
+"""Legacy v1 campaigns → the new campaigns API (new-api.md §3.8); the endpoints are the
+records of :data:`ENDPOINTS`. Every legacy answer is built from what Klaviyo answers.
 
-- ``GET /v1/campaigns?page&count`` → ``GET /api/campaigns`` with the *required* channel filter
-  ``equals(messages.channel,'email')`` (spec; users-and-peers.md §1.26: legacy v1 campaigns were
-  email campaigns, so SMS and push campaigns are not listed), ``include=campaign-messages``
-  (subject and sender live on the message), newest first like the legacy list, 100 a page.
-  The cursor pages are walked to the end (at most ``MAX_PAGES``) so that the legacy ``total``
-  is a count, not a guess; past that it is ``None`` and a notice says so. The legacy page
-  ``[page*count, page*count+count)`` is cut from the walk.
-- ``GET /v1/campaign/{id}`` → ``GET /api/campaigns/{id}?include=campaign-messages``.
-- ``POST /v1/campaigns`` → ``POST /api/campaigns`` (audience = ``list_id``, one email message
-  with ``subject``/``from_email``/``from_label`` = ``from_name``, ``use_smart_sending`` →
-  ``send_options``, ``add_google_analytics`` → ``tracking_options.add_tracking_params``), then
-  ``POST /api/campaign-message-assign-template`` for the message the create answer names (the
-  HTML body lives in a template copied onto the message). Not replay-safe: a create is
-  retried only when Klaviyo certainly did not act on it (``_retry.REPLAY_SAFE``).
-- ``PUT /v1/campaign/{id}`` → only what was given: ``PATCH /api/campaigns/{id}`` (name, list,
-  options), ``PATCH /api/campaign-messages/{message}`` (subject, sender; the message is looked
-  up first and its current content kept), ``assign_template_to_campaign_message``; then the
-  campaign is read back.
-- ``POST /v1/campaign/{id}/send`` → ``POST /api/campaign-send-jobs``; ``/schedule`` → ``PATCH``
-  a static ``send_strategy`` (``send_time`` is UTC, ``is_local: false``), then the send job.
-  Both answer the legacy ``{"status": ...}`` with the job's status (``queued``), the shape
-  ``klaviyo-sdk`` gave both calls.
-- ``POST /v1/campaign/{id}/cancel`` → ``PATCH /api/campaign-send-jobs/{id}`` ``cancel`` (204),
-  then the campaign is read back: legacy answered the cancelled campaign.
-- ``POST /v1/campaign/{id}/clone`` → ``POST /api/campaign-clone`` (``new_name``), ``PATCH`` the
-  copy's audience to ``list_id``, then the copy is read back.
-- ``GET /v1/campaign/{id}/recipients`` has no direct equivalent. The recipients of a sent
-  campaign are the profiles with a "Received Email" event for it: the campaign is read (its
-  send time and message ids), the "Received Email" metric is found (``GET /api/metrics``
-  cannot filter by name, so the pages are walked until it shows), and ``GET /api/events``
-  filtered by that metric and ``datetime`` ≥ the send time is read with the profiles included.
-  **Assumption** (stated in a notice): the event property ``$message`` holds the id of the
-  campaign (or of its message) the email belonged to, as Klaviyo's Received Email events
-  do; events of other campaigns and flows in the window are skipped. Tokens from
-  :func:`encode_token` (cursor + position) are handed out as ``next_offset``.
+The campaign list is ``GET /api/campaigns`` with the *required* channel filter
+``equals(messages.channel,'email')`` (spec; users-and-peers.md §1.26: legacy v1 campaigns
+were email campaigns, so SMS and push campaigns are not listed), ``include=campaign-messages``
+(subject and sender live on the message), newest first like the legacy list, 100 a page. The
+cursor pages are walked to the end (at most ``MAX_PAGES``) so that the legacy ``total`` is a
+count, not a guess; past that it is ``None`` and a notice says so. The legacy page
+``[page*count, page*count+count)`` is cut from the walk. One campaign is ``GET
+/api/campaigns/{id}?include=campaign-messages``.
+
+A create is ``POST /api/campaigns`` (audience = ``list_id``, one email message with
+``subject``/``from_email``/``from_label`` = ``from_name``, ``use_smart_sending`` →
+``send_options``, ``add_google_analytics`` → ``tracking_options.add_tracking_params``), then
+``POST /api/campaign-message-assign-template`` for the message the create answer names (the
+HTML body lives in a template copied onto the message). Not replay-safe: a create is retried
+only when Klaviyo certainly did not act on it (``_retry.REPLAY_SAFE``). An update sends only
+what was given: ``PATCH /api/campaigns/{id}`` (name, list, options), ``PATCH
+/api/campaign-messages/{message}`` (subject, sender; the message is looked up first and its
+current content kept), ``assign_template_to_campaign_message``; then the campaign is read
+back.
+
+A send is ``POST /api/campaign-send-jobs``; a schedule ``PATCH``-es a static
+``send_strategy`` (``send_time`` is UTC, ``is_local: false``), then sends the job. Both
+answer the legacy ``{"status": ...}`` with the job's status (``queued``), the shape
+``klaviyo-sdk`` gave both calls. A cancel is ``PATCH /api/campaign-send-jobs/{id}``
+``cancel`` (204), then the campaign is read back: legacy answered the cancelled campaign. A
+clone is ``POST /api/campaign-clone`` (``new_name``), ``PATCH`` of the copy's audience to
+``list_id``, then the copy is read back.
+
+The recipients have no direct equivalent. The recipients of a sent campaign are the profiles
+with a "Received Email" event for it: the campaign is read (its send time and message ids),
+the "Received Email" metric is found (``GET /api/metrics`` cannot filter by name, so the
+pages are walked until it shows), and ``GET /api/events`` filtered by that metric and
+``datetime`` ≥ the send time is read with the profiles included. **Assumption** (stated in a
+notice): the event property ``$message`` holds the id of the campaign (or of its message) the
+email belonged to, as Klaviyo's Received Email events do; events of other campaigns and flows
+in the window are skipped. Tokens from :func:`encode_token` (cursor + position) are handed
+out as ``next_offset``.
 
 The v1 campaign object: ``{"object": "campaign", "id", "name", "subject", "from_email",
 "from_name", "lists", "excluded_lists", "status", "status_id", "status_label", "sent_at",

@@ -1,4 +1,4 @@
-"""Legacy v1 flows: ``GET /v1/flows?page&count`` → ``GET /api/flows``.
+"""Legacy v1 flows: the v1 flow list (the record of :data:`ENDPOINTS`) → ``GET /api/flows``.
 
 The v1 flows list was never in Klaviyo's reference, but production code called it with the
 private ``api_key`` in the query, as every v1 endpoint took it. What that code reads (public

@@ -1,50 +1,50 @@
-"""Legacy v1 metrics: the metric list, the four event timelines and the metric export.
+"""Legacy v1 metrics: the metric list, the four event timelines and the metric export (the
+records of :data:`ENDPOINTS`).
 
-- ``GET /v1/metrics?page&count`` → ``GET /api/metrics`` (cursor pages of a fixed 200,
-  new-api.md §5). Page numbers are emulated: every page up to the end of the collection is
-  read (at most :data:`~klaviyo_legacy_compat._translate._paging.MAX_PAGES`, more when the
-  requested page lies further), so ``total`` is the true count. When the collection is longer
-  than what was read, ``total`` is ``None``, never guessed, and a notice says so. Answers
-  ``{"object": "$list", "data": [<metric>], "page", "start", "end", "total", "page_size"}``
-  with v1 metric objects ``{"object": "metric", "id", "name", "integration": {"object":
-  "integration", "id", "name", "category"}, "created", "updated"}`` (times as v1 wrote them,
-  ``YYYY-MM-DD HH:MM:SS`` UTC; ``integration`` is ``None`` for a metric without one).
-  ``page_size`` is the requested ``count``; ``end`` is the index of the last metric returned
-  (``start`` for an empty page).
-- ``GET /v1/metrics/timeline``, ``/v1/metric/{id}/timeline``, ``/v1/person/{id}/metrics/
-  timeline`` and ``/v1/person/{id}/metric/{mid}/timeline`` → ``GET /api/events`` filtered by
-  ``equals(metric_id,...)`` / ``equals(profile_id,...)``, ``include=profile,metric``,
-  ``sort=-datetime`` (``desc``) or ``datetime`` (``asc``), ``page[size]=count`` (≤ 100, the
-  legacy maximum). ``since`` was "a 10-digit Unix timestamp to use as starting datetime, OR
-  a pagination token from ``next``; defaults to current time; always descending when since is
-  not sent" (v1 timeline reference): the stream starts at ``since`` and runs in the sort's
-  direction, so a unix ``since`` becomes ``less-or-equal(timestamp,N)`` for ``desc`` and
-  ``greater-or-equal(timestamp,N)`` for ``asc``, and ``sort=asc`` without ``since`` answers
-  newest first, as legacy did. ``next`` is a token of this library (``_paging.encode_token``)
-  holding the new-API cursor and the query it belongs to; ``since=<next>`` resumes that query,
-  so a legacy ``while next:`` loop ends and sees every event once. A legacy ``next`` (a UUID)
-  from before the migration cannot be resumed and is refused. Answers ``{"object": "$list",
-  "count", "data": [<event>], "next"}``, each event ``{"object": "event", "id",
-  "statistic_id", "timestamp", "event_name", "event_properties", "datetime", "uuid",
-  "person"}`` rebuilt from the event, its included metric (the name) and profile
-  (:func:`~klaviyo_legacy_compat._translate.profiles.legacy_person`); ``datetime`` as v1 wrote
-  it, ``YYYY-MM-DD HH:MM:SS+00:00``. A value the answer lacks (a metric not included) is
-  ``None``.
-- ``GET /v1/metric/{id}/export`` → ``GET /api/metrics/{id}`` (the metric object) and
-  ``POST /api/metric-aggregates`` (new-api.md §3.7): ``measurement`` ``count``/``unique``/
-  ``value`` and ``["sum","$value"]`` → ``count``/``unique``/``sum_value``; ``unit`` →
-  ``interval``; ``start_date``..``end_date`` (inclusive, at most 31 days apart) →
-  ``greater-or-equal(datetime,<start>)`` and ``less-than(datetime,<end + 1 day>)`` in UTC
-  (``timezone="UTC"``); ``by`` → ``by``; a ``where`` condition ``[prop, "=", value]`` →
-  ``equals(prop,value)``; ``count`` → ``page_size`` (one page: the first ``count`` segments,
-  as legacy). Aggregates group and filter only on the dimensions the spec enumerates
-  (:data:`AGGREGATE_DIMENSIONS`), and sum only the event value: ``["sum","ItemCount"]``, a
-  ``by`` or ``where`` on another property, are :class:`UnsupportedLegacyFeatureError`, raised
-  before anything is sent. A missing ``start_date``/``end_date`` takes the legacy default
-  (one month before the day of the call, and that day), the day read from the flow runner's
-  clock (``_flow.now``; leniency row ``export_window``). Answers ``{"metric", "start_date",
-  "end_date", "unit", "measurement", "by", "where", "results": [{"segment": <by value or
-  "Everyone">, "data": [{"date": "YYYY-MM-DD HH:MM:SS", "values": [n]}]}]}``.
+The metric list is ``GET /api/metrics`` (cursor pages of a fixed 200, new-api.md §5). Page
+numbers are emulated: every page up to the end of the collection is read (at most
+:data:`~klaviyo_legacy_compat._translate._paging.MAX_PAGES`, more when the requested page lies
+further), so ``total`` is the true count. When the collection is longer than what was read,
+``total`` is ``None``, never guessed, and a notice says so. It answers ``{"object": "$list",
+"data": [<metric>], "page", "start", "end", "total", "page_size"}`` with v1 metric objects
+``{"object": "metric", "id", "name", "integration": {"object": "integration", "id", "name",
+"category"}, "created", "updated"}`` (times as v1 wrote them, ``YYYY-MM-DD HH:MM:SS`` UTC;
+``integration`` is ``None`` for a metric without one). ``page_size`` is the requested ``count``;
+``end`` is the index of the last metric returned (``start`` for an empty page).
+
+The timelines (of every metric or one, of every profile or one) are ``GET /api/events`` filtered
+by ``equals(metric_id,...)`` / ``equals(profile_id,...)``, ``include=profile,metric``,
+``sort=-datetime`` (``desc``) or ``datetime`` (``asc``), ``page[size]=count`` (≤ 100, the legacy
+maximum). ``since`` was "a 10-digit Unix timestamp to use as starting datetime, OR a pagination
+token from ``next``; defaults to current time; always descending when since is not sent" (v1
+timeline reference): the stream starts at ``since`` and runs in the sort's direction, so a unix
+``since`` becomes ``less-or-equal(timestamp,N)`` for ``desc`` and
+``greater-or-equal(timestamp,N)`` for ``asc``, and ``sort=asc`` without ``since`` answers newest
+first, as legacy did. ``next`` is a token of this library (``_paging.encode_token``) holding the
+new-API cursor and the query it belongs to; ``since=<next>`` resumes that query, so a legacy
+``while next:`` loop ends and sees every event once. A legacy ``next`` (a UUID) from before the
+migration cannot be resumed and is refused. Answers ``{"object": "$list", "count", "data":
+[<event>], "next"}``, each event ``{"object": "event", "id", "statistic_id", "timestamp",
+"event_name", "event_properties", "datetime", "uuid", "person"}`` rebuilt from the event, its
+included metric (the name) and profile
+(:func:`~klaviyo_legacy_compat._translate.profiles.legacy_person`); ``datetime`` as v1 wrote it,
+``YYYY-MM-DD HH:MM:SS+00:00``. A value the answer lacks (a metric not included) is ``None``.
+
+The export is ``GET /api/metrics/{id}`` (the metric object) and ``POST /api/metric-aggregates``
+(new-api.md §3.7): ``measurement`` ``count``/``unique``/``value`` and ``["sum","$value"]`` →
+``count``/``unique``/``sum_value``; ``unit`` → ``interval``; ``start_date``..``end_date``
+(inclusive, at most 31 days apart) → ``greater-or-equal(datetime,<start>)`` and
+``less-than(datetime,<end + 1 day>)`` in UTC (``timezone="UTC"``); ``by`` → ``by``; a ``where``
+condition ``[prop, "=", value]`` → ``equals(prop,value)``; ``count`` → ``page_size`` (one page:
+the first ``count`` segments, as legacy). Aggregates group and filter only on the dimensions the
+spec enumerates (:data:`AGGREGATE_DIMENSIONS`), and sum only the event value:
+``["sum","ItemCount"]``, a ``by`` or ``where`` on another property, are
+:class:`UnsupportedLegacyFeatureError`, raised before anything is sent. A missing
+``start_date``/``end_date`` takes the legacy default (one month before the day of the call, and
+that day), the day read from the flow runner's clock (``_flow.now``; leniency row
+``export_window``). Answers ``{"metric", "start_date", "end_date", "unit", "measurement", "by",
+"where", "results": [{"segment": <by value or "Everyone">, "data": [{"date": "YYYY-MM-DD
+HH:MM:SS", "values": [n]}]}]}``.
 """
 
 from __future__ import annotations

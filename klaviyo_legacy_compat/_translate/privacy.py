@@ -1,9 +1,10 @@
-"""Legacy v2 data privacy: a profile deletion request → a deletion job.
+"""Legacy v2 data privacy: a profile deletion request → a deletion job (the record of
+:data:`ENDPOINTS`).
 
-``POST /v2/data-privacy/deletion-request`` with exactly one of ``email``, ``phone_number``
-or ``person_id`` (``klaviyo`` 3.1.7 ``request_profile_deletion(identifier, id_type)`` sent
-``{<id_type>: identifier}``; ``klaviyo-sdk`` ``request_deletion(body=...)``) →
-``POST /api/data-privacy-deletion-jobs`` (request_profile_deletion) with
+A deletion request names exactly one of ``email``, ``phone_number`` or ``person_id``
+(``klaviyo`` 3.1.7 ``request_profile_deletion(identifier, id_type)`` sent ``{<id_type>:
+identifier}``; ``klaviyo-sdk`` ``request_deletion(body=...)``) and becomes ``POST
+/api/data-privacy-deletion-jobs`` (request_profile_deletion) with
 ``profile.data.attributes.email`` / ``.phone_number``, or ``profile.data.id`` for a
 ``person_id`` (new-api.md §3.6: exactly one identifier, or the API answers an error).
 

@@ -1,6 +1,8 @@
 """Legacy list subscribe, unsubscribe and global exclusion → consent jobs.
 
-``POST /v2/list/{id}/subscribe`` becomes, per chunk of ``subscribe_chunk_size`` profiles:
+The endpoints are the records of :data:`ENDPOINTS`; this is how they are translated.
+
+A subscribe becomes, per chunk of ``subscribe_chunk_size`` profiles:
 
 1. the profile data a subscribe job cannot carry (names, location, custom properties:
    klaviyo-api-php#78) as upserts: one ``POST /api/profile-import`` each, or one
@@ -16,16 +18,16 @@ The members it answers carry their Klaviyo ids: the id a ``profile-import`` upse
 else one ``GET /api/profiles`` per 100 identifiers of each kind once the jobs were accepted
 (``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not created.
 
-``DELETE /v2/list/{id}/subscribe`` only removed the profiles from that list; the new job
-records an UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes
-*globally* every profile that is not on the list (spec warning). So by default each chunk of
-identifiers is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
+A legacy unsubscribe only removed the profiles from that list; the new job records an
+UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes *globally*
+every profile that is not on the list (spec warning). So by default each chunk of identifiers
+is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
 ``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
 skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
-``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
-``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
-legacy ``{"already_excluded", "num_excluded"}`` answer is true, not invented.
+A global exclusion becomes a lookup of each email's suppression state and ``POST
+/api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the legacy
+``{"already_excluded", "num_excluded"}`` answer is true, not invented.
 
 The builders of :data:`ENDPOINTS` make the three calls from a legacy request's parameters,
 for every surface (raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the

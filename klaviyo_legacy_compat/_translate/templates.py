@@ -1,24 +1,21 @@
-"""Legacy v1 email templates (``/api/v1/email-templates``, ``/api/v1/email-template/{id}``)
-→ the templates API (new-api.md §3.9). Every legacy answer is built from Klaviyo's answer.
+"""Legacy v1 email templates → the templates API (new-api.md §3.9); the endpoints are the
+records of :data:`ENDPOINTS`. Every legacy answer is built from Klaviyo's answer.
 
-- ``GET /v1/email-templates?page&count`` → ``GET /api/templates?sort=name`` (legacy sorted by
-  name), 10 a page (the spec's maximum), walked to the end (at most ``TEMPLATE_MAX_PAGES``,
-  2000 templates) so the legacy ``total`` is a count; past that it is ``None`` with a notice.
-  ``html`` is a default attribute of the answer: no ``additional-fields`` is needed.
-- ``POST /v1/email-templates`` (``name``, ``html``) → ``POST /api/templates`` with
-  ``editor_type: "CODE"`` (legacy templates were HTML). Not replay-safe (``_retry``), and
-  Klaviyo refuses API creation once an account holds 1,000 templates.
-- ``PUT /v1/email-template/{id}`` → ``PATCH /api/templates/{id}`` with what was given (a
-  ``GET`` when nothing was).
-- ``DELETE /v1/email-template/{id}`` → ``GET /api/templates/{id}`` first, then ``DELETE``
-  (204, no body): the template read before deleting is the answer, so code reading the legacy
-  answer's ``id``/``name`` keeps working.
-- ``POST /v1/email-template/{id}/clone`` (``name``) → ``POST /api/template-clone``.
-- ``POST /v1/email-template/{id}/render`` (``context``: JSON text) → ``POST
-  /api/template-render`` (201; 3/s, 60/m) → ``{"object": "email-template", "id", "name",
-  "data": {"html", "text"}}``.
-- ``POST /v1/email-template/{id}/send`` has no equivalent (the new API sends no email outside
-  campaigns and flows): :class:`UnsupportedLegacyFeatureError`, before anything is sent.
+The template list is ``GET /api/templates?sort=name`` (legacy sorted by name), 10 a page (the
+spec's maximum), walked to the end (at most ``TEMPLATE_MAX_PAGES``, 2000 templates) so the
+legacy ``total`` is a count; past that it is ``None`` with a notice. ``html`` is a default
+attribute of the answer: no ``additional-fields`` is needed.
+
+A create (``name``, ``html``) is ``POST /api/templates`` with ``editor_type: "CODE"`` (legacy
+templates were HTML); it is not replay-safe (``_retry``), and Klaviyo refuses API creation
+once an account holds 1,000 templates. An update is ``PATCH /api/templates/{id}`` with what
+was given (a ``GET`` when nothing was). A delete reads ``GET /api/templates/{id}`` first, then
+``DELETE``-s it (204, no body): the template read before deleting is the answer, so code
+reading the legacy answer's ``id``/``name`` keeps working. A clone (``name``) is ``POST
+/api/template-clone``. A render (``context``: JSON text) is ``POST /api/template-render``
+(201; 3/s, 60/m) → ``{"object": "email-template", "id", "name", "data": {"html", "text"}}``.
+Sending a template has no equivalent (the new API sends no email outside campaigns and
+flows): :class:`UnsupportedLegacyFeatureError`, before anything is sent.
 
 The v1 email template object: ``{"object": "email-template", "id", "name", "html",
 "is_writeable", "created", "updated"}``, times ``YYYY-MM-DD HH:MM:SS`` UTC. ``is_writeable``
