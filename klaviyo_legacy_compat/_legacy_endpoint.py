@@ -59,7 +59,7 @@ class LegacyEndpoint:
 
     def __attrs_post_init__(self) -> None:
         if (self.builder is None) == (self.payload is None):
-            raise ValueError(f"{self.method} {self.path}: give a builder or a payload, not both")
+            raise ValueError(f"{self.method} {self.path}: exactly one of builder and payload")
         if not _PATH.fullmatch(self.path):
             raise ValueError(f"{self.method} {self.path}: not a legacy path template")
 

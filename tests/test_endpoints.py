@@ -77,9 +77,9 @@ def test_a_record_is_a_template_with_a_builder_or_a_payload() -> None:
     row: tuple[Any, ...] = ("/api/v1/x/{x_id}", build, (), (), {}, ())
     assert LegacyEndpoint("GET", *row).pattern == "/api/v1/x/(?P<x_id>[^/]+)"
     assert re.fullmatch(LegacyEndpoint("GET", *row).pattern, "/api/v1/x/a-b_1")
-    with pytest.raises(ValueError, match="builder or a payload"):
+    with pytest.raises(ValueError, match="exactly one of builder and payload"):
         LegacyEndpoint("GET", "/api/track", build, (), (), {}, (), payload="track")
-    with pytest.raises(ValueError, match="builder or a payload"):
+    with pytest.raises(ValueError, match="exactly one of builder and payload"):
         LegacyEndpoint("GET", "/api/track", None, (), (), {}, ())
     for path in ("/v1/x", "/api/v1/x.json", "/api/v1/{x_id}y", "/api/v1/x/"):
         with pytest.raises(ValueError, match="not a legacy path template"):
