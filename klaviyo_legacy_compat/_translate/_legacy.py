@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY
 from klaviyo_legacy_compat._errors import TranslationError
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY
 
 __all__ = [
     "EXAMPLE_KEY",

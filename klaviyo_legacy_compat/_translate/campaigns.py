@@ -1,41 +1,43 @@
-"""Legacy v1 campaigns (``/api/v1/campaigns``, ``/api/v1/campaign/{id}[/...]``) → the new
-campaigns API (new-api.md §3.8). Every legacy answer is built from what Klaviyo answers.
+"""Legacy v1 campaigns → the new campaigns API (new-api.md §3.8); the endpoints are the
+records of :data:`ENDPOINTS`. Every legacy answer is built from what Klaviyo answers.
 
-- ``GET /v1/campaigns?page&count`` → ``GET /api/campaigns`` with the *required* channel filter
-  ``equals(messages.channel,'email')`` (spec; users-and-peers.md §1.26: legacy v1 campaigns were
-  email campaigns, so SMS and push campaigns are not listed), ``include=campaign-messages``
-  (subject and sender live on the message), newest first like the legacy list, 100 a page.
-  The cursor pages are walked to the end (at most ``MAX_PAGES``) so that the legacy ``total``
-  is a count, not a guess; past that it is ``None`` and a notice says so. The legacy page
-  ``[page*count, page*count+count)`` is cut from the walk.
-- ``GET /v1/campaign/{id}`` → ``GET /api/campaigns/{id}?include=campaign-messages``.
-- ``POST /v1/campaigns`` → ``POST /api/campaigns`` (audience = ``list_id``, one email message
-  with ``subject``/``from_email``/``from_label`` = ``from_name``, ``use_smart_sending`` →
-  ``send_options``, ``add_google_analytics`` → ``tracking_options.add_tracking_params``), then
-  ``POST /api/campaign-message-assign-template`` for the message the create answer names (the
-  HTML body lives in a template copied onto the message). Not replay-safe: a create is
-  retried only when Klaviyo certainly did not act on it (``_retry.REPLAY_SAFE``).
-- ``PUT /v1/campaign/{id}`` → only what was given: ``PATCH /api/campaigns/{id}`` (name, list,
-  options), ``PATCH /api/campaign-messages/{message}`` (subject, sender; the message is looked
-  up first and its current content kept), ``assign_template_to_campaign_message``; then the
-  campaign is read back.
-- ``POST /v1/campaign/{id}/send`` → ``POST /api/campaign-send-jobs``; ``/schedule`` → ``PATCH``
-  a static ``send_strategy`` (``send_time`` is UTC, ``is_local: false``), then the send job.
-  Both answer the legacy ``{"status": ...}`` with the job's status (``queued``), the shape
-  ``klaviyo-sdk`` gave both calls.
-- ``POST /v1/campaign/{id}/cancel`` → ``PATCH /api/campaign-send-jobs/{id}`` ``cancel`` (204),
-  then the campaign is read back: legacy answered the cancelled campaign.
-- ``POST /v1/campaign/{id}/clone`` → ``POST /api/campaign-clone`` (``new_name``), ``PATCH`` the
-  copy's audience to ``list_id``, then the copy is read back.
-- ``GET /v1/campaign/{id}/recipients`` has no direct equivalent. The recipients of a sent
-  campaign are the profiles with a "Received Email" event for it: the campaign is read (its
-  send time and message ids), the "Received Email" metric is found (``GET /api/metrics``
-  cannot filter by name, so the pages are walked until it shows), and ``GET /api/events``
-  filtered by that metric and ``datetime`` ≥ the send time is read with the profiles included.
-  **Assumption** (stated in a notice): the event property ``$message`` holds the id of the
-  campaign (or of its message) the email belonged to, as Klaviyo's Received Email events
-  do; events of other campaigns and flows in the window are skipped. Tokens from
-  :func:`encode_token` (cursor + position) are handed out as ``next_offset``.
+The campaign list is ``GET /api/campaigns`` with the *required* channel filter
+``equals(messages.channel,'email')`` (spec; users-and-peers.md §1.26: legacy v1 campaigns
+were email campaigns, so SMS and push campaigns are not listed), ``include=campaign-messages``
+(subject and sender live on the message), newest first like the legacy list, 100 a page. The
+cursor pages are walked to the end (at most ``MAX_PAGES``) so that the legacy ``total`` is a
+count, not a guess; past that it is ``None`` and a notice says so. The legacy page
+``[page*count, page*count+count)`` is cut from the walk. One campaign is ``GET
+/api/campaigns/{id}?include=campaign-messages``.
+
+A create is ``POST /api/campaigns`` (audience = ``list_id``, one email message with
+``subject``/``from_email``/``from_label`` = ``from_name``, ``use_smart_sending`` →
+``send_options``, ``add_google_analytics`` → ``tracking_options.add_tracking_params``), then
+``POST /api/campaign-message-assign-template`` for the message the create answer names (the
+HTML body lives in a template copied onto the message). Not replay-safe: a create is retried
+only when Klaviyo certainly did not act on it (``_retry.REPLAY_SAFE``). An update sends only
+what was given: ``PATCH /api/campaigns/{id}`` (name, list, options), ``PATCH
+/api/campaign-messages/{message}`` (subject, sender; the message is looked up first and its
+current content kept), ``assign_template_to_campaign_message``; then the campaign is read
+back.
+
+A send is ``POST /api/campaign-send-jobs``; a schedule ``PATCH``-es a static
+``send_strategy`` (``send_time`` is UTC, ``is_local: false``), then sends the job. Both
+answer the legacy ``{"status": ...}`` with the job's status (``queued``), the shape
+``klaviyo-sdk`` gave both calls. A cancel is ``PATCH /api/campaign-send-jobs/{id}``
+``cancel`` (204), then the campaign is read back: legacy answered the cancelled campaign. A
+clone is ``POST /api/campaign-clone`` (``new_name``), ``PATCH`` of the copy's audience to
+``list_id``, then the copy is read back.
+
+The recipients have no direct equivalent. The recipients of a sent campaign are the profiles
+with a "Received Email" event for it: the campaign is read (its send time and message ids),
+the "Received Email" metric is found (``GET /api/metrics`` cannot filter by name, so the
+pages are walked until it shows), and ``GET /api/events`` filtered by that metric and
+``datetime`` ≥ the send time is read with the profiles included. **Assumption** (stated in a
+notice): the event property ``$message`` holds the id of the campaign (or of its message) the
+email belonged to, as Klaviyo's Received Email events do; events of other campaigns and flows
+in the window are skipped. Tokens from :func:`encode_token` (cursor + position) are handed
+out as ``next_offset``.
 
 The v1 campaign object: ``{"object": "campaign", "id", "name", "subject", "from_email",
 "from_name", "lists", "excluded_lists", "status", "status_id", "status_label", "sent_at",
@@ -57,9 +59,9 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
@@ -93,11 +95,9 @@ from klaviyo_legacy_compat._translate._paging import (
     walk,
 )
 from klaviyo_legacy_compat._values import as_email, iso_utc
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "CampaignCall",
     "CampaignCancelCall",
@@ -1145,19 +1145,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     CampaignRecipientsCall: plan_get_campaign_recipients,
 }
 
-_ID = r"(?P<campaign_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/campaigns", _campaigns),
-    ("POST", r"/api/v1/campaigns", _create),
-    ("GET", rf"/api/v1/campaign/{_ID}", _campaign),
-    ("PUT", rf"/api/v1/campaign/{_ID}", _update),
-    ("POST", rf"/api/v1/campaign/{_ID}/send", _send),
-    ("POST", rf"/api/v1/campaign/{_ID}/schedule", _schedule),
-    ("POST", rf"/api/v1/campaign/{_ID}/cancel", _cancel),
-    ("POST", rf"/api/v1/campaign/{_ID}/clone", _clone),
-    ("GET", rf"/api/v1/campaign/{_ID}/recipients", _recipients),
-)
 
 # --- catalogue ------------------------------------------------------------------------------
 
@@ -1171,10 +1158,11 @@ _FORM_FLAGS = (
     'add_tracking_params`; form booleans ("True"/"False") are read as booleans'
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaigns",
+        _campaigns,
         ("Campaigns.get_campaigns",),
         ("Campaigns.get_campaigns",),
         {"method": "GET", "url": f"{_BASE}/campaigns?api_key={EXAMPLE_KEY}&page=0&count=50"},
@@ -1190,6 +1178,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaigns",
+        _create,
         (),
         ("Campaigns.create_campaign",),
         {
@@ -1217,6 +1206,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaign/{campaign_id}",
+        _campaign,
         (),
         ("Campaigns.get_campaign_info",),
         {"method": "GET", "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={EXAMPLE_KEY}"},
@@ -1231,6 +1221,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/campaign/{campaign_id}",
+        _update,
         (),
         ("Campaigns.update_campaign",),
         {
@@ -1249,6 +1240,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/send",
+        _send,
         (),
         ("Campaigns.send_campaign",),
         {
@@ -1264,6 +1256,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/schedule",
+        _schedule,
         (),
         ("Campaigns.schedule_campaign",),
         {
@@ -1281,6 +1274,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/cancel",
+        _cancel,
         (),
         ("Campaigns.cancel_campaign",),
         {
@@ -1297,6 +1291,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/clone",
+        _clone,
         (),
         ("Campaigns.clone_campaign",),
         {
@@ -1314,6 +1309,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaign/{campaign_id}/recipients",
+        _recipients,
         ("Campaigns.get_campaign_recipients",),
         ("Campaigns.get_campaign_recipients",),
         {

@@ -1,85 +1,82 @@
-"""Legacy Lists & Segments (v2 lists, v1/v2 segment membership, v1 global exclusions) →
-the new list, segment and profile endpoints.
+"""Legacy Lists & Segments (v2 lists, v1/v2 segment membership, v1 global exclusions, the v1
+list of lists) → the new list, segment and profile endpoints.
 
-Each legacy endpoint, what it becomes, and what differs (every difference is also a
-``CATALOGUE`` row, from which MIGRATION.md is generated):
+The endpoints are the records of :data:`ENDPOINTS` (each with its differences, from which
+MIGRATION.md is generated); this is how they are translated.
 
-- ``GET /v2/lists`` → ``GET /api/lists`` page after page (10 lists a page, new-api.md §5)
-  until the last → ``[{"list_id", "list_name"}]``.
-- ``POST /v2/lists`` → ``POST /api/lists`` → ``{"list_id"}``. Klaviyo allows 150 new lists a
-  day (spec ``create_list``); a create is not replayed after an ambiguous failure
-  (``_retry.REPLAY_SAFE``), so a timeout may leave a list behind.
-- ``GET /v2/list/{id}`` → ``GET /api/lists/{id}`` → ``{"list_id", "list_name", "created",
-  "updated", "opt_in_process"}`` (times as the new API gives them). The member count is not
-  read: ``additional-fields[list]=profile_count`` is limited to 1/s, 15/m (new-api.md §6.3).
-- ``PUT /v2/list/{id}`` → ``PATCH /api/lists/{id}``; ``DELETE /v2/list/{id}`` → ``DELETE
-  /api/lists/{id}``; both answer the legacy ``""``.
-- ``GET /v2/list/{id}/subscribe`` and ``POST /v2/list/{id}/get-list-subscriptions`` ("which of
-  these are on the list and not suppressed") → ``GET /api/lists/{id}/profiles`` filtered by
-  ``any(email,[...])`` / ``any(phone_number,[...])`` (≤ 100 values a request) with
-  ``additional-fields[profile]=subscriptions``; a profile counts when its marketing consent
-  for the channel that found it (email, SMS, push) is ``SUBSCRIBED`` and, for email, it has no
-  global suppression nor one for this list.
-- ``GET /v2/list/{id}/members`` and ``POST /v2/list/{id}/get-members`` → the same lookup
-  without the consent test; ``GET /v1/segment/{id}/members?email=a,b`` and ``POST
-  /v2/segment/{id}/get-members`` → ``GET /api/segments/{id}/profiles`` likewise. All answer
-  ``[{"id", "email"?, "phone_number"?, "push_token"?, "created"?}]``: Klaviyo profile ids,
-  and ``created`` = when the profile joined the list or segment (``joined_group_at``).
-- Push tokens: the list and segment profile endpoints filter on ``push_token``
-  (``x-klaviyo-filters``), but their answer does not say which token matched, so each token
-  is looked up on its own (one request per token).
-- ``POST /v2/list/{id}/members`` (add regardless of opt-in, no consent change; the legacy
-  call also wrote each profile's properties) answers ``[{"id", "email"?, "phone_number"?}]``.
-  From ``bulk_import_threshold`` profiles it becomes ``POST /api/profile-bulk-import-jobs``
-  with the list in ``relationships.lists``, packed to the endpoint's caps (10,000 profiles,
-  5 MB), each profile with its attributes: the job creates or updates the profiles and adds
-  them to the list, and changes no consent. The job is asynchronous and answers no ids, so
-  the ids are looked up once the jobs were accepted (``GET /api/profiles``, ≤ 100
-  identifiers a request, as subscribe does), ``None`` for a profile not created yet;
-  ``wait_for_jobs`` follows each job to its end first and hands back the profiles it could
-  not import. Below the threshold each profile's id comes first, then ``POST
-  /api/lists/{id}/relationships/profiles`` in chunks of the endpoint's ``max_items`` (1000):
-  ``POST /api/profile-import`` for a profile that carries anything besides one email or one
-  phone number, ``GET /api/profiles?filter=any(email,[...])`` for bare identifiers, upserted
-  only when the lookup does not find them; for a handful this costs about as much, and the
-  ids are certain and the profiles on the list when the call returns.
-- ``DELETE /v2/list/{id}/members`` → the ids of the members (filtered list lookup), then
-  ``DELETE /api/lists/{id}/relationships/profiles`` (≤ 1000 ids a call) → ``""``.
-  Identifiers that are not on the list are reported in a notice. Removing does not
-  unsubscribe (as legacy; spec ``remove_profiles_from_list``).
-- ``GET /v2/list/{id}/exclusions/all`` → ``GET /api/profiles`` filtered by
-  ``equals(subscriptions.email.marketing.list_suppressions.list_id,"<id>")`` with the
-  subscriptions, 100 a page → ``{"records": [{"id", "email", "reason", "created"}],
-  "marker"?}``. Only list-level email suppressions are listed (the new API keeps no
-  list-level SMS exclusion, so ``phone_number``/``phone_reason`` are left out; global
-  suppressions are what ``get_global_exclusions`` lists).
-- ``GET /v2/group/{id}/members/all`` → ``GET /api/lists/{id}/profiles`` (100 a page); when
-  Klaviyo answers 404 (not a list) ``GET /api/segments/{id}/profiles`` → ``{"records": [{"id",
-  "email", "phone_number"}], "marker"?}``. ``push_token`` is left out: these endpoints
-  cannot include push tokens.
-- ``GET /v1/people/exclusions`` → ``GET /api/profiles`` with the subscriptions, filtered by
-  ``equals(subscriptions.email.marketing.suppression.reason,...)`` for a ``reason``, else by
-  a lower bound on ``subscriptions.email.marketing.suppression.timestamp`` (the spec offers
-  no "has a suppression" filter, and every suppression has a timestamp), sorted by that
-  timestamp. Legacy ``page``/``count`` are emulated by walking cursors (100 a page) to the
-  window ``[page*count, page*count+count)``; ``total`` is counted when the walk reaches the
-  end, and is ``None`` (with a notice) when it stops after ``MAX_PAGES`` pages.
-- ``GET /v1/lists?page&count`` (the v1 Lists API, still called by production code: shop
-  plug-ins keep the entries whose ``list_type`` is ``list``, data taps walk ``page`` while
-  ``end < total - 1``) listed lists *and* segments, oldest first, as ``{"object": "list",
-  "id", "name", "list_type": "list" | "segment", "folder", "created", "updated",
-  "person_count"}``. It becomes ``GET /api/lists`` and ``GET /api/segments``, both sorted by
-  creation time (10 a page, their ``page[size]`` maximum), merged oldest first and cut into
-  the legacy page as the other v1 ``page``/``count`` lists are (``_legacy.legacy_page``; 50
-  by default, at most 100): each walk goes to the end, at least as far as the requested page
-  and at most ``MAX_PAGES`` pages otherwise, so ``total`` is the true count or ``None`` (with
-  a notice). ``type=list`` (or ``segment``), which callers sent, reads that collection
-  only. ``folder`` and ``person_count`` are left out, never invented: the new API has no
-  folders, and a list's ``profile_count`` is limited to 1 request a second.
+Lists themselves. Reading them walks ``GET /api/lists`` page after page (10 lists a page,
+new-api.md §5) to the last → ``[{"list_id", "list_name"}]``. A create is ``POST /api/lists``
+→ ``{"list_id"}``; Klaviyo allows 150 new lists a day (spec ``create_list``), and a create is
+not replayed after an ambiguous failure (``_retry.REPLAY_SAFE``), so a timeout may leave a
+list behind. One list's information is ``GET /api/lists/{id}`` → ``{"list_id", "list_name",
+"created", "updated", "opt_in_process"}`` (times as the new API gives them); the member count
+is not read: ``additional-fields[list]=profile_count`` is limited to 1/s, 15/m (new-api.md
+§6.3). A rename is ``PATCH /api/lists/{id}`` and a delete ``DELETE /api/lists/{id}``; both
+answer the legacy ``""``.
 
-Pagination: a legacy ``marker`` handed out here is an opaque token wrapping the new cursor
-(``_paging.encode_token``) and is absent on the last page, so ``while marker:`` loops end; an
-integer marker from before the migration cannot be resumed and is refused.
+Membership lookups ("which of these are on the list", "... and subscribed and not
+suppressed", "... in the segment") become ``GET /api/lists/{id}/profiles`` or ``GET
+/api/segments/{id}/profiles`` filtered by ``any(email,[...])`` / ``any(phone_number,[...])``
+(≤ 100 values a request), with ``additional-fields[profile]=subscriptions`` when consent
+counts: a profile is subscribed when its marketing consent for the channel that found it
+(email, SMS, push) is ``SUBSCRIBED`` and, for email, it has no global suppression nor one for
+this list. They answer ``[{"id", "email"?, "phone_number"?, "push_token"?, "created"?}]``:
+Klaviyo profile ids, and ``created`` = when the profile joined the list or segment
+(``joined_group_at``). The list and segment profile endpoints filter on ``push_token``
+(``x-klaviyo-filters``), but their answer does not say which token matched, so each token is
+looked up on its own (one request per token).
+
+Adding members (regardless of opt-in, no consent change; the legacy call also wrote each
+profile's properties) answers ``[{"id", "email"?, "phone_number"?}]``. From
+``bulk_import_threshold`` profiles it becomes ``POST /api/profile-bulk-import-jobs`` with the
+list in ``relationships.lists``, packed to the endpoint's caps (10,000 profiles, 5 MB), each
+profile with its attributes: the job creates or updates the profiles and adds them to the
+list, and changes no consent. The job is asynchronous and answers no ids, so the ids are
+looked up once the jobs were accepted (``GET /api/profiles``, ≤ 100 identifiers a request,
+as subscribe does), ``None`` for a profile not created yet; ``wait_for_jobs`` follows each
+job to its end first and hands back the profiles it could not import. Below the threshold
+each profile's id comes first, then ``POST /api/lists/{id}/relationships/profiles`` in chunks
+of the endpoint's ``max_items`` (1000): ``POST /api/profile-import`` for a profile that
+carries anything besides one email or one phone number, ``GET
+/api/profiles?filter=any(email,[...])`` for bare identifiers, upserted only when the lookup
+does not find them; for a handful this costs about as much, and the ids are certain and the
+profiles on the list when the call returns. Removing members looks up their ids (the filtered
+list lookup), then ``DELETE /api/lists/{id}/relationships/profiles`` (≤ 1000 ids a call) →
+``""``; identifiers that are not on the list are reported in a notice. Removing does not
+unsubscribe (as legacy; spec ``remove_profiles_from_list``).
+
+Batches with a ``marker``. A list's exclusions become ``GET /api/profiles`` filtered by
+``equals(subscriptions.email.marketing.list_suppressions.list_id,"<id>")`` with the
+subscriptions, 100 a page → ``{"records": [{"id", "email", "reason", "created"}],
+"marker"?}``: list-level email suppressions only (the new API keeps no list-level SMS
+exclusion, so ``phone_number``/``phone_reason`` are left out; global suppressions are what
+``get_global_exclusions`` lists). A group's members become ``GET /api/lists/{id}/profiles``
+(100 a page), and when Klaviyo answers 404 (not a list) ``GET /api/segments/{id}/profiles`` →
+``{"records": [{"id", "email", "phone_number"}], "marker"?}``; ``push_token`` is left out:
+these endpoints cannot include push tokens. A legacy ``marker`` handed out here is an opaque
+token wrapping the new cursor (``_paging.encode_token``) and is absent on the last page, so
+``while marker:`` loops end; an integer marker from before the migration cannot be resumed
+and is refused.
+
+Pages with ``page`` and ``count`` (v1). The global exclusions become ``GET /api/profiles``
+with the subscriptions, filtered by ``equals(subscriptions.email.marketing.suppression.reason,
+...)`` for a ``reason``, else by a lower bound on
+``subscriptions.email.marketing.suppression.timestamp`` (the spec offers no "has a
+suppression" filter, and every suppression has a timestamp), sorted by that timestamp; the
+legacy page is emulated by walking cursors (100 a page) to the window ``[page*count,
+page*count+count)``, and ``total`` is counted when the walk reaches the end, ``None`` (with a
+notice) when it stops after ``MAX_PAGES`` pages. The v1 list of lists (still called by
+production code: shop plug-ins keep the entries whose ``list_type`` is ``list``, data taps
+walk ``page`` while ``end < total - 1``) listed lists *and* segments, oldest first, as
+``{"object": "list", "id", "name", "list_type": "list" | "segment", "folder", "created",
+"updated", "person_count"}``. It becomes ``GET /api/lists`` and ``GET /api/segments``, both
+sorted by creation time (10 a page, their ``page[size]`` maximum), merged oldest first and cut
+into the legacy page as the other v1 ``page``/``count`` lists are (``_legacy.legacy_page``;
+50 by default, at most 100): each walk goes to the end, at least as far as the requested page
+and at most ``MAX_PAGES`` pages otherwise, so ``total`` is the true count or ``None`` (with a
+notice). ``type=list`` (or ``segment``), which callers sent, reads that collection only.
+``folder`` and ``person_count`` are left out, never invented: the new API has no folders, and
+a list's ``profile_count`` is limited to 1 request a second.
 """
 
 from __future__ import annotations
@@ -93,7 +90,6 @@ import attrs
 
 from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import parse_list_id
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import encode_json, unstructure
 from klaviyo_legacy_compat._endpoints import endpoint
@@ -104,6 +100,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send, send_all
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -153,12 +150,10 @@ from klaviyo_legacy_compat._translate.batches import (
     step,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
+    "ENDPOINTS",
     "LEGACY_REASONS",
-    "ROUTES",
     "TRANSLATORS",
     "GlobalExclusionsCall",
     "GroupMembersCall",
@@ -1468,27 +1463,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ListsPageCall: plan_lists_page,
 }
 
-_LIST = r"/api/v2/list/(?P<list_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v2/lists", _build_lists),
-    ("POST", r"/api/v2/lists", _build_create),
-    ("GET", _LIST, _build_info),
-    ("PUT", _LIST, _build_update),
-    ("DELETE", _LIST, _build_delete),
-    ("GET", _LIST + "/subscribe", _build_subscriptions),
-    ("POST", _LIST + "/get-list-subscriptions", _build_subscriptions),
-    ("POST", _LIST + "/members", _build_add),
-    ("GET", _LIST + "/members", _build_membership),
-    ("POST", _LIST + "/get-members", _build_membership),
-    ("DELETE", _LIST + "/members", _build_remove),
-    ("GET", r"/api/v1/segment/(?P<segment_id>[^/]+)/members", _build_segment_v1),
-    ("POST", r"/api/v2/segment/(?P<segment_id>[^/]+)/get-members", _build_segment),
-    ("GET", _LIST + "/exclusions/all", _build_exclusions),
-    ("GET", r"/api/v2/group/(?P<group_id>[^/]+)/members/all", _build_group),
-    ("GET", r"/api/v1/people/exclusions", _build_global),
-    ("GET", r"/api/v1/lists", _build_lists_page),
-)
 
 _BASE = "https://a.klaviyo.com/api"
 
@@ -1532,10 +1506,11 @@ _LOOKUP_DIFFERENCES = (
     "answers Klaviyo profile ids; `created` is when the profile joined (`joined_group_at`)",
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/lists",
+        _build_lists,
         ("Lists.get_lists",),
         ("ListsSegments.get_lists",),
         {"method": "GET", "url": f"{_BASE}/v2/lists", "json": {"api_key": EXAMPLE_KEY}},
@@ -1544,6 +1519,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/lists",
+        _build_create,
         ("Lists.create_list",),
         ("ListsSegments.create_list",),
         {
@@ -1561,6 +1537,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}",
+        _build_info,
         ("Lists.get_list_by_id",),
         ("ListsSegments.get_list_info",),
         {"method": "GET", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
@@ -1573,6 +1550,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v2/list/{list_id}",
+        _build_update,
         ("Lists.update_list_name_by_id",),
         ("ListsSegments.update_list_name",),
         {
@@ -1585,6 +1563,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}",
+        _build_delete,
         ("Lists.delete_list",),
         ("ListsSegments.delete_list",),
         {"method": "DELETE", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
@@ -1593,6 +1572,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}/subscribe",
+        _build_subscriptions,
         ("Lists.get_subscribers_from_list",),
         (),
         {
@@ -1609,6 +1589,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/get-list-subscriptions",
+        _build_subscriptions,
         (),
         ("ListsSegments.get_list_subscriptions",),
         {
@@ -1625,6 +1606,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/members",
+        _build_add,
         ("Lists.add_members_to_list",),
         ("ListsSegments.add_members",),
         {
@@ -1663,6 +1645,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}/members",
+        _build_membership,
         ("Lists.get_members_from_list",),
         (),
         {
@@ -1675,6 +1658,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/get-members",
+        _build_membership,
         (),
         ("ListsSegments.get_list_members",),
         {
@@ -1687,6 +1671,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}/members",
+        _build_remove,
         ("Lists.remove_members_from_list",),
         ("ListsSegments.remove_members",),
         {
@@ -1704,6 +1689,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/segment/{segment_id}/members",
+        _build_segment_v1,
         ("Lists.get_members_from_segment",),
         (),
         {
@@ -1716,6 +1702,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/segment/{segment_id}/get-members",
+        _build_segment,
         (),
         ("ListsSegments.get_segment_members",),
         {
@@ -1728,6 +1715,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}/exclusions/all",
+        _build_exclusions,
         ("Lists.get_list_exclusions",),
         ("ListsSegments.get_list_exclusions",),
         {
@@ -1747,6 +1735,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/group/{group_id}/members/all",
+        _build_group,
         ("Lists.get_all_members",),
         ("ListsSegments.get_members",),
         {
@@ -1765,6 +1754,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/people/exclusions",
+        _build_global,
         (),
         ("ListsSegments.get_global_exclusions",),
         {
@@ -1784,6 +1774,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/lists",
+        _build_lists_page,
         (),
         (),
         {

@@ -1,6 +1,8 @@
 """Legacy list subscribe, unsubscribe and global exclusion → consent jobs.
 
-``POST /v2/list/{id}/subscribe`` becomes, per chunk of ``subscribe_chunk_size`` profiles:
+The endpoints are the records of :data:`ENDPOINTS`; this is how they are translated.
+
+A subscribe becomes, per chunk of ``subscribe_chunk_size`` profiles:
 
 1. the profile data a subscribe job cannot carry (names, location, custom properties:
    klaviyo-api-php#78) as upserts: one ``POST /api/profile-import`` each, or one
@@ -16,19 +18,20 @@ The members it answers carry their Klaviyo ids: the id a ``profile-import`` upse
 else one ``GET /api/profiles`` per 100 identifiers of each kind once the jobs were accepted
 (``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not created.
 
-``DELETE /v2/list/{id}/subscribe`` only removed the profiles from that list; the new job
-records an UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes
-*globally* every profile that is not on the list (spec warning). So by default each chunk of
-identifiers is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
+A legacy unsubscribe only removed the profiles from that list; the new job records an
+UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes *globally*
+every profile that is not on the list (spec warning). So by default each chunk of identifiers
+is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
 ``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
 skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
-``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
-``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
-legacy ``{"already_excluded", "num_excluded"}`` answer is true, not invented.
+A global exclusion becomes a lookup of each email's suppression state and ``POST
+/api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the legacy
+``{"already_excluded", "num_excluded"}`` answer is true, not invented.
 
-:data:`ROUTES` builds the three calls from a legacy request's parameters, for every surface
-(raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the body they answer.
+The builders of :data:`ENDPOINTS` make the three calls from a legacy request's parameters,
+for every surface (raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the
+body they answer.
 """
 
 from __future__ import annotations
@@ -48,7 +51,6 @@ from klaviyo_legacy_compat._calls import (
     parse_list_id,
     string_list,
 )
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._endpoints import endpoint
@@ -68,6 +70,7 @@ from klaviyo_legacy_compat._flow import (
     send,
     send_all,
 )
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import (
     CONSENT_RULES,
     IDENTIFIER_KINDS,
@@ -100,13 +103,11 @@ from klaviyo_legacy_compat._translate.lists import (
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._values import as_email, as_flag_text
-from klaviyo_legacy_compat._wire import CallRoute
 
 T = TypeVar("T")
 
 __all__ = [
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "SubscribeReport",
     "UnsubscribeReport",
@@ -783,16 +784,12 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ExcludeEmailCall: plan_exclude_email,
 }
 
-ROUTES: tuple[CallRoute, ...] = (
-    ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_subscribe),
-    ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_unsubscribe),
-    ("POST", r"/api/v1/people/exclusions", _build_exclude),
-)
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/subscribe",
+        _build_subscribe,
         ("Lists.add_subscribers_to_list",),
         ("ListsSegments.subscribe",),
         {
@@ -833,6 +830,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}/subscribe",
+        _build_unsubscribe,
         ("Lists.delete_subscribers_from_list",),
         ("ListsSegments.unsubscribe",),
         {
@@ -859,6 +857,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/people/exclusions",
+        _build_exclude,
         (),
         ("ListsSegments.exclude_globally",),
         {
