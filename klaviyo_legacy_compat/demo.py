@@ -147,7 +147,8 @@ def source_of(function: Callable[..., object]) -> str:
     off its last statement."""
     text = textwrap.dedent(inspect.getsource(function))
     (definition,) = ast.parse(text).body
-    assert isinstance(definition, ast.FunctionDef)
+    if not isinstance(definition, ast.FunctionDef):
+        raise TypeError(f"{function!r} is not a function written with def")
     body = definition.body
     if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]

@@ -311,8 +311,12 @@ def run_command(command: str, shell: str, sandbox: Path) -> subprocess.Completed
 
 
 def failure(what: str, done: subprocess.CompletedProcess[str]) -> str:
+    hint = ""
+    if "./scripts/" in what and "tried to reach the internet" in done.stderr:
+        # scripts/bootstrap installs again when pyproject.toml changed: pip reaches out.
+        hint = "\n(the environment is older than pyproject.toml: ./scripts/test installs first)"
     return (
-        f"{what} exited {done.returncode}\n--- stdout\n{done.stdout[-3000:]}"
+        f"{what} exited {done.returncode}{hint}\n--- stdout\n{done.stdout[-3000:]}"
         f"\n--- stderr\n{done.stderr[-3000:]}"
     )
 
