@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
 import socket
 import socketserver
 import struct
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, NamedTuple, Optional, TypeVar
@@ -90,6 +88,7 @@ from klaviyo_legacy_compat.testing._protocol import (
     store_error,
     when,
 )
+from klaviyo_legacy_compat.testing._rate_limits import RateLimiter, rate_limit_headers, throttled
 from klaviyo_legacy_compat.testing._store import (
     IDENTIFIERS,
     EventEntry,
@@ -115,109 +114,6 @@ __all__ = ["FAULT_KINDS", "ROUTES", "FaultKind", "Faults", "LocalKlaviyo", "Serv
 T = TypeVar("T")
 
 MEDIA_TYPE = "application/vnd.api+json"
-
-# --- rate limits --------------------------------------------------------------------------------
-
-#: Stricter limits some parameters trigger, from operation descriptions only (new-api.md
-#: §6.3): (operation, parameter, value, burst/s, steady/min). Metered in a bucket of their own.
-STRICTER_LIMITS: tuple[tuple[str, str, str, int, int], ...] = (
-    ("get_list", "additional-fields[list]", "profile_count", 1, 15),
-    ("get_profile", "include", "lists", 1, 15),
-    ("get_profile", "include", "segments", 1, 15),
-    ("get_profiles", "additional-fields[profile]", "predictive_analytics", 10, 150),
-    ("get_profiles_for_list", "additional-fields[profile]", "predictive_analytics", 10, 150),
-)
-
-#: Window name → length in seconds, and whether ``time_scale`` applies (new-api.md §6.1:
-#: burst = 1-second window, steady = 1-minute window; the daily cap is a plain counter).
-_WINDOWS: dict[str, tuple[float, bool]] = {
-    "burst": (1.0, True),
-    "steady": (60.0, True),
-    "daily": (86400.0, False),
-}
-
-
-@attrs.define
-class _Window:
-    start: float
-    count: int = 0
-
-
-class _RateLimiter:
-    """Klaviyo's model (new-api.md §6.1): per operation, fixed windows counted at once;
-    exceeding any one throttles. A window opens at the first request after the previous one
-    closed. Throttled requests consume nothing."""
-
-    def __init__(self, time_scale: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.time_scale = time_scale
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._windows: dict[tuple[str, str], _Window] = {}
-
-    def limits(self, row: Endpoint, query: Mapping[str, str]) -> tuple[str, dict[str, int]]:
-        """The bucket and its limits (window name → count) for a request."""
-        for operation, parameter, value, burst, steady in STRICTER_LIMITS:
-            if operation == row.operation and value in query.get(parameter, "").split(","):
-                return f"{operation} {parameter}={value}", {"burst": burst, "steady": steady}
-        limits = {"burst": row.burst, "steady": row.steady}
-        if row.daily is not None:
-            limits["daily"] = row.daily
-        return row.operation, limits
-
-    def length(self, name: str) -> float:
-        """The length in seconds of window ``name``, scaled where the window scales."""
-        seconds, scaled = _WINDOWS[name]
-        return seconds * self.time_scale if scaled else seconds
-
-    def _current(self, bucket: str, name: str, now: float) -> _Window:
-        window = self._windows.get((bucket, name))
-        if window is None or now >= window.start + self.length(name):
-            window = _Window(now)
-            self._windows[(bucket, name)] = window
-        return window
-
-    def acquire(self, bucket: str, limits: Mapping[str, int]) -> Optional[float]:
-        """Count one request; or, when a window is full, count nothing and return the seconds
-        until the last blocking window closes."""
-        with self._lock:
-            now = self._clock()
-            windows = {name: self._current(bucket, name, now) for name in limits}
-            waits = [
-                window.start + self.length(name) - now
-                for name, window in windows.items()
-                if window.count >= limits[name]
-            ]
-            if waits:
-                return max(max(waits), 1e-3)
-            for window in windows.values():
-                window.count += 1
-            return None
-
-    def steady(self, bucket: str, limits: Mapping[str, int]) -> tuple[int, int, float]:
-        """(limit, remaining, seconds to reset) of the steady window, counting nothing."""
-        with self._lock:
-            now = self._clock()
-            window = self._windows.get((bucket, "steady"))
-            length = self.length("steady")
-            if window is None or now >= window.start + length:
-                return limits["steady"], limits["steady"], length
-            return (
-                limits["steady"],
-                max(0, limits["steady"] - window.count),
-                window.start + length - now,
-            )
-
-    def reset(self) -> None:
-        """Forget every window."""
-        with self._lock:
-            self._windows.clear()
-
-
-def _throttled_detail(seconds: float) -> str:
-    # The observed text (new-api.md §6.4); N is whole seconds, at least 1 while waiting.
-    wait = max(1, math.ceil(seconds)) if seconds > 0 else 0
-    return f"Request was throttled. Expected available in {wait} seconds."
-
 
 # --- faults ------------------------------------------------------------------------------------
 
@@ -1321,7 +1217,7 @@ class LocalKlaviyo:
         self.store = Account()
         self.faults = Faults()
         self._operations = Operations(self.store)
-        self._limiter = _RateLimiter(time_scale)
+        self._limiter = RateLimiter(time_scale)
         self._log: list[ServedRequest] = []
         self._log_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -1388,17 +1284,6 @@ class LocalKlaviyo:
 
     # --- serving ----------------------------------------------------------------------------
 
-    def _seconds(self, seconds: float) -> str:
-        """A wait as a header value: whole seconds at real speed, milliseconds when scaled
-        down (a 50 ms window cannot be expressed in whole seconds)."""
-        if self.time_scale >= 1:
-            return str(max(1, math.ceil(seconds)))
-        return f"{math.ceil(seconds * 1000) / 1000:.3f}"
-
-    def _throttled(self, wait: float, *, retry_after: bool) -> Reply:
-        headers = (("Retry-After", self._seconds(wait)),) if retry_after else ()
-        return error(429, _throttled_detail(wait), pointer="/data", headers=headers)
-
     def _refuse(self, headers: Any, row: Endpoint, query: Mapping[str, str]) -> Optional[Reply]:
         """The auth and revision rules of new-api.md §1; ``None`` when the request passes."""
         authorization = headers.get("Authorization")
@@ -1440,16 +1325,8 @@ class LocalKlaviyo:
     ) -> int:
         # Every non-429 answer carries the steady window's state (new-api.md §6.4).
         if metered is not None and reply.status != 429:
-            limit, remaining, reset = self._limiter.steady(*metered)
-            reply = attrs.evolve(
-                reply,
-                headers=(
-                    *reply.headers,
-                    ("RateLimit-Limit", str(limit)),
-                    ("RateLimit-Remaining", str(remaining)),
-                    ("RateLimit-Reset", self._seconds(reset)),
-                ),
-            )
+            headers = rate_limit_headers(self._limiter, *metered, self.time_scale)
+            reply = attrs.evolve(reply, headers=(*reply.headers, *headers))
         self._record(handler, reply.status)
         handler.respond(reply)
         return reply.status
@@ -1517,14 +1394,17 @@ class LocalKlaviyo:
             status = fault.status or fault.kind.status or 500
             if status == 429:
                 wait = self._limiter.length("burst")
-                return self._send(
-                    handler, self._throttled(wait, retry_after=fault.kind.retry_after), None
+                reply = throttled(
+                    wait, retry_after=fault.kind.retry_after, time_scale=self.time_scale
                 )
+                return self._send(handler, reply, None)
             return self._send(handler, error(status, f"Injected fault {fault.name!r}."), metered)
         if metered is not None:
             wait_for = self._limiter.acquire(*metered)
             if wait_for is not None:
-                reply = self._throttled(wait_for, retry_after=self.retry_after_header)
+                reply = throttled(
+                    wait_for, retry_after=self.retry_after_header, time_scale=self.time_scale
+                )
                 return self._send(handler, reply, None)
         reply = self._run(route, row, path, query, raw)
         # The write is stored; now the answer is slow, or lost (exactly-once tests). A server
