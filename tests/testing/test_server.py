@@ -15,8 +15,9 @@ import pytest
 import requests
 
 from klaviyo_legacy_compat.testing import LocalKlaviyo
+from klaviyo_legacy_compat.testing._faults import FAULT_KINDS
 from klaviyo_legacy_compat.testing._protocol import parse_filter
-from klaviyo_legacy_compat.testing._server import FAULT_KINDS, ROUTES
+from klaviyo_legacy_compat.testing._server import ROUTES
 from klaviyo_legacy_compat.testing._store import DuplicateProfile
 
 REVISION = "2026-07-15"
