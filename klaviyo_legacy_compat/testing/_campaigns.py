@@ -37,13 +37,13 @@ from klaviyo_legacy_compat.testing._protocol import (
     sparse,
     when,
 )
-from klaviyo_legacy_compat.testing._store import Invalid
 from klaviyo_legacy_compat.testing._store_messages import (
     Account,
     Campaign,
     CampaignMessage,
     Flow,
 )
+from klaviyo_legacy_compat.testing._store_records import Invalid
 
 __all__ = [
     "CAMPAIGN_FILTERS",

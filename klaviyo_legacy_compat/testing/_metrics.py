@@ -48,8 +48,13 @@ from klaviyo_legacy_compat.testing._protocol import (
     sparse,
     when,
 )
-from klaviyo_legacy_compat.testing._store import Event, Invalid, Metric, iso
 from klaviyo_legacy_compat.testing._store_messages import Account
+from klaviyo_legacy_compat.testing._store_records import (
+    Event,
+    Invalid,
+    Metric,
+    iso,
+)
 
 __all__ = [
     "AGGREGATE_DIMENSIONS",

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import attrs
 
 from klaviyo_legacy_compat._endpoints import Endpoint
-from klaviyo_legacy_compat.testing._store import (
+from klaviyo_legacy_compat.testing._store_records import (
     DuplicateProfile,
     Invalid,
     NotFound,

@@ -90,7 +90,8 @@ from klaviyo_legacy_compat.testing._protocol import (
     when,
 )
 from klaviyo_legacy_compat.testing._rate_limits import RateLimiter, rate_limit_headers, throttled
-from klaviyo_legacy_compat.testing._store import (
+from klaviyo_legacy_compat.testing._store_messages import Account
+from klaviyo_legacy_compat.testing._store_records import (
     IDENTIFIERS,
     EventEntry,
     Invalid,
@@ -107,7 +108,6 @@ from klaviyo_legacy_compat.testing._store import (
     iso,
     utc_now,
 )
-from klaviyo_legacy_compat.testing._store_messages import Account
 from klaviyo_legacy_compat.testing._templates import TEMPLATE_FILTERS, TemplateOperations
 
 __all__ = ["ROUTES", "LocalKlaviyo", "ServedRequest"]

@@ -37,8 +37,8 @@ from klaviyo_legacy_compat.testing._protocol import (
     sparse,
     when,
 )
-from klaviyo_legacy_compat.testing._store import Invalid
 from klaviyo_legacy_compat.testing._store_messages import EDITOR_TYPES, Account, Template
+from klaviyo_legacy_compat.testing._store_records import Invalid
 
 __all__ = ["TEMPLATE_FILTERS", "TEMPLATE_SORTS", "TemplateOperations", "render"]
 
