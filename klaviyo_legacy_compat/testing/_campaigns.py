@@ -14,71 +14,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
+from klaviyo_legacy_compat.testing._filters import ordered, record_filter
 from klaviyo_legacy_compat.testing._protocol import (
-    ANY_EQUALS,
-    EQUALS,
-    RANGE,
     Call,
-    Field,
-    NotImplementedHere,
     Reply,
     error,
     json_array,
     json_object,
-    matcher,
     optional_text,
     page,
     relationship_ids,
     request_data,
     required_text,
-    sort_by,
     sparse,
-    when,
 )
 from klaviyo_legacy_compat.testing._store_messages import (
+    CHANNELS,
     Account,
     Campaign,
     CampaignMessage,
-    Flow,
 )
-from klaviyo_legacy_compat.testing._store_records import Invalid
+from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
 
 __all__ = [
-    "CAMPAIGN_FILTERS",
-    "CAMPAIGN_SORTS",
-    "CAMPAIGN_STATUSES",
     "EMAIL_CONTENT",
-    "FLOW_FILTERS",
-    "FLOW_SORTS",
     "THROTTLE_PERCENTAGES",
     "CampaignOperations",
 ]
 
-#: Campaign statuses (spec enum of ``CampaignResponseObjectResource.status``).
-CAMPAIGN_STATUSES = frozenset(
-    {
-        "Adding Recipients",
-        "Cancelled",
-        "Cancelled: Account Disabled",
-        "Cancelled: Billing Limit",
-        "Cancelled: Internal Error",
-        "Cancelled: Misconfigured",
-        "Cancelled: No Recipients",
-        "Cancelled: Smart Sending",
-        "Draft",
-        "Preparing to schedule",
-        "Preparing to send",
-        "Queued without Recipients",
-        "Scheduled",
-        "Sending",
-        "Sending Segments",
-        "Sent",
-        "Unknown",
-        "Variations Sent",
-    }
-)
 
 #: The fields of an email message's ``content`` (spec ``EmailContent``).
 EMAIL_CONTENT = (
@@ -106,59 +71,6 @@ _TRACKING_FLAGS = ("add_tracking_params", "is_tracking_clicks", "is_tracking_ope
 _CAMPAIGN_ATTRIBUTES = frozenset(
     {"name", "audiences", "send_strategy", "send_options", "tracking_options"}
 )
-_CHANNELS = frozenset({"email", "sms", "mobile_push"})
-
-
-#: ``get_campaigns`` filters (spec ``x-klaviyo-filters``).
-CAMPAIGN_FILTERS: dict[str, Field] = {
-    "id": Field(frozenset({"any"}), "string", lambda c: (c.id,)),
-    "messages.channel": Field(EQUALS, "string", lambda c: c.channels, _CHANNELS),
-    "name": Field(frozenset({"contains"}), "string", lambda c: (c.name,)),
-    "status": Field(ANY_EQUALS, "string", lambda c: (c.status,), CAMPAIGN_STATUSES),
-    "archived": Field(EQUALS, "boolean", lambda c: (c.archived,)),
-    "created_at": Field(RANGE, "datetime", lambda c: (c.created_at,)),
-    "scheduled_at": Field(RANGE, "datetime", lambda c: (c.scheduled_at,)),
-    "updated_at": Field(RANGE, "datetime", lambda c: (c.updated_at,)),
-}
-
-#: ``get_campaigns`` sort keys (spec enum); campaigns never scheduled come last ascending.
-CAMPAIGN_SORTS: dict[str, Callable[[Campaign], Any]] = {
-    "created_at": lambda c: when(c.created_at),
-    "id": lambda c: c.id,
-    "name": lambda c: c.name,
-    "scheduled_at": lambda c: when(c.scheduled_at) if c.scheduled_at else None,
-    "updated_at": lambda c: when(c.updated_at),
-}
-
-#: ``get_flows`` filters (spec ``x-klaviyo-filters``).
-FLOW_FILTERS: dict[str, Field] = {
-    "id": Field(frozenset({"any"}), "string", lambda f: (f.id,)),
-    "name": Field(
-        frozenset({"contains", "ends-with", "equals", "starts-with"}), "string", lambda f: (f.name,)
-    ),
-    "status": Field(EQUALS, "string", lambda f: (f.status,)),
-    "archived": Field(EQUALS, "boolean", lambda f: (f.archived,)),
-    "created": Field(EQUALS | RANGE, "datetime", lambda f: (f.created,)),
-    "updated": Field(EQUALS | RANGE, "datetime", lambda f: (f.updated,)),
-    "trigger_type": Field(
-        EQUALS,
-        "string",
-        lambda f: (f.trigger_type,),
-        frozenset(
-            {"Metric", "Added to List", "Unconfigured", "Date Based", "Price Drop", "Low Inventory"}
-        ),
-    ),
-}
-
-#: ``get_flows`` sort keys (spec enum).
-FLOW_SORTS: dict[str, Callable[[Flow], Any]] = {
-    "created": lambda f: when(f.created),
-    "id": lambda f: f.id,
-    "name": lambda f: f.name,
-    "status": lambda f: f.status,
-    "trigger_type": lambda f: f.trigger_type,
-    "updated": lambda f: when(f.updated),
-}
 
 
 def _includes(call: Call, allowed: Sequence[str]) -> set[str]:
@@ -278,8 +190,8 @@ def _definition(value: Any, pointer: str) -> dict[str, Any]:
     """An email message definition (spec ``EmailMessageDefinition``)."""
     definition = json_object(value, pointer)
     channel = required_text(definition.get("channel"), f"{pointer}/channel")
-    if channel not in _CHANNELS:
-        raise Invalid(f"channel must be one of {sorted(_CHANNELS)}.", pointer=f"{pointer}/channel")
+    if channel not in CHANNELS:
+        raise Invalid(f"channel must be one of {sorted(CHANNELS)}.", pointer=f"{pointer}/channel")
     if channel != "email":
         raise NotImplementedHere(
             f"LocalKlaviyo implements email campaigns only, not {channel}.",
@@ -406,14 +318,14 @@ class CampaignOperations:
     def get_campaigns(self, call: Call) -> Reply:
         """``GET /api/campaigns``: the channel filter is required (spec); 100 a page."""
         text = call.query.get("filter")
-        match = matcher(CAMPAIGN_FILTERS, call.row.operation, text)
+        match = record_filter(call)
         if text is None or "messages.channel" not in text:
             raise Invalid(
                 "A channel filter is required: equals(messages.channel,'email'), 'sms' or "
                 "'mobile_push'.",
                 parameter="filter",
             )
-        found = sort_by(self.store.campaigns_where(match), call.query.get("sort"), CAMPAIGN_SORTS)
+        found = ordered(call, self.store.campaigns_where(match))
         items, links = page(call, found, default=100, maximum=100)
         body: dict[str, Any] = {"data": [self._campaign(call, c) for c in items], "links": links}
         included = self._compound(call, items)
@@ -601,8 +513,8 @@ class CampaignOperations:
             raise NotImplementedHere(
                 "LocalKlaviyo keeps no flow actions or tags.", parameter="include"
             )
-        match = matcher(FLOW_FILTERS, call.row.operation, call.query.get("filter"))
-        found = sort_by(self.store.flows_where(match), call.query.get("sort"), FLOW_SORTS)
+        match = record_filter(call)
+        found = ordered(call, self.store.flows_where(match))
         items, links = page(call, found, default=50, maximum=50)
         data = []
         for flow in items:

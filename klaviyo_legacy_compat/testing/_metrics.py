@@ -26,71 +26,43 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._translate.metrics import AGGREGATE_DIMENSIONS
-from klaviyo_legacy_compat.testing._protocol import (
+from klaviyo_legacy_compat.testing._filters import (
     ANY_EQUALS,
-    EQUALS,
     NO_VALUE,
-    RANGE,
+    ordered,
+    parse_filter,
+    record_filter,
+    when,
+)
+from klaviyo_legacy_compat.testing._protocol import (
     Call,
-    Field,
-    NotImplementedHere,
     Reply,
     json_array,
     json_object,
-    matcher,
     optional_text,
     page,
-    parse_filter,
     render_profile,
     request_data,
     required_text,
-    sort_by,
     sparse,
-    when,
 )
 from klaviyo_legacy_compat.testing._store_messages import Account
 from klaviyo_legacy_compat.testing._store_records import (
     Event,
     Invalid,
     Metric,
+    NotImplementedHere,
     iso,
 )
 
 __all__ = [
     "AGGREGATE_DIMENSIONS",
-    "EVENT_FILTERS",
-    "EVENT_SORTS",
     "INTERVALS",
     "MEASUREMENTS",
-    "METRIC_FILTERS",
     "MetricOperations",
     "aggregate",
 ]
 
-#: ``get_metrics`` filters (spec ``x-klaviyo-filters``).
-METRIC_FILTERS: dict[str, Field] = {
-    "integration.name": Field(EQUALS, "string", lambda m: (m.integration.get("name"),)),
-    "integration.category": Field(EQUALS, "string", lambda m: (m.integration.get("category"),)),
-}
-
-
-def _seconds(event: Event) -> float:
-    return when(event.time).timestamp()
-
-
-#: ``get_events`` filters (spec ``x-klaviyo-filters``): every stored event has its profile
-#: and its metric, so ``has`` holds for each.
-EVENT_FILTERS: dict[str, Field] = {
-    "metric_id": Field(EQUALS, "string", lambda e: (e.metric_id,)),
-    "profile_id": Field(EQUALS, "string", lambda e: (e.profile_id,)),
-    "profile": Field(frozenset({"has"}), "string", lambda e: (e.profile_id,)),
-    "metric": Field(frozenset({"has"}), "string", lambda e: (e.metric_id,)),
-    "datetime": Field(RANGE, "datetime", lambda e: (e.time,)),
-    "timestamp": Field(RANGE, "number", lambda e: (_seconds(e),)),
-}
-
-#: ``get_events`` sort keys (spec enum).
-EVENT_SORTS: dict[str, Callable[[Event], Any]] = {"datetime": _seconds, "timestamp": _seconds}
 
 # The dimensions aggregates group (``by``) and filter on are the spec's enum of
 # ``MetricAggregateQueryResourceObject.attributes.by``: one table, the translator's.
@@ -315,7 +287,7 @@ class MetricOperations:
     def get_metrics(self, call: Call) -> Reply:
         """``GET /api/metrics``: a fixed 200 a page (new-api.md §5)."""
         self._no_flow_triggers(call)
-        match = matcher(METRIC_FILTERS, call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = [m for m in self.store.metrics if match(m)]
         items, links = page(call, found, default=200, maximum=200)
         return Reply(200, {"data": [self._metric(call, m) for m in items], "links": links})
@@ -371,9 +343,9 @@ class MetricOperations:
 
     def get_events(self, call: Call) -> Reply:
         """``GET /api/events``: 200 a page by default, at most 1000 (spec)."""
-        match = matcher(EVENT_FILTERS, call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = self.store.events_where(match)
-        found = sort_by(found, call.query.get("sort"), EVENT_SORTS)
+        found = ordered(call, found)
         for name in (i for i in call.query.get("include", "").split(",") if i):
             if name not in ("metric", "profile", "attributions"):
                 raise Invalid(f"'{name}' is not a relationship of events.", parameter="include")

@@ -15,7 +15,7 @@ What it does, and where each rule comes from (``new-api.md`` is ``../shared/refe
   paths answer 501. The handlers of profiles, lists, consent, segments and deletion jobs are
   here; metrics, events and aggregates in ``_metrics``, campaigns and flows in
   ``_campaigns``, templates in ``_templates``; the JSON:API pieces they share (errors, body
-  readers, filters, pages) in ``_protocol``.
+  readers, pages) in ``_protocol``, the ``filter`` and ``sort`` parameters in ``_filters``.
 - **Auth** (new-api.md §1): ``/api/*`` needs ``Authorization: Klaviyo-API-Key <private key>``
   (none → 401 ``not_authenticated``, another key → 403 ``permission_denied``); ``/client/*``
   needs ``company_id=<public key>`` and no ``Authorization``; every request needs ``revision``.
@@ -50,32 +50,24 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import attrs
 
 from klaviyo_legacy_compat._endpoints import Endpoint, match_path
-from klaviyo_legacy_compat.testing._campaigns import (
-    CAMPAIGN_FILTERS,
-    FLOW_FILTERS,
-    CampaignOperations,
-)
+from klaviyo_legacy_compat.testing._campaigns import CampaignOperations
 from klaviyo_legacy_compat.testing._faults import Faults
-from klaviyo_legacy_compat.testing._metrics import EVENT_FILTERS, METRIC_FILTERS, MetricOperations
+from klaviyo_legacy_compat.testing._filters import (
+    ordered,
+    record_filter,
+)
+from klaviyo_legacy_compat.testing._metrics import MetricOperations
 from klaviyo_legacy_compat.testing._protocol import (
-    ANY_EQUALS,
-    EQUALS,
     LOCATION_FIELDS,
-    RANGE,
     Call,
-    Field,
-    NotImplementedHere,
     Reply,
     additional,
-    attribute,
     capped,
     capped_data,
-    casefold_email,
     data_of,
     error,
     json_array,
     json_object,
-    matcher,
     optional_text,
     page,
     parse_time,
@@ -84,10 +76,8 @@ from klaviyo_legacy_compat.testing._protocol import (
     request_data,
     required_text,
     resource_object,
-    sort_by,
     sparse,
     store_error,
-    when,
 )
 from klaviyo_legacy_compat.testing._rate_limits import RateLimiter, rate_limit_headers, throttled
 from klaviyo_legacy_compat.testing._store_messages import Account
@@ -99,16 +89,15 @@ from klaviyo_legacy_compat.testing._store_records import (
     ListRecord,
     NewEvent,
     NotFound,
+    NotImplementedHere,
     Profile,
     ProfileRef,
-    Segment,
     StoreError,
     SubscriptionItem,
-    Suppression,
     iso,
     utc_now,
 )
-from klaviyo_legacy_compat.testing._templates import TEMPLATE_FILTERS, TemplateOperations
+from klaviyo_legacy_compat.testing._templates import TemplateOperations
 
 __all__ = ["ROUTES", "LocalKlaviyo", "ServedRequest"]
 
@@ -218,136 +207,6 @@ def _new_event(attributes: Mapping[str, Any], pointer: str) -> NewEvent:
         value_currency=optional_text(attributes.get("value_currency"), f"{pointer}/value_currency"),
         unique_id=optional_text(attributes.get("unique_id"), f"{pointer}/unique_id"),
     )
-
-
-def _global(profile: Profile) -> list[Suppression]:
-    return profile.global_suppressions
-
-
-def _listed(profile: Profile) -> list[Suppression]:
-    return [s for s in profile.suppressions if s.list_id is not None]
-
-
-def _earliest(pick: Callable[[Profile], list[Suppression]]) -> Callable[[Profile], Any]:
-    return lambda profile: min((when(s.timestamp) for s in pick(profile)), default=None)
-
-
-_SUPPRESSION = "subscriptions.email.marketing.suppression."
-_LIST_SUPPRESSION = "subscriptions.email.marketing.list_suppressions."
-
-#: ``get_profiles`` filters (spec ``x-klaviyo-filters``; new-api.md §7.3). ``suppression``
-#: is the global email suppressions, ``list_suppressions`` the list-scoped ones, as
-#: :func:`subscriptions_of` renders them.
-_PROFILE_FILTERS: dict[str, Field] = {
-    "id": Field(ANY_EQUALS, "string", lambda p: (p.id,)),
-    "email": Field(ANY_EQUALS, "email", attribute("email")),
-    "phone_number": Field(ANY_EQUALS, "string", attribute("phone_number")),
-    "external_id": Field(ANY_EQUALS, "string", attribute("external_id")),
-    "_kx": Field(EQUALS, "string", attribute("_kx")),
-    "created": Field(frozenset({"greater-than", "less-than"}), "datetime", lambda p: (p.created,)),
-    "updated": Field(frozenset({"greater-than", "less-than"}), "datetime", lambda p: (p.updated,)),
-    _SUPPRESSION + "reason": Field(EQUALS, "string", lambda p: [s.reason for s in _global(p)]),
-    _SUPPRESSION + "timestamp": Field(
-        RANGE, "datetime", lambda p: [s.timestamp for s in _global(p)]
-    ),
-    _LIST_SUPPRESSION + "reason": Field(EQUALS, "string", lambda p: [s.reason for s in _listed(p)]),
-    _LIST_SUPPRESSION + "list_id": Field(
-        EQUALS, "string", lambda p: [s.list_id for s in _listed(p)]
-    ),
-    _LIST_SUPPRESSION + "timestamp": Field(
-        RANGE, "datetime", lambda p: [s.timestamp for s in _listed(p)]
-    ),
-}
-
-
-def _member(read: Callable[[Profile], Sequence[Any]]) -> Callable[[Any], Sequence[Any]]:
-    """A profile getter read on a list member ``(profile, joined_group_at)``."""
-    return lambda member: read(member[0])
-
-
-#: List member filters; records are ``(profile, joined_group_at)``. The store keeps no push
-#: tokens, so ``push_token`` is the spec's but not implemented.
-_MEMBER_FILTERS: dict[str, Field] = {
-    "email": Field(ANY_EQUALS, "email", _member(attribute("email"))),
-    "phone_number": Field(ANY_EQUALS, "string", _member(attribute("phone_number"))),
-    "_kx": Field(EQUALS, "string", _member(attribute("_kx"))),
-    "push_token": Field(ANY_EQUALS, "string", None),
-    "joined_group_at": Field(RANGE, "datetime", lambda m: (m[1],)),
-}
-
-#: Allowed filter fields per operation (spec ``x-klaviyo-filters``; new-api.md §7.3).
-FILTERS: dict[str, dict[str, Field]] = {
-    "get_profiles": _PROFILE_FILTERS,
-    "get_profiles_for_list": _MEMBER_FILTERS,
-    "get_profile_ids_for_list": _MEMBER_FILTERS,
-    "get_lists": {
-        "id": Field(ANY_EQUALS, "string", lambda r: (r.id,)),
-        "name": Field(ANY_EQUALS, "string", lambda r: (r.name,)),
-        "created": Field(frozenset({"greater-than"}), "datetime", lambda r: (r.created,)),
-        "updated": Field(frozenset({"greater-than"}), "datetime", lambda r: (r.updated,)),
-    },
-    # get_segments: the spec's fields; a segment here is always active and never starred.
-    "get_segments": {
-        "id": Field(ANY_EQUALS, "string", lambda s: (s.id,)),
-        "name": Field(ANY_EQUALS, "string", lambda s: (s.name,)),
-        "created": Field(frozenset({"greater-than"}), "datetime", lambda s: (s.created,)),
-        "updated": Field(frozenset({"greater-than"}), "datetime", lambda s: (s.updated,)),
-        "is_active": Field(ANY_EQUALS, "boolean", lambda s: (True,)),
-        "is_starred": Field(EQUALS, "boolean", lambda s: (False,)),
-    },
-    "get_profiles_for_segment": {
-        **_MEMBER_FILTERS,
-        "profile_id": Field(ANY_EQUALS, "string", _member(lambda p: (p.id,))),
-    },
-    "get_metrics": METRIC_FILTERS,
-    "get_events": EVENT_FILTERS,
-    "get_campaigns": CAMPAIGN_FILTERS,
-    "get_flows": FLOW_FILTERS,
-    "get_templates": TEMPLATE_FILTERS,
-}
-
-
-#: ``get_segments`` sort keys (spec enum).
-_SEGMENT_SORTS: dict[str, Callable[[Segment], Any]] = {
-    "created": lambda s: when(s.created),
-    "id": lambda s: s.id,
-    "name": lambda s: s.name,
-    "updated": lambda s: when(s.updated),
-}
-
-
-def _matcher(operation: str, text: Optional[str]) -> Callable[[Any], bool]:
-    """A predicate over ``operation``'s records for its ``filter`` (see :data:`FILTERS`)."""
-    return matcher(FILTERS.get(operation, {}), operation, text)
-
-
-#: ``get_profiles`` sort keys (spec enum; new-api.md §3.2) → the key on a profile. Profiles
-#: without a value (no email, no suppression) come last in ascending order.
-PROFILE_SORTS: dict[str, Callable[[Profile], Any]] = {
-    "created": lambda p: when(p.created),
-    "updated": lambda p: when(p.updated),
-    "id": lambda p: p.id,
-    "email": lambda p: casefold_email(p.email),
-    _SUPPRESSION + "timestamp": _earliest(_global),
-    _LIST_SUPPRESSION + "timestamp": _earliest(_listed),
-}
-
-
-def _sorted_profiles(found: list[Profile], sort: Optional[str]) -> list[Profile]:
-    if sort is None:
-        return found
-    key = PROFILE_SORTS.get(sort.removeprefix("-"))
-    if key is None:
-        raise Invalid(f"'{sort}' is not a valid sort for profiles.", parameter="sort")
-
-    descending = sort.startswith("-")
-
-    def ordered(profile: Profile) -> tuple[bool, Any]:
-        # Missing values last either way: the flag flips with the direction.
-        value = key(profile)
-        return ((value is None) != descending, value)
-
-    return sorted(found, key=ordered, reverse=descending)
 
 
 # --- the operations -------------------------------------------------------------------------
@@ -506,8 +365,8 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
 
     def get_profiles(self, call: Call) -> Reply:
         """``GET /api/profiles``: equality filters, 20 per page by default, at most 100."""
-        match = _matcher(call.row.operation, call.query.get("filter"))
-        found = _sorted_profiles(self.store.profiles_where(match), call.query.get("sort"))
+        match = record_filter(call)
+        found = ordered(call, self.store.profiles_where(match), where="for profiles")
         page, links = self._page(call, found, default=20, maximum=100)
         return Reply(200, {"data": [self._profile(call, p) for p in page], "links": links})
 
@@ -712,7 +571,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
 
     def get_lists(self, call: Call) -> Reply:
         """``GET /api/lists``: 10 per page at most (new-api.md §5)."""
-        match = _matcher(call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = self.store.lists_where(match)
         page, links = self._page(call, found, default=10, maximum=10)
         return Reply(200, {"data": [self._list(call, r) for r in page], "links": links})
@@ -750,7 +609,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
     ) -> tuple[Sequence[tuple[Profile, str]], dict[str, Any]]:
         """A page of a list's members (or of ``members``, a segment's), filtered and sorted
         by ``joined_group_at``."""
-        match = _matcher(call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         if members is None:
             members = self.store.members(call.path_params["id"])
         found = [(p, joined) for p, joined in members if match((p, joined))]
@@ -781,8 +640,8 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             raise NotImplementedHere(
                 "LocalKlaviyo keeps no segment tags or flow triggers.", parameter="include"
             )
-        match = _matcher(call.row.operation, call.query.get("filter"))
-        found = sort_by(self.store.segments_where(match), call.query.get("sort"), _SEGMENT_SORTS)
+        match = record_filter(call)
+        found = ordered(call, self.store.segments_where(match))
         items, links = self._page(call, found, default=10, maximum=10)
         data = [
             {

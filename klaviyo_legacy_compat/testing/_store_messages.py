@@ -19,15 +19,11 @@ from typing import Any, Callable, Optional
 import attrs
 
 from klaviyo_legacy_compat.testing._store import Store
-from klaviyo_legacy_compat.testing._store_records import (
-    Invalid,
-    NotFound,
-    iso,
-    new_id,
-    new_list_id,
-)
+from klaviyo_legacy_compat.testing._store_records import Invalid, NotFound, iso, new_id, new_list_id
 
 __all__ = [
+    "CAMPAIGN_STATUSES",
+    "CHANNELS",
     "EDITOR_TYPES",
     "RECEIVED_EMAIL",
     "TEMPLATE_CAP",
@@ -49,6 +45,33 @@ TEMPLATE_CAP = 1000
 
 #: The metric of Klaviyo's own event for each email a profile received.
 RECEIVED_EMAIL = "Received Email"
+
+#: Campaign statuses (spec enum of ``CampaignResponseObjectResource.status``).
+CAMPAIGN_STATUSES = frozenset(
+    {
+        "Adding Recipients",
+        "Cancelled",
+        "Cancelled: Account Disabled",
+        "Cancelled: Billing Limit",
+        "Cancelled: Internal Error",
+        "Cancelled: Misconfigured",
+        "Cancelled: No Recipients",
+        "Cancelled: Smart Sending",
+        "Draft",
+        "Preparing to schedule",
+        "Preparing to send",
+        "Queued without Recipients",
+        "Scheduled",
+        "Sending",
+        "Sending Segments",
+        "Sent",
+        "Unknown",
+        "Variations Sent",
+    }
+)
+
+#: The channels of a campaign message (spec ``CampaignMessage`` ``definition.channel``).
+CHANNELS = frozenset({"email", "sms", "mobile_push"})
 
 
 @attrs.define

@@ -31,6 +31,7 @@ __all__ = [
     "Metric",
     "NewEvent",
     "NotFound",
+    "NotImplementedHere",
     "Profile",
     "ProfileRef",
     "Segment",
@@ -103,6 +104,11 @@ class Invalid(StoreError):
 
 class NotFound(StoreError):
     """An id that names nothing (404)."""
+
+
+class NotImplementedHere(StoreError):
+    """A request the spec allows but this server does not implement yet (501), so a failing
+    test points at LocalKlaviyo rather than at the request."""
 
 
 class DuplicateProfile(StoreError):

@@ -16,47 +16,26 @@ from __future__ import annotations
 import html as html_text
 import re
 from collections.abc import Mapping
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
+from klaviyo_legacy_compat.testing._filters import ordered, record_filter
 from klaviyo_legacy_compat.testing._protocol import (
-    EQUALS,
-    RANGE,
     Call,
-    Field,
-    NotImplementedHere,
     Reply,
     additional,
     error,
     json_object,
-    matcher,
     optional_text,
     page,
     request_data,
     required_text,
-    sort_by,
     sparse,
-    when,
 )
 from klaviyo_legacy_compat.testing._store_messages import EDITOR_TYPES, Account, Template
-from klaviyo_legacy_compat.testing._store_records import Invalid
+from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
 
-__all__ = ["TEMPLATE_FILTERS", "TEMPLATE_SORTS", "TemplateOperations", "render"]
+__all__ = ["TemplateOperations", "render"]
 
-#: ``get_templates`` filters (spec ``x-klaviyo-filters``).
-TEMPLATE_FILTERS: dict[str, Field] = {
-    "id": Field(frozenset({"any", "equals"}), "string", lambda t: (t.id,)),
-    "name": Field(frozenset({"any", "contains", "equals"}), "string", lambda t: (t.name,)),
-    "created": Field(EQUALS | RANGE, "datetime", lambda t: (t.created,)),
-    "updated": Field(EQUALS | RANGE, "datetime", lambda t: (t.updated,)),
-}
-
-#: ``get_templates`` sort keys (spec enum).
-TEMPLATE_SORTS: dict[str, Callable[[Template], Any]] = {
-    "created": lambda t: when(t.created),
-    "id": lambda t: t.id,
-    "name": lambda t: t.name,
-    "updated": lambda t: when(t.updated),
-}
 
 #: Editor types whose content is HTML (``html`` required on create).
 _HTML_EDITORS = frozenset({"CODE", "USER_DRAGGABLE"})
@@ -177,9 +156,9 @@ class TemplateOperations:
 
     def get_templates(self, call: Call) -> Reply:
         """``GET /api/templates``: 10 a page at most (spec)."""
-        match = matcher(TEMPLATE_FILTERS, call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = self.store.templates_where(match)
-        found = sort_by(found, call.query.get("sort"), TEMPLATE_SORTS)
+        found = ordered(call, found)
         items, links = page(call, found, default=10, maximum=10)
         return Reply(200, {"data": [self._template(call, t) for t in items], "links": links})
 
