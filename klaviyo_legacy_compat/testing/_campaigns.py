@@ -17,19 +17,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from klaviyo_legacy_compat.testing._filters import ordered, record_filter
-from klaviyo_legacy_compat.testing._protocol import (
-    Call,
-    Reply,
-    error,
-    json_array,
-    json_object,
-    optional_text,
-    page,
-    relationship_ids,
-    request_data,
-    required_text,
-    sparse,
-)
+from klaviyo_legacy_compat.testing._protocol import Call, Reply, error, page, sparse
 from klaviyo_legacy_compat.testing._store_messages import (
     CHANNELS,
     Account,
@@ -37,6 +25,14 @@ from klaviyo_legacy_compat.testing._store_messages import (
     CampaignMessage,
 )
 from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
+from klaviyo_legacy_compat.testing._validation import (
+    json_array,
+    json_object,
+    optional_text,
+    relationship_ids,
+    request_data,
+    required_text,
+)
 
 __all__ = [
     "EMAIL_CONTENT",

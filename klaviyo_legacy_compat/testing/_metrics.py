@@ -34,18 +34,7 @@ from klaviyo_legacy_compat.testing._filters import (
     record_filter,
     when,
 )
-from klaviyo_legacy_compat.testing._protocol import (
-    Call,
-    Reply,
-    json_array,
-    json_object,
-    optional_text,
-    page,
-    render_profile,
-    request_data,
-    required_text,
-    sparse,
-)
+from klaviyo_legacy_compat.testing._protocol import Call, Reply, page, render_profile, sparse
 from klaviyo_legacy_compat.testing._store_messages import Account
 from klaviyo_legacy_compat.testing._store_records import (
     Event,
@@ -53,6 +42,13 @@ from klaviyo_legacy_compat.testing._store_records import (
     Metric,
     NotImplementedHere,
     iso,
+)
+from klaviyo_legacy_compat.testing._validation import (
+    json_array,
+    json_object,
+    optional_text,
+    request_data,
+    required_text,
 )
 
 __all__ = [

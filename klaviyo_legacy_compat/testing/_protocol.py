@@ -1,8 +1,10 @@
-"""The pieces of Klaviyo's JSON:API that every operation of
-:class:`~klaviyo_legacy_compat.testing.LocalKlaviyo` shares: JSON:API errors and answers,
-request-body readers that point at what is wrong (``source.pointer``), sparse fieldsets,
-cursor pages (§5), and the rendering of a profile. Nothing here knows HTTP or a particular
-operation; the ``filter`` and ``sort`` parameters are ``_filters``'.
+"""The answers of Klaviyo's JSON:API that every operation of
+:class:`~klaviyo_legacy_compat.testing.LocalKlaviyo` shares: the request as a handler sees it
+(:class:`Call`) and its answer (:class:`Reply`), JSON:API error documents (new-api.md §4) and
+the table mapping store failures to them, sparse fieldsets and additional fields (§8), cursor
+pages (§5), and the rendering of a profile. Nothing here knows HTTP or a particular
+operation; what a request body must hold is ``_validation``'s, the ``filter`` and ``sort``
+parameters ``_filters``'.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, TypeVar
 from urllib.parse import urlencode
 
@@ -18,36 +19,24 @@ import attrs
 
 from klaviyo_legacy_compat._endpoints import Endpoint
 from klaviyo_legacy_compat.testing._store_records import (
+    LOCATION_FIELDS,
     DuplicateProfile,
     Invalid,
     NotFound,
     NotImplementedHere,
     Profile,
     StoreError,
-    utc_now,
 )
 
 __all__ = [
-    "LOCATION_FIELDS",
     "Call",
     "Reply",
     "additional",
-    "capped",
-    "capped_data",
-    "data_of",
     "decode_cursor",
     "encode_cursor",
     "error",
-    "json_array",
-    "json_object",
-    "optional_text",
     "page",
-    "parse_time",
-    "relationship_ids",
     "render_profile",
-    "request_data",
-    "required_text",
-    "resource_object",
     "sparse",
     "store_error",
     "subscriptions_of",
@@ -128,116 +117,6 @@ def store_error(exc: StoreError) -> Reply:
     return error(
         status, exc.detail, code=code, pointer=exc.pointer, parameter=exc.parameter, meta=meta
     )
-
-
-# --- parsing helpers ---
-
-LOCATION_FIELDS = frozenset(
-    {
-        "address1",
-        "address2",
-        "city",
-        "country",
-        "latitude",
-        "longitude",
-        "region",
-        "zip",
-        "timezone",
-        "ip",
-    }
-)
-
-
-def json_object(value: Any, pointer: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Invalid(f"{pointer or '/'} must be an object.", pointer=pointer or "/")
-    return value
-
-
-def json_array(value: Any, pointer: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise Invalid(f"{pointer} must be an array.", pointer=pointer)
-    return value
-
-
-def required_text(value: Any, pointer: str) -> str:
-    if not isinstance(value, str):
-        raise Invalid(f"{pointer} must be a string.", pointer=pointer)
-    return value
-
-
-def optional_text(value: Any, pointer: str, *, nullable: bool = True) -> Optional[str]:
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"{pointer} must be a string.", pointer=pointer)
-    return value
-
-
-def resource_object(value: Any, pointer: str, type_: str) -> dict[str, Any]:
-    """A resource object ``{"type": type_, ...}``."""
-    found = json_object(value, pointer)
-    if found.get("type") != type_:
-        raise Invalid(
-            f"Expected type {type_!r}, got {found.get('type')!r}.", pointer=f"{pointer}/type"
-        )
-    return found
-
-
-def request_data(body: Any, type_: str) -> dict[str, Any]:
-    """The ``data`` resource object of a JSON:API request document."""
-    return resource_object(json_object(body, "").get("data"), "/data", type_)
-
-
-def capped(count: int, row: Endpoint, pointer: str) -> None:
-    # Per-call caps come from the endpoint table (description prose; new-api.md §10.3).
-    if count == 0:
-        raise Invalid(f"{pointer} must not be empty.", pointer=pointer)
-    if row.max_items is not None and count > row.max_items:
-        raise Invalid(
-            f"At most {row.max_items} items are allowed per request; got {count}.",
-            pointer=pointer,
-        )
-
-
-def data_of(parent: Mapping[str, Any], key: str, pointer: str) -> list[Any]:
-    """The ``data`` array of ``parent[key]`` (``{"profiles": {"data": [...]}}``)."""
-    return json_array(
-        json_object(parent.get(key), f"{pointer}/{key}").get("data"), f"{pointer}/{key}/data"
-    )
-
-
-def capped_data(parent: Mapping[str, Any], key: str, pointer: str, row: Endpoint) -> list[Any]:
-    items = data_of(parent, key, pointer)
-    capped(len(items), row, f"{pointer}/{key}/data")
-    return items
-
-
-def parse_time(value: Any, pointer: str) -> datetime:
-    text = required_text(value, pointer)
-    try:
-        # Python 3.9's fromisoformat does not read "Z".
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise Invalid(f"Invalid date-time: {text!r}.", pointer=pointer) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    # "The time must be after the year 1990 and can only be up to 1 year in the future" (spec).
-    if moment.year < 1990 or moment > utc_now() + timedelta(days=365):
-        raise Invalid("time must be after 1990 and at most 1 year in the future.", pointer=pointer)
-    return moment
-
-
-def relationship_ids(value: Any, pointer: str, type_: str, *, many: bool) -> list[str]:
-    """The ids of a relationship ``{"data": {...}}`` or ``{"data": [...]}``."""
-    data = json_object(value, pointer).get("data")
-    items = json_array(data, f"{pointer}/data") if many else [data]
-    out = []
-    for i, item in enumerate(items):
-        where = f"{pointer}/data/{i}" if many else f"{pointer}/data"
-        found = resource_object(item, where, type_)
-        out.append(required_text(found.get("id"), f"{where}/id"))
-    return out
 
 
 # --- rendering ------------------------------------------------------------------------------

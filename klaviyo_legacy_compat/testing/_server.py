@@ -14,8 +14,9 @@ What it does, and where each rule comes from (``new-api.md`` is ``../shared/refe
   (``tests/testing/test_every_operation.py`` enumerates them from the code); other known
   paths answer 501. The handlers of profiles, lists, consent, segments and deletion jobs are
   here; metrics, events and aggregates in ``_metrics``, campaigns and flows in
-  ``_campaigns``, templates in ``_templates``; the JSON:API pieces they share (errors, body
-  readers, pages) in ``_protocol``, the ``filter`` and ``sort`` parameters in ``_filters``.
+  ``_campaigns``, templates in ``_templates``; the JSON:API pieces they share (errors, pages,
+  rendering) in ``_protocol``, body readers and profile rules in ``_validation``, the
+  ``filter`` and ``sort`` parameters in ``_filters``.
 - **Auth** (new-api.md §1): ``/api/*`` needs ``Authorization: Klaviyo-API-Key <private key>``
   (none → 401 ``not_authenticated``, another key → 403 ``permission_denied``); ``/client/*``
   needs ``company_id=<public key>`` and no ``Authorization``; every request needs ``revision``.
@@ -52,42 +53,25 @@ import attrs
 from klaviyo_legacy_compat._endpoints import Endpoint, match_path
 from klaviyo_legacy_compat.testing._campaigns import CampaignOperations
 from klaviyo_legacy_compat.testing._faults import Faults
-from klaviyo_legacy_compat.testing._filters import (
-    ordered,
-    record_filter,
-)
+from klaviyo_legacy_compat.testing._filters import ordered, record_filter
 from klaviyo_legacy_compat.testing._metrics import MetricOperations
 from klaviyo_legacy_compat.testing._protocol import (
-    LOCATION_FIELDS,
     Call,
     Reply,
     additional,
-    capped,
-    capped_data,
-    data_of,
     error,
-    json_array,
-    json_object,
-    optional_text,
     page,
-    parse_time,
-    relationship_ids,
     render_profile,
-    request_data,
-    required_text,
-    resource_object,
     sparse,
     store_error,
 )
 from klaviyo_legacy_compat.testing._rate_limits import RateLimiter, rate_limit_headers, throttled
 from klaviyo_legacy_compat.testing._store_messages import Account
 from klaviyo_legacy_compat.testing._store_records import (
-    IDENTIFIERS,
     EventEntry,
     Invalid,
     Job,
     ListRecord,
-    NewEvent,
     NotFound,
     NotImplementedHere,
     Profile,
@@ -98,6 +82,22 @@ from klaviyo_legacy_compat.testing._store_records import (
     utc_now,
 )
 from klaviyo_legacy_compat.testing._templates import TemplateOperations
+from klaviyo_legacy_compat.testing._validation import (
+    PROFILE_ATTRIBUTES,
+    capped,
+    capped_data,
+    data_of,
+    json_array,
+    json_object,
+    new_event,
+    optional_text,
+    profile_attributes,
+    profile_ref,
+    relationship_ids,
+    request_data,
+    required_text,
+    resource_object,
+)
 
 __all__ = ["ROUTES", "LocalKlaviyo", "ServedRequest"]
 
@@ -105,109 +105,8 @@ T = TypeVar("T")
 
 MEDIA_TYPE = "application/vnd.api+json"
 
-# --- parsing helpers -------------------------------------------------------------------------
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+#: The ``revision`` header every request carries (new-api.md §1).
 _REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[A-Za-z0-9]+)?$")
-
-_PROFILE_FIELDS = frozenset(
-    {
-        "email",
-        "phone_number",
-        "external_id",
-        "first_name",
-        "last_name",
-        "organization",
-        "locale",
-        "title",
-        "image",
-        "location",
-        "properties",
-    }
-)
-#: Profile attributes each write accepts (spec request schemas; new-api.md §3 "PA").
-_PROFILE_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "create_profile": _PROFILE_FIELDS,
-    "update_profile": _PROFILE_FIELDS,
-    "create_or_update_profile": _PROFILE_FIELDS | {"_kx"},
-    "bulk_import_profiles": _PROFILE_FIELDS | {"_kx"},
-    "create_client_profile": _PROFILE_FIELDS | {"_kx", "anonymous_id"},
-    "event": _PROFILE_FIELDS | {"_kx", "anonymous_id", "meta"},
-    "bulk_event": _PROFILE_FIELDS | {"_kx", "anonymous_id"},
-}
-_NEEDS_IDENTIFIER = (
-    "must identify the profile: give id, email, phone_number, external_id, _kx or anonymous_id"
-)
-
-
-def _profile_attributes(value: Any, pointer: str, allowed: frozenset[str]) -> dict[str, Any]:
-    """A profile attribute block, checked field by field (spec profile schemas)."""
-    attributes = json_object(value, pointer)
-    for name, item in attributes.items():
-        where = f"{pointer}/{name}"
-        if name not in allowed:
-            raise Invalid(
-                f"'{name}' is not a valid field for the resource 'profile'.", pointer=where
-            )
-        if name in ("location", "properties", "meta", "subscriptions"):
-            if item is not None:
-                json_object(item, where)
-            if name == "location" and item:
-                unknown = set(item) - LOCATION_FIELDS
-                if unknown:
-                    raise Invalid(f"Unknown location field(s): {sorted(unknown)}.", pointer=where)
-            continue
-        text = optional_text(item, where)
-        if text is not None and name == "email" and not _EMAIL.match(text):
-            raise Invalid(f"Invalid email address: {text!r}.", pointer=where)
-        if text is not None and name == "phone_number" and not _E164.match(text):
-            raise Invalid(f"Invalid phone number, expected E.164: {text!r}.", pointer=where)
-    return attributes
-
-
-def _profile_ref(
-    data: Mapping[str, Any], pointer: str, allowed: frozenset[str], *, meta_inside: bool = False
-) -> ProfileRef:
-    """The profile of a write; ``meta_inside``: events carry ``meta`` inside ``attributes``
-    (new-api.md §3.1)."""
-    attributes = dict(_profile_attributes(data.get("attributes"), f"{pointer}/attributes", allowed))
-    meta = attributes.pop("meta", None) if meta_inside else data.get("meta")
-    profile_id = optional_text(data.get("id"), f"{pointer}/id")
-    if profile_id is None and not any(isinstance(attributes.get(k), str) for k in IDENTIFIERS):
-        raise Invalid(f"The profile {_NEEDS_IDENTIFIER}.", pointer=f"{pointer}/attributes")
-    if meta is not None:
-        json_object(meta, f"{pointer}/meta")
-    return ProfileRef(profile_id, attributes, meta)
-
-
-def _new_event(attributes: Mapping[str, Any], pointer: str) -> NewEvent:
-    """The event fields of ``create_event`` (spec ``EventCreateQueryV2``) or of one bulk
-    event."""
-    properties = json_object(attributes.get("properties"), f"{pointer}/properties")
-    metric = resource_object(
-        json_object(attributes.get("metric"), f"{pointer}/metric").get("data"),
-        f"{pointer}/metric/data",
-        "metric",
-    )
-    metric_attributes = json_object(metric.get("attributes"), f"{pointer}/metric/data/attributes")
-    name_pointer = f"{pointer}/metric/data/attributes/name"
-    name = required_text(metric_attributes.get("name"), name_pointer)
-    if not name or len(name) >= 128:  # "< 128 chars" (new-api.md §3.1)
-        raise Invalid("The metric name must have 1 to 127 characters.", pointer=name_pointer)
-    value = attributes.get("value")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise Invalid("value must be a number.", pointer=f"{pointer}/value")
-    raw_time = attributes.get("time")
-    return NewEvent(
-        metric=name,
-        properties=properties,
-        time=None if raw_time is None else parse_time(raw_time, f"{pointer}/time"),
-        value=None if value is None else float(value),
-        value_currency=optional_text(attributes.get("value_currency"), f"{pointer}/value_currency"),
-        unique_id=optional_text(attributes.get("unique_id"), f"{pointer}/unique_id"),
-    )
-
 
 # --- the operations -------------------------------------------------------------------------
 
@@ -269,14 +168,14 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         """``POST /api/events`` and ``POST /client/events``: 202, no body."""
         data = request_data(call.body, "event")
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        event = _new_event(attributes, "/data/attributes")
+        event = new_event(attributes, "/data/attributes")
         pointer = "/data/attributes/profile/data"
         profile = resource_object(
             json_object(attributes.get("profile"), "/data/attributes/profile").get("data"),
             pointer,
             "profile",
         )
-        ref = _profile_ref(profile, pointer, _PROFILE_ATTRIBUTES["event"], meta_inside=True)
+        ref = profile_ref(profile, pointer, PROFILE_ATTRIBUTES["event"], meta_inside=True)
         self.store.record_event(ref, event, client=call.client, operation=call.row.operation)
         return Reply(202)
 
@@ -289,7 +188,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             profile_pointer,
             "profile",
         )
-        ref = _profile_ref(profile, profile_pointer, _PROFILE_ATTRIBUTES["bulk_event"])
+        ref = profile_ref(profile, profile_pointer, PROFILE_ATTRIBUTES["bulk_event"])
         events_pointer = f"{pointer}/attributes/events/data"
         raw = data_of(attributes, "events", f"{pointer}/attributes")
         events = []
@@ -297,7 +196,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             where = f"{events_pointer}/{j}"
             found = resource_object(item, where, "event")
             events.append(
-                _new_event(
+                new_event(
                     json_object(found.get("attributes"), f"{where}/attributes"),
                     f"{where}/attributes",
                 )
@@ -330,7 +229,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
 
     def _write_ref(self, call: Call, *, need_id: bool = False) -> ProfileRef:
         data = request_data(call.body, "profile")
-        ref = _profile_ref(data, "/data", _PROFILE_ATTRIBUTES[call.row.operation])
+        ref = profile_ref(data, "/data", PROFILE_ATTRIBUTES[call.row.operation])
         if need_id and ref.id is None:
             raise Invalid("data.id is required.", pointer="/data/id")
         return ref
@@ -343,7 +242,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
     def create_profile(self, call: Call) -> Reply:
         """``POST /api/profiles``: 201; 409 ``duplicate_profile`` for a taken identifier."""
         data = request_data(call.body, "profile")
-        ref = _profile_ref(data, "/data", _PROFILE_ATTRIBUTES["create_profile"])
+        ref = profile_ref(data, "/data", PROFILE_ATTRIBUTES["create_profile"])
         profile = self.store.create_profile(attrs.evolve(ref, id=None))
         return Reply(201, {"data": self._profile(call, profile)})
 
@@ -381,9 +280,9 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         attributes = json_object(data.get("attributes"), "/data/attributes")
         pointer = "/data/attributes/profiles/data"
         raw = capped_data(attributes, "profiles", "/data/attributes", call.row)
-        allowed = _PROFILE_ATTRIBUTES["bulk_import_profiles"]
+        allowed = PROFILE_ATTRIBUTES["bulk_import_profiles"]
         refs = [
-            _profile_ref(
+            profile_ref(
                 resource_object(item, f"{pointer}/{i}", "profile"), f"{pointer}/{i}", allowed
             )
             for i, item in enumerate(raw)
@@ -445,7 +344,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         for i, value in enumerate(raw):
             where = f"{pointer}/{i}"
             profile = resource_object(value, where, "profile")
-            fields = _profile_attributes(
+            fields = profile_attributes(
                 profile.get("attributes"),
                 f"{where}/attributes",
                 frozenset({"email", "phone_number", "subscriptions", "age_gated_date_of_birth"}),
@@ -520,7 +419,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             raw = capped_data(attributes, "profiles", "/data/attributes", call.row)
             for i, item in enumerate(raw):
                 where = f"{pointer}/{i}"
-                fields = _profile_attributes(
+                fields = profile_attributes(
                     resource_object(item, where, "profile").get("attributes"),
                     f"{where}/attributes",
                     frozenset({"email"}),
@@ -687,7 +586,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             pointer,
             "profile",
         )
-        fields = _profile_attributes(
+        fields = profile_attributes(
             profile.get("attributes"), f"{pointer}/attributes", frozenset(_DELETION_IDENTIFIERS)
         )
         given = [(name, value) for name, value in fields.items() if value is not None]

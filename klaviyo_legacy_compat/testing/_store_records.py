@@ -21,6 +21,7 @@ import attrs
 
 __all__ = [
     "IDENTIFIERS",
+    "LOCATION_FIELDS",
     "Deletion",
     "DuplicateProfile",
     "Event",
@@ -48,6 +49,22 @@ __all__ = [
 #: The attributes that identify a profile, in the order a profile is resolved by them (the
 #: profile holding the first one found wins; new-api.md §3, "at least one identifier").
 IDENTIFIERS: tuple[str, ...] = ("email", "phone_number", "external_id", "_kx", "anonymous_id")
+
+#: The fields of a profile's ``location`` (spec ``ProfileLocation``).
+LOCATION_FIELDS = frozenset(
+    {
+        "address1",
+        "address2",
+        "city",
+        "country",
+        "latitude",
+        "longitude",
+        "region",
+        "zip",
+        "timezone",
+        "ip",
+    }
+)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LIST_ID_ALPHABET = string.ascii_letters + string.digits

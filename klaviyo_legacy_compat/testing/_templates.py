@@ -19,20 +19,15 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from klaviyo_legacy_compat.testing._filters import ordered, record_filter
-from klaviyo_legacy_compat.testing._protocol import (
-    Call,
-    Reply,
-    additional,
-    error,
-    json_object,
-    optional_text,
-    page,
-    request_data,
-    required_text,
-    sparse,
-)
+from klaviyo_legacy_compat.testing._protocol import Call, Reply, additional, error, page, sparse
 from klaviyo_legacy_compat.testing._store_messages import EDITOR_TYPES, Account, Template
 from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
+from klaviyo_legacy_compat.testing._validation import (
+    json_object,
+    optional_text,
+    request_data,
+    required_text,
+)
 
 __all__ = ["TemplateOperations", "render"]
 
