@@ -17,7 +17,16 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from klaviyo_legacy_compat.testing._filters import ordered, record_filter
-from klaviyo_legacy_compat.testing._protocol import Call, Reply, error, page, sparse
+from klaviyo_legacy_compat.testing._protocol import (
+    Call,
+    Reply,
+    id_mismatch,
+    includes,
+    one,
+    page,
+    relationship,
+    resource,
+)
 from klaviyo_legacy_compat.testing._store_messages import (
     CHANNELS,
     Account,
@@ -28,10 +37,12 @@ from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplemented
 from klaviyo_legacy_compat.testing._validation import (
     json_array,
     json_object,
+    known_fields,
     optional_text,
     relationship_ids,
     request_data,
     required_text,
+    strings,
 )
 
 __all__ = [
@@ -70,18 +81,10 @@ _CAMPAIGN_ATTRIBUTES = frozenset(
 
 
 def _includes(call: Call, allowed: Sequence[str]) -> set[str]:
-    wanted = {i for i in call.query.get("include", "").split(",") if i}
-    for name in wanted - set(allowed):
-        raise Invalid(f"'{name}' is not a relationship here.", parameter="include")
+    wanted = set(includes(call, allowed))
     if "tags" in wanted:
         raise NotImplementedHere("LocalKlaviyo keeps no tags.", parameter="include")
     return wanted
-
-
-def _known(value: Mapping[str, Any], allowed: frozenset[str], pointer: str, what: str) -> None:
-    for name in value:
-        if name not in allowed:
-            raise Invalid(f"'{name}' is not a valid field for {what}.", pointer=f"{pointer}/{name}")
 
 
 def _flag(value: Any, pointer: str) -> Optional[bool]:
@@ -90,19 +93,15 @@ def _flag(value: Any, pointer: str) -> Optional[bool]:
     return value
 
 
-def _strings(value: Any, pointer: str) -> list[str]:
-    return [required_text(v, f"{pointer}/{i}") for i, v in enumerate(json_array(value, pointer))]
-
-
 def _audiences(value: Any, pointer: str, *, partial: bool) -> dict[str, Any]:
     """``Audiences`` (``included`` required) or, for an update, ``AudiencesUpdate``."""
     audiences = json_object(value, pointer)
-    _known(audiences, frozenset({"included", "excluded"}), pointer, "audiences")
+    known_fields(audiences, frozenset({"included", "excluded"}), pointer, "audiences")
     out: dict[str, Any] = {}
     if "included" in audiences or not partial:
-        out["included"] = _strings(audiences.get("included"), f"{pointer}/included")
+        out["included"] = strings(audiences.get("included"), f"{pointer}/included")
     if audiences.get("excluded") is not None:
-        out["excluded"] = _strings(audiences["excluded"], f"{pointer}/excluded")
+        out["excluded"] = strings(audiences["excluded"], f"{pointer}/excluded")
     return out
 
 
@@ -123,7 +122,7 @@ def _strategy(value: Any, pointer: str) -> dict[str, Any]:
             pointer=f"{pointer}/method",
         )
     required, optional = _STRATEGIES[method]
-    _known(strategy, required | optional | {"method"}, pointer, f"a {method} send strategy")
+    known_fields(strategy, required | optional | {"method"}, pointer, f"a {method} send strategy")
     for name in sorted(required - set(strategy)):
         raise Invalid(f"{name} is required for a {method} send.", pointer=f"{pointer}/{name}")
     if "datetime" in strategy:
@@ -140,7 +139,7 @@ def _strategy(value: Any, pointer: str) -> dict[str, Any]:
         )
     if strategy.get("options") is not None:
         options = json_object(strategy["options"], f"{pointer}/options")
-        _known(
+        known_fields(
             options,
             frozenset({"is_local", "send_past_recipients_immediately"}),
             f"{pointer}/options",
@@ -167,13 +166,17 @@ def _settings(attributes: Mapping[str, Any], pointer: str, *, partial: bool) -> 
         out["send_strategy"] = _strategy(attributes["send_strategy"], f"{pointer}/send_strategy")
     if attributes.get("send_options") is not None:
         options = json_object(attributes["send_options"], f"{pointer}/send_options")
-        _known(options, frozenset({"use_smart_sending"}), f"{pointer}/send_options", "send options")
+        known_fields(
+            options, frozenset({"use_smart_sending"}), f"{pointer}/send_options", "send options"
+        )
         _flag(options.get("use_smart_sending"), f"{pointer}/send_options/use_smart_sending")
         out["send_options"] = dict(options)
     if attributes.get("tracking_options") is not None:
         where = f"{pointer}/tracking_options"
         tracking = json_object(attributes["tracking_options"], where)
-        _known(tracking, frozenset({*_TRACKING_FLAGS, "custom_tracking_params"}), where, "tracking")
+        known_fields(
+            tracking, frozenset({*_TRACKING_FLAGS, "custom_tracking_params"}), where, "tracking"
+        )
         for flag in _TRACKING_FLAGS:
             _flag(tracking.get(flag), f"{where}/{flag}")
         if tracking.get("custom_tracking_params") is not None:
@@ -193,24 +196,18 @@ def _definition(value: Any, pointer: str) -> dict[str, Any]:
             f"LocalKlaviyo implements email campaigns only, not {channel}.",
             pointer=f"{pointer}/channel",
         )
-    _known(definition, frozenset({"channel", "label", "content"}), pointer, "an email message")
+    known_fields(
+        definition, frozenset({"channel", "label", "content"}), pointer, "an email message"
+    )
     label = optional_text(definition.get("label"), f"{pointer}/label")
     content = json_object(definition.get("content") or {}, f"{pointer}/content")
-    _known(content, frozenset(EMAIL_CONTENT), f"{pointer}/content", "email content")
+    known_fields(content, frozenset(EMAIL_CONTENT), f"{pointer}/content", "email content")
     for name, text in content.items():
         optional_text(text, f"{pointer}/content/{name}")
     out: dict[str, Any] = {"channel": channel, "content": dict(content)}
     if label is not None or "label" in definition:
         out["label"] = label
     return out
-
-
-def _same_id(data: Mapping[str, Any], call: Call, key: str = "id") -> Optional[Reply]:
-    if data.get("id") != call.path_params[key]:
-        return error(
-            409, "The id in the body does not match the id in the path.", pointer="/data/id"
-        )
-    return None
 
 
 class CampaignOperations:
@@ -220,13 +217,6 @@ class CampaignOperations:
     store: Account
 
     # --- rendering ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _relationship(base: str, name: str, data: Any) -> dict[str, Any]:
-        return {
-            "data": data,
-            "links": {"self": f"{base}/relationships/{name}/", "related": f"{base}/{name}/"},
-        }
 
     def _campaign(self, call: Call, campaign: Campaign) -> dict[str, Any]:
         attributes = {
@@ -242,18 +232,16 @@ class CampaignOperations:
             "updated_at": campaign.updated_at,
             "send_time": campaign.send_time,
         }
-        base = f"{call.base_url}/api/campaigns/{campaign.id}"
+        path = f"/api/campaigns/{campaign.id}"
+        base = call.base_url + path
         messages = [{"type": "campaign-message", "id": i} for i in campaign.message_ids]
-        return {
-            "type": "campaign",
-            "id": campaign.id,
-            "attributes": sparse(attributes, call.query.get("fields[campaign]")),
-            "relationships": {
-                "campaign-messages": self._relationship(base, "campaign-messages", messages),
-                "tags": self._relationship(base, "tags", []),
-            },
-            "links": {"self": f"{base}/"},
+        relationships = {
+            "campaign-messages": relationship(base, "campaign-messages", messages),
+            "tags": relationship(base, "tags", []),
         }
+        return resource(
+            call, "campaign", campaign.id, attributes, path=path, relationships=relationships
+        )
 
     def _send_times(self, message: CampaignMessage) -> list[dict[str, Any]]:
         campaign = self.store.campaign(message.campaign_id)
@@ -267,18 +255,25 @@ class CampaignOperations:
         content = message.definition.get("content") or {}
         return {name: content.get(name) for name in EMAIL_CONTENT}
 
-    def _message_links(self, call: Call, message: CampaignMessage) -> tuple[str, dict[str, Any]]:
-        base = f"{call.base_url}/api/campaign-messages/{message.id}"
+    @staticmethod
+    def _message_resource(
+        call: Call, message: CampaignMessage, attributes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A ``campaign-message`` resource with these attributes and its relationships."""
+        path = f"/api/campaign-messages/{message.id}"
+        base = call.base_url + path
         relationships = {
-            "campaign": self._relationship(
+            "campaign": relationship(
                 base, "campaign", {"type": "campaign", "id": message.campaign_id}
             )
         }
         if message.template_id is not None:
-            relationships["template"] = self._relationship(
+            relationships["template"] = relationship(
                 base, "template", {"type": "template", "id": message.template_id}
             )
-        return base, relationships
+        return resource(
+            call, "campaign-message", message.id, attributes, path=path, relationships=relationships
+        )
 
     def _message(self, call: Call, message: CampaignMessage) -> dict[str, Any]:
         """A message as reads and updates answer it (``definition`` nested)."""
@@ -293,14 +288,7 @@ class CampaignOperations:
             "created_at": message.created_at,
             "updated_at": message.updated_at,
         }
-        base, relationships = self._message_links(call, message)
-        return {
-            "type": "campaign-message",
-            "id": message.id,
-            "attributes": sparse(attributes, call.query.get("fields[campaign-message]")),
-            "relationships": relationships,
-            "links": {"self": f"{base}/"},
-        }
+        return self._message_resource(call, message, attributes)
 
     # --- campaigns ---------------------------------------------------------------------------
 
@@ -346,7 +334,9 @@ class CampaignOperations:
         data = request_data(call.body, "campaign")
         pointer = "/data/attributes"
         attributes = json_object(data.get("attributes"), pointer)
-        _known(attributes, _CAMPAIGN_ATTRIBUTES | {"campaign-messages"}, pointer, "a campaign")
+        known_fields(
+            attributes, _CAMPAIGN_ATTRIBUTES | {"campaign-messages"}, pointer, "a campaign"
+        )
         settings = _settings(attributes, pointer, partial=False)
         where = f"{pointer}/campaign-messages"
         raw = json_array(
@@ -374,59 +364,55 @@ class CampaignOperations:
             send_options=settings.get("send_options"),
             tracking_options=settings.get("tracking_options"),
         )
-        return Reply(201, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+        return one(call, self._campaign(call, campaign), 201)
 
     def update_campaign(self, call: Call) -> Reply:
         """``PATCH /api/campaigns/{id}``: what is given changes."""
         data = request_data(call.body, "campaign")
-        mismatch = _same_id(data, call)
+        mismatch = id_mismatch(data.get("id"), call)
         if mismatch is not None:
             return mismatch
         pointer = "/data/attributes"
         attributes = json_object(data.get("attributes"), pointer)
-        _known(attributes, _CAMPAIGN_ATTRIBUTES, pointer, "a campaign")
+        known_fields(attributes, _CAMPAIGN_ATTRIBUTES, pointer, "a campaign")
         campaign = self.store.update_campaign(
             call.path_params["id"], _settings(attributes, pointer, partial=True)
         )
-        return Reply(200, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+        return one(call, self._campaign(call, campaign))
 
     def create_campaign_clone(self, call: Call) -> Reply:
         """``POST /api/campaign-clone``: 201, the copy."""
         data = request_data(call.body, "campaign")
         source = required_text(data.get("id"), "/data/id")
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        _known(attributes, frozenset({"new_name"}), "/data/attributes", "a clone")
+        known_fields(attributes, frozenset({"new_name"}), "/data/attributes", "a clone")
         name = optional_text(attributes.get("new_name"), "/data/attributes/new_name")
         campaign = self.store.clone_campaign(source, name)
-        return Reply(201, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+        return one(call, self._campaign(call, campaign), 201)
 
     # --- messages ----------------------------------------------------------------------------
 
     def get_messages_for_campaign(self, call: Call) -> Reply:
         """``GET /api/campaigns/{id}/campaign-messages``."""
-        wanted = {i for i in call.query.get("include", "").split(",") if i}
-        for name in wanted - {"campaign", "image", "template"}:
-            raise Invalid(f"'{name}' is not a relationship here.", parameter="include")
-        if wanted:
+        if includes(call, ("campaign", "image", "template")):
             raise NotImplementedHere(
                 "LocalKlaviyo does not include the relationships of campaign messages.",
                 parameter="include",
             )
         messages = self.store.campaign_messages(call.path_params["id"])
-        return Reply(
-            200,
-            {"data": [self._message(call, m) for m in messages], "links": {"self": call.url()}},
-        )
+        return one(call, [self._message(call, m) for m in messages])
 
     def update_campaign_message(self, call: Call) -> Reply:
         """``PATCH /api/campaign-messages/{id}``: the definition's label and content fields
         given replace the current ones."""
         data = request_data(call.body, "campaign-message")
-        mismatch = _same_id(data, call)
+        mismatch = id_mismatch(data.get("id"), call)
         if mismatch is not None:
             return mismatch
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        _known(attributes, frozenset({"definition"}), "/data/attributes", "a campaign message")
+        known_fields(
+            attributes, frozenset({"definition"}), "/data/attributes", "a campaign message"
+        )
         if data.get("relationships") is not None:
             raise NotImplementedHere(
                 "LocalKlaviyo keeps no images for campaign messages.", pointer="/data/relationships"
@@ -437,7 +423,7 @@ class CampaignOperations:
             else _definition(attributes["definition"], "/data/attributes/definition")
         )
         message = self.store.update_campaign_message(call.path_params["id"], definition)
-        return Reply(200, {"data": self._message(call, message), "links": {"self": call.url()}})
+        return one(call, self._message(call, message))
 
     def assign_template_to_campaign_message(self, call: Call) -> Reply:
         """``POST /api/campaign-message-assign-template``: a non-reusable copy of the template
@@ -458,15 +444,7 @@ class CampaignOperations:
             "created_at": message.created_at,
             "updated_at": message.updated_at,
         }
-        base, links = self._message_links(call, message)
-        resource = {
-            "type": "campaign-message",
-            "id": message.id,
-            "attributes": sparse(attributes, call.query.get("fields[campaign-message]")),
-            "relationships": links,
-            "links": {"self": f"{base}/"},
-        }
-        return Reply(200, {"data": resource, "links": {"self": call.url()}})
+        return one(call, self._message_resource(call, message, attributes))
 
     # --- send jobs ---------------------------------------------------------------------------
 
@@ -475,20 +453,19 @@ class CampaignOperations:
         data = request_data(call.body, "campaign-send-job")
         campaign_id = required_text(data.get("id"), "/data/id")
         job = self.store.send_campaign(campaign_id)
-        resource = {
-            "type": "campaign-send-job",
-            "id": job.id,
-            "attributes": sparse(
-                {"status": job.status}, call.query.get("fields[campaign-send-job]")
-            ),
-            "links": {"self": f"{call.base_url}/api/campaign-send-jobs/{job.id}/"},
-        }
-        return Reply(202, {"data": resource, "links": {"self": call.url()}})
+        found = resource(
+            call,
+            "campaign-send-job",
+            job.id,
+            {"status": job.status},
+            path=f"/api/campaign-send-jobs/{job.id}",
+        )
+        return one(call, found, 202)
 
     def cancel_campaign_send(self, call: Call) -> Reply:
         """``PATCH /api/campaign-send-jobs/{id}``: ``cancel`` or ``revert``; 204."""
         data = request_data(call.body, "campaign-send-job")
-        mismatch = _same_id(data, call)
+        mismatch = id_mismatch(data.get("id"), call)
         if mismatch is not None:
             return mismatch
         attributes = json_object(data.get("attributes"), "/data/attributes")
@@ -502,10 +479,7 @@ class CampaignOperations:
 
     def get_flows(self, call: Call) -> Reply:
         """``GET /api/flows``: 50 a page at most (spec)."""
-        included = {i for i in call.query.get("include", "").split(",") if i}
-        for name in included - {"flow-actions", "tags"}:
-            raise Invalid(f"'{name}' is not a relationship of flows.", parameter="include")
-        if included:
+        if includes(call, ("flow-actions", "tags"), of="of flows"):
             raise NotImplementedHere(
                 "LocalKlaviyo keeps no flow actions or tags.", parameter="include"
             )
@@ -514,7 +488,8 @@ class CampaignOperations:
         items, links = page(call, found, default=50, maximum=50)
         data = []
         for flow in items:
-            base = f"{call.base_url}/api/flows/{flow.id}"
+            path = f"/api/flows/{flow.id}"
+            base = call.base_url + path
             attributes = {
                 "name": flow.name,
                 "status": flow.status,
@@ -523,16 +498,11 @@ class CampaignOperations:
                 "updated": flow.updated,
                 "trigger_type": flow.trigger_type,
             }
+            relationships = {
+                "flow-actions": relationship(base, "flow-actions", []),
+                "tags": relationship(base, "tags", []),
+            }
             data.append(
-                {
-                    "type": "flow",
-                    "id": flow.id,
-                    "attributes": sparse(attributes, call.query.get("fields[flow]")),
-                    "relationships": {
-                        "flow-actions": self._relationship(base, "flow-actions", []),
-                        "tags": self._relationship(base, "tags", []),
-                    },
-                    "links": {"self": f"{base}/"},
-                }
+                resource(call, "flow", flow.id, attributes, path=path, relationships=relationships)
             )
         return Reply(200, {"data": data, "links": links})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Optional, TypeVar
 from urllib.parse import urlencode
 
@@ -35,8 +35,13 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "error",
+    "id_mismatch",
+    "includes",
+    "one",
     "page",
+    "relationship",
     "render_profile",
+    "resource",
     "sparse",
     "store_error",
     "subscriptions_of",
@@ -44,7 +49,39 @@ __all__ = [
 
 T = TypeVar("T")
 
-# --- errors -----------------------------------------------------------------------------------
+# --- the request and its answer ---------------------------------------------------------------
+
+
+@attrs.frozen
+class Call:
+    """One authenticated request, as a handler sees it."""
+
+    row: Endpoint
+    path: str
+    path_params: Mapping[str, str]
+    query: Mapping[str, str]
+    body: Any
+    base_url: str
+
+    @property
+    def client(self) -> bool:
+        return self.row.is_client
+
+    def url(self, query: Optional[Mapping[str, str]] = None) -> str:
+        params = self.query if query is None else query
+        return self.base_url + self.path + ("?" + urlencode(params) if params else "")
+
+
+@attrs.frozen
+class Reply:
+    """An answer: status, JSON body (``None`` for none) and extra headers."""
+
+    status: int
+    body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+# --- errors (new-api.md §4) -------------------------------------------------------------------
 
 #: Status → (default code, title) of the JSON:API errors this server writes (new-api.md §4;
 #: codes and titles as seen in Klaviyo's answers where known).
@@ -61,7 +98,6 @@ _ERROR_TEXT: dict[int, tuple[str, str]] = {
     503: ("service_unavailable", "Service temporarily unavailable."),
 }
 
-
 #: Store failure → (status, code).
 _STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
     Invalid: (400, "invalid"),
@@ -69,15 +105,6 @@ _STORE_ERRORS: dict[type[StoreError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     DuplicateProfile: (409, "duplicate_profile"),
 }
-
-
-@attrs.frozen
-class Reply:
-    """An answer: status, JSON body (``None`` for none) and extra headers."""
-
-    status: int
-    body: Any = None
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 def error(
@@ -119,7 +146,84 @@ def store_error(exc: StoreError) -> Reply:
     )
 
 
-# --- rendering ------------------------------------------------------------------------------
+def id_mismatch(body_id: Any, call: Call, key: str = "id") -> Optional[Reply]:
+    """The 409 of a request whose ``data.id`` is not the path's ``{key}`` (JSON:API), or
+    ``None`` when they are the same."""
+    if body_id == call.path_params[key]:
+        return None
+    return error(409, "The id in the body does not match the id in the path.", pointer="/data/id")
+
+
+# --- documents (new-api.md §8) ----------------------------------------------------------------
+
+
+def sparse(attributes: dict[str, Any], fields: Optional[str]) -> dict[str, Any]:
+    """Sparse fieldsets ``fields[type]=a,b,location.city`` (new-api.md §8)."""
+    if not fields:
+        return attributes
+    out: dict[str, Any] = {}
+    for name in (f.strip() for f in fields.split(",")):
+        head, _, sub = name.partition(".")
+        if head not in attributes:
+            continue
+        if sub and isinstance(attributes[head], dict):
+            out.setdefault(head, {})[sub] = attributes[head].get(sub)
+        else:
+            out[head] = attributes[head]
+    return out
+
+
+def additional(query: Mapping[str, str], type_: str) -> set[str]:
+    """The names of ``additional-fields[type_]`` (new-api.md §8)."""
+    return {f.strip() for f in query.get(f"additional-fields[{type_}]", "").split(",") if f}
+
+
+def includes(
+    call: Call, allowed: Optional[Collection[str]] = None, *, of: str = "here"
+) -> list[str]:
+    """The relationships ``include`` names, in order (new-api.md §8). Given ``allowed``, the
+    first name not among them is a 400: "'x' is not a relationship {of}."."""
+    names = [name for name in call.query.get("include", "").split(",") if name]
+    for name in names:
+        if allowed is not None and name not in allowed:
+            raise Invalid(f"'{name}' is not a relationship {of}.", parameter="include")
+    return names
+
+
+def resource(
+    call: Call,
+    type_: str,
+    id_: str,
+    attributes: dict[str, Any],
+    *,
+    path: str,
+    relationships: Optional[dict[str, Any]] = None,
+    fieldsets: bool = True,
+) -> dict[str, Any]:
+    """A resource object: ``type``, ``id``, ``attributes`` as ``fields[type_]`` asks (sparse
+    fieldsets, unless ``fieldsets`` is false), ``relationships`` when given, and
+    ``links.self``, the resource's URL as Klaviyo writes it: ``<base_url><path>/``."""
+    fields = call.query.get(f"fields[{type_}]") if fieldsets else None
+    out: dict[str, Any] = {"type": type_, "id": id_, "attributes": sparse(attributes, fields)}
+    if relationships is not None:
+        out["relationships"] = relationships
+    out["links"] = {"self": f"{call.base_url}{path}/"}
+    return out
+
+
+def relationship(base: str, name: str, data: Any) -> dict[str, Any]:
+    """Relationship ``name`` of the resource at URL ``base``: its linkage ``data`` and its
+    ``self`` and ``related`` links."""
+    return {
+        "data": data,
+        "links": {"self": f"{base}/relationships/{name}/", "related": f"{base}/{name}/"},
+    }
+
+
+def one(call: Call, data: Any, status: int = 200) -> Reply:
+    """The answer holding one resource, linked to the request's own URL."""
+    return Reply(status, {"data": data, "links": {"self": call.url()}})
+
 
 _RENDERED_PROFILE_FIELDS = (
     "email",
@@ -166,49 +270,31 @@ def subscriptions_of(profile: Profile) -> dict[str, Any]:
     }
 
 
-def sparse(attributes: dict[str, Any], fields: Optional[str]) -> dict[str, Any]:
-    """Sparse fieldsets ``fields[type]=a,b,location.city`` (new-api.md §8)."""
-    if not fields:
-        return attributes
-    out: dict[str, Any] = {}
-    for name in (f.strip() for f in fields.split(",")):
-        head, _, sub = name.partition(".")
-        if head not in attributes:
-            continue
-        if sub and isinstance(attributes[head], dict):
-            out.setdefault(head, {})[sub] = attributes[head].get(sub)
-        else:
-            out[head] = attributes[head]
+def render_profile(
+    call: Call, profile: Profile, extra: Optional[Mapping[str, Any]] = None
+) -> dict[str, Any]:
+    """A ``profile`` resource (spec ``ProfileResponseObjectResource``), ``extra`` attributes
+    added (``joined_group_at``), sparse per ``fields[profile]``, with ``subscriptions`` when
+    ``additional-fields[profile]`` asks."""
+    location = profile.attributes.get("location") or {}
+    attributes: dict[str, Any] = {
+        name: profile.attributes.get(name) for name in _RENDERED_PROFILE_FIELDS
+    }
+    attributes.update(
+        created=profile.created,
+        updated=profile.updated,
+        last_event_date=profile.last_event_date,
+        location={name: location.get(name) for name in sorted(LOCATION_FIELDS)},
+        properties=dict(profile.properties),
+    )
+    attributes.update(extra or {})
+    out = resource(call, "profile", profile.id, attributes, path=f"/api/profiles/{profile.id}")
+    if "subscriptions" in additional(call.query, "profile"):
+        out["attributes"]["subscriptions"] = subscriptions_of(profile)
     return out
 
 
-def additional(query: Mapping[str, str], type_: str) -> set[str]:
-    """The names of ``additional-fields[type_]`` (new-api.md §8)."""
-    return {f.strip() for f in query.get(f"additional-fields[{type_}]", "").split(",") if f}
-
-
-# --- calls and pages ---
-
-
-@attrs.frozen
-class Call:
-    """One authenticated request, as a handler sees it."""
-
-    row: Endpoint
-    path: str
-    path_params: Mapping[str, str]
-    query: Mapping[str, str]
-    body: Any
-    base_url: str
-
-    @property
-    def client(self) -> bool:
-        return self.row.is_client
-
-    def url(self, query: Optional[Mapping[str, str]] = None) -> str:
-        params = self.query if query is None else query
-        return self.base_url + self.path + ("?" + urlencode(params) if params else "")
-
+# --- pages (new-api.md §5) --------------------------------------------------------------------
 
 _CURSOR_PREFIX = "lk1:"
 
@@ -251,32 +337,3 @@ def page(
             {**call.query, "page[cursor]": encode_cursor(max(0, offset - size))}
         )
     return items[offset : offset + size], links
-
-
-def render_profile(
-    call: Call, profile: Profile, extra: Optional[Mapping[str, Any]] = None
-) -> dict[str, Any]:
-    """A ``profile`` resource (spec ``ProfileResponseObjectResource``), ``extra`` attributes
-    added (``joined_group_at``), sparse per ``fields[profile]``, with ``subscriptions`` when
-    ``additional-fields[profile]`` asks."""
-    location = profile.attributes.get("location") or {}
-    attributes: dict[str, Any] = {
-        name: profile.attributes.get(name) for name in _RENDERED_PROFILE_FIELDS
-    }
-    attributes.update(
-        created=profile.created,
-        updated=profile.updated,
-        last_event_date=profile.last_event_date,
-        location={name: location.get(name) for name in sorted(LOCATION_FIELDS)},
-        properties=dict(profile.properties),
-    )
-    attributes.update(extra or {})
-    attributes = sparse(attributes, call.query.get("fields[profile]"))
-    if "subscriptions" in additional(call.query, "profile"):
-        attributes["subscriptions"] = subscriptions_of(profile)
-    return {
-        "type": "profile",
-        "id": profile.id,
-        "attributes": attributes,
-        "links": {"self": f"{call.base_url}/api/profiles/{profile.id}/"},
-    }

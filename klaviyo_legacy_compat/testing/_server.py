@@ -60,9 +60,11 @@ from klaviyo_legacy_compat.testing._protocol import (
     Reply,
     additional,
     error,
+    id_mismatch,
+    one,
     page,
     render_profile,
-    sparse,
+    resource,
     store_error,
 )
 from klaviyo_legacy_compat.testing._rate_limits import RateLimiter, rate_limit_headers, throttled
@@ -97,6 +99,7 @@ from klaviyo_legacy_compat.testing._validation import (
     request_data,
     required_text,
     resource_object,
+    resource_of,
 )
 
 __all__ = ["ROUTES", "LocalKlaviyo", "ServedRequest"]
@@ -125,16 +128,6 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
 
     # --- shared pieces ------------------------------------------------------------------------
 
-    def _page(
-        self, call: Call, items: Sequence[T], *, default: int, maximum: int
-    ) -> tuple[Sequence[T], dict[str, Any]]:
-        return page(call, items, default=default, maximum=maximum)
-
-    def _profile(
-        self, call: Call, profile: Profile, extra: Optional[Mapping[str, Any]] = None
-    ) -> dict[str, Any]:
-        return render_profile(call, profile, extra)
-
     def _list(self, call: Call, record: ListRecord) -> dict[str, Any]:
         attributes: dict[str, Any] = {
             "name": record.name,
@@ -144,22 +137,16 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         }
         if "profile_count" in additional(call.query, "list"):
             attributes["profile_count"] = len(record.members)
-        return {
-            "type": "list",
-            "id": record.id,
-            "attributes": sparse(attributes, call.query.get("fields[list]")),
-            "links": {"self": f"{call.base_url}/api/lists/{record.id}/"},
-        }
+        return resource(call, "list", record.id, attributes, path=f"/api/lists/{record.id}")
 
     @staticmethod
     def _job(call: Call, job: Job, path: str) -> dict[str, Any]:
+        # Job attributes are answered whole: no sparse fieldsets here.
+        attributes = dict(job.attributes)
         return {
-            "data": {
-                "type": job.type,
-                "id": job.id,
-                "attributes": dict(job.attributes),
-                "links": {"self": f"{call.base_url}{path}/{job.id}/"},
-            }
+            "data": resource(
+                call, job.type, job.id, attributes, path=f"{path}/{job.id}", fieldsets=False
+            )
         }
 
     # --- events -------------------------------------------------------------------------------
@@ -170,11 +157,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         attributes = json_object(data.get("attributes"), "/data/attributes")
         event = new_event(attributes, "/data/attributes")
         pointer = "/data/attributes/profile/data"
-        profile = resource_object(
-            json_object(attributes.get("profile"), "/data/attributes/profile").get("data"),
-            pointer,
-            "profile",
-        )
+        profile = resource_of(attributes, "profile", "/data/attributes", "profile")
         ref = profile_ref(profile, pointer, PROFILE_ATTRIBUTES["event"], meta_inside=True)
         self.store.record_event(ref, event, client=call.client, operation=call.row.operation)
         return Reply(202)
@@ -183,11 +166,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         entry = resource_object(value, pointer, "event-bulk-create")
         attributes = json_object(entry.get("attributes"), f"{pointer}/attributes")
         profile_pointer = f"{pointer}/attributes/profile/data"
-        profile = resource_object(
-            json_object(attributes.get("profile"), f"{pointer}/attributes/profile").get("data"),
-            profile_pointer,
-            "profile",
-        )
+        profile = resource_of(attributes, "profile", f"{pointer}/attributes", "profile")
         ref = profile_ref(profile, profile_pointer, PROFILE_ATTRIBUTES["bulk_event"])
         events_pointer = f"{pointer}/attributes/events/data"
         raw = data_of(attributes, "events", f"{pointer}/attributes")
@@ -237,37 +216,36 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
     def create_or_update_profile(self, call: Call) -> Reply:
         """``POST /api/profile-import``: 201 created, 200 updated."""
         profile, created = self.store.import_profile(self._write_ref(call))
-        return Reply(201 if created else 200, {"data": self._profile(call, profile)})
+        return Reply(201 if created else 200, {"data": render_profile(call, profile)})
 
     def create_profile(self, call: Call) -> Reply:
         """``POST /api/profiles``: 201; 409 ``duplicate_profile`` for a taken identifier."""
         data = request_data(call.body, "profile")
         ref = profile_ref(data, "/data", PROFILE_ATTRIBUTES["create_profile"])
         profile = self.store.create_profile(attrs.evolve(ref, id=None))
-        return Reply(201, {"data": self._profile(call, profile)})
+        return Reply(201, {"data": render_profile(call, profile)})
 
     def update_profile(self, call: Call) -> Reply:
         """``PATCH /api/profiles/{id}``: the body id must be the path id (JSON:API: 409)."""
         ref = self._write_ref(call, need_id=True)
-        if ref.id != call.path_params["id"]:
-            return error(
-                409, "The id in the body does not match the id in the path.", pointer="/data/id"
-            )
-        return Reply(200, {"data": self._profile(call, self.store.update_profile(ref))})
+        mismatch = id_mismatch(ref.id, call)
+        if mismatch is not None:
+            return mismatch
+        return Reply(200, {"data": render_profile(call, self.store.update_profile(ref))})
 
     def get_profile(self, call: Call) -> Reply:
         """``GET /api/profiles/{id}``."""
         found = self.store.profile(call.path_params["id"])
         if found is None:
             raise NotFound(f"A profile with id {call.path_params['id']} does not exist.")
-        return Reply(200, {"data": self._profile(call, found), "links": {"self": call.url()}})
+        return one(call, render_profile(call, found))
 
     def get_profiles(self, call: Call) -> Reply:
         """``GET /api/profiles``: equality filters, 20 per page by default, at most 100."""
         match = record_filter(call)
         found = ordered(call, self.store.profiles_where(match), where="for profiles")
-        page, links = self._page(call, found, default=20, maximum=100)
-        return Reply(200, {"data": [self._profile(call, p) for p in page], "links": links})
+        items, links = page(call, found, default=20, maximum=100)
+        return Reply(200, {"data": [render_profile(call, p) for p in items], "links": links})
 
     def create_client_profile(self, call: Call) -> Reply:
         """``POST /client/profiles``: 202; existing identifiers are never changed."""
@@ -319,8 +297,8 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             }
             for error in job.errors
         ]
-        page, links = self._page(call, errors, default=20, maximum=100)
-        return Reply(200, {"data": list(page), "links": links})
+        items, links = page(call, errors, default=20, maximum=100)
+        return Reply(200, {"data": list(items), "links": links})
 
     # --- consent ------------------------------------------------------------------------------
 
@@ -472,8 +450,8 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         """``GET /api/lists``: 10 per page at most (new-api.md §5)."""
         match = record_filter(call)
         found = self.store.lists_where(match)
-        page, links = self._page(call, found, default=10, maximum=10)
-        return Reply(200, {"data": [self._list(call, r) for r in page], "links": links})
+        items, links = page(call, found, default=10, maximum=10)
+        return Reply(200, {"data": [self._list(call, r) for r in items], "links": links})
 
     def create_list(self, call: Call) -> Reply:
         """``POST /api/lists``: 201; opt-in process single unless given."""
@@ -485,15 +463,14 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
     def get_list(self, call: Call) -> Reply:
         """``GET /api/lists/{id}``: ``fields[list]``, ``additional-fields[list]``."""
         record = self.store.get_list(call.path_params["id"])
-        return Reply(200, {"data": self._list(call, record), "links": {"self": call.url()}})
+        return one(call, self._list(call, record))
 
     def update_list(self, call: Call) -> Reply:
         """``PATCH /api/lists/{id}``."""
         data = request_data(call.body, "list")
-        if data.get("id") != call.path_params["id"]:
-            return error(
-                409, "The id in the body does not match the id in the path.", pointer="/data/id"
-            )
+        mismatch = id_mismatch(data.get("id"), call)
+        if mismatch is not None:
+            return mismatch
         name, opt_in = self._list_fields(data, need_name=False)
         record = self.store.update_list(call.path_params["id"], name=name, opt_in_process=opt_in)
         return Reply(200, {"data": self._list(call, record)})
@@ -517,19 +494,19 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             raise Invalid("sort must be joined_group_at or -joined_group_at.", parameter="sort")
         if sort == "-joined_group_at":
             found.reverse()
-        return self._page(call, found, default=20, maximum=100)
+        return page(call, found, default=20, maximum=100)
 
     def get_profiles_for_list(self, call: Call) -> Reply:
         """``GET /api/lists/{id}/profiles``: members with ``joined_group_at``."""
-        page, links = self._members(call)
-        data = [self._profile(call, p, {"joined_group_at": joined}) for p, joined in page]
+        items, links = self._members(call)
+        data = [render_profile(call, p, {"joined_group_at": joined}) for p, joined in items]
         return Reply(200, {"data": data, "links": links})
 
     def get_profile_ids_for_list(self, call: Call) -> Reply:
         """``GET /api/lists/{id}/relationships/profiles``: member ids only."""
-        page, links = self._members(call)
+        items, links = self._members(call)
         return Reply(
-            200, {"data": [{"type": "profile", "id": p.id} for p, _ in page], "links": links}
+            200, {"data": [{"type": "profile", "id": p.id} for p, _ in items], "links": links}
         )
 
     def get_segments(self, call: Call) -> Reply:
@@ -541,25 +518,23 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
             )
         match = record_filter(call)
         found = ordered(call, self.store.segments_where(match))
-        items, links = self._page(call, found, default=10, maximum=10)
+        items, links = page(call, found, default=10, maximum=10)
         data = [
-            {
-                "type": "segment",
-                "id": segment.id,
-                "attributes": sparse(
-                    {
-                        "name": segment.name,
-                        "definition": None,
-                        "created": segment.created,
-                        "updated": segment.updated,
-                        "is_active": True,
-                        "is_processing": False,
-                        "is_starred": False,
-                    },
-                    call.query.get("fields[segment]"),
-                ),
-                "links": {"self": f"{call.base_url}/api/segments/{segment.id}/"},
-            }
+            resource(
+                call,
+                "segment",
+                segment.id,
+                {
+                    "name": segment.name,
+                    "definition": None,
+                    "created": segment.created,
+                    "updated": segment.updated,
+                    "is_active": True,
+                    "is_processing": False,
+                    "is_starred": False,
+                },
+                path=f"/api/segments/{segment.id}",
+            )
             for segment in items
         ]
         return Reply(200, {"data": data, "links": links})
@@ -568,8 +543,8 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         """``GET /api/segments/{id}/profiles``: members with ``joined_group_at``, as a list's
         (the segment's members are the ones a test gave it)."""
         members = self.store.segment_members(call.path_params["id"])
-        page, links = self._members(call, members)
-        data = [self._profile(call, p, {"joined_group_at": joined}) for p, joined in page]
+        items, links = self._members(call, members)
+        data = [render_profile(call, p, {"joined_group_at": joined}) for p, joined in items]
         return Reply(200, {"data": data, "links": links})
 
     # --- data privacy ---------------------------------------------------------------------------
@@ -581,11 +556,7 @@ class Operations(MetricOperations, CampaignOperations, TemplateOperations):
         data = request_data(call.body, "data-privacy-deletion-job")
         attributes = json_object(data.get("attributes"), "/data/attributes")
         pointer = "/data/attributes/profile/data"
-        profile = resource_object(
-            json_object(attributes.get("profile"), "/data/attributes/profile").get("data"),
-            pointer,
-            "profile",
-        )
+        profile = resource_of(attributes, "profile", "/data/attributes", "profile")
         fields = profile_attributes(
             profile.get("attributes"), f"{pointer}/attributes", frozenset(_DELETION_IDENTIFIERS)
         )

@@ -19,11 +19,20 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from klaviyo_legacy_compat.testing._filters import ordered, record_filter
-from klaviyo_legacy_compat.testing._protocol import Call, Reply, additional, error, page, sparse
+from klaviyo_legacy_compat.testing._protocol import (
+    Call,
+    Reply,
+    additional,
+    id_mismatch,
+    one,
+    page,
+    resource,
+)
 from klaviyo_legacy_compat.testing._store_messages import EDITOR_TYPES, Account, Template
 from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
 from klaviyo_legacy_compat.testing._validation import (
     json_object,
+    known_fields,
     optional_text,
     request_data,
     required_text,
@@ -95,12 +104,7 @@ def render(template: str, context: Mapping[str, Any], *, escape: bool) -> str:
 def _template_fields(
     attributes: Mapping[str, Any], pointer: str, allowed: frozenset[str]
 ) -> dict[str, Any]:
-    for name in attributes:
-        if name not in allowed:
-            raise Invalid(
-                f"'{name}' is not a valid field for the resource 'template'.",
-                pointer=f"{pointer}/{name}",
-            )
+    known_fields(attributes, allowed, pointer, "the resource 'template'")
     if attributes.get("definition") is not None:
         raise NotImplementedHere(
             "LocalKlaviyo keeps no drag-and-drop definitions.", pointer=f"{pointer}/definition"
@@ -132,22 +136,16 @@ class TemplateOperations:
             "updated": template.updated,
         }
         attributes.update(values or {})
-        attributes = sparse(attributes, call.query.get("fields[template]"))
+        path = f"/api/templates/{template.id}"
+        out = resource(call, "template", template.id, attributes, path=path)
         if "definition" in additional(call.query, "template"):
             # Kept for no template here: HTML templates have none (spec: "Omitted for
             # CODE/USER_DRAGGABLE").
-            attributes["definition"] = None
-        return {
-            "type": "template",
-            "id": template.id,
-            "attributes": attributes,
-            "links": {"self": f"{call.base_url}/api/templates/{template.id}/"},
-        }
+            out["attributes"]["definition"] = None
+        return out
 
     def _one(self, call: Call, template: Template, status: int = 200) -> Reply:
-        return Reply(
-            status, {"data": self._template(call, template), "links": {"self": call.url()}}
-        )
+        return one(call, self._template(call, template), status)
 
     def get_templates(self, call: Call) -> Reply:
         """``GET /api/templates``: 10 a page at most (spec)."""
@@ -192,10 +190,9 @@ class TemplateOperations:
     def update_template(self, call: Call) -> Reply:
         """``PATCH /api/templates/{id}``: what is given changes."""
         data = request_data(call.body, "template")
-        if data.get("id") != call.path_params["id"]:
-            return error(
-                409, "The id in the body does not match the id in the path.", pointer="/data/id"
-            )
+        mismatch = id_mismatch(data.get("id"), call)
+        if mismatch is not None:
+            return mismatch
         pointer = "/data/attributes"
         attributes = json_object(data.get("attributes"), pointer)
         fields = _template_fields(
@@ -223,12 +220,7 @@ class TemplateOperations:
         data = request_data(call.body, "template")
         template_id = required_text(data.get("id"), "/data/id")
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        for name in attributes:
-            if name not in ("context", "return_fields"):
-                raise Invalid(
-                    f"'{name}' is not a valid field for rendering.",
-                    pointer=f"/data/attributes/{name}",
-                )
+        known_fields(attributes, ("context", "return_fields"), "/data/attributes", "rendering")
         if attributes.get("return_fields") is not None:
             raise NotImplementedHere(
                 "LocalKlaviyo does not implement return_fields of a render.",
@@ -243,5 +235,4 @@ class TemplateOperations:
             "text": None if template.text is None else render(template.text, context, escape=False),
             "amp": None if template.amp is None else render(template.amp, context, escape=True),
         }
-        resource = self._template(call, template, values)
-        return Reply(201, {"data": resource, "links": {"self": call.url()}})
+        return one(call, self._template(call, template, values), 201)

@@ -13,7 +13,7 @@ has (a campaign's send strategy, a template's editor) stay beside its handler.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
@@ -34,6 +34,7 @@ __all__ = [
     "data_of",
     "json_array",
     "json_object",
+    "known_fields",
     "new_event",
     "optional_text",
     "parse_time",
@@ -43,6 +44,8 @@ __all__ = [
     "request_data",
     "required_text",
     "resource_object",
+    "resource_of",
+    "strings",
 ]
 
 # --- the document ----------------------------------------------------------------------------
@@ -100,6 +103,14 @@ def capped(count: int, row: Endpoint, pointer: str) -> None:
         )
 
 
+def resource_of(parent: Mapping[str, Any], key: str, pointer: str, type_: str) -> dict[str, Any]:
+    """The resource object ``parent[key].data`` of type ``type_`` (``{"profile": {"data":
+    {"type": "profile", ...}}}``)."""
+    return resource_object(
+        json_object(parent.get(key), f"{pointer}/{key}").get("data"), f"{pointer}/{key}/data", type_
+    )
+
+
 def data_of(parent: Mapping[str, Any], key: str, pointer: str) -> list[Any]:
     """The ``data`` array of ``parent[key]`` (``{"profiles": {"data": [...]}}``)."""
     return json_array(
@@ -126,6 +137,26 @@ def parse_time(value: Any, pointer: str) -> datetime:
     if moment.year < 1990 or moment > utc_now() + timedelta(days=365):
         raise Invalid("time must be after 1990 and at most 1 year in the future.", pointer=pointer)
     return moment
+
+
+def strings(value: Any, pointer: str, allowed: Optional[Collection[str]] = None) -> list[str]:
+    """An array of strings; given ``allowed``, each must be one of them."""
+    items = json_array(value, pointer)
+    out = [required_text(item, f"{pointer}/{i}") for i, item in enumerate(items)]
+    for i, item in enumerate(out):
+        if allowed is not None and item not in allowed:
+            raise Invalid(f"{item!r} is not one of {sorted(allowed)}.", pointer=f"{pointer}/{i}")
+    return out
+
+
+def known_fields(
+    value: Mapping[str, Any], allowed: Collection[str], pointer: str, what: str
+) -> None:
+    """A 400 for the first member of ``value`` not in ``allowed``, naming it: "'x' is not a
+    valid field for {what}." (Klaviyo's answer to an unknown attribute)."""
+    for name in value:
+        if name not in allowed:
+            raise Invalid(f"'{name}' is not a valid field for {what}.", pointer=f"{pointer}/{name}")
 
 
 def relationship_ids(value: Any, pointer: str, type_: str, *, many: bool) -> list[str]:
@@ -219,11 +250,7 @@ def new_event(attributes: Mapping[str, Any], pointer: str) -> NewEvent:
     """The event fields of ``create_event`` (spec ``EventCreateQueryV2``) or of one bulk
     event."""
     properties = json_object(attributes.get("properties"), f"{pointer}/properties")
-    metric = resource_object(
-        json_object(attributes.get("metric"), f"{pointer}/metric").get("data"),
-        f"{pointer}/metric/data",
-        "metric",
-    )
+    metric = resource_of(attributes, "metric", pointer, "metric")
     metric_attributes = json_object(metric.get("attributes"), f"{pointer}/metric/data/attributes")
     name_pointer = f"{pointer}/metric/data/attributes/name"
     name = required_text(metric_attributes.get("name"), name_pointer)
