@@ -22,6 +22,7 @@ from klaviyo_legacy_compat.testing._store_records import (
     LOCATION_FIELDS,
     DuplicateProfile,
     Invalid,
+    Job,
     NotFound,
     NotImplementedHere,
     Profile,
@@ -37,6 +38,7 @@ __all__ = [
     "error",
     "id_mismatch",
     "includes",
+    "job_document",
     "one",
     "page",
     "relationship",
@@ -223,6 +225,16 @@ def relationship(base: str, name: str, data: Any) -> dict[str, Any]:
 def one(call: Call, data: Any, status: int = 200) -> Reply:
     """The answer holding one resource, linked to the request's own URL."""
     return Reply(status, {"data": data, "links": {"self": call.url()}})
+
+
+def job_document(call: Call, job: Job, path: str) -> dict[str, Any]:
+    """The answer document of a bulk job at ``<path>/<id>``; job attributes are answered
+    whole (no sparse fieldsets)."""
+    return {
+        "data": resource(
+            call, job.type, job.id, dict(job.attributes), path=f"{path}/{job.id}", fieldsets=False
+        )
+    }
 
 
 _RENDERED_PROFILE_FIELDS = (

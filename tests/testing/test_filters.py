@@ -16,7 +16,7 @@ import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo, _store, _store_profiles, _store_records
 from klaviyo_legacy_compat.testing._filters import FILTERS, NO_VALUE, PROFILE_SORTS, parse_filter
-from klaviyo_legacy_compat.testing._server import ROUTES
+from klaviyo_legacy_compat.testing._operations import ROUTES
 from tests.spec import SpecValidator
 
 REVISION = "2026-07-15"

@@ -17,7 +17,7 @@ import requests
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._faults import FAULT_KINDS
 from klaviyo_legacy_compat.testing._filters import parse_filter
-from klaviyo_legacy_compat.testing._server import ROUTES
+from klaviyo_legacy_compat.testing._operations import ROUTES
 from klaviyo_legacy_compat.testing._store_records import DuplicateProfile
 
 REVISION = "2026-07-15"
