@@ -211,8 +211,8 @@ def _definition(value: Any, pointer: str) -> dict[str, Any]:
 
 
 class CampaignOperations:
-    """The handlers of campaigns, campaign messages, send jobs and flows (mixed into the
-    server's ``Operations``)."""
+    """The handlers of campaigns, campaign messages, send jobs and flows (mixed into
+    ``_operations.Operations``)."""
 
     store: Account
 

@@ -255,7 +255,7 @@ def aggregate(
 
 
 class MetricOperations:
-    """The handlers of metric and event reads (mixed into the server's ``Operations``)."""
+    """The handlers of metric and event reads (mixed into ``_operations.Operations``)."""
 
     store: Account
 

@@ -1,11 +1,12 @@
 """The vocabulary of the in-memory account behind
 :class:`~klaviyo_legacy_compat.testing.LocalKlaviyo`: the records it keeps (profiles, events,
-metrics, lists, segments, jobs), the parsed requests the operations hand it, the errors it
-refuses a request with, and how its ids and times are written.
+metrics, lists, segments, jobs), the parsed requests the operations hand it, the errors a
+request is refused with (the store's, and the operations' :class:`NotImplementedHere`; each
+mapped to a status by ``_protocol``), and how its ids and times are written.
 
 Plain values only, shared by every layer of the store (``_store_profiles``,
-``_store_events``, ``_store``, ``_store_messages``) and by the operations that render them;
-no behaviour lives here.
+``_store_events``, ``_store``, ``_store_messages``) and by the operations that read and
+render them; no behaviour lives here.
 """
 
 from __future__ import annotations

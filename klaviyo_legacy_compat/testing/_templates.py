@@ -119,7 +119,7 @@ def _template_fields(
 
 
 class TemplateOperations:
-    """The handlers of templates (mixed into the server's ``Operations``)."""
+    """The handlers of templates (mixed into ``_operations.Operations``)."""
 
     store: Account
 
