@@ -73,7 +73,7 @@ from ._translate.batches import (
 )
 
 if TYPE_CHECKING:
-    from ._client import CompatClient
+    from ._carrier import Carrier
 
 __all__ = ["Batcher", "FlushReport", "MemorySpool", "Sealed", "close_memory"]
 
@@ -267,17 +267,21 @@ def _kind_of(spool_kind: str) -> tuple[str, str]:
 
 class Batcher:
     """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring).
-    ``store``: the spool at ``spool_path``, opened already (the ``spool`` command drains
-    one it holds the lock of); else it is opened at the first live call or flush."""
+    It sends through ``carrier``, the client's delivery machinery; ``settings`` gives the
+    client's current settings (for ``shutdown_timeout``). ``store``: the spool at
+    ``spool_path``, opened already (the ``spool`` command drains one it holds the lock of);
+    else it is opened at the first live call or flush."""
 
     def __init__(
         self,
-        client: CompatClient,
+        carrier: Carrier,
         *,
+        settings: Callable[[], Settings],
         spool_path: Optional[str] = None,
         store: Optional[Spool] = None,
     ) -> None:
-        self._client = client
+        self._carrier = carrier
+        self._settings = settings
         self.spool_path = spool_path
         # Opened by the first live call or flush (see _open): a dry run never opens, creates
         # or locks a spool.
@@ -623,7 +627,7 @@ class Batcher:
 
     def _send(self, batches: list[Batch], account: _Account, ledger: _Ledger) -> None:
         """Deliver ``batches``, settling each item in ``ledger``."""
-        transport = self._client._transport_for(account.delivery)
+        transport = self._carrier.transport(account.delivery)
         context = account.context
 
         def transmit(one: Step) -> RawResponse:
@@ -634,7 +638,7 @@ class Batcher:
             transmit,
             lambda n: logger.log(n.level, "%s", n.text),
             # At exit the thread pools take no more work: one request after the other.
-            None if _EXITING.is_set() else self._client._sender_for(account.concurrency),
+            None if _EXITING.is_set() else self._carrier.sender(account.concurrency),
             sleep=time.sleep,
         )
 
@@ -815,7 +819,7 @@ class Batcher:
         """How long a shutdown may spend sending what this batcher holds: its client's
         ``shutdown_timeout``."""
         try:
-            return self._client.settings().batch.shutdown_timeout
+            return self._settings().batch.shutdown_timeout
         except ConfigurationError:  # the environment went bad since: the default, then
             return BatchMode().shutdown_timeout
 

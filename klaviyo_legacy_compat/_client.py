@@ -13,8 +13,7 @@ import contextvars
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union, cast
 
@@ -36,20 +35,18 @@ from ._calls import (
     split_payload,
     string_list,
 )
-from ._config import OPTIONS, Delivery, Settings, check_option_names, resolve_settings
+from ._carrier import Carrier
+from ._config import OPTIONS, Settings, check_option_names, resolve_settings
 from ._credentials import Credentials, Key, combine, credentials
 from ._endpoints import endpoint
 from ._errors import ConfigurationError, TranslationError
-from ._flow import Flow, Notice, Outcome, Step, default_reply, run, sequentially
+from ._flow import Flow, Notice, Step, default_reply, run
 from ._models import PlannedRequest, RawResponse
-from ._pacing import NO_PACING, Pacer
-from ._pacing_redis import RedisPacer
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
-from ._retry import RetryPolicy
 from ._translate import translate
 from ._translate.batches import KINDS, Item, capture
-from ._transport import ReliableTransport, RequestsTransport, Transport
+from ._transport import Transport
 from ._wire import Invocation
 
 if TYPE_CHECKING:
@@ -142,18 +139,7 @@ class CompatClient:
         check_option_names(options)
         self._options: dict[str, Any] = dict(options)
         self._environment_keys = environment_keys
-        self._transport = transport
-        self._session = session
-        self._http: Optional[RequestsTransport] = None
-        self._reliable: dict[Delivery, Transport] = {}
-        # One pacer per pacing configuration, not per Delivery: calls that differ only in
-        # their retry options must still share one budget per account and endpoint.
-        self._pacers: dict[tuple[float, Optional[str]], Pacer] = {}
-        # The pool new calls use, and every pool this client created: a flow may still be
-        # submitting to an older, smaller pool, so none is shut down before close().
-        self._pool: Optional[ThreadPoolExecutor] = None
-        self._pool_size = 0
-        self._pools: list[ThreadPoolExecutor] = []
+        self._carrier = Carrier(transport, session)
         self._clock = clock
         self._lock = threading.Lock()
         # (options version, environment snapshot, settings); see settings().
@@ -201,25 +187,13 @@ class CompatClient:
         batcher, self._batcher = self._batcher, None
         if batcher is not None:
             batcher.close()
-        with self._lock:
-            for transport in (self._transport, self._http):
-                if transport is not None:
-                    transport.close()
-            pacers = list(self._pacers.values())
-            # Forgotten with their pacers: a later call builds fresh ones, not closed ones.
-            self._pacers.clear()
-            self._reliable.clear()
-            pools, self._pools = self._pools, []
-            self._pool = None
-            self._pool_size = 0
-        for pacer in pacers:
-            # A RedisPacer holds connections to Redis; the in-process Pacer has nothing to
-            # release (and no close()).
-            close = getattr(pacer, "close", None)
-            if callable(close):
-                close()
-        for pool in pools:
-            pool.shutdown(wait=True)
+        self._carrier.close()
+
+    @property
+    def carrier(self) -> Carrier:
+        """This client's delivery machinery (transports, pacers, worker threads), which its
+        calls and its bulk mode share."""
+        return self._carrier
 
     @contextlib.contextmanager
     def call_scope(
@@ -410,7 +384,7 @@ class CompatClient:
             raise ConfigurationError(
                 "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
             )
-        transport = self._transport_for(settings.delivery)
+        transport = self._carrier.transport(settings.delivery)
         scope = self._scope()
 
         def send(step: Step) -> RawResponse:
@@ -421,7 +395,7 @@ class CompatClient:
             flow,
             _recorded(transmit, scope),
             _log_notice,
-            self._sender_for(settings.options.max_concurrency),
+            self._carrier.sender(settings.options.max_concurrency),
             clock=self._now,
             should_stop=scope.should_stop if scope is not None else None,
         )
@@ -459,7 +433,9 @@ class CompatClient:
             batcher = self._batcher
             created = batcher is None
             if batcher is None:
-                batcher = self._batcher = Batcher(self, spool_path=spool)
+                batcher = self._batcher = Batcher(
+                    self._carrier, settings=self.settings, spool_path=spool
+                )
         if created and not settings.dry_run and settings.credentials.private_key is not None:
             # A live batcher opens its spool now, and what an earlier process left there for
             # the configured key goes out.
@@ -572,77 +548,6 @@ class CompatClient:
             should_stop=scope.should_stop if scope is not None else None,
         )
         return Plan(tuple(requests), tuple(warnings), context)
-
-    def _transport_for(self, delivery: Delivery) -> Transport:
-        """The transport for ``delivery``: the caller's own as given, else one pooled session
-        behind a :class:`ReliableTransport` per pacing/retry configuration (so the pacing
-        state is shared by every call and thread that use it; with a Redis URL, by every
-        process using that Redis)."""
-        if self._transport is not None:
-            return self._transport
-        with self._lock:
-            reliable = self._reliable.get(delivery)
-            if reliable is None:
-                if self._http is None:
-                    self._http = RequestsTransport(self._session)
-                reliable = ReliableTransport(
-                    self._http,
-                    pacer=self._pacer_for(delivery),
-                    policy=RetryPolicy.scaled(
-                        delivery.time_scale,
-                        budget=delivery.retry_budget,
-                        max_attempts=delivery.max_attempts,
-                        connect_budget=delivery.connect_retry_budget,
-                    ),
-                )
-                self._reliable[delivery] = reliable
-            return reliable
-
-    def _pacer_for(self, delivery: Delivery) -> Pacer:
-        """The pacer of ``delivery``'s pacing configuration, one per client (called with
-        ``self._lock`` held). The retry options are not part of the key: they do not change
-        Klaviyo's limits, which every call for one account spends together."""
-        if not delivery.pacing:
-            return NO_PACING
-        key = (delivery.time_scale, delivery.rate_limit_redis_url)
-        pacer = self._pacers.get(key)
-        if pacer is None:
-            if delivery.rate_limit_redis_url is not None:
-                pacer = RedisPacer(delivery.rate_limit_redis_url, time_scale=delivery.time_scale)
-            else:
-                pacer = Pacer(time_scale=delivery.time_scale)
-            self._pacers[key] = pacer
-        return pacer
-
-    def _sender_for(
-        self, concurrency: int
-    ) -> Optional[Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]]:
-        """How independent steps are sent: on a bounded thread pool shared by the client.
-
-        A call asking for more workers than the current pool has gets a bigger pool, which
-        new calls use from then on; the smaller one is kept, not shut down, as flows that
-        took it may still submit to it (its idle threads go at close())."""
-        if concurrency <= 1:
-            return None
-        with self._lock:
-            if self._pool is None or self._pool_size < concurrency:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=concurrency, thread_name_prefix="klaviyo-legacy-compat"
-                )
-                self._pool_size = concurrency
-                self._pools.append(self._pool)
-            pool = self._pool
-
-        def send_all(
-            steps: Sequence[Step], first: int, transmit: Callable[[Step], RawResponse]
-        ) -> list[Outcome]:
-            futures = [
-                pool.submit(sequentially, (step,), first + i, transmit)
-                for i, step in enumerate(steps)
-            ]
-            return [future.result()[0] for future in futures]
-
-        return send_all
 
 
 def _recorded(

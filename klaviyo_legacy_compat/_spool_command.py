@@ -235,7 +235,9 @@ def _drain(
     out.write(f"sending {pending:,} items of account {label} to {settings.base_url}{kept}\n")
     # The spool goes to bulk mode's own sender, lock and all: paced and retried, as a
     # process that holds the key would send them.
-    batcher = Batcher(client, spool_path=str(spool.path), store=spool)
+    batcher = Batcher(
+        client.carrier, settings=client.settings, spool_path=str(spool.path), store=spool
+    )
     try:
         batcher.account(settings, client.context(settings))
         report = batcher.flush(raise_errors=False)

@@ -208,7 +208,7 @@ def test_module_level_functions_use_the_configured_defaults(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     transport = RecordingTransport()
-    monkeypatch.setattr(klaviyo.default_client(), "_transport", transport)
+    monkeypatch.setattr(klaviyo.default_client().carrier, "_transport", transport)
     klaviyo.configure(private_key=PRIVATE_KEY)
     try:
         assert klaviyo.track("Viewed", {"$email": "a@example.com"}) == 1
@@ -254,8 +254,8 @@ def test_a_bigger_pool_leaves_the_smaller_one_usable_by_flows_that_took_it() -> 
     plan = client.track("Viewed", {"$email": "a@example.com"}, dry_run=True)
     assert isinstance(plan, klaviyo.Plan)
     step = Step(plan.requests[0])
-    first = client._sender_for(2)  # what a flow with max_concurrency=2 captured
-    bigger = client._sender_for(4)  # another call asks for more workers meanwhile
+    first = client.carrier.sender(2)  # what a flow with max_concurrency=2 captured
+    bigger = client.carrier.sender(4)  # another call asks for more workers meanwhile
     assert first is not None and bigger is not None
     outcomes = first([step, step, step], 0, lambda s: json_response(202, {}))
     assert [getattr(o, "index", o) for o in outcomes] == [0, 1, 2]
