@@ -46,7 +46,6 @@ from ._flow import Notice
 from ._plan import Plan
 from ._prepare import RequestContext
 from ._transport import Transport
-from ._wire import Invocation
 
 if TYPE_CHECKING:
     import requests  # noqa: TID251 - only for the type of the optional session argument
@@ -356,13 +355,6 @@ class CompatClient:
         as ``_credentials.combine`` says."""
         return self._run(request, self.settings(**options), options)
 
-    def invoke(self, invocation: Invocation, **options: Any) -> Any:
-        """Run a parsed raw legacy request (see ``_wire.parse_legacy_request``)."""
-        if invocation.method not in _INVOCABLE:
-            raise TypeError(f"{invocation.method!r} is not a legacy call of CompatClient")
-        method = getattr(self, invocation.method)
-        return method(*invocation.args, **invocation.kwargs, **{**invocation.options, **options})
-
     def execute(
         self, call: LegacyCall, settings: Settings, carried: Optional[Credentials] = None
     ) -> Any:
@@ -466,10 +458,6 @@ class CompatClient:
             batcher.close()
         self._carrier.close()
 
-
-_INVOCABLE = frozenset(
-    {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}
-)
 
 #: The environment variables settings depend on (the cache key of ``settings()``).
 _ENV_NAMES = tuple(option.env for option in OPTIONS.values() if option.env)

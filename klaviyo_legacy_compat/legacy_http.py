@@ -48,6 +48,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from klaviyo_legacy_compat._calls import PayloadCall, Request
 from klaviyo_legacy_compat._client import CompatClient
 from klaviyo_legacy_compat._errors import (
     APIError,
@@ -139,18 +140,19 @@ def _failure(status: int, message: str, **extra: Any) -> LegacyHTTPResponse:
     return _json(status, {"status": status, "message": message, "detail": message, **extra})
 
 
-def _carries_key(request: LegacyHTTPRequest, invocation: Any) -> bool:
-    if invocation.options.get("private_key"):
+def _carries_key(parsed: Request) -> bool:
+    """The request carried a key of its own: ``api_key``, or a payload's ``token``."""
+    if parsed.api_key is not None:
         return True
-    payload = invocation.args[0] if invocation.args else None
-    return isinstance(payload, Mapping) and bool(payload.get("token"))
+    call = parsed.call
+    return isinstance(call, PayloadCall) and bool(call.payload.get("token"))
 
 
-def _success(method: str, result: Any, request: LegacyHTTPRequest) -> LegacyHTTPResponse:
+def _success(call: Any, result: Any, request: LegacyHTTPRequest) -> LegacyHTTPResponse:
     if isinstance(result, Plan):
         # Dry-run: what would be sent, as JSON a legacy client (or curl) can read.
         return attrs.evolve(_json(200, result.to_dict()), plan=result)
-    if method in ("track", "identify"):
+    if isinstance(call, PayloadCall):  # track and identify
         if request.query.get("i") == ["1"]:
             return LegacyHTTPResponse(200, (("Content-Type", "image/gif"),), _PIXEL)
         return LegacyHTTPResponse(200, (("Content-Type", "text/html; charset=utf-8"),), b"1")
@@ -206,7 +208,7 @@ def respond(
     public = request.path.rstrip("/") in _PUBLIC_PATHS
     try:
         strict = client.settings(**options).options.strict
-        invocation = parse_legacy_request(request, strict=strict)
+        parsed = parse_legacy_request(request, strict=strict)
     except TranslationError as error:
         if raise_local:
             raise
@@ -215,12 +217,12 @@ def respond(
         if raise_local:
             raise
         return _error(error)
-    if require_key and not _carries_key(request, invocation):
+    if require_key and not _carries_key(parsed):
         return _failure(
             403, "this gateway forwards only requests that carry their own key (token or api_key)"
         )
     try:
-        result = client.invoke(invocation, **options)
+        result = client.run(parsed, **options)
     except TranslationError as error:
         if raise_local:
             raise
@@ -229,7 +231,7 @@ def respond(
         if raise_local and not isinstance(error, APIError):
             raise
         return _error(error)
-    return _success(invocation.method, result, request)
+    return _success(parsed.call, result, request)
 
 
 #: The legacy paths that answer ``1``/``0`` (track and identify).
