@@ -366,35 +366,6 @@ class CompatClient:
         ``pk_`` key given as public (``_credentials.combine``).
         """
         keys = settings.credentials if carried is None else combine(carried, settings.credentials)
-        return self._execute(call, keys, settings)
-
-    @staticmethod
-    def context(settings: Settings, credentials: Optional[Credentials] = None) -> RequestContext:
-        """What ``prepare`` adds to the requests of a call with ``settings`` (and
-        ``credentials``, by default the configured ones)."""
-        return request_context(settings, credentials)
-
-    def _run(self, request: Request, settings: Settings, options: Mapping[str, Any]) -> Any:
-        """The one entry path: a whole payload is typed (at the call time), the call's
-        credentials are made from the configured keys and those the request carried, and
-        the call goes to ``execute``."""
-        call, token = request.call, None
-        if isinstance(call, PayloadCall):
-            call, token = parse_payload(
-                call,
-                naive=settings.options.naive_datetime,
-                strict=settings.options.strict,
-                now=self._now(),
-            )
-        keys = settings.credentials
-        if request.api_key is not None and "private_key" not in options:
-            keys = with_private_key(keys, request.api_key)
-        if token is not None:
-            # A public slot: a pk_ key there is used as the private key (KEY_SHAPES).
-            keys = combine(credentials(public=(Key("token", token),)), keys)
-        return self._execute(call, keys, settings)
-
-    def _execute(self, call: Any, keys: Credentials, settings: Settings) -> Any:
         return execute(
             call,
             keys,
@@ -404,6 +375,31 @@ class CompatClient:
             scope=self._scope(),
             batcher=self.batcher,
         )
+
+    @staticmethod
+    def context(settings: Settings, credentials: Optional[Credentials] = None) -> RequestContext:
+        """What ``prepare`` adds to the requests of a call with ``settings`` (and
+        ``credentials``, by default the configured ones)."""
+        return request_context(settings, credentials)
+
+    def _run(self, request: Request, settings: Settings, options: Mapping[str, Any]) -> Any:
+        """The one entry path of every legacy call: a whole payload is typed (at the call
+        time, its ``token`` split off), the ``api_key`` the request carried takes the private
+        slot (unless ``options`` name a ``private_key``), and the call goes to
+        :meth:`execute`."""
+        call, carried = request.call, None
+        if isinstance(call, PayloadCall):
+            call, token = parse_payload(
+                call,
+                naive=settings.options.naive_datetime,
+                strict=settings.options.strict,
+                now=self._now(),
+            )
+            carried = _carried_token(token)
+        if request.api_key is not None and "private_key" not in options:
+            keys = with_private_key(settings.credentials, request.api_key)
+            settings = attrs.evolve(settings, credentials=keys)
+        return self.execute(call, settings, carried)
 
     # --- bulk mode ----------------------------------------------------------------------
 
@@ -457,6 +453,12 @@ class CompatClient:
         if batcher is not None:
             batcher.close()
         self._carrier.close()
+
+
+def _carried_token(token: Optional[str]) -> Optional[Credentials]:
+    """The key a track/identify payload carried as ``token``: a public slot (a ``pk_`` key
+    there is used as the private key, ``_credentials.KEY_SHAPES``)."""
+    return None if token is None else credentials(public=(Key("token", token),))
 
 
 #: The environment variables settings depend on (the cache key of ``settings()``).
