@@ -71,13 +71,14 @@ _PER_CALL = 64
 @attrs.define
 class _Resolved:
     """The settings of one configuration (``version``): the options and environment they
-    were read from, and the settings of each set of per-call options met since."""
+    were read from, and the settings of each set of per-call options met since. The repr
+    shows none of them: they may hold keys."""
 
     version: int
-    options: dict[str, Any]
-    environ: dict[str, str]
-    settings: Settings
-    per_call: dict[tuple[Any, ...], Settings] = attrs.field(factory=dict)
+    options: dict[str, Any] = attrs.field(repr=False)
+    environ: dict[str, str] = attrs.field(repr=False)
+    settings: Settings = attrs.field(repr=False)
+    per_call: dict[tuple[Any, ...], Settings] = attrs.field(factory=dict, repr=False)
 
 
 class CompatClient:
