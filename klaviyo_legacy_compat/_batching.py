@@ -33,6 +33,10 @@ reaches the spool); a request carries the key of the calls it holds. Calls with 
 key (``/client`` endpoints) and calls that are not track, identify or subscribe are sent as
 usual. In dry-run, calls return a plan that says what was buffered, and ``flush()`` returns
 the :class:`Plan` of the bulk requests instead of sending them.
+
+This module decides what is held and when it goes; ``_bulk_send`` is what one sending does
+(the delivery flow, and the ledger that settles each item), ``_spool`` where items are kept
+meanwhile, and the client's :class:`~._carrier.Carrier` what carries the requests.
 """
 
 from __future__ import annotations
@@ -43,214 +47,47 @@ import os
 import threading
 import time
 import weakref
-from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import attrs
 
-from ._config import BatchMode, Delivery, Settings
+from ._bulk_send import (
+    Account,
+    FlushReport,
+    Ledger,
+    Queue,
+    Tally,
+    deliver,
+    final,
+    kind_of,
+    log_lost,
+    pending_items,
+)
+from ._config import BatchMode, Settings
 from ._convert import encode_json
 from ._credentials import account_label
 from ._errors import APIError, ConfigurationError, PartialDeliveryError
-from ._flow import Flow, Reply, Step, default_reply, notice, run, send_all
+from ._flow import Step, default_reply, run
 from ._models import PlannedRequest, RawResponse
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
-from ._retry import RETRY_STATUSES
-from ._spool import Spool
+from ._spool import MemorySpool, Sealed, Spool, Store
 from ._translate.batches import (
     KINDS,
     Batch,
     Item,
-    Pending,
     Rejected,
     caps,
-    follow_job,
     pack,
-    settle,
-    step,
 )
 
 if TYPE_CHECKING:
-    from ._client import CompatClient
+    from ._carrier import Carrier
 
-__all__ = ["Batcher", "FlushReport", "MemorySpool", "Sealed", "close_memory"]
+__all__ = ["Batcher", "FlushReport", "close_memory"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
-
-
-class Store(Protocol):
-    """What the batcher needs of a spool; :class:`~._spool.Spool` on disk, or
-    :class:`MemorySpool`."""
-
-    def add_many(self, kind: str, items: Iterable[Any]) -> list[int]: ...
-    def take(self, kind: str, limit: int) -> list[tuple[int, dict[str, Any]]]: ...
-    def done(self, ids: Iterable[int]) -> None: ...
-    def release(self, ids: Iterable[int]) -> None: ...
-    def fail(self, ids: Iterable[int], reason: str) -> None: ...
-    def failed(self, kind: Optional[str] = None) -> list[tuple[int, str, dict[str, Any], str]]: ...
-    def pending_kinds(self) -> list[str]: ...
-    def pending_by_kind(self) -> dict[str, tuple[int, int]]: ...
-    def retry_failed(self, ids: Optional[Iterable[int]] = None) -> int: ...
-    def close(self) -> None: ...
-
-
-class Sealed(Exception):
-    """A :class:`MemorySpool` takes nothing more: its items went to the log at shutdown."""
-
-
-class MemorySpool:
-    """The spool's life cycle (pending → in flight → done or failed) in memory: what the
-    batcher uses without ``spool_path``. Lost with the process, as any in-memory buffer:
-    so at shutdown :meth:`seal` hands over what is left, for the log."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next = 1
-        self._pending: dict[str, dict[int, dict[str, Any]]] = {}
-        self._in_flight: dict[int, tuple[str, dict[str, Any]]] = {}
-        self._failed: dict[int, tuple[str, dict[str, Any], str]] = {}
-        self._sealed = False
-
-    def add_many(self, kind: str, items: Iterable[Any]) -> list[int]:
-        with self._lock:
-            if self._sealed:
-                raise Sealed
-            queue = self._pending.setdefault(kind, {})
-            ids = []
-            for item in items:
-                ids.append(self._next)
-                queue[self._next] = item
-                self._next += 1
-            return ids
-
-    def take(self, kind: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
-        with self._lock:
-            queue = self._pending.get(kind, {})
-            taken = []
-            for key in sorted(queue)[:limit]:
-                item = queue.pop(key)
-                self._in_flight[key] = (kind, item)
-                taken.append((key, item))
-            return taken
-
-    def done(self, ids: Iterable[int]) -> None:
-        with self._lock:
-            for key in self._settling(ids):
-                del self._in_flight[key]
-
-    def release(self, ids: Iterable[int]) -> None:
-        with self._lock:
-            for key in self._settling(ids):
-                kind, item = self._in_flight.pop(key)
-                self._pending.setdefault(kind, {})[key] = item
-
-    def fail(self, ids: Iterable[int], reason: str) -> None:
-        with self._lock:
-            for key in self._settling(ids):
-                kind, item = self._in_flight.pop(key)
-                self._failed[key] = (kind, item, reason)
-
-    def seal(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """Hand over every item not settled, as ``(kind, state, item)`` in arrival order
-        (``state``: ``"pending"``, or ``"in flight"`` when its answer has not come), and take
-        nothing more. An answer that comes later for a handed-over item changes nothing."""
-        with self._lock:
-            self._sealed = True
-            left = [
-                (key, kind, "pending", item)
-                for kind, queue in self._pending.items()
-                for key, item in queue.items()
-            ]
-            left += [
-                (key, kind, "in flight", item) for key, (kind, item) in self._in_flight.items()
-            ]
-            self._pending.clear()
-            self._in_flight.clear()
-        return [(kind, state, item) for _, kind, state, item in sorted(left, key=lambda r: r[0])]
-
-    def _settling(self, ids: Iterable[int]) -> Iterable[int]:
-        # Once sealed, what was in flight is in the log: a late answer settles nothing.
-        return [key for key in ids if key in self._in_flight] if self._sealed else ids
-
-    def failed(self, kind: Optional[str] = None) -> list[tuple[int, str, dict[str, Any], str]]:
-        with self._lock:
-            return [
-                (key, k, item, reason)
-                for key, (k, item, reason) in sorted(self._failed.items())
-                if kind is None or k == kind
-            ]
-
-    def pending_kinds(self) -> list[str]:
-        with self._lock:
-            ready = [(min(q), kind) for kind, q in self._pending.items() if q]
-            return [kind for _, kind in sorted(ready)]
-
-    def retry_failed(self, ids: Optional[Iterable[int]] = None) -> int:
-        with self._lock:
-            keys = sorted(self._failed) if ids is None else sorted(ids)
-            for key in keys:
-                kind, item, _ = self._failed.pop(key)
-                self._pending.setdefault(kind, {})[key] = item
-            return len(keys)
-
-    def pending_by_kind(self) -> dict[str, tuple[int, int]]:
-        with self._lock:
-            return {
-                kind: (len(q), sum(len(encode_json(item)) for item in q.values()))
-                for kind, q in self._pending.items()
-                if q
-            }
-
-    def close(self) -> None:
-        pass
-
-
-@attrs.frozen
-class _Account:
-    """Where the items of one account go: the context of its latest call (keys live here, in
-    memory only), how to deliver, and the bulk-mode settings."""
-
-    context: RequestContext = attrs.field(repr=False)
-    delivery: Delivery
-    mode: BatchMode
-    concurrency: int
-
-
-@attrs.define
-class _Queue:
-    """Counters of one spool kind (``<item kind>@<account>``), kept beside the spool so a
-    call can tell cheaply whether a request's worth is waiting."""
-
-    count: int = 0
-    size: int = 0
-    in_flight: int = 0
-    since: Optional[float] = None  # monotonic time the oldest pending item arrived
-    retry_at: float = 0.0  # after a failed attempt, no automatic flush before this
-    backoff: float = 0.0
-    # When each item held by this process and not taken yet arrived, oldest first: after a
-    # send, ``since`` is the arrival of the oldest one left (items a spool left behind have
-    # none: they count from when it was opened).
-    arrived: OrderedDict[int, float] = attrs.field(factory=OrderedDict)
-
-
-@attrs.frozen
-class FlushReport:
-    """What a flush did: ``requests`` accepted by Klaviyo, ``delivered`` items in them,
-    ``rejected`` items handed back with Klaviyo's reasons, ``pending`` items still held
-    (their batch failed for now and goes again at the next flush: ``error`` says why)."""
-
-    requests: int = 0
-    delivered: int = 0
-    rejected: tuple[Rejected, ...] = ()
-    pending: int = 0
-    error: Optional[BaseException] = None
-
-    @property
-    def ok(self) -> bool:
-        """Everything held was delivered."""
-        return not self.rejected and not self.pending
 
 
 #: A kind whose waiting items fill this share of a request's byte cap is sent as full.
@@ -260,38 +97,32 @@ _FULL = 0.8
 _BACKLOG = 16
 
 
-def _kind_of(spool_kind: str) -> tuple[str, str]:
-    kind, _, account = spool_kind.partition("@")
-    return kind, account
-
-
 class Batcher:
     """The buffer of one :class:`CompatClient` in bulk mode (see the module docstring).
-    ``store``: the spool at ``spool_path``, opened already (the ``spool`` command drains
-    one it holds the lock of); else it is opened at the first live call or flush."""
+    It sends through ``carrier``, the client's delivery machinery; ``settings`` gives the
+    client's current settings (for ``shutdown_timeout``). ``store``: the spool at
+    ``spool_path``, opened already (the ``spool`` command drains one it holds the lock of);
+    else it is opened at the first live call or flush."""
 
     def __init__(
         self,
-        client: CompatClient,
+        carrier: Carrier,
         *,
+        settings: Callable[[], Settings],
         spool_path: Optional[str] = None,
         store: Optional[Spool] = None,
     ) -> None:
-        self._client = client
+        self._carrier = carrier
+        self._settings = settings
         self.spool_path = spool_path
         # Opened by the first live call or flush (see _open): a dry run never opens, creates
         # or locks a spool.
         self._store: Optional[Store] = None
         self._lock = threading.Condition()
         self._flushing = threading.RLock()
-        self._queues: dict[str, _Queue] = {}
-        self._accounts: dict[str, _Account] = {}
-        self._rejected: list[Rejected] = []
-        self._error: Optional[BaseException] = None
-        self._requests = 0
-        self._delivered = 0
-        self._reported = (0, 0)
-        self._sizes: dict[int, int] = {}  # encoded size of each pending item, by key
+        self._queues: dict[str, Queue] = {}
+        self._accounts: dict[str, Account] = {}
+        self._tally = Tally()  # guarded by self._lock
         self._labels: dict[str, str] = {}  # private key → account label (memory only)
         self._thread: Optional[threading.Thread] = None
         self._closed = False
@@ -303,7 +134,7 @@ class Batcher:
         self._finished = threading.Event()  # what is left is logged, or kept in the spool
         # Dry-run items never reach the spool: they are shown, not kept.
         self._dry = MemorySpool()
-        self._dry_accounts: dict[str, _Account] = {}
+        self._dry_accounts: dict[str, Account] = {}
         if store is not None:
             self._adopt(store)
         _LIVE.add(self)
@@ -344,7 +175,7 @@ class Batcher:
             and known.concurrency == settings.options.max_concurrency
         ):
             return label  # the common case: nothing changed since the last call
-        account = _Account(
+        account = Account(
             context, settings.delivery, settings.batch, settings.options.max_concurrency
         )
         with self._lock:
@@ -384,10 +215,10 @@ class Batcher:
             if dry_run:
                 continue
             sizes = [len(encode_json(p)) for p in payloads]
-            cap, limit = caps(_kind_of(spool_kind)[0])
+            cap, limit = caps(kind_of(spool_kind)[0])
             with self._lock:
-                self._sizes.update(zip(keys, sizes))
-                queue = self._queues.setdefault(spool_kind, _Queue())
+                self._tally.sizes.update(zip(keys, sizes))
+                queue = self._queues.setdefault(spool_kind, Queue())
                 was_full = queue.count >= cap or queue.size >= limit * _FULL
                 queue.count += len(payloads)
                 queue.size += sum(sizes)
@@ -440,18 +271,18 @@ class Batcher:
 
         with self._flushing:
             for spool_kind in self._dry.pending_kinds():
-                kind, label = _kind_of(spool_kind)
+                kind, label = kind_of(spool_kind)
                 account = self._dry_accounts[label]
                 context = context or account.context
                 taken = self._dry.take(spool_kind, 10**9)
                 # Dry-run items have no recorded sizes (their keys are the dry store's).
-                batches = pack(kind, _pending(kind, taken, {}))
+                batches = pack(kind, pending_items(kind, taken, {}))
                 cap, limit = caps(kind)
                 warnings.append(
                     f"bulk mode: {len(taken)} held {kind} item(s) in {len(batches)} "
                     f"{KINDS[kind]} request(s) (at most {cap} and {limit / 2**20:g} MB each)"
                 )
-                flow = self._deliver(batches, account, None)
+                flow = deliver(batches, account, None)
                 run(flow, record, lambda n: warnings.append(n.text))
                 (self._dry.done if clear else self._dry.release)([key for key, _ in taken])
         return Plan(tuple(requests), tuple(warnings), context or RequestContext())
@@ -466,7 +297,7 @@ class Batcher:
         them back)."""
         out = []
         for key, spool_kind, payload, reason in self._open().failed():
-            out.append(Rejected(_kind_of(spool_kind)[0], payload, reason, (key,)))
+            out.append(Rejected(kind_of(spool_kind)[0], payload, reason, (key,)))
         return out
 
     def retry_failed(self) -> int:
@@ -476,7 +307,7 @@ class Batcher:
         count = store.retry_failed()
         with self._lock:
             for spool_kind, (pending, size) in store.pending_by_kind().items():
-                queue = self._queues.setdefault(spool_kind, _Queue())
+                queue = self._queues.setdefault(spool_kind, Queue())
                 queue.count, queue.size = pending, size
                 queue.since = queue.since or time.monotonic()
             self._lock.notify_all()
@@ -486,7 +317,7 @@ class Batcher:
     def stats(self) -> tuple[int, int]:
         """``(requests, items)`` Klaviyo accepted since this batcher started."""
         with self._lock:
-            return self._requests, self._delivered
+            return self._tally.requests, self._tally.delivered
 
     def close(self, *, flush: bool = True) -> Optional[FlushReport]:
         """Flush (by default), stop the background thread and close the spool. Items still
@@ -543,7 +374,7 @@ class Batcher:
         names that account."""
         with self._lock:
             for spool_kind, (count, size) in store.pending_by_kind().items():
-                self._queues[spool_kind] = _Queue(count=count, size=size, since=time.monotonic())
+                self._queues[spool_kind] = Queue(count=count, size=size, since=time.monotonic())
             for _, _, _, reason in store.failed()[:1]:
                 logger.warning(
                     "the spool %s keeps items Klaviyo rejected earlier (%s); see failed()",
@@ -560,13 +391,13 @@ class Batcher:
     def _drain(self, spool_kind: str, *, full_only: bool) -> None:
         """Send the pending items of one kind and account: all of them, or (``full_only``)
         only whole requests' worth. Stops at the first batch that fails whole."""
-        kind, label = _kind_of(spool_kind)
+        kind, label = kind_of(spool_kind)
         with self._lock:
             account = self._accounts.get(label)
         if account is None:
             return  # drained from a spool, for an account no call has named yet
         cap, most = caps(kind)
-        queue = self._queues.setdefault(spool_kind, _Queue())
+        queue = self._queues.setdefault(spool_kind, Queue())
         while True:
             with self._lock:
                 count, size = queue.count, queue.size
@@ -582,7 +413,7 @@ class Batcher:
                     queue.arrived.clear()
                 return
             with self._lock:
-                items = _pending(kind, taken, self._sizes)
+                items = pending_items(kind, taken, self._tally.sizes)
                 queue.count = max(0, queue.count - len(items))
                 queue.size = max(0, queue.size - sum(p.size for p in items))
                 queue.in_flight += len(items)
@@ -596,7 +427,14 @@ class Batcher:
                     queue.since = None
                 elif queue.arrived:
                     queue.since = next(iter(queue.arrived.values()))
-            ledger = _Ledger(self, queue, items)
+            ledger = Ledger(
+                self._open(),
+                self._tally,
+                self._lock,
+                queue,
+                items,
+                spooled=bool(self.spool_path),
+            )
             try:
                 self._send(pack(kind, items), account, ledger)
             except BaseException as exc:
@@ -621,85 +459,26 @@ class Batcher:
                     queue.since = None
                     queue.size = 0
 
-    def _send(self, batches: list[Batch], account: _Account, ledger: _Ledger) -> None:
+    def _send(self, batches: list[Batch], account: Account, ledger: Ledger) -> None:
         """Deliver ``batches``, settling each item in ``ledger``."""
-        transport = self._client._transport_for(account.delivery)
+        transport = self._carrier.transport(account.delivery)
         context = account.context
 
         def transmit(one: Step) -> RawResponse:
             return transport.send(prepare(one.request, context))
 
         run(
-            self._deliver(batches, account, ledger),
+            deliver(batches, account, ledger),
             transmit,
             lambda n: logger.log(n.level, "%s", n.text),
             # At exit the thread pools take no more work: one request after the other.
-            None if _EXITING.is_set() else self._client._sender_for(account.concurrency),
+            None if _EXITING.is_set() else self._carrier.sender(account.concurrency),
             sleep=time.sleep,
         )
 
-    @staticmethod
-    def _deliver(
-        batches: Sequence[Batch], account: _Account, ledger: Optional[_Ledger]
-    ) -> Flow[None]:
-        """Send ``batches``, up to ``concurrency`` at once, and settle each answer: delivered,
-        split and re-sent, handed back, or kept pending; follow profile import jobs when
-        ``wait_for_jobs``. After a batch that failed whole, what was not sent yet stays
-        pending too. ``ledger`` (live only) settles the items in the store."""
-        queue = deque(batches)
-        scale = account.delivery.time_scale
-        while queue:
-            group = [queue.popleft() for _ in range(min(max(1, account.concurrency), len(queue)))]
-            outcomes = yield from send_all([step(batch) for batch in group])
-            failure: Optional[BaseException] = None
-            for batch, outcome in zip(group, outcomes):
-                settled = settle(batch, outcome)
-                if settled.failed is not None:
-                    failure = settled.failed
-                    if ledger is not None:
-                        ledger.keep(batch.keys, failure)
-                    continue
-                rejected = list(settled.rejected)
-                if settled.job_id is not None and account.mode.wait_for_jobs:
-                    try:
-                        rejected += yield from follow_job(
-                            batch,
-                            settled.job_id,
-                            depends_on=outcome.index if isinstance(outcome, Reply) else None,
-                            interval=1.0 * scale,
-                            max_wait=600.0 * scale,
-                        )
-                    except Exception as exc:  # the job was accepted: only following it failed
-                        yield from notice(
-                            f"profile import job {settled.job_id} was accepted, but following "
-                            f"it failed ({exc}); profiles it could not import are not reported"
-                        )
-                if ledger is not None:
-                    handed_back = {key for item in rejected for key in item.keys}
-                    ledger.settle(
-                        [k for k in settled.delivered if k not in handed_back],
-                        rejected,
-                        accepted=bool(settled.delivered),
-                    )
-                queue.extendleft(reversed(settled.resend))
-            if failure is not None:
-                if ledger is not None:
-                    ledger.keep([key for batch in queue for key in batch.keys], failure)
-                return
-
     def _report(self) -> FlushReport:
         with self._lock:
-            report = FlushReport(
-                requests=self._requests - self._reported[0],
-                delivered=self._delivered - self._reported[1],
-                rejected=tuple(self._rejected),
-                pending=sum(q.count for q in self._queues.values()),
-                error=self._error,
-            )
-            self._reported = (self._requests, self._delivered)
-            self._rejected = []
-            self._error = None
-            return report
+            return self._tally.report(sum(q.count for q in self._queues.values()))
 
     def _failure(self, report: FlushReport) -> PartialDeliveryError:
         """The error a flush raises: every rejected item, then every pending payload."""
@@ -750,7 +529,7 @@ class Batcher:
             )
             return
         left = [(spool_kind, "pending", payload) for spool_kind, payload in self._peek()]
-        _log_lost(report.rejected, left, report.error)
+        log_lost(report.rejected, left, report.error)
 
     # --- the background flusher -------------------------------------------------------------
 
@@ -773,10 +552,10 @@ class Batcher:
         due: list[tuple[str, bool]] = []
         wait: Optional[float] = None
         for spool_kind, queue in self._queues.items():
-            account = self._accounts.get(_kind_of(spool_kind)[1])
+            account = self._accounts.get(kind_of(spool_kind)[1])
             if not queue.count or queue.since is None or account is None:
                 continue
-            cap, limit = caps(_kind_of(spool_kind)[0])
+            cap, limit = caps(kind_of(spool_kind)[0])
             full = queue.count >= cap or queue.size >= limit * _FULL
             at = (
                 queue.retry_at
@@ -815,7 +594,7 @@ class Batcher:
         """How long a shutdown may spend sending what this batcher holds: its client's
         ``shutdown_timeout``."""
         try:
-            return self._client.settings().batch.shutdown_timeout
+            return self._settings().batch.shutdown_timeout
         except ConfigurationError:  # the environment went bad since: the default, then
             return BatchMode().shutdown_timeout
 
@@ -856,8 +635,8 @@ class Batcher:
                     if not self._sendable():
                         return
                     with self._lock:
-                        error = self._error
-                    if _final(error):
+                        error = self._tally.error
+                    if final(error):
                         return  # a refusal that sending again would only repeat (a bad key)
                     self._pause(_SHUTDOWN_PAUSE)  # a batch failed: once more, shortly
         except Exception:
@@ -879,7 +658,7 @@ class Batcher:
             store = self._store
             if isinstance(store, MemorySpool):
                 left = store.seal()
-                _log_lost(report.rejected, left, report.error)
+                log_lost(report.rejected, left, report.error)
                 held = len(left)
             elif store is not None:
                 if held or report.rejected:
@@ -900,7 +679,7 @@ class Batcher:
         """The kinds with items waiting for an account this process knows the key of."""
         with self._lock:
             known = set(self._accounts)
-        return [k for k in self._kinds() if _kind_of(k)[1] in known]
+        return [k for k in self._kinds() if kind_of(k)[1] in known]
 
     def _pause(self, seconds: float) -> None:
         until = min(self._deadline, time.monotonic() + seconds)
@@ -909,123 +688,6 @@ class Batcher:
             if left <= 0:
                 return
             time.sleep(min(left, 0.05))
-
-
-class _Ledger:
-    """Settles the ``items`` of one delivery from ``queue`` in the batcher's store and
-    counters, each as its answer comes: delivered or rejected, it leaves in flight for good;
-    kept, it is pending again. ``_send`` settles every item; when it raises, ``_drain`` keeps
-    what it had not settled."""
-
-    def __init__(self, batcher: Batcher, queue: _Queue, items: Sequence[Pending]) -> None:
-        self.batcher = batcher
-        self.queue = queue
-        self.sizes = {p.key: p.size for p in items}
-        self.left: set[int] = set()  # kept pending
-        self.settled: set[int] = set()  # delivered, rejected or kept
-
-    def unsettled(self) -> list[int]:
-        """The items no answer has settled yet."""
-        return [key for key in self.sizes if key not in self.settled]
-
-    def settle(
-        self, delivered: Sequence[int], rejected: Sequence[Rejected], *, accepted: bool
-    ) -> None:
-        """Klaviyo refused ``rejected`` and (in a request it ``accepted``) took ``delivered``."""
-        batcher = self.batcher
-        gone = [*delivered, *(key for item in rejected for key in item.keys)]
-        self.settled.update(gone)
-        if delivered:
-            batcher._open().done(delivered)
-        for item in rejected:
-            batcher._open().fail(item.keys, item.reason)
-            logger.error(
-                "Klaviyo rejected a buffered %s (%s); flush() hands it back%s",
-                item.kind,
-                item.reason,
-                ", and the spool keeps it" if batcher.spool_path else "",
-            )
-        with batcher._lock:
-            batcher._delivered += len(delivered)
-            batcher._requests += accepted
-            batcher._rejected.extend(rejected)
-            self.queue.in_flight -= len(gone)
-
-    def keep(self, keys: Sequence[int], error: BaseException) -> None:
-        """These items were not delivered, for now: pending again. The one place an item goes
-        back: it is counted, sized and remembered as when it was added, so ``pending()``,
-        the flush report and the size and age triggers see it."""
-        if not keys:
-            return
-        batcher, queue = self.batcher, self.queue
-        batcher._open().release(keys)
-        self.left.update(keys)
-        self.settled.update(keys)
-        with batcher._lock:
-            batcher._error = error
-            batcher._sizes.update((key, self.sizes[key]) for key in keys)
-            queue.in_flight -= len(keys)
-            queue.count += len(keys)
-            queue.size += sum(self.sizes[key] for key in keys)
-            if queue.since is None:
-                queue.since = time.monotonic()
-        logger.warning(
-            "a bulk request failed (%s); %d items stay pending and go again at the next flush",
-            error,
-            len(keys),
-        )
-
-
-def _final(error: Optional[BaseException]) -> bool:
-    """A batch failed with an answer that sending it again cannot change: a refused key, a
-    missing scope, a 4xx that is not throttling (the transport retries what may pass)."""
-    return (
-        isinstance(error, APIError)
-        and error.status_code is not None
-        and error.status_code not in RETRY_STATUSES
-    )
-
-
-def _log_lost(
-    rejected: Sequence[Rejected],
-    left: Sequence[tuple[str, str, dict[str, Any]]],
-    error: Optional[BaseException],
-) -> None:
-    """What bulk mode could not deliver and no spool keeps, one ERROR line per item with its
-    payload (the only place left to recover it from; an account label, never a key):
-    ``rejected`` items with Klaviyo's reasons, and ``left`` as ``(spool kind, state,
-    payload)``, ``state`` being ``"pending"`` or ``"in flight"`` (sent, its answer not come:
-    Klaviyo may have it, and its ``unique_id`` makes sending it again safe)."""
-    for item in rejected:
-        logger.error(
-            "undelivered %s, rejected (%s): %s",
-            item.kind,
-            item.reason,
-            encode_json(item.payload).decode(),
-        )
-    for spool_kind, state, payload in left:
-        kind, label = _kind_of(spool_kind)
-        logger.error(
-            "undelivered buffered %s of account %s, %s: %s",
-            kind,
-            label,
-            f"still pending ({error or 'not sent in time'})"
-            if state == "pending"
-            else "in flight (no answer yet: Klaviyo may have it)",
-            encode_json(payload).decode(),
-        )
-
-
-def _pending(
-    kind: str, taken: Sequence[tuple[int, dict[str, Any]]], sizes: dict[int, int]
-) -> list[Pending]:
-    """Items taken from a store, as packing wants them. Each size comes out of ``sizes`` (the
-    record of pending items: these are pending no more), or is measured when not recorded
-    (an item a spool left)."""
-    return [
-        Pending(key, Item(kind, payload), sizes.pop(key, 0) or len(encode_json(payload)))
-        for key, payload in taken
-    ]
 
 
 #: Every open batcher, flushed at interpreter exit.

@@ -1,8 +1,10 @@
 """Typed legacy calls: what a v1/v2 call asked for, checked for shape, free of keys.
 
 Every way in (module functions, the legacy SDK classes, raw HTTP) produces one of these
-values; translators take nothing else. Keys found in a legacy payload (``token``,
-``api_key``) are split off here into :class:`Credentials` and never reach a translator.
+values, as a :class:`Request` with the ``api_key`` its legacy request carried; translators
+take nothing else. A whole track or identify payload is a :class:`PayloadCall` until the
+call runs (:func:`parse_payload`), and its ``token`` is split off there: keys become
+:class:`~._credentials.Credentials` in the client and never reach a translator.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Optional, Union
 
 import attrs
 
+from ._credentials import Key
 from ._errors import TranslationError
 from ._flow import Notice
 from ._leniency import LEGACY_TIME_PROPERTY, normalised, permits
@@ -22,13 +25,17 @@ __all__ = [
     "ExcludeEmailCall",
     "IdentifyCall",
     "LegacyCall",
+    "PayloadCall",
+    "Request",
     "SubscribeCall",
     "TrackCall",
     "UnsubscribeCall",
+    "is_identify_payload",
     "legacy_object",
     "mapping_or_empty",
     "parse_identify",
     "parse_list_id",
+    "parse_payload",
     "parse_track",
     "string_list",
 ]
@@ -91,6 +98,33 @@ class ExcludeEmailCall:
 
 
 LegacyCall = Union[TrackCall, IdentifyCall, SubscribeCall, UnsubscribeCall, ExcludeEmailCall]
+
+
+@attrs.frozen
+class PayloadCall:
+    """A whole legacy track or identify payload as a way in received it (``kind``:
+    ``"track"`` or ``"identify"``): ``{"token", "event", "customer_properties", "properties",
+    "time", "ip"}`` or ``{"token", "properties"}``, from a raw ``/api/track`` or
+    ``/api/identify`` request or ``track({...})``. Typed when the call runs
+    (:func:`parse_payload`): reading it takes the call time and the options. ``notes``: what
+    the leniency policy did to read the wire form (a repaired base64 ``data=``). The payload
+    is not shown in the repr: its ``token`` may be a private key."""
+
+    kind: str
+    payload: Mapping[str, Any] = attrs.field(repr=False)
+    is_test: bool = False
+    notes: tuple[Notice, ...] = ()
+
+
+@attrs.frozen
+class Request:
+    """A legacy call as a way in parsed it, ready to run: ``call`` (a typed call of this
+    module or of ``_translate/<resource>.py``, or a :class:`PayloadCall`) and ``api_key``,
+    the key the legacy request carried in its query, body or ``api-key`` header (the call's
+    private key, unless the caller named one). The key is never shown."""
+
+    call: Any
+    api_key: Optional[Key] = None
 
 
 def mapping_or_empty(value: Any, field: str) -> Mapping[str, Any]:
@@ -238,6 +272,52 @@ def parse_identify(
         ignored_keys=ignored_keys,
         notes=(*notes, *more),
     )
+
+
+def is_identify_payload(value: Any) -> bool:
+    """``value`` is a whole identify payload (``{"token", "properties"}``), not a profile dict.
+
+    A whole payload has "token" or only "properties" (a dict); a profile dict with a custom
+    property literally named "properties" and other keys is still a profile dict."""
+    return isinstance(value, Mapping) and (
+        "token" in value
+        or (set(value) == {"properties"} and isinstance(value["properties"], Mapping))
+    )
+
+
+def parse_payload(
+    call: PayloadCall, *, naive: str, strict: bool, now: datetime
+) -> tuple[Union[TrackCall, IdentifyCall], Optional[str]]:
+    """The typed call of a whole payload, and the ``token`` it carried (``None``: none).
+
+    ``naive``, ``strict`` and ``now`` as for :func:`parse_track`. An identify payload that is
+    a profile dict rather than a whole payload (:func:`is_identify_payload`) is read as the
+    profile, as legacy identify read it."""
+    if call.kind == "track":
+        values, token, ignored = split_payload(call.payload, TRACK_PAYLOAD_KEYS)
+        track = parse_track(
+            values["event"],
+            values["customer_properties"],
+            values["properties"],
+            values["time"],
+            values["ip"],
+            is_test=call.is_test,
+            naive=naive,
+            now=now,
+            ignored_keys=ignored,
+            strict=strict,
+            notes=call.notes,
+        )
+        return track, token
+    properties: Any = call.payload
+    token, ignored = None, ()
+    if is_identify_payload(properties):
+        values, token, ignored = split_payload(properties, IDENTIFY_PAYLOAD_KEYS)
+        properties = values["properties"]
+    identify = parse_identify(
+        properties, is_test=call.is_test, ignored_keys=ignored, strict=strict, notes=call.notes
+    )
+    return identify, token
 
 
 def split_payload(

@@ -1,20 +1,22 @@
-"""``CompatClient``: the five legacy calls, planned or sent, with its own configuration.
+"""``CompatClient``: the legacy calls, planned or sent, with its own configuration.
 
-The client resolves settings (arguments → environment → defaults), builds the typed call,
-asks the translation core for a flow and runs it: in dry-run with a recording sender that
-returns a :class:`Plan`, live through ``prepare`` and the transport. It is the only place
-that holds keys next to translated requests, and it hands them to ``prepare`` alone.
+The client holds a configuration (arguments → environment → defaults, resolved once per
+configuration and per set of per-call options: :meth:`CompatClient.settings`), its delivery
+machinery (:class:`~._carrier.Carrier`) and its bulk-mode buffer. Each legacy method parses
+its arguments into a typed call (``_calls``) and hands it to the one entry path,
+:func:`~._execute.execute`, with the settings and the call's credentials: the configured
+keys, and those its legacy request carried (a raw request's ``api_key``, a payload's
+``token``). The client is the only place that holds keys next to a call, and ``execute``
+hands them to ``prepare`` alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union, cast
 
@@ -22,71 +24,37 @@ import attrs
 
 from ._batching import Batcher, FlushReport
 from ._calls import (
-    IDENTIFY_PAYLOAD_KEYS,
-    TRACK_PAYLOAD_KEYS,
     ExcludeEmailCall,
-    IdentifyCall,
     LegacyCall,
+    PayloadCall,
+    Request,
     SubscribeCall,
-    TrackCall,
     UnsubscribeCall,
+    is_identify_payload,
     parse_identify,
     parse_list_id,
+    parse_payload,
     parse_track,
-    split_payload,
     string_list,
 )
-from ._config import OPTIONS, Delivery, Settings, check_option_names, resolve_settings
-from ._credentials import Credentials, Key, combine, credentials
-from ._endpoints import endpoint
-from ._errors import ConfigurationError, TranslationError
-from ._flow import Flow, Notice, Outcome, Step, default_reply, run, sequentially
-from ._models import PlannedRequest, RawResponse
-from ._pacing import NO_PACING, Pacer
-from ._pacing_redis import RedisPacer
+from ._carrier import Carrier
+from ._config import OPTIONS, Settings, check_option_names, resolve_settings
+from ._credentials import Credentials, Key, combine, credentials, with_private_key
+from ._errors import TranslationError
+from ._execute import CallScope, execute, request_context
+from ._flow import Notice
 from ._plan import Plan
-from ._prepare import RequestContext, prepare
-from ._retry import RetryPolicy
-from ._translate import translate
-from ._translate.batches import KINDS, Item, capture
-from ._transport import ReliableTransport, RequestsTransport, Transport
-from ._wire import Invocation
+from ._prepare import RequestContext
+from ._transport import Transport
 
 if TYPE_CHECKING:
     import requests  # noqa: TID251 - only for the type of the optional session argument
 
 __all__ = ["CallScope", "CompatClient"]
 
-logger = logging.getLogger("klaviyo_legacy_compat")
-
-_NO_PRIVATE_KEY = (
-    "no private API key is configured: this plan shows where it goes, and a live call would "
-    "raise ConfigurationError (set private_key or KLAVIYO_PRIVATE_API_KEY)"
-)
-
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@attrs.define
-class CallScope:
-    """What :meth:`CompatClient.call_scope` sets for the calls made inside it, and what they
-    report back.
-
-    - ``at``: the call time (an aware datetime) in place of the client's clock: what an
-      event without a time of its own is stamped with, and so part of its derived
-      ``unique_id``. The same call made twice with the same ``at`` is the same event, and
-      Klaviyo keeps one (a gateway reuses it for a client's retry).
-    - ``should_stop``: asked before each request with the number of requests the call has
-      sent; an exception it returns is raised into the call in place of that request, as a
-      transport failure would be (see ``_flow.run``).
-    - ``operations``: the new-API operations the calls sent (or bulk mode held), in order.
-    """
-
-    at: Optional[datetime] = None
-    should_stop: Optional[Callable[[int], Optional[BaseException]]] = None
-    operations: list[str] = attrs.field(factory=list)
 
 
 #: The scope of the calls running in this context, with the client it belongs to.
@@ -94,22 +62,23 @@ _SCOPE: contextvars.ContextVar[Optional[tuple[CompatClient, CallScope]]] = conte
     "klaviyo_legacy_compat_call_scope", default=None
 )
 
+#: Sets of per-call options whose settings a client keeps, per configuration (the oldest
+#: forgotten first): a legacy SDK object, a gateway, a sender with its own keys each pass
+#: the same options on every call.
+_PER_CALL = 64
 
-#: The leniency kinds already logged at WARNING in this process (``_leniency``: once per kind
-#: per process, later ones at DEBUG, so a backfill of loose payloads does not flood the log).
-_LOGGED_KINDS: set[str] = set()
-_LOGGED_LOCK = threading.Lock()
 
+@attrs.define
+class _Resolved:
+    """The settings of one configuration (``version``): the options and environment they
+    were read from, and the settings of each set of per-call options met since. The repr
+    shows none of them: they may hold keys."""
 
-def _log_notice(item: Notice) -> None:
-    level = item.level
-    if item.kind is not None:
-        with _LOGGED_LOCK:
-            first = item.kind not in _LOGGED_KINDS
-            _LOGGED_KINDS.add(item.kind)
-        if not first:
-            level = logging.DEBUG
-    logger.log(level, "%s", item.text)
+    version: int
+    options: dict[str, Any] = attrs.field(repr=False)
+    environ: dict[str, str] = attrs.field(repr=False)
+    settings: Settings = attrs.field(repr=False)
+    per_call: dict[tuple[Any, ...], Settings] = attrs.field(factory=dict, repr=False)
 
 
 class CompatClient:
@@ -142,28 +111,26 @@ class CompatClient:
         check_option_names(options)
         self._options: dict[str, Any] = dict(options)
         self._environment_keys = environment_keys
-        self._transport = transport
-        self._session = session
-        self._http: Optional[RequestsTransport] = None
-        self._reliable: dict[Delivery, Transport] = {}
-        # One pacer per pacing configuration, not per Delivery: calls that differ only in
-        # their retry options must still share one budget per account and endpoint.
-        self._pacers: dict[tuple[float, Optional[str]], Pacer] = {}
-        # The pool new calls use, and every pool this client created: a flow may still be
-        # submitting to an older, smaller pool, so none is shut down before close().
-        self._pool: Optional[ThreadPoolExecutor] = None
-        self._pool_size = 0
-        self._pools: list[ThreadPoolExecutor] = []
+        self._carrier = Carrier(transport, session)
         self._clock = clock
         self._lock = threading.Lock()
-        # (options version, environment snapshot, settings); see settings().
+        # The options' version (configure() and override() count it up), and the settings
+        # resolved for it; see settings().
         self._version = 0
-        self._cached: Optional[tuple[int, dict[str, str], Settings]] = None
+        self._resolved: Optional[_Resolved] = None
         self._batcher: Optional[Batcher] = None
 
     def __repr__(self) -> str:
         # Options may hold keys: show only their names.
         return f"CompatClient(options={sorted(self._options)})"
+
+    @property
+    def carrier(self) -> Carrier:
+        """This client's delivery machinery (transports, pacers, worker threads), which its
+        calls and its bulk mode share."""
+        return self._carrier
+
+    # --- configuration ------------------------------------------------------------------
 
     def configure(self, **options: Any) -> None:
         """Change this client's defaults; ``None`` removes an option again. The environment
@@ -177,49 +144,70 @@ class CompatClient:
             self._options = self._checked(options)
             self._version += 1
 
+    def override(self, **options: Any) -> dict[str, Any]:
+        """``configure(**options)``, returning the values they replaced (``None``: not set),
+        to hand back to ``configure`` later (what ``batching()`` does). Refused as a whole,
+        as ``configure`` is."""
+        check_option_names(options)
+        with self._lock:
+            previous = {name: self._options.get(name) for name in options}
+            self._options = self._checked(options)
+            self._version += 1
+        return previous
+
     def settings(self, **options: Any) -> Settings:
         """The settings a call with ``options`` would run with.
 
         The environment is read when the client first needs its settings and again after
         each ``configure()`` call (``configure()`` with no arguments just re-reads it):
         reading it on every call would cost more than translating one. Per-call options
-        are resolved on top of that snapshot.
+        are resolved on top of that snapshot, once per configuration for each set of them
+        (the legacy SDK objects pass the same ones on every call).
         """
-        cached = self._cached
+        resolved = self._resolved
         version = self._version
-        if cached is None or cached[0] != version:
-            environ = self._environ()
-            cached = (version, environ, resolve_settings(self._options, environ=environ))
-            self._cached = cached
-        if options:
-            check_option_names(options)
-            return resolve_settings(options, self._options, environ=cached[1])
-        return cached[2]
+        if resolved is None or resolved.version != version:
+            given, environ = self._options, self._environ()
+            resolved = _Resolved(version, given, environ, resolve_settings(given, environ=environ))
+            self._resolved = resolved
+        if not options:
+            return resolved.settings
+        key = _cache_key(options)
+        if key is not None:
+            found = resolved.per_call.get(key)
+            if found is not None:
+                return found
+        check_option_names(options)
+        settings = resolve_settings(options, resolved.options, environ=resolved.environ)
+        if key is not None:
+            with self._lock:
+                if len(resolved.per_call) >= _PER_CALL:
+                    resolved.per_call.pop(next(iter(resolved.per_call)))
+                resolved.per_call[key] = settings
+        return settings
 
-    def close(self) -> None:
-        """Flush what bulk mode holds, then release pooled connections and worker threads."""
-        batcher, self._batcher = self._batcher, None
-        if batcher is not None:
-            batcher.close()
+    def _restore(self, previous: Mapping[str, Any]) -> None:
+        """Put back what :meth:`override` replaced, unchecked: those values were valid when
+        they were set, and a restore that could be refused (the environment changed in
+        between) would leave the override in place. The next call reports such a change."""
         with self._lock:
-            for transport in (self._transport, self._http):
-                if transport is not None:
-                    transport.close()
-            pacers = list(self._pacers.values())
-            # Forgotten with their pacers: a later call builds fresh ones, not closed ones.
-            self._pacers.clear()
-            self._reliable.clear()
-            pools, self._pools = self._pools, []
-            self._pool = None
-            self._pool_size = 0
-        for pacer in pacers:
-            # A RedisPacer holds connections to Redis; the in-process Pacer has nothing to
-            # release (and no close()).
-            close = getattr(pacer, "close", None)
-            if callable(close):
-                close()
-        for pool in pools:
-            pool.shutdown(wait=True)
+            self._options = _applied(self._options, previous)
+            self._version += 1
+
+    def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The options with ``changes`` applied, once they resolve with the environment the
+        next call reads; else :class:`ConfigurationError` (which names the variable when the
+        value at fault comes from the environment). Called with ``self._lock`` held."""
+        options = _applied(self._options, changes)
+        resolve_settings(options, environ=self._environ())
+        return options
+
+    def _environ(self) -> dict[str, str]:
+        """The environment variables the settings depend on, as they are now."""
+        names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
+        return {name: os.environ[name] for name in names if name in os.environ}
+
+    # --- the call time ------------------------------------------------------------------
 
     @contextlib.contextmanager
     def call_scope(
@@ -270,34 +258,27 @@ class CompatClient:
         or the :class:`Plan` in dry-run. ``normalised``: what the leniency policy already did
         to the payload on its way in (a repaired base64 ``data=``), reported with the call."""
         settings = self.settings(**options)
-        token: Optional[str] = None
-        ignored: tuple[str, ...] = ()
+        call: Any
         if isinstance(event, Mapping):
             if any(v is not None for v in (customer_properties, properties, time, ip)):
                 raise TranslationError(
                     "event", "a whole legacy payload comes alone, without the other arguments"
                 )
-            values, token, ignored = split_payload(event, TRACK_PAYLOAD_KEYS)
-            event, customer_properties, properties = (
-                values["event"],
-                values["customer_properties"],
-                values["properties"],
+            call = PayloadCall("track", event, is_test, normalised)
+        else:
+            call = parse_track(
+                event,
+                customer_properties,
+                properties,
+                time,
+                ip,
+                is_test=is_test,
+                naive=settings.options.naive_datetime,
+                now=self._now(),
+                strict=settings.options.strict,
+                notes=normalised,
             )
-            time, ip = values["time"], values["ip"]
-        call = parse_track(
-            event,
-            customer_properties,
-            properties,
-            time,
-            ip,
-            is_test=is_test,
-            naive=settings.options.naive_datetime,
-            now=self._now(),
-            ignored_keys=ignored,
-            strict=settings.options.strict,
-            notes=normalised,
-        )
-        return cast("Union[int, Plan]", self.execute(call, settings, _carried_token(token)))
+        return cast("Union[int, Plan]", self._run(Request(call), settings, options))
 
     def identify(
         self,
@@ -311,20 +292,15 @@ class CompatClient:
         ``properties`` may be a whole legacy payload ``{"token", "properties"}``. Returns
         ``1`` as legacy did, or the :class:`Plan` in dry-run."""
         settings = self.settings(**options)
-        token: Optional[str] = None
-        ignored: tuple[str, ...] = ()
-        if _is_identify_payload(properties):
+        call: Any
+        if is_identify_payload(properties):
             assert properties is not None
-            values, token, ignored = split_payload(properties, IDENTIFY_PAYLOAD_KEYS)
-            properties = values["properties"]
-        call = parse_identify(
-            properties,
-            is_test=is_test,
-            ignored_keys=ignored,
-            strict=settings.options.strict,
-            notes=normalised,
-        )
-        return cast("Union[int, Plan]", self.execute(call, settings, _carried_token(token)))
+            call = PayloadCall("identify", properties, is_test, normalised)
+        else:
+            call = parse_identify(
+                properties, is_test=is_test, strict=settings.options.strict, notes=normalised
+            )
+        return cast("Union[int, Plan]", self._run(Request(call), settings, options))
 
     def subscribe_to_list(
         self, list_id: str, profiles: Iterable[Mapping[str, Any]], **options: Any
@@ -335,7 +311,7 @@ class CompatClient:
         ``SubscribeReport`` with ``return_members=False``, or the :class:`Plan`."""
         settings = self.settings(**options)
         call = SubscribeCall(parse_list_id(list_id), profiles)
-        return self.execute(call, settings)
+        return self._run(Request(call), settings, options)
 
     def unsubscribe(
         self,
@@ -356,86 +332,75 @@ class CompatClient:
             string_list(phone_numbers, "phone_numbers"),
             string_list(push_tokens, "push_tokens"),
         )
-        return self.execute(call, settings)
+        return self._run(Request(call), settings, options)
 
     def exclude_email(self, email: Union[str, Iterable[str]], **options: Any) -> Any:
         """Legacy ``POST /v1/people/exclusions`` → suppression jobs for the emails not
         suppressed yet. Returns ``{"already_excluded": bool, "num_excluded": int}``, or the
         :class:`Plan`."""
         settings = self.settings(**options)
-        return self.execute(ExcludeEmailCall(string_list(email, "email")), settings)
+        call = ExcludeEmailCall(string_list(email, "email"))
+        return self._run(Request(call), settings, options)
 
     def call(self, call: Any, **options: Any) -> Any:
         """Run one typed legacy call (the values of ``_translate/<resource>.py``, which the
         legacy SDK classes and the raw-HTTP parser build): the legacy response body, or the
         :class:`Plan` in dry-run."""
-        return self.execute(call, self.settings(**options))
+        return self._run(Request(call), self.settings(**options), options)
 
-    def invoke(self, invocation: Invocation, **options: Any) -> Any:
-        """Run a parsed raw legacy request (see ``_wire.parse_legacy_request``)."""
-        if invocation.method not in _INVOCABLE:
-            raise TypeError(f"{invocation.method!r} is not a legacy call of CompatClient")
-        method = getattr(self, invocation.method)
-        return method(*invocation.args, **invocation.kwargs, **{**invocation.options, **options})
-
-    # --- running ------------------------------------------------------------------------
+    def run(self, request: Request, **options: Any) -> Any:
+        """Run a legacy call as a way in parsed it (``_wire.parse_legacy_request`` for raw
+        HTTP): the legacy result, or the :class:`Plan` in dry-run. The keys the request
+        carried win over the configured ones (contract §1): its ``api_key`` is the private
+        key unless ``options`` name a ``private_key``, and a payload's ``token`` is combined
+        as ``_credentials.combine`` says."""
+        return self._run(request, self.settings(**options), options)
 
     def execute(
         self, call: LegacyCall, settings: Settings, carried: Optional[Credentials] = None
     ) -> Any:
-        """Translate ``call`` and run it: the legacy result, or the :class:`Plan` in dry-run.
+        """Translate ``call`` and run it with ``settings``: the legacy result, or the
+        :class:`Plan` in dry-run (see ``_execute.execute``).
 
         ``carried`` are keys the legacy request carried itself (``token``, ``api_key``);
         they win over configured ones (contract §1), and a key given as private wins over a
         ``pk_`` key given as public (``_credentials.combine``).
         """
-        credentials = settings.credentials
-        if carried is not None:
-            credentials = combine(carried, credentials)
-        server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
-        flow = translate(call, server_side=server_side, options=settings.options)
-        context = self.context(settings, credentials)
-        held: Optional[tuple[Batcher, str]] = None
-        if settings.batch.batching and isinstance(call, _BATCHED):
-            # This call's batcher (its own spool_path, if it has one) holds its items too.
-            batcher = self.batcher(settings)
-            account = batcher.account(settings, context)
-            if account is not None:  # None: not batched (no private key), sent as planned
-                held = (batcher, account)
-        if settings.dry_run:
-            return self._plan(flow, context, server_side, held)
-        for note in credentials.notes:
-            _log_notice(note)
-        if server_side and credentials.private_key is None:
-            raise ConfigurationError(
-                "this call needs a private API key (private_key, or KLAVIYO_PRIVATE_API_KEY)"
-            )
-        transport = self._transport_for(settings.delivery)
-        scope = self._scope()
-
-        def send(step: Step) -> RawResponse:
-            return transport.send(prepare(step.request, context))
-
-        transmit = send if held is None else self._capturing(send, *held, dry_run=False)
-        return run(
-            flow,
-            _recorded(transmit, scope),
-            _log_notice,
-            self._sender_for(settings.options.max_concurrency),
+        keys = settings.credentials if carried is None else combine(carried, settings.credentials)
+        return execute(
+            call,
+            keys,
+            settings,
+            self._carrier,
             clock=self._now,
-            should_stop=scope.should_stop if scope is not None else None,
+            scope=self._scope(),
+            batcher=self.batcher,
         )
 
     @staticmethod
     def context(settings: Settings, credentials: Optional[Credentials] = None) -> RequestContext:
         """What ``prepare`` adds to the requests of a call with ``settings`` (and
         ``credentials``, by default the configured ones)."""
-        return RequestContext(
-            base_url=settings.base_url,
-            revision=settings.revision,
-            credentials=credentials or settings.credentials,
-            timeout=settings.timeout,
-        )
+        return request_context(settings, credentials)
+
+    def _run(self, request: Request, settings: Settings, options: Mapping[str, Any]) -> Any:
+        """The one entry path of every legacy call: a whole payload is typed (at the call
+        time, its ``token`` split off), the ``api_key`` the request carried takes the private
+        slot (unless ``options`` name a ``private_key``), and the call goes to
+        :meth:`execute`."""
+        call, carried = request.call, None
+        if isinstance(call, PayloadCall):
+            call, token = parse_payload(
+                call,
+                naive=settings.options.naive_datetime,
+                strict=settings.options.strict,
+                now=self._now(),
+            )
+            carried = _carried_token(token)
+        if request.api_key is not None and "private_key" not in options:
+            keys = with_private_key(settings.credentials, request.api_key)
+            settings = attrs.evolve(settings, credentials=keys)
+        return self.execute(call, settings, carried)
 
     # --- bulk mode ----------------------------------------------------------------------
 
@@ -459,44 +424,14 @@ class CompatClient:
             batcher = self._batcher
             created = batcher is None
             if batcher is None:
-                batcher = self._batcher = Batcher(self, spool_path=spool)
+                batcher = self._batcher = Batcher(
+                    self._carrier, settings=self.settings, spool_path=spool
+                )
         if created and not settings.dry_run and settings.credentials.private_key is not None:
             # A live batcher opens its spool now, and what an earlier process left there for
             # the configured key goes out.
             batcher.account(settings, self.context(settings))
         return batcher
-
-    def override(self, **options: Any) -> dict[str, Any]:
-        """``configure(**options)``, returning the values they replaced (``None``: not set),
-        to hand back to ``configure`` later (what ``batching()`` does). Refused as a whole,
-        as ``configure`` is."""
-        check_option_names(options)
-        with self._lock:
-            previous = {name: self._options.get(name) for name in options}
-            self._options = self._checked(options)
-            self._version += 1
-        return previous
-
-    def _restore(self, previous: Mapping[str, Any]) -> None:
-        """Put back what :meth:`override` replaced, unchecked: those values were valid when
-        they were set, and a restore that could be refused (the environment changed in
-        between) would leave the override in place. The next call reports such a change."""
-        with self._lock:
-            self._options = _applied(self._options, previous)
-            self._version += 1
-
-    def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """The options with ``changes`` applied, once they resolve with the environment the
-        next call reads; else :class:`ConfigurationError` (which names the variable when the
-        value at fault comes from the environment). Called with ``self._lock`` held."""
-        options = _applied(self._options, changes)
-        resolve_settings(options, environ=self._environ())
-        return options
-
-    def _environ(self) -> dict[str, str]:
-        """The environment variables the settings depend on, as they are now."""
-        names = _ENV_NAMES if self._environment_keys else _ENV_NAMES_WITHOUT_KEYS
-        return {name: os.environ[name] for name in names if name in os.environ}
 
     def flush(self, *, raise_errors: bool = True) -> Union[FlushReport, Plan]:
         """Send what bulk mode holds now: the :class:`FlushReport`; in dry-run the
@@ -513,150 +448,18 @@ class CompatClient:
             return FlushReport()
         return batcher.flush(raise_errors=raise_errors)
 
-    @staticmethod
-    def _capturing(
-        transmit: Callable[[Step], RawResponse],
-        batcher: Batcher,
-        account: str,
-        *,
-        dry_run: bool,
-    ) -> Callable[[Step], RawResponse]:
-        """``transmit``, except that a request bulk mode carries is held in ``batcher``, not
-        sent, and answered as Klaviyo answers it (202: accepted for processing)."""
-
-        def held(step: Step) -> RawResponse:
-            items = capture(step.request)
-            if items is None or not batcher.add(items, account, dry_run=dry_run):
-                return transmit(step)  # not bulk mode's, or it holds nothing more (shutdown)
-            return default_reply(step.request)
-
-        return held
-
-    def _plan(
-        self,
-        flow: Flow[Any],
-        context: RequestContext,
-        server_side: bool,
-        held_by: Optional[tuple[Batcher, str]] = None,
-    ) -> Plan:
-        """The :class:`Plan` of ``flow``; with ``held_by`` (a batcher and the account in it),
-        what bulk mode carries is held there and named in a warning."""
-        requests: list[PlannedRequest] = []
-        warnings = [note.text for note in context.credentials.notes]
-        if server_side and context.credentials.private_key is None:
-            warnings.append(_NO_PRIVATE_KEY)
-
-        def record(step: Step) -> RawResponse:
-            requests.append(step.request)
-            return step.dry_run_reply or default_reply(step.request)
-
-        transmit: Callable[[Step], RawResponse] = record
-        if held_by is not None:
-            held = self._capturing(record, *held_by, dry_run=True)
-
-            def transmit(step: Step) -> RawResponse:
-                items = capture(step.request)
-                if items:  # an empty capture holds nothing: no request will carry it
-                    warnings.append(
-                        f"batching: {step.request.operation} is held and sent with the next "
-                        f"bulk request ({_bulk_requests(items)}); flush() shows it"
-                    )
-                return held(step)
-
-        scope = self._scope()
-        run(
-            flow,
-            _recorded(transmit, scope),
-            lambda item: warnings.append(item.text),
-            clock=self._now,
-            should_stop=scope.should_stop if scope is not None else None,
-        )
-        return Plan(tuple(requests), tuple(warnings), context)
-
-    def _transport_for(self, delivery: Delivery) -> Transport:
-        """The transport for ``delivery``: the caller's own as given, else one pooled session
-        behind a :class:`ReliableTransport` per pacing/retry configuration (so the pacing
-        state is shared by every call and thread that use it; with a Redis URL, by every
-        process using that Redis)."""
-        if self._transport is not None:
-            return self._transport
-        with self._lock:
-            reliable = self._reliable.get(delivery)
-            if reliable is None:
-                if self._http is None:
-                    self._http = RequestsTransport(self._session)
-                reliable = ReliableTransport(
-                    self._http,
-                    pacer=self._pacer_for(delivery),
-                    policy=RetryPolicy.scaled(
-                        delivery.time_scale,
-                        budget=delivery.retry_budget,
-                        max_attempts=delivery.max_attempts,
-                        connect_budget=delivery.connect_retry_budget,
-                    ),
-                )
-                self._reliable[delivery] = reliable
-            return reliable
-
-    def _pacer_for(self, delivery: Delivery) -> Pacer:
-        """The pacer of ``delivery``'s pacing configuration, one per client (called with
-        ``self._lock`` held). The retry options are not part of the key: they do not change
-        Klaviyo's limits, which every call for one account spends together."""
-        if not delivery.pacing:
-            return NO_PACING
-        key = (delivery.time_scale, delivery.rate_limit_redis_url)
-        pacer = self._pacers.get(key)
-        if pacer is None:
-            if delivery.rate_limit_redis_url is not None:
-                pacer = RedisPacer(delivery.rate_limit_redis_url, time_scale=delivery.time_scale)
-            else:
-                pacer = Pacer(time_scale=delivery.time_scale)
-            self._pacers[key] = pacer
-        return pacer
-
-    def _sender_for(
-        self, concurrency: int
-    ) -> Optional[Callable[[Sequence[Step], int, Callable[[Step], RawResponse]], list[Outcome]]]:
-        """How independent steps are sent: on a bounded thread pool shared by the client.
-
-        A call asking for more workers than the current pool has gets a bigger pool, which
-        new calls use from then on; the smaller one is kept, not shut down, as flows that
-        took it may still submit to it (its idle threads go at close())."""
-        if concurrency <= 1:
-            return None
-        with self._lock:
-            if self._pool is None or self._pool_size < concurrency:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=concurrency, thread_name_prefix="klaviyo-legacy-compat"
-                )
-                self._pool_size = concurrency
-                self._pools.append(self._pool)
-            pool = self._pool
-
-        def send_all(
-            steps: Sequence[Step], first: int, transmit: Callable[[Step], RawResponse]
-        ) -> list[Outcome]:
-            futures = [
-                pool.submit(sequentially, (step,), first + i, transmit)
-                for i, step in enumerate(steps)
-            ]
-            return [future.result()[0] for future in futures]
-
-        return send_all
+    def close(self) -> None:
+        """Flush what bulk mode holds, then release pooled connections and worker threads."""
+        batcher, self._batcher = self._batcher, None
+        if batcher is not None:
+            batcher.close()
+        self._carrier.close()
 
 
-def _recorded(
-    transmit: Callable[[Step], RawResponse], scope: Optional[CallScope]
-) -> Callable[[Step], RawResponse]:
-    """``transmit``, noting each operation in ``scope`` (if any) first."""
-    if scope is None:
-        return transmit
-
-    def recording(step: Step) -> RawResponse:
-        scope.operations.append(step.request.operation)
-        return transmit(step)
-
-    return recording
+def _carried_token(token: Optional[str]) -> Optional[Credentials]:
+    """The key a track/identify payload carried as ``token``: a public slot (a ``pk_`` key
+    there is used as the private key, ``_credentials.KEY_SHAPES``)."""
+    return None if token is None else credentials(public=(Key("token", token),))
 
 
 #: The environment variables settings depend on (the cache key of ``settings()``).
@@ -679,33 +482,31 @@ def _applied(options: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str
     return updated
 
 
-#: Calls bulk mode may hold: what their translators plan is captured, the rest is sent.
-_BATCHED = (TrackCall, IdentifyCall, SubscribeCall)
+#: Option values a per-call settings cache key may hold: immutable, and told apart by type
+#: too (``True == 1`` in Python, but ``max_attempts=True`` is refused where ``1`` is not).
+_PLAIN = (str, int, float, bool, type(None))
 
 
-def _bulk_requests(items: Iterable[Item]) -> str:
-    """The bulk requests that will carry ``items`` (for the dry-run warning), from what
-    ``batches`` says carries each kind: an operation added to its ``CAPTURED`` is named
-    here without a second table to keep in step."""
-    rows = (endpoint(KINDS[kind]) for kind in sorted({item.kind for item in items}))
-    return ", ".join(f"{row.method} {row.path}" for row in rows)
+def _cache_key(options: Mapping[str, Any]) -> Optional[tuple[Any, ...]]:
+    """``options`` as a key of the per-call settings cache, or ``None`` when a value is not
+    a plain immutable one (a list, an object of the caller's): those are resolved each time,
+    so no cached settings can outlive a change to them."""
+    key = []
+    for name in sorted(options):
+        frozen = _frozen(options[name])
+        if frozen is None:
+            return None
+        key.append((name, frozen))
+    return tuple(key)
 
 
-_INVOCABLE = frozenset(
-    {"track", "identify", "subscribe_to_list", "unsubscribe", "exclude_email", "call"}
-)
-
-
-def _carried_token(token: Optional[str]) -> Optional[Credentials]:
-    """The key a track/identify payload carried as ``token``: a public slot (a ``pk_`` key
-    there is used as the private key, ``_credentials.KEY_SHAPES``)."""
-    return None if token is None else credentials(public=(Key("token", token),))
-
-
-def _is_identify_payload(value: Any) -> bool:
-    # A whole payload has "token" or only "properties" (a dict); a profile dict with a custom
-    # property literally named "properties" and other keys is still a profile dict.
-    return isinstance(value, Mapping) and (
-        "token" in value
-        or (set(value) == {"properties"} and isinstance(value["properties"], Mapping))
-    )
+def _frozen(value: Any) -> Optional[tuple[Any, ...]]:
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is Key and type(value.value) is str:
+        return (Key, value.slot, value.value)
+    if kind is tuple:
+        items = [_frozen(item) for item in value]
+        return None if None in items else (tuple, *items)
+    return None

@@ -45,6 +45,7 @@ __all__ = [
     "placement",
     "redact",
     "safe_url",
+    "with_private_key",
 ]
 
 
@@ -316,4 +317,13 @@ def combine(carried: Credentials, configured: Credentials) -> Credentials:
     return credentials(
         private=[key for role, key in keys if role == PRIVATE],
         public=[key for role, key in keys if role == PUBLIC],
+    )
+
+
+def with_private_key(configured: Credentials, private: Key) -> Credentials:
+    """``configured`` with ``private`` in the private slot, in place of the key given there:
+    the ``api_key`` a raw legacy request carried (contract §1). The public slot keeps its
+    key; both are checked and placed as :func:`credentials` does."""
+    return credentials(
+        private=(private,), public=[key for role, key in configured.given if role == PUBLIC]
     )

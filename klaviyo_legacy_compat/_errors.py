@@ -6,7 +6,7 @@
     ├── LegacySDKError = KlaviyoException            raised here, before anything is sent
     │   ├── ConfigurationError = KlaviyoConfigurationException
     │   │   │                                        a key or setting is missing or invalid
-    │   │   └── SpoolError (in _spool.py)            bulk mode's spool cannot be used safely
+    │   │   └── SpoolError (in _spool/)              bulk mode's spool cannot be used safely
     │   └── TranslationError(LegacySDKError, ValueError)
     │       │                                        legacy input breaks a rule: .field .rule
     │       ├── MissingIdentifierError               "You must identify a user by email or ID."

@@ -30,7 +30,8 @@ from typing import Callable, Optional, TextIO
 
 import attrs
 
-from ._batching import Batcher, _kind_of
+from ._batching import Batcher
+from ._bulk_send import kind_of
 from ._client import CompatClient
 from ._credentials import account_label
 from ._errors import ConfigurationError
@@ -102,7 +103,7 @@ def _held(spool: Spool) -> dict[str, dict[str, _Row]]:
     """What the spool holds, by account label, then item kind."""
     held: dict[str, dict[str, _Row]] = {}
     for spool_kind, state, count, oldest, newest in spool.summary():
-        kind, label = _kind_of(spool_kind)
+        kind, label = kind_of(spool_kind)
         held.setdefault(label, {}).setdefault(kind, _Row()).add(state, count, oldest, newest)
     return held
 
@@ -154,7 +155,7 @@ def _export(spool: Spool, out: TextIO, err: TextIO) -> int:
     count = 0
     try:
         for _, spool_kind, state, item, reason, created in spool.dump():
-            kind, label = _kind_of(spool_kind)
+            kind, label = kind_of(spool_kind)
             line = {
                 "account": label,
                 "kind": kind,
@@ -235,7 +236,9 @@ def _drain(
     out.write(f"sending {pending:,} items of account {label} to {settings.base_url}{kept}\n")
     # The spool goes to bulk mode's own sender, lock and all: paced and retried, as a
     # process that holds the key would send them.
-    batcher = Batcher(client, spool_path=str(spool.path), store=spool)
+    batcher = Batcher(
+        client.carrier, settings=client.settings, spool_path=str(spool.path), store=spool
+    )
     try:
         batcher.account(settings, client.context(settings))
         report = batcher.flush(raise_errors=False)

@@ -1,13 +1,15 @@
-"""Raw legacy HTTP → a client invocation (pure): one parser for every v1/v2 wire form.
+"""Raw legacy HTTP → a typed legacy call and its key (pure): one parser for every v1/v2
+wire form.
 
 A legacy request is a method, a URL with its query, headers and a raw body. Where the
 key is depends on the form (legacy-surface.md D): ``token`` inside a track/identify payload,
 ``api_key`` in the query (v1, ``klaviyo-sdk``), in the JSON body (v2, ``klaviyo`` 3.x), in a
 form body, or an ``api-key`` header. :data:`ROUTES`, one route per endpoint of the catalogue
 (``_catalogue.CATALOGUE``), maps each method and path to a handler that returns the
-:class:`Invocation` of a client method with those arguments; the key is passed as the
-per-call ``private_key`` option, a ``_credentials.Key`` named by its slot (``api_key``,
-``api-key header``), and never reaches a translator.
+:class:`~._calls.Request` the client runs (``CompatClient.run``): the typed call (a
+:class:`~._calls.PayloadCall` for track and identify) and the ``api_key``, a
+``_credentials.Key`` named by its slot (``api_key``, ``api-key header``), which never
+reaches a translator.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from ._calls import PayloadCall, Request
 from ._catalogue import CATALOGUE
-from ._credentials import Key, redact
+from ._credentials import Key
 from ._errors import TranslationError
 from ._flow import Notice
 from ._legacy_endpoint import Builder, LegacyEndpoint
@@ -33,7 +36,6 @@ T = TypeVar("T")
 
 __all__ = [
     "ROUTES",
-    "Invocation",
     "LegacyHTTPRequest",
     "UnknownLegacyPathError",
     "call_for",
@@ -72,26 +74,6 @@ class LegacyHTTPRequest:
             if key.lower() == wanted:
                 return value
         return None
-
-
-def _redacted_options(options: Mapping[str, Any]) -> str:
-    # A Key's repr shows only its slot; a key given as text is shown redacted.
-    shown = {
-        k: redact(v) if k.endswith("_key") and isinstance(v, str) else v for k, v in options.items()
-    }
-    return repr(shown)
-
-
-@attrs.frozen
-class Invocation:
-    """``client.<method>(*args, **kwargs, **options)``; ``options`` hold the carried key.
-    For the typed legacy calls of the resource modules, ``method`` is ``"call"`` and
-    ``args`` holds the call value."""
-
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = attrs.field(factory=dict)
-    options: Mapping[str, Any] = attrs.field(factory=dict, repr=_redacted_options)
 
 
 # --- body forms ---------------------------------------------------------------------------
@@ -183,18 +165,18 @@ def _payload(request: LegacyHTTPRequest, strict: bool) -> tuple[Any, bool, list[
     raise TranslationError("data", "a track/identify request carries its payload in data=")
 
 
-def _private_key(request: LegacyHTTPRequest, *sources: Mapping[str, Any]) -> dict[str, Key]:
-    """The ``api_key`` wherever this legacy form put it, as the ``private_key`` option
-    (checked with the call's other keys, ``_credentials.credentials``, and named by its
-    slot in any error)."""
+def _private_key(request: LegacyHTTPRequest, *sources: Mapping[str, Any]) -> Optional[Key]:
+    """The ``api_key`` wherever this legacy form put it, named by its slot (checked with the
+    call's other keys when the call runs, ``_credentials.credentials``, and named in any
+    error)."""
     for source in (*sources, request.query):
         value = source.get("api_key")
         if isinstance(value, list):
             value = value[0] if value else None
         if isinstance(value, str) and value:
-            return {"private_key": Key("api_key", value)}
+            return Key("api_key", value)
     header = request.header("api-key")
-    return {"private_key": Key("api-key header", header)} if header else {}
+    return Key("api-key header", header) if header else None
 
 
 def _body(request: LegacyHTTPRequest) -> dict[str, Any]:
@@ -230,28 +212,29 @@ def _single(values: list[str]) -> Any:
 # --- handlers -----------------------------------------------------------------------------
 
 
-Handler = Callable[[LegacyHTTPRequest, Mapping[str, str], bool], Invocation]
+Handler = Callable[[LegacyHTTPRequest, Mapping[str, str], bool], Request]
 
 
 def _payload_call(name: str) -> Handler:
-    """The handler of ``track`` or ``identify``: the client method ``name`` with the payload
-    of any of the public forms (and what the leniency policy did to read it)."""
+    """The handler of ``track`` or ``identify`` (``name``): the payload of any of the public
+    forms, and what the leniency policy did to read it, as a :class:`PayloadCall` (its
+    ``token`` is split off when the call runs)."""
 
-    def handle(request: LegacyHTTPRequest, _: Mapping[str, str], strict: bool) -> Invocation:
+    def handle(request: LegacyHTTPRequest, _: Mapping[str, str], strict: bool) -> Request:
         payload, test, found = _payload(request, strict)
         if not isinstance(payload, dict):
             raise TranslationError("data", "must decode to a JSON object")
-        return Invocation(name, (payload,), {"is_test": test, "normalised": tuple(found)})
+        return Request(PayloadCall(name, payload, test, tuple(found)))
 
     return handle
 
 
 def _typed(builder: Builder) -> Handler:
-    def handle(request: LegacyHTTPRequest, path: Mapping[str, str], strict: bool) -> Invocation:
+    def handle(request: LegacyHTTPRequest, path: Mapping[str, str], strict: bool) -> Request:
         del strict  # the typed calls' translators apply the policy under the call's options
         body = _body(request)
         call = builder(_params(request, body), path)
-        return Invocation("call", (call,), {}, _private_key(request, body))
+        return Request(call, _private_key(request, body))
 
     return handle
 
@@ -302,9 +285,10 @@ def call_for(method: str, path: str, params: Mapping[str, Any]) -> Any:
     return builder({k: v for k, v in params.items() if k != "api_key"}, groups)
 
 
-def parse_legacy_request(request: LegacyHTTPRequest, *, strict: bool = False) -> Invocation:
-    """The client invocation that ``request`` stands for; a :class:`TranslationError` names
-    what is wrong, and :class:`UnknownLegacyPathError` an unknown method and path.
+def parse_legacy_request(request: LegacyHTTPRequest, *, strict: bool = False) -> Request:
+    """The legacy call that ``request`` stands for, and the key it carried (run it with
+    ``CompatClient.run``); a :class:`TranslationError` names what is wrong, and
+    :class:`UnknownLegacyPathError` an unknown method and path.
     ``strict``: refuse what the leniency policy would repair in the wire form itself (a
     ``data=`` with line breaks or spaces)."""
     method = request.method.upper()

@@ -79,7 +79,7 @@ def translate(
                 raise ValueError(f"not JSON: {item}")
             strict = client.settings().options.strict
             request = parse_legacy_request(request_from_json(item), strict=strict)
-            plan = client.invoke(request, dry_run=True)
+            plan = client.run(request, dry_run=True)
         except (KlaviyoCompatError, ValueError, TypeError, RecursionError) as exc:
             err.write(f"klaviyo-legacy-compat translate: line {number}: {exc}\n")
             status = 2

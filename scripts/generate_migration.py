@@ -47,7 +47,7 @@ def operations(entry: LegacyEndpoint, **options: Any) -> list[str]:
     a legacy feature with no equivalent, the advice of its error instead."""
     client = CompatClient(dry_run=True, return_members=True, **options)
     try:
-        plan = client.invoke(parse_legacy_request(request_from_json(dict(entry.example))))
+        plan = client.run(parse_legacy_request(request_from_json(dict(entry.example))))
     except UnsupportedLegacyFeatureError as error:
         return [f"no equivalent: {error.instead}"]
     assert isinstance(plan, Plan)

@@ -71,7 +71,7 @@ def invoke(client: CompatClient, row: dict[str, Any], **options: Any) -> Any:
     if "http" in row:
         request = request_from_json(expand(row["http"]))
         strict = client.settings(**options).options.strict
-        return client.invoke(parse_legacy_request(request, strict=strict), **options)
+        return client.run(parse_legacy_request(request, strict=strict), **options)
     method = getattr(client, row["call"])
     return method(*expand(row.get("args", [])), **expand(row.get("kwargs", {})), **options)
 

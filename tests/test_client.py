@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
@@ -208,7 +209,7 @@ def test_module_level_functions_use_the_configured_defaults(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     transport = RecordingTransport()
-    monkeypatch.setattr(klaviyo.default_client(), "_transport", transport)
+    monkeypatch.setattr(klaviyo.default_client().carrier, "_transport", transport)
     klaviyo.configure(private_key=PRIVATE_KEY)
     try:
         assert klaviyo.track("Viewed", {"$email": "a@example.com"}) == 1
@@ -254,8 +255,8 @@ def test_a_bigger_pool_leaves_the_smaller_one_usable_by_flows_that_took_it() -> 
     plan = client.track("Viewed", {"$email": "a@example.com"}, dry_run=True)
     assert isinstance(plan, klaviyo.Plan)
     step = Step(plan.requests[0])
-    first = client._sender_for(2)  # what a flow with max_concurrency=2 captured
-    bigger = client._sender_for(4)  # another call asks for more workers meanwhile
+    first = client.carrier.sender(2)  # what a flow with max_concurrency=2 captured
+    bigger = client.carrier.sender(4)  # another call asks for more workers meanwhile
     assert first is not None and bigger is not None
     outcomes = first([step, step, step], 0, lambda s: json_response(202, {}))
     assert [getattr(o, "index", o) for o in outcomes] == [0, 1, 2]
@@ -412,3 +413,101 @@ def test_call_scope_sets_the_call_time_and_collects_the_operations() -> None:
     naive = moment.replace(tzinfo=None)
     with pytest.raises(ValueError, match="aware"), client.call_scope(at=naive):
         pass
+
+
+# --- the one entry path -----------------------------------------------------------------------
+
+OTHER_KEY = "pk_other_0123456789abcdef0123456789ab"
+
+
+def test_per_call_settings_are_resolved_once_per_configuration() -> None:
+    client = klaviyo.CompatClient(private_key=PRIVATE_KEY)
+    first = client.settings(dry_run=True, retry_budget=30)
+    # A legacy SDK object, a gateway pass the same options on every call: resolved once.
+    assert client.settings(retry_budget=30, dry_run=True) is first
+    assert client.settings(dry_run=True, retry_budget=31) is not first
+    client.configure(timeout=5)  # another configuration: resolved again, with it
+    again = client.settings(dry_run=True, retry_budget=30)
+    assert again is not first and again.timeout == 5.0
+    assert client.settings(dry_run=True, retry_budget=30) is again
+
+
+def test_the_settings_of_per_call_options_tell_values_of_other_types_apart() -> None:
+    client = klaviyo.CompatClient()
+    assert client.settings(max_attempts=1).delivery.max_attempts == 1
+    # True == 1 in Python, but only the number is a number of attempts.
+    with pytest.raises(exceptions.ConfigurationError, match="max_attempts"):
+        client.settings(max_attempts=True)
+    # A value no cache key can hold is resolved (here: refused) each time, not a TypeError.
+    for _ in range(2):
+        with pytest.raises(exceptions.ConfigurationError, match="timeout"):
+            client.settings(timeout=[1, 2])
+
+
+def authorization(plan: Any) -> Any:
+    return dict(plan.prepared()[0].headers).get("Authorization")
+
+
+def test_a_requests_api_key_is_its_private_key_unless_the_caller_names_one() -> None:
+    from klaviyo_legacy_compat._calls import ExcludeEmailCall, Request
+    from klaviyo_legacy_compat._credentials import Key
+
+    client = klaviyo.CompatClient(private_key=PRIVATE_KEY, dry_run=True)
+    call = ExcludeEmailCall(("a@example.com",))
+    carried = Request(call, Key("api_key", OTHER_KEY))
+    assert authorization(client.run(Request(call))) == "Klaviyo-API-Key pk_…cdef"
+    assert authorization(client.run(carried)) == "Klaviyo-API-Key pk_…89ab"
+    assert authorization(client.run(carried, private_key=PRIVATE_KEY)) == "Klaviyo-API-Key pk_…cdef"
+    with pytest.raises(exceptions.ConfigurationError, match=r"^api_key: holds a public key"):
+        client.run(Request(call, Key("api_key", PUBLIC_KEY)))
+
+
+def test_a_whole_payload_is_typed_when_the_call_runs() -> None:
+    from klaviyo_legacy_compat._calls import PayloadCall, Request
+
+    client = klaviyo.CompatClient(dry_run=True, clock=lambda: NOW)
+    # Its token is the call's key: only a public one, so the client endpoint.
+    whole = PayloadCall("identify", {"token": PUBLIC_KEY, "properties": {"$email": "a@b.co"}})
+    plan = client.run(Request(whole))
+    assert [r.operation for r in plan.requests] == ["create_client_profile"]
+    assert plan.prepared()[0].params == (("company_id", PUBLIC_KEY),)
+    # A profile dict where the payload belongs is the profile, as legacy identify read it.
+    bare = client.run(Request(PayloadCall("identify", {"$email": "a@b.co"})), private_key=OTHER_KEY)
+    assert bare.requests[0].json["data"]["attributes"]["email"] == "a@b.co"
+    # A track payload's time defaults to the call time: the client's clock, or the scope's.
+    track = PayloadCall("track", {"event": "Viewed", "customer_properties": {"$email": "a@b.co"}})
+    assert (
+        client.run(Request(track), private_key=OTHER_KEY)
+        .requests[0]
+        .json["data"]["attributes"]["time"]
+        == NOW.isoformat()
+    )
+    assert "a@b.co" not in repr(track)  # nor a token: the payload is never shown
+
+
+def test_execute_is_the_one_path_and_the_carrier_carries() -> None:
+    from klaviyo_legacy_compat._calls import ExcludeEmailCall
+    from klaviyo_legacy_compat._carrier import Carrier
+    from klaviyo_legacy_compat._config import resolve_settings
+    from klaviyo_legacy_compat._execute import CallScope, execute
+
+    transport = RecordingTransport()
+    carrier = Carrier(transport)
+    settings = resolve_settings({"private_key": PRIVATE_KEY}, environ={})
+    scope = CallScope()
+    answer = execute(
+        ExcludeEmailCall(("a@example.com",)),
+        settings.credentials,
+        settings,
+        carrier,
+        clock=lambda: NOW,
+        scope=scope,
+    )
+    assert answer == {"already_excluded": False, "num_excluded": 1}
+    assert transport.operations() == scope.operations == ["get_profiles", "bulk_suppress_profiles"]
+    assert carrier.transport(settings.delivery) is transport
+    dry = attrs.evolve(settings, dry_run=True)
+    plan = execute(
+        ExcludeEmailCall(("b@example.com",)), dry.credentials, dry, carrier, clock=lambda: NOW
+    )
+    assert isinstance(plan, klaviyo.Plan) and transport.count == 2

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat import _client, exceptions
+from klaviyo_legacy_compat import _carrier, exceptions
 from klaviyo_legacy_compat._pacing import Pacer
 from klaviyo_legacy_compat._transport import ReliableTransport
 from klaviyo_legacy_compat.testing import LocalKlaviyo
@@ -175,7 +175,7 @@ def test_sustained_load_at_the_steady_limit_is_paced_with_few_429s() -> None:
 
 
 def pacer_of(client: klaviyo.CompatClient, **options: Any) -> Pacer:
-    transport = client._transport_for(client.settings(**options).delivery)
+    transport = client.carrier.transport(client.settings(**options).delivery)
     assert isinstance(transport, ReliableTransport)
     return transport.pacer
 
@@ -205,7 +205,7 @@ def test_close_closes_the_pacers_the_client_built(
         def close(self) -> None:
             self.closed += 1
 
-    monkeypatch.setattr(_client, "RedisPacer", ClosingPacer)
+    monkeypatch.setattr(_carrier, "RedisPacer", ClosingPacer)
     client = client_for(server, rate_limit_redis_url="redis://127.0.0.1:1/0")
     client.track("Viewed", {"$email": "a@example.com"})
     client.track("Viewed", {"$email": "b@example.com"}, retry_budget=30)

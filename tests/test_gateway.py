@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat import gateway as gateway_module
 from klaviyo_legacy_compat._errors import ConfigurationError
 from klaviyo_legacy_compat.gateway import GatewayServer, make_app, serve
+from klaviyo_legacy_compat.gateway import _server as gateway_server
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 LIMITS = {
@@ -307,7 +307,7 @@ def test_a_chunked_body_is_read_and_a_deep_pixel_answers_0(
 def test_without_waitress_the_stdlib_server_runs_with_a_warning(
     server: LocalKlaviyo, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(gateway_module, "_waitress_server", lambda settings: None)
+    monkeypatch.setattr(gateway_server, "_waitress_server", lambda settings: None)
     with caplog.at_level(logging.WARNING, logger="klaviyo_legacy_compat.gateway"):
         running = start(server, kind="auto")
     try:

@@ -206,7 +206,7 @@ def test_dry_run_output_leaks_no_private_key(logs: Everything) -> None:
     others = [p.to_dict() for p in plans if p is not client_side]
     assert_keyless([json.dumps(plan) for plan in others])
     shown = [json.dumps(p.to_dict()) + repr(p) + repr(p.prepared()) for p in plans]
-    invocation = parse_legacy_request(
+    parsed = parse_legacy_request(
         LegacyHTTPRequest(
             "POST",
             f"/api/v1/people/exclusions?api_key={PRIVATE}",
@@ -214,8 +214,8 @@ def test_dry_run_output_leaks_no_private_key(logs: Everything) -> None:
             b"email=a%40example.com",
         )
     )
-    shown.append(repr(invocation))
-    shown.append(json.dumps(klaviyo.CompatClient().invoke(invocation, dry_run=True).to_dict()))
+    shown.append(repr(parsed))
+    shown.append(json.dumps(klaviyo.CompatClient().run(parsed, dry_run=True).to_dict()))
     out = io.StringIO()
     demo.main(["--json"], out)
     shown.append(out.getvalue())

@@ -14,7 +14,7 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 import klaviyo_legacy_compat.sdk
-from klaviyo_legacy_compat import _client, exceptions
+from klaviyo_legacy_compat import _execute, exceptions
 from klaviyo_legacy_compat._leniency import LENIENCY, normalised, permits
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport
@@ -71,7 +71,7 @@ def test_a_notice_names_its_row() -> None:
 def test_live_normalisations_log_a_warning_once_per_kind(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_client, "_LOGGED_KINDS", set())
+    monkeypatch.setattr(_execute, "_LOGGED_KINDS", set())
     client = klaviyo.CompatClient(
         private_key=PRIVATE_KEY, transport=RecordingTransport(), clock=lambda: NOW
     )

@@ -130,11 +130,11 @@ def test_the_url_comes_from_the_environment_and_its_password_stays_out_of_reprs(
 def test_a_client_with_a_redis_url_paces_through_redis(redis_url: str) -> None:
     client = klaviyo.CompatClient(private_key="pk_x_0123456789", rate_limit_redis_url=redis_url)
     settings = resolve_settings({"rate_limit_redis_url": redis_url}, environ={})
-    pacer = getattr(client._transport_for(settings.delivery), "pacer", None)
+    pacer = getattr(client.carrier.transport(settings.delivery), "pacer", None)
     assert isinstance(pacer, RedisPacer)
     unpaced = resolve_settings({"rate_limit_redis_url": redis_url, "pacing": False}, environ={})
     assert not isinstance(
-        getattr(client._transport_for(unpaced.delivery), "pacer", None), RedisPacer
+        getattr(client.carrier.transport(unpaced.delivery), "pacer", None), RedisPacer
     )
     pacer.close()
     client.close()

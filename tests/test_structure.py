@@ -158,8 +158,6 @@ KNOWN_CYCLES = {
     (f"{PACKAGE}._batching", f"{PACKAGE}._shutdown"),
     # _endpoints._index imports the generated table, which imports _endpoints.Endpoint.
     (f"{PACKAGE}._endpoint_table", f"{PACKAGE}._endpoints"),
-    # legacy_http.make_app/serve import gateway, which imports legacy_http.
-    (f"{PACKAGE}.gateway", f"{PACKAGE}.legacy_http"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Raw legacy HTTP → client invocations: every wire form of the five calls, and the keys."""
+"""Raw legacy HTTP → typed calls and their keys: every wire form of the five calls."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
+from klaviyo_legacy_compat._calls import (
+    ExcludeEmailCall,
+    PayloadCall,
+    Request,
+    SubscribeCall,
+    UnsubscribeCall,
+)
 from klaviyo_legacy_compat._credentials import Key
 from klaviyo_legacy_compat._wire import (
-    Invocation,
     LegacyHTTPRequest,
     UnknownLegacyPathError,
     call_for,
@@ -67,15 +72,16 @@ JSON = {"Content-Type": "application/json"}
 )
 def test_every_track_form(request_: LegacyHTTPRequest) -> None:
     parsed = parse_legacy_request(request_)
-    assert (parsed.method, parsed.args, parsed.kwargs["is_test"]) == ("track", (PAYLOAD,), False)
+    assert isinstance(parsed.call, PayloadCall) and parsed.api_key is None
+    assert (parsed.call.kind, parsed.call.payload, parsed.call.is_test) == ("track", PAYLOAD, False)
     # Only the two loose base64 forms were normalised, and they say so.
-    kinds = {note.kind for note in parsed.kwargs["normalised"]}
+    kinds = {note.kind for note in parsed.call.notes}
     assert kinds <= {"base64_alphabet"}
 
 
 def test_the_test_flag_of_the_pixel_form() -> None:
     parsed = parse_legacy_request(LegacyHTTPRequest("GET", f"/api/track?data={B64}&test=1"))
-    assert parsed.kwargs == {"is_test": True, "normalised": ()}
+    assert (parsed.call.is_test, parsed.call.notes) == (True, ())
 
 
 @pytest.mark.parametrize(
@@ -95,8 +101,8 @@ def test_loose_base64_is_read_and_reported(data: str, kinds: set[str]) -> None:
     parsed = parse_legacy_request(
         LegacyHTTPRequest("POST", "/api/track", FORM, urlencode({"data": data}).encode())
     )
-    assert parsed.args == (LOOSE,)
-    assert {note.kind for note in parsed.kwargs["normalised"]} == kinds
+    assert parsed.call.payload == LOOSE
+    assert {note.kind for note in parsed.call.notes} == kinds
     if "base64_whitespace" in kinds:
         with pytest.raises(TranslationError, match="base64"):
             parse_legacy_request(
@@ -114,7 +120,7 @@ def test_identify_forms() -> None:
             "POST", "/api/identify", FORM, urlencode({"data": json.dumps(payload)}).encode()
         )
     )
-    expected = Invocation("identify", (payload,), {"is_test": False, "normalised": ()})
+    expected = Request(PayloadCall("identify", payload, is_test=False, notes=()))
     assert by_get == by_post == expected
 
 
@@ -145,11 +151,11 @@ def test_subscribe_takes_the_key_wherever_it_is(
     parsed = parse_legacy_request(
         LegacyHTTPRequest("POST", url, headers, json.dumps(body).encode())
     )
-    (call,) = parsed.args
-    assert parsed.method == "call" and isinstance(call, SubscribeCall)
+    call = parsed.call
+    assert isinstance(call, SubscribeCall)
     assert (call.list_id, call.profiles) == ("XyZ", [{"email": "a@example.com"}])
     slot = "api-key header" if "api-key" in headers else "api_key"
-    assert parsed.options == {"private_key": Key(slot, "pk_body")}
+    assert parsed.api_key == Key(slot, "pk_body")
     assert "pk_body" not in repr(parsed)
 
 
@@ -158,11 +164,9 @@ def test_unsubscribe_form() -> None:
     parsed = parse_legacy_request(
         LegacyHTTPRequest("DELETE", "/api/v2/list/XyZ/subscribe", JSON, json.dumps(body).encode())
     )
-    assert parsed == Invocation(
-        "call",
-        (UnsubscribeCall("XyZ", ("a@example.com",), ("+15005550006",), ()),),
-        {},
-        {"private_key": Key("api_key", "pk_body")},
+    assert parsed == Request(
+        UnsubscribeCall("XyZ", ("a@example.com",), ("+15005550006",), ()),
+        Key("api_key", "pk_body"),
     )
 
 
@@ -172,8 +176,7 @@ def test_exclusion_form_with_the_key_in_the_query() -> None:
             "POST", "/api/v1/people/exclusions?api_key=pk_q", FORM, b"email=a%2Bb%40example.com"
         )
     )
-    key = {"private_key": Key("api_key", "pk_q")}
-    assert parsed == Invocation("call", (ExcludeEmailCall(("a+b@example.com",)),), {}, key)
+    assert parsed == Request(ExcludeEmailCall(("a+b@example.com",)), Key("api_key", "pk_q"))
 
 
 @pytest.mark.parametrize(
@@ -188,8 +191,7 @@ def test_exclusion_form_with_the_key_in_the_form(body: bytes, emails: tuple[str,
     parsed = parse_legacy_request(
         LegacyHTTPRequest("POST", "/api/v1/people/exclusions", FORM, body)
     )
-    key = {"private_key": Key("api_key", "pk_form")}
-    assert parsed == Invocation("call", (ExcludeEmailCall(emails),), {}, key)
+    assert parsed == Request(ExcludeEmailCall(emails), Key("api_key", "pk_form"))
 
 
 @pytest.mark.parametrize(
@@ -207,7 +209,7 @@ def test_the_sdk_classes_and_raw_http_build_the_same_subscription_calls(
     raw = parse_legacy_request(
         LegacyHTTPRequest(method, "/api" + path, JSON, json.dumps(params).encode())
     )
-    assert raw.args == (call_for(method, path, {**params, "api_key": "pk_x"}),)
+    assert raw.call == call_for(method, path, {**params, "api_key": "pk_x"})
 
 
 @pytest.mark.parametrize(

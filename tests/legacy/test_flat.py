@@ -490,7 +490,7 @@ def test_dry_run_plans_what_the_same_raw_request_plans(call: Call, raw: dict[str
     client = klaviyo.CompatClient(clock=lambda: NOW)
     plan = call(Klaviyo(PUBLIC_KEY, PRIVATE_KEY, client=client, dry_run=True))
     assert isinstance(plan, klaviyo.Plan)
-    expected = client.invoke(
+    expected = client.run(
         parse_legacy_request(request_from_json(raw)),
         dry_run=True,
         private_key=PRIVATE_KEY,

@@ -188,7 +188,7 @@ def test_a_missing_required_field_raises_the_raw_paths_error_before_sending(
     raw_transport = RecordingTransport()
     compat = klaviyo.CompatClient(transport=raw_transport, private_key=PRIVATE_KEY)
     with pytest.raises(TranslationError) as raw:
-        compat.invoke(parse_legacy_request(request_from_json(legacy_request)))
+        compat.run(parse_legacy_request(request_from_json(legacy_request)))
     client, transport = sdk()
     with pytest.raises(TranslationError) as ours:
         call(client)

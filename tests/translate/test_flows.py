@@ -55,7 +55,7 @@ def _client(handler: Any) -> tuple[CompatClient, RecordingTransport]:
 
 def _v1_flows(client: CompatClient, query: str) -> Any:
     url = f"https://a.klaviyo.com/api/v1/flows?api_key=k&{query}"
-    return client.invoke(parse_legacy_request(request_from_json({"method": "GET", "url": url})))
+    return client.run(parse_legacy_request(request_from_json({"method": "GET", "url": url})))
 
 
 def test_the_v1_loop_learns_the_total_then_sees_every_flow_once() -> None:

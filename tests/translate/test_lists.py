@@ -91,7 +91,7 @@ def _client(handler: Any) -> tuple[CompatClient, RecordingTransport]:
 def _legacy(client: CompatClient, url: str, body: dict[str, Any]) -> Any:
     """One legacy v2 request as klaviyo 3.1.7 sent it: GET with a JSON body and the key."""
     request = request_from_json({"method": "GET", "url": url, "json": {"api_key": "k", **body}})
-    return client.invoke(parse_legacy_request(request))
+    return client.run(parse_legacy_request(request))
 
 
 @pytest.mark.parametrize(
@@ -188,9 +188,7 @@ def test_a_legacy_page_loop_over_global_exclusions_sees_each_once() -> None:
     page = 0
     while True:  # the loop legacy code wrote: pages of `count` until past `total`
         url = f"{BASE}/v1/people/exclusions?api_key=k&count=500&page={page}"
-        answer = client.invoke(
-            parse_legacy_request(request_from_json({"method": "GET", "url": url}))
-        )
+        answer = client.run(parse_legacy_request(request_from_json({"method": "GET", "url": url})))
         assert answer["total"] == 1234
         assert answer["page_size"] == 500 and answer["start"] == page * 500
         seen.extend(row["email"] for row in answer["data"])
@@ -207,9 +205,7 @@ def test_global_exclusions_past_max_pages_say_the_total_is_unknown(
     client, transport = _client(_suppressed(100_000))
     url = f"{BASE}/v1/people/exclusions?api_key=k&count=10&page=2"
     with caplog.at_level(logging.WARNING):
-        answer = client.invoke(
-            parse_legacy_request(request_from_json({"method": "GET", "url": url}))
-        )
+        answer = client.run(parse_legacy_request(request_from_json({"method": "GET", "url": url})))
     assert answer["total"] is None
     assert [row["email"] for row in answer["data"]] == [f"x{i}@example.com" for i in range(20, 30)]
     assert transport.count == 50
@@ -227,7 +223,7 @@ def test_remove_members_warns_about_identifiers_not_on_the_list(
 
     client, transport = _client(answer)
     with caplog.at_level(logging.WARNING):
-        result = client.invoke(
+        result = client.run(
             parse_legacy_request(
                 request_from_json(
                     {
@@ -284,7 +280,7 @@ EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 def _v1_lists(client: CompatClient, query: str) -> Any:
     url = f"{BASE}/v1/lists?api_key=k&{query}"
-    return client.invoke(parse_legacy_request(request_from_json({"method": "GET", "url": url})))
+    return client.run(parse_legacy_request(request_from_json({"method": "GET", "url": url})))
 
 
 def test_a_v1_page_loop_over_lists_sees_every_list_and_segment_once() -> None:

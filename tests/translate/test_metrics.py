@@ -69,7 +69,7 @@ def _timeline(client: CompatClient, **query: Any) -> Any:
     url = "https://a.klaviyo.com/api/v1/metric/M1/timeline?" + urlencode(
         {**query, "api_key": PRIVATE_KEY}
     )
-    return client.invoke(parse_legacy_request(LegacyHTTPRequest("GET", url)))
+    return client.run(parse_legacy_request(LegacyHTTPRequest("GET", url)))
 
 
 @pytest.mark.parametrize("later_sort", ["asc", None], ids=["same_sort", "sort_dropped"])

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import quote
 
-from ._errors import ConfigurationError
+from klaviyo_legacy_compat._errors import ConfigurationError
 
 if sys.platform != "win32":
     import fcntl
