@@ -46,7 +46,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -72,6 +71,7 @@ from ._flow import Step, default_reply, run
 from ._models import PlannedRequest, RawResponse
 from ._plan import Plan
 from ._prepare import RequestContext, prepare
+from ._shutdown import LIVE, arm, memory_closed
 from ._spool import MemorySpool, Sealed, Spool, Store
 from ._translate.batches import (
     KINDS,
@@ -85,7 +85,7 @@ from ._translate.batches import (
 if TYPE_CHECKING:
     from ._carrier import Carrier
 
-__all__ = ["Batcher", "FlushReport", "close_memory"]
+__all__ = ["Batcher", "FlushReport"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -137,7 +137,7 @@ class Batcher:
         self._dry_accounts: dict[str, Account] = {}
         if store is not None:
             self._adopt(store)
-        _LIVE.add(self)
+        LIVE.add(self)
 
     def __repr__(self) -> str:
         return f"<Batcher spool={self.spool_path!r} pending={self.pending()}>"
@@ -199,7 +199,7 @@ class Batcher:
         else:
             store = self._open()
             if isinstance(store, MemorySpool):
-                if _MEMORY_CLOSED:
+                if memory_closed():
                     return False  # the process was shut down: nothing more in memory
                 if not _SIGNALS_ARMED:
                     _arm_signals()  # held in memory: SIGTERM and SIGINT must not lose it
@@ -351,7 +351,7 @@ class Batcher:
             finally:
                 if self._store is not None:
                     self._store.close()
-                _LIVE.discard(self)
+                LIVE.discard(self)
         return report
 
     # --- inside -----------------------------------------------------------------------------
@@ -669,7 +669,7 @@ class Batcher:
         finally:
             with self._lock:
                 self._queues.clear()
-            _LIVE.discard(self)
+            LIVE.discard(self)
             self._finished.set()
 
     def _out_of_time(self) -> bool:
@@ -690,9 +690,6 @@ class Batcher:
             time.sleep(min(left, 0.05))
 
 
-#: Every open batcher, flushed at interpreter exit.
-_LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()
-
 #: At shutdown, the pause before sending again what failed (the transport already retried
 #: it within its budget: this only keeps a failing Klaviyo from being asked in a tight loop).
 _SHUTDOWN_PAUSE = 0.25
@@ -701,24 +698,11 @@ _SHUTDOWN_PAUSE = 0.25
 #: until they are.
 _SIGNALS_ARMED = False
 
-#: A shutdown ran (``_shutdown.shutdown``): no batcher holds anything in memory from then on,
-#: not even one made after it (its calls are sent one by one), as the process is ending and
-#: its signal handlers have had their turn. A spool stays safe to hold in.
-_MEMORY_CLOSED = False
-
-
-def close_memory() -> None:
-    """From now on nothing is held in memory (see ``_MEMORY_CLOSED``)."""
-    global _MEMORY_CLOSED
-    _MEMORY_CLOSED = True
-
 
 def _arm_signals() -> None:
     """Have ``_shutdown`` watch SIGTERM and SIGINT; it can only from the main thread, so
     until then each item held in memory asks again."""
     global _SIGNALS_ARMED
-    from ._shutdown import arm  # here, not at the top: _shutdown imports this module
-
     _SIGNALS_ARMED = arm()
 
 
@@ -727,7 +711,7 @@ def _forget_threads() -> None:
     when needed (and the child's own signal watcher when it holds an item)."""
     global _SIGNALS_ARMED
     _SIGNALS_ARMED = False
-    for batcher in list(_LIVE):
+    for batcher in list(LIVE):
         batcher._thread = None
 
 
@@ -741,7 +725,7 @@ _EXITING = threading.Event()
 @atexit.register
 def _flush_at_exit() -> None:
     _EXITING.set()
-    for batcher in list(_LIVE):
+    for batcher in list(LIVE):
         try:
             batcher.close()
         except Exception:  # pragma: no cover - nothing left to raise to at exit

@@ -2,17 +2,23 @@
 
 Do not edit: regenerate. tests/test_endpoint_table.py fails when this drifts from
 the spec. Columns: operation, method, path, burst/s, steady/min, daily, max items,
-max bytes, scopes, success statuses.
+max bytes, scopes, success statuses. Plain rows, importing nothing: ``_endpoints``
+makes them ``Endpoint`` values.
 """
 
 from __future__ import annotations
 
-from ._endpoints import Endpoint
+from typing import Optional
 
-__all__ = ["ENDPOINTS"]
+__all__ = ["ROWS"]
 
 # fmt: off
-ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint(*row) for row in (
+Row = tuple[
+    str, str, str, int, int, Optional[int], Optional[int], Optional[int],
+    tuple[str, ...], tuple[int, ...],
+]
+
+ROWS: tuple[Row, ...] = (
     ('add_categories_to_catalog_item', 'POST', '/api/catalog-items/{id}/relationships/categories', 75, 750, None, None, None, ('catalogs:write',), (204,)),
     ('add_items_to_catalog_category', 'POST', '/api/catalog-categories/{id}/relationships/items', 75, 750, None, None, None, ('catalogs:write',), (204,)),
     ('add_profiles_to_list', 'POST', '/api/lists/{id}/relationships/profiles', 10, 150, None, 1000, None, ('lists:write', 'profiles:write'), (204,)),
@@ -358,5 +364,5 @@ ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint(*row) for row in (
     ('update_webhook', 'PATCH', '/api/webhooks/{id}', 1, 15, None, None, None, ('webhooks:write',), (200,)),
     ('upload_image_from_file', 'POST', '/api/image-upload', 3, 100, 500, None, None, ('images:write',), (201,)),
     ('upload_image_from_url', 'POST', '/api/images', 3, 100, 100, None, None, ('images:write',), (201,)),
-))
+)
 # fmt: on

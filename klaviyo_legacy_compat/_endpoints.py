@@ -14,7 +14,9 @@ from typing import Optional
 
 import attrs
 
-__all__ = ["Endpoint", "endpoint", "match_path"]
+from ._endpoint_table import ROWS
+
+__all__ = ["ENDPOINTS", "Endpoint", "endpoint", "match_path"]
 
 
 @attrs.frozen
@@ -59,9 +61,11 @@ class Endpoint:
         return out
 
 
-def _index() -> tuple[dict[str, Endpoint], list[tuple[re.Pattern[str], Endpoint]]]:
-    from ._endpoint_table import ENDPOINTS
+#: Every operation of the pinned revision, from the generated rows.
+ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint(*row) for row in ROWS)
 
+
+def _index() -> tuple[dict[str, Endpoint], list[tuple[re.Pattern[str], Endpoint]]]:
     by_operation = {row.operation: row for row in ENDPOINTS}
     # Literal paths first so "/api/profiles/{id}" never shadows a literal sibling.
     ordered = sorted(ENDPOINTS, key=lambda e: (e.path.count("{"), -len(e.path)))

@@ -34,13 +34,17 @@ import os
 import signal
 import threading
 import time
+import weakref
 from types import FrameType
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ._batching import _LIVE, Batcher, FlushReport, close_memory
+from ._bulk_send import FlushReport
 from ._config import OPTIONS, BatchMode
 
-__all__ = ["arm", "shutdown"]
+if TYPE_CHECKING:
+    from ._batching import Batcher
+
+__all__ = ["LIVE", "arm", "memory_closed", "shutdown"]
 
 logger = logging.getLogger("klaviyo_legacy_compat")
 
@@ -49,6 +53,21 @@ logger = logging.getLogger("klaviyo_legacy_compat")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _Handler = Union[Callable[[int, Optional[FrameType]], Any], int, signal.Handlers, None]
+
+#: Every batcher not yet closed, which a shutdown sends (each adds itself: this module is
+#: below bulk mode, which imports it, never the other way round).
+LIVE: weakref.WeakSet[Batcher] = weakref.WeakSet()
+
+#: A shutdown ran: no batcher holds anything in memory from then on, not even one made after
+#: it (its calls are sent one by one), as the process is ending and its signal handlers have
+#: had their turn. A spool stays safe to hold in.
+_MEMORY_CLOSED = False
+
+
+def memory_closed() -> bool:
+    """Whether a shutdown ran, so that nothing may be held in memory any more."""
+    return _MEMORY_CLOSED
+
 
 #: One shutdown at a time: a worker's exit hook and a signal may both ask for one.
 _RUNNING = threading.Lock()
@@ -70,9 +89,10 @@ def shutdown(timeout: Optional[float] = None) -> FlushReport:
     """
     if timeout is not None:
         timeout = float(OPTIONS["shutdown_timeout"].check("timeout", timeout))
+    global _MEMORY_CLOSED
     with _RUNNING:
-        close_memory()
-        batchers = [b for b in list(_LIVE) if not b._closed]
+        _MEMORY_CLOSED = True
+        batchers = [b for b in list(LIVE) if not b._closed]
         if timeout is None:
             timeout = max(
                 (b.shutdown_timeout() for b in batchers), default=BatchMode().shutdown_timeout

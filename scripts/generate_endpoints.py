@@ -97,20 +97,26 @@ def render(spec: dict[str, Any]) -> str:
         "",
         "Do not edit: regenerate. tests/test_endpoint_table.py fails when this drifts from",
         "the spec. Columns: operation, method, path, burst/s, steady/min, daily, max items,",
-        "max bytes, scopes, success statuses.",
+        "max bytes, scopes, success statuses. Plain rows, importing nothing: ``_endpoints``",
+        "makes them ``Endpoint`` values.",
         '"""',
         "",
         "from __future__ import annotations",
         "",
-        "from ._endpoints import Endpoint",
+        "from typing import Optional",
         "",
-        '__all__ = ["ENDPOINTS"]',
+        '__all__ = ["ROWS"]',
         "",
         "# fmt: off",
-        "ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint(*row) for row in (",
+        "Row = tuple[",
+        "    str, str, str, int, int, Optional[int], Optional[int], Optional[int],",
+        "    tuple[str, ...], tuple[int, ...],",
+        "]",
+        "",
+        "ROWS: tuple[Row, ...] = (",
     ]
     lines += [f"    {row!r}," for row in rows(spec)]
-    lines += ["))", "# fmt: on", ""]
+    lines += [")", "# fmt: on", ""]
     return "\n".join(lines)
 
 

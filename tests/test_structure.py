@@ -150,24 +150,10 @@ def _describe(component: tuple[str, ...], edges: list[Edge]) -> str:
     return "\n".join(lines)
 
 
-#: Cycles found when this test was written, in modules of other parts of issue 11 (each
-#: closed by an import inside a function). They are listed here to be removed by their
-#: owners; the test fails on any other cycle, and when one of these is gone (drop its row).
-KNOWN_CYCLES = {
-    # _batching._arm_signals imports _shutdown.arm, and _shutdown imports _batching.
-    (f"{PACKAGE}._batching", f"{PACKAGE}._shutdown"),
-    # _endpoints._index imports the generated table, which imports _endpoints.Endpoint.
-    (f"{PACKAGE}._endpoint_table", f"{PACKAGE}._endpoints"),
-}
-
-
 def test_the_import_graph_has_no_cycle() -> None:
     edges = import_edges()
     found = cycles(edges)
-    new = [c for c in found if c not in KNOWN_CYCLES]
-    assert not new, "import cycles:\n" + "\n".join(_describe(c, edges) for c in new)
-    gone = KNOWN_CYCLES - set(found)
-    assert not gone, f"no longer cycles, drop them from KNOWN_CYCLES: {sorted(gone)}"
+    assert not found, "import cycles:\n" + "\n".join(_describe(c, edges) for c in found)
 
 
 def test_the_cycle_finder_finds_a_cycle_of_either_kind() -> None:

@@ -23,7 +23,7 @@ import requests
 
 import klaviyo_legacy_compat
 from klaviyo_legacy_compat._catalogue import CATALOGUE
-from klaviyo_legacy_compat._endpoint_table import ENDPOINTS
+from klaviyo_legacy_compat._endpoints import ENDPOINTS
 from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY
 from klaviyo_legacy_compat.legacy_http import mount
