@@ -29,6 +29,7 @@ CORE_OUTSIDE_TRANSLATE = [
     "_legacy_keys",
     "_leniency",
     "_models",
+    "_parse",
     "_phone",
     "_plan",
     "_prepare",

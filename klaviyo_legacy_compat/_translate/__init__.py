@@ -14,6 +14,7 @@ from klaviyo_legacy_compat._calls import IdentifyCall, TrackCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow
 from klaviyo_legacy_compat._leniency import normalised, permits
+from klaviyo_legacy_compat._parse import parse_int
 from klaviyo_legacy_compat._translate import (
     campaigns,
     flows,
@@ -24,7 +25,6 @@ from klaviyo_legacy_compat._translate import (
     subscriptions,
     templates,
 )
-from klaviyo_legacy_compat._translate._legacy import parse_int
 from klaviyo_legacy_compat._translate.events import plan_track
 from klaviyo_legacy_compat._translate.profiles import plan_identify
 from klaviyo_legacy_compat._translate.subscriptions import (

@@ -1,25 +1,20 @@
-"""Cursor walking and legacy pagination tokens, shared by every translator that reads.
+"""Cursor walking, shared by every translator that reads.
 
 The new API pages with opaque cursors (``links.next``, new-api.md §5); the legacy APIs paged
 four other ways (legacy-surface.md A.7): ``marker``, ``since``/``next``, ``page``/``count``
 with a ``total``, and ``offset``/``next_offset``. Translators emulate them with
-:func:`walk` and hand out :func:`encode_token` strings where the legacy API handed out its
-own markers, so a loop written the legacy way (``while marker: ...``) ends and sees every
-record once.
+:func:`walk` and hand out tokens (``_parse.encode_token``, read back by
+``_parse.decode_token``) where the legacy API handed out its own markers, so a loop written
+the legacy way (``while marker: ...``) ends and sees every record once.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Mapping
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, send
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._translate._jsonapi import dig, dry_reply, items_of
@@ -28,8 +23,6 @@ __all__ = [
     "EMPTY_PAGE",
     "MAX_PAGES",
     "Walk",
-    "decode_token",
-    "encode_token",
     "next_cursor",
     "page",
     "walk",
@@ -110,32 +103,3 @@ def walk(
         if enough is not None and enough(items):
             break
     return Walk(items, included, last, False, cursor)
-
-
-_TOKEN_PREFIX = "lc"
-
-
-def encode_token(kind: str, state: Mapping[str, Any]) -> str:
-    """An opaque legacy pagination token (``marker``, ``next``, ``next_offset``) carrying the
-    new-API cursor and whatever else the next call needs, tagged with its ``kind``."""
-    raw = json.dumps({"k": kind, **state}, separators=(",", ":"), sort_keys=True).encode()
-    return f"{_TOKEN_PREFIX}.{base64.urlsafe_b64encode(raw).decode().rstrip('=')}"
-
-
-def decode_token(value: Any, kind: str, field: str) -> dict[str, Any]:
-    """The state of a token from :func:`encode_token`; a :class:`TranslationError` names
-    ``field`` when it is not one of ours for ``kind`` (legacy integer markers from before the
-    migration cannot be resumed)."""
-    text = str(value)
-    prefix, _, encoded = text.partition(".")
-    try:
-        if prefix != _TOKEN_PREFIX:
-            raise ValueError(text)
-        state = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (ValueError, binascii.Error):
-        raise TranslationError(
-            field, f"must be a {field} this library handed out (start again without one)"
-        ) from None
-    if not isinstance(state, dict) or state.pop("k", None) != kind:
-        raise TranslationError(field, f"is a token for another kind of listing, not {kind}")
-    return state

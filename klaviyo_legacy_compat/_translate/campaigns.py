@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Optional, Union
 
 import attrs
@@ -61,6 +61,20 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
 from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._parse import (
+    decode_token,
+    encode_token,
+    optional_email,
+    optional_id,
+    parse_flag,
+    parse_id,
+    parse_int,
+    parse_moment,
+    parse_page,
+    parse_text,
+    parse_utc_time,
+    single,
+)
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
     dig,
@@ -71,27 +85,8 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     planned,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    LEGACY_TIME,
-    legacy_page,
-    legacy_time,
-    parse_flag,
-    parse_id,
-    parse_int,
-    parse_iso,
-    parse_page,
-    parse_text,
-    single,
-)
-from klaviyo_legacy_compat._translate._paging import (
-    MAX_PAGES,
-    decode_token,
-    encode_token,
-    next_cursor,
-    page,
-    walk,
-)
+from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._paging import MAX_PAGES, next_cursor, page, walk
 from klaviyo_legacy_compat._values import as_email, iso_utc
 from klaviyo_legacy_compat._wire import CallRoute
 
@@ -163,35 +158,6 @@ CAMPAIGN_TYPES: dict[str, str] = {
 }
 
 _SORTS = {"asc": "datetime", "desc": "-datetime"}
-
-
-# --- schedule's send_time -----------------------------------------------------------------
-
-
-def _send_time(value: Any) -> datetime:
-    """Schedule's ``send_time``: ``'%Y-%m-%d %H:%M:%S'`` in UTC (legacy-surface.md B.7); an
-    ISO-8601 text or a datetime is accepted too, naive meaning UTC as in the legacy call."""
-    value = single(value, "send_time")
-    moment: Optional[datetime] = value if isinstance(value, datetime) else None
-    if isinstance(value, str):
-        text = value.strip()
-        for reader in (_legacy_utc, parse_iso):
-            try:
-                moment = reader(text)
-                break
-            except ValueError:
-                continue
-    if moment is None:
-        raise TranslationError(
-            "send_time", f"must be a UTC time such as '2024-06-01 09:30:00', got {value!r}"
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def _legacy_utc(text: str) -> datetime:
-    return datetime.strptime(text, LEGACY_TIME).replace(tzinfo=timezone.utc)
 
 
 # --- the typed calls ----------------------------------------------------------------------
@@ -826,16 +792,6 @@ def _window_from(call: CampaignRecipientsCall) -> _Window:
     return window
 
 
-def _parse_moment(value: Any) -> Optional[datetime]:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = parse_iso(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def _since(campaign: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> Optional[str]:
     """The earliest moment the campaign's emails can have been received: its send time, or
     its messages' send times, less a day for local-time sends. A value that is not a time
@@ -850,7 +806,7 @@ def _since(campaign: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -
             if isinstance(entry, dict):
                 times.append(entry.get("datetime"))
                 local = local or bool(entry.get("is_local"))
-    moments = [m for m in (_parse_moment(t) for t in times) if m is not None]
+    moments = [m for m in (parse_moment(t) for t in times) if m is not None]
     if not moments:
         return next((t for t in times if isinstance(t, str) and t), None)
     earliest = min(moments) - (LOCAL_SEND_MARGIN if local else timedelta(0))
@@ -1051,11 +1007,6 @@ def _campaign(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignCal
     return CampaignCall(parse_id(path["campaign_id"], "campaign_id"))
 
 
-def _optional_email(value: Any, field: str) -> Optional[str]:
-    text = parse_text(value, field)
-    return None if text is None else as_email(text, field)
-
-
 def _create(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignCreateCall:
     del path
     return CampaignCreateCall(
@@ -1072,16 +1023,12 @@ def _create(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignCreat
     )
 
 
-def _optional_id(value: Any, field: str) -> Optional[str]:
-    return None if single(value, field) in (None, "") else parse_id(value, field)
-
-
 def _update(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignUpdateCall:
     return CampaignUpdateCall(
         campaign_id=parse_id(path["campaign_id"], "campaign_id"),
-        list_id=_optional_id(params.get("list_id"), "list_id"),
-        template_id=_optional_id(params.get("template_id"), "template_id"),
-        from_email=_optional_email(params.get("from_email"), "from_email"),
+        list_id=optional_id(params.get("list_id"), "list_id"),
+        template_id=optional_id(params.get("template_id"), "template_id"),
+        from_email=optional_email(params.get("from_email"), "from_email"),
         from_name=parse_text(params.get("from_name"), "from_name"),
         subject=parse_text(params.get("subject"), "subject"),
         name=parse_text(params.get("name"), "name"),
@@ -1097,7 +1044,8 @@ def _send(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignSendCal
 
 def _schedule(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignScheduleCall:
     return CampaignScheduleCall(
-        parse_id(path["campaign_id"], "campaign_id"), _send_time(params.get("send_time"))
+        parse_id(path["campaign_id"], "campaign_id"),
+        parse_utc_time(params.get("send_time"), "send_time"),
     )
 
 

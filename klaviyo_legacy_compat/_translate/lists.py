@@ -84,7 +84,6 @@ integer marker from before the migration cannot be resumed and is refused.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Callable, Optional, Union
@@ -92,7 +91,6 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource
-from klaviyo_legacy_compat._calls import parse_list_id
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import encode_json, unstructure
@@ -106,6 +104,17 @@ from klaviyo_legacy_compat._errors import (
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send, send_all
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._parse import (
+    decode_token,
+    encode_token,
+    parse_identifiers,
+    parse_list_id,
+    parse_name,
+    parse_page,
+    parse_profiles,
+    parse_text,
+    parse_token,
+)
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
     chunked,
@@ -117,24 +126,9 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     placeholder,
     planned,
 )
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    legacy_page,
-    legacy_time,
-    parse_page,
-    parse_text,
-)
-from klaviyo_legacy_compat._translate._paging import (
-    EMPTY_PAGE,
-    MAX_PAGES,
-    decode_token,
-    encode_token,
-    next_cursor,
-    page,
-    walk,
-)
+from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._paging import EMPTY_PAGE, MAX_PAGES, next_cursor, page, walk
 from klaviyo_legacy_compat._translate._profile import (
-    IDENTIFIER_CHECKS,
     dry_found_profiles,
     identifier_key,
     missing_rule,
@@ -355,77 +349,10 @@ Identified = Union[
 # --- builders: legacy parameters → calls --------------------------------------------------
 
 
-def _name(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise TranslationError(field, f"must be a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _values(value: Any, field: str) -> list[str]:
-    """A legacy identifier list: a JSON list, a repeated query key, or a comma-joined string
-    (v1 ``email=a,b``)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, (list, tuple)):
-        raise TranslationError(field, f"must be a list of strings, got {type(value).__name__}")
-    out = []
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            raise TranslationError(
-                f"{field}[{index}]", f"must be a string, got {type(item).__name__}"
-            )
-        out.append(item)
-    return out
-
-
-def _identifiers(
-    params: Mapping[str, Any], email_key: str = "emails"
-) -> dict[str, tuple[str, ...]]:
-    """``emails``/``phone_numbers``/``push_tokens``, each checked, at least one given."""
-    out: dict[str, tuple[str, ...]] = {}
-    for legacy, attribute, _ in IDENTIFIER_KINDS:
-        key = email_key if legacy == "emails" else legacy
-        checked = [
-            IDENTIFIER_CHECKS[attribute](value, f"{key}[{index}]")
-            for index, value in enumerate(_values(params.get(key), key))
-        ]
-        out[legacy] = tuple(checked)
-    if not any(out.values()):
-        raise TranslationError(
-            email_key, "give at least one email, phone number or push token to look up"
-        )
-    return out
-
-
-def _marker(value: Any, kind: str) -> Optional[str]:
-    """A marker handed out here, checked now so a bad one fails before anything is sent."""
-    if value is None or value == "":
-        return None
-    decode_token(value, kind, "marker")
-    return str(value)
-
-
-def _profiles(value: Any) -> Union[tuple[Mapping[str, Any], ...], Mapping[str, Any]]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise TranslationError("profiles", "must be a JSON list of profile objects") from None
-    if isinstance(value, Mapping):
-        _member_entry(value, "profiles[0]", Options())
-        return value  # one profile: the translator reads it under the call's options
-    if not isinstance(value, (list, tuple)):
-        raise TranslationError("profiles", "is required: a list of profile objects")
-    profiles = tuple(value)
-    if not profiles:
-        raise TranslationError("profiles", "must contain at least one profile")
-    for index, profile in enumerate(profiles):
-        # Checked as early as the request is read; the translator checks again under the
-        # call's own options (strict=True refuses what this lenient check lets through).
-        _member_entry(profile, f"profiles[{index}]", Options())
-    return profiles
+def _member_check(profile: Any, field: str) -> None:
+    # Checked as early as the request is read; the translator checks again under the call's
+    # own options (strict=True refuses what this lenient check lets through).
+    _member_entry(profile, field, Options())
 
 
 def _build_lists(params: Mapping[str, Any], path: Mapping[str, str]) -> ListsCall:
@@ -433,7 +360,7 @@ def _build_lists(params: Mapping[str, Any], path: Mapping[str, str]) -> ListsCal
 
 
 def _build_create(params: Mapping[str, Any], path: Mapping[str, str]) -> ListCreateCall:
-    return ListCreateCall(_name(params.get("list_name"), "list_name"))
+    return ListCreateCall(parse_name(params.get("list_name"), "list_name"))
 
 
 def _build_info(params: Mapping[str, Any], path: Mapping[str, str]) -> ListInfoCall:
@@ -442,7 +369,7 @@ def _build_info(params: Mapping[str, Any], path: Mapping[str, str]) -> ListInfoC
 
 def _build_update(params: Mapping[str, Any], path: Mapping[str, str]) -> ListUpdateCall:
     return ListUpdateCall(
-        parse_list_id(path["list_id"]), _name(params.get("list_name"), "list_name")
+        parse_list_id(path["list_id"]), parse_name(params.get("list_name"), "list_name")
     )
 
 
@@ -453,44 +380,47 @@ def _build_delete(params: Mapping[str, Any], path: Mapping[str, str]) -> ListDel
 def _build_subscriptions(
     params: Mapping[str, Any], path: Mapping[str, str]
 ) -> ListSubscriptionsCall:
-    return ListSubscriptionsCall(parse_list_id(path["list_id"]), **_identifiers(params))
+    return ListSubscriptionsCall(parse_list_id(path["list_id"]), **parse_identifiers(params))
 
 
 def _build_membership(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembershipCall:
-    return ListMembershipCall(parse_list_id(path["list_id"]), **_identifiers(params))
+    return ListMembershipCall(parse_list_id(path["list_id"]), **parse_identifiers(params))
 
 
 def _build_remove(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersRemoveCall:
-    return ListMembersRemoveCall(parse_list_id(path["list_id"]), **_identifiers(params))
+    return ListMembersRemoveCall(parse_list_id(path["list_id"]), **parse_identifiers(params))
 
 
 def _build_segment_v1(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
     # klaviyo 3.1.7 get_members_from_segment: emails comma-joined into one ``email``.
     return SegmentMembershipCall(
-        parse_list_id(path["segment_id"], "segment_id"), **_identifiers(params, "email")
+        parse_list_id(path["segment_id"], "segment_id"), **parse_identifiers(params, "email")
     )
 
 
 def _build_segment(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
     return SegmentMembershipCall(
-        parse_list_id(path["segment_id"], "segment_id"), **_identifiers(params)
+        parse_list_id(path["segment_id"], "segment_id"), **parse_identifiers(params)
     )
 
 
 def _build_add(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersAddCall:
-    return ListMembersAddCall(parse_list_id(path["list_id"]), _profiles(params.get("profiles")))
+    return ListMembersAddCall(
+        parse_list_id(path["list_id"]), parse_profiles(params.get("profiles"), _member_check)
+    )
 
 
 def _build_exclusions(params: Mapping[str, Any], path: Mapping[str, str]) -> ListExclusionsCall:
     return ListExclusionsCall(
-        parse_list_id(path["list_id"]), _marker(params.get("marker"), _EXCLUSIONS_MARKER)
+        parse_list_id(path["list_id"]),
+        parse_token(params.get("marker"), _EXCLUSIONS_MARKER, "marker"),
     )
 
 
 def _build_group(params: Mapping[str, Any], path: Mapping[str, str]) -> GroupMembersCall:
     return GroupMembersCall(
         parse_list_id(path["group_id"], "group_id"),
-        _marker(params.get("marker"), _GROUP_MARKER),
+        parse_token(params.get("marker"), _GROUP_MARKER, "marker"),
     )
 
 

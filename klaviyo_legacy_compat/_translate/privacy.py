@@ -30,9 +30,9 @@ from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS, parse_id, single
 from klaviyo_legacy_compat._translate._jsonapi import planned
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, parse_id, single
-from klaviyo_legacy_compat._translate._profile import IDENTIFIER_CHECKS
+from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [

@@ -41,13 +41,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import attrs
 
 from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource, relationship
-from klaviyo_legacy_compat._calls import (
-    ExcludeEmailCall,
-    SubscribeCall,
-    UnsubscribeCall,
-    parse_list_id,
-    string_list,
-)
+from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
 from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
@@ -75,6 +69,7 @@ from klaviyo_legacy_compat._legacy_keys import (
 )
 from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS, parse_list_id, required, string_list
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
     dig,
@@ -84,7 +79,6 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 )
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._translate._profile import (
-    IDENTIFIER_CHECKS,
     PROFILES_RULE,
     dry_found_profiles,
     identifier_key,
@@ -745,19 +739,9 @@ def legacy_body(result: Any) -> Any:
     return "" if isinstance(result, UnsubscribeReport) else result
 
 
-def _required(params: Mapping[str, Any], field: str, rule: str) -> Any:
-    """``params[field]``, or a :class:`TranslationError` naming it when it is missing or
-    empty. The legacy server answered 400; defaulting it to "nothing" would instead report
-    success having done nothing."""
-    value = params.get(field)
-    if value is None or (isinstance(value, (str, bytes)) and not value):
-        raise TranslationError(field, rule)
-    return value
-
-
 def _build_subscribe(params: Mapping[str, Any], path: Mapping[str, str]) -> SubscribeCall:
     # ``profiles`` is passed on as given: any iterable, read lazily by the translator.
-    profiles = _required(params, "profiles", "is required: a list of profile objects")
+    profiles = required(params, "profiles", "is required: a list of profile objects")
     return SubscribeCall(parse_list_id(path["list_id"]), profiles)
 
 

@@ -38,16 +38,9 @@ import attrs
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._parse import parse_id, parse_page, parse_text, single
 from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned, resource_of
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    legacy_page,
-    legacy_time,
-    parse_id,
-    parse_page,
-    parse_text,
-    single,
-)
+from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._values import json_safe
 from klaviyo_legacy_compat._wire import CallRoute

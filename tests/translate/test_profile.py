@@ -1,47 +1,11 @@
-"""The identifier rules every translator shares (``_translate._profile``): one checker per
-identifier, one comparison key, one dry-run lookup page."""
+"""The identifier rules every translator shares (``_translate._profile``): one comparison
+key, one dry-run lookup page. (The checker of each identifier is a parser: tests/test_parse.py.)"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from klaviyo_legacy_compat._errors import TranslationError
-from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
-from klaviyo_legacy_compat._translate._profile import (
-    IDENTIFIER_CHECKS,
-    dry_found_profiles,
-    identifier_key,
-)
-
-# (attribute, given value, checked value, or None when the check must refuse it)
-CHECKS: list[tuple[str, Any, Any]] = [
-    ("email", " Ann@Example.com ", "Ann@Example.com"),
-    ("email", "not-an-email", None),
-    ("phone_number", "+1 (500) 555-0006", "+15005550006"),
-    ("phone_number", 15005550006, None),
-    ("phone_number", "5005550006", None),
-    ("external_id", 123, "123"),
-    ("external_id", " ", None),
-    ("push_token", " abc ", "abc"),
-    ("push_token", "  ", None),
-]
-
-
-@pytest.mark.parametrize(("attribute", "given", "checked"), CHECKS)
-def test_identifier_checks(attribute: str, given: Any, checked: Any) -> None:
-    check = IDENTIFIER_CHECKS[attribute]
-    if checked is None:
-        with pytest.raises(TranslationError):
-            check(given, attribute)
-    else:
-        assert check(given, attribute) == checked
-
-
-def test_every_identifier_kind_has_a_checker() -> None:
-    assert {attribute for _, attribute, _ in IDENTIFIER_KINDS} <= set(IDENTIFIER_CHECKS)
-
+from klaviyo_legacy_compat._translate._profile import dry_found_profiles, identifier_key
 
 # (attribute, a, b, whether a and b name the same profile)
 SAME: list[tuple[str, object, object, bool]] = [
