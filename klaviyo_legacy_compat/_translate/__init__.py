@@ -1,7 +1,8 @@
 """The translation core: typed legacy calls in, flows of planned requests out. No I/O.
 
-One module per legacy resource (``events``, ``profiles``, ``subscriptions``); :func:`translate`
-picks the translator for a call from :data:`TRANSLATORS`.
+One module per legacy resource, or per part of one (``events``, ``profiles``,
+``subscriptions``, ``lists``, ``membership``, ...); :func:`translate` picks the translator for
+a call from :data:`TRANSLATORS`, joined from each module's own table.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._parse import parse_int
 from klaviyo_legacy_compat._translate import (
     campaigns,
+    exclusions,
     flows,
     lists,
+    members,
+    membership,
     metrics,
     privacy,
     profiles,
@@ -63,6 +67,9 @@ ROUTED: dict[type[Any], Callable[..., Flow[Any]]] = {
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     **subscriptions.TRANSLATORS,
     **lists.TRANSLATORS,
+    **membership.TRANSLATORS,
+    **members.TRANSLATORS,
+    **exclusions.TRANSLATORS,
     **profiles.TRANSLATORS,
     **metrics.TRANSLATORS,
     **campaigns.TRANSLATORS,

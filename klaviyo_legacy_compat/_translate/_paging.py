@@ -15,16 +15,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, send
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
+from klaviyo_legacy_compat._parse import decode_token, encode_token
 from klaviyo_legacy_compat._translate._jsonapi import dig, dry_reply, items_of
 
 __all__ = [
     "EMPTY_PAGE",
     "MAX_PAGES",
     "Walk",
+    "marker_batch",
     "next_cursor",
     "page",
+    "resume_marker",
     "walk",
 ]
 
@@ -103,3 +107,32 @@ def walk(
         if enough is not None and enough(items):
             break
     return Walk(items, included, last, False, cursor)
+
+
+# --- legacy markers -----------------------------------------------------------------------------
+# The v2 batch reads of a list or segment (list exclusions, group members) handed out a
+# ``marker`` until the last batch: here it is a token carrying the new cursor and the id.
+
+
+def resume_marker(marker: Optional[str], kind: str, group_id: str) -> Optional[dict[str, Any]]:
+    """The state a ``marker`` of ``kind`` carries (``None`` for the first batch); a marker
+    handed out for another list or segment than ``group_id`` is refused."""
+    if marker is None:
+        return None
+    state = decode_token(marker, kind, "marker")
+    if state.get("id") != group_id or not isinstance(state.get("c"), str):
+        raise TranslationError(
+            "marker", f"was handed out for another list or segment, not {group_id}"
+        )
+    return state
+
+
+def marker_batch(
+    records: list[dict[str, Any]], reply: Reply, kind: str, state: dict[str, Any]
+) -> dict[str, Any]:
+    """The legacy batch: ``records``, and a ``marker`` only while more pages remain."""
+    out: dict[str, Any] = {"records": records}
+    cursor = next_cursor(reply.response.json())
+    if cursor is not None:
+        out["marker"] = encode_token(kind, {**state, "c": cursor})
+    return out

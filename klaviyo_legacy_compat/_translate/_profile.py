@@ -2,8 +2,8 @@
 ``properties``, driven by ``PROFILE_KEYS`` (aesthetics §2: a table plus one pure function).
 
 Also the identifier rules every translator shares, each written once: when two values name
-the same profile (``identifier_key``) and what dry-run pretends an identifier lookup found
-(``dry_found_profiles``). How an identifier's value is checked is the parsers' table
+the same profile (``identifier_key``), how many a lookup takes (``LOOKUP_SIZE``) and what
+dry-run pretends an identifier lookup found (``dry_found_profiles``). How an identifier's value is checked is the parsers' table
 (``_parse.IDENTIFIER_CHECKS``).
 """
 
@@ -30,6 +30,7 @@ from klaviyo_legacy_compat._values import (
 )
 
 __all__ = [
+    "LOOKUP_SIZE",
     "PROFILES_RULE",
     "dry_found_profiles",
     "identifier_key",
@@ -38,6 +39,12 @@ __all__ = [
     "split_profile",
 ]
 
+
+#: Identifiers per lookup and profiles per page: the ``page[size]`` maximum of the profile
+#: collections (spec ``get_profiles``, ``get_profiles_for_list``, ``get_profiles_for_segment``:
+#: 100; new-api.md §5). A filter of more values than a page holds could not be read in one
+#: page, so every lookup of profiles by identifier, and every walk of them, takes this many.
+LOOKUP_SIZE = 100
 
 #: How each profile attribute's value is checked; every other attribute is text. (No
 #: ``PROFILE_KEYS`` row feeds ``push_token``, so that row is never used here.)

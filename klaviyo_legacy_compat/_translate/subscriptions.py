@@ -86,7 +86,7 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
-from klaviyo_legacy_compat._translate.lists import (
+from klaviyo_legacy_compat._translate.members import (
     lists_relationship,
     look_up_ids,
     lookup_identifier,
