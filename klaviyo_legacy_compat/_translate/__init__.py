@@ -26,6 +26,7 @@ from klaviyo_legacy_compat._translate import (
     metrics,
     privacy,
     profiles,
+    recipients,
     subscriptions,
     templates,
 )
@@ -73,6 +74,7 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     **profiles.TRANSLATORS,
     **metrics.TRANSLATORS,
     **campaigns.TRANSLATORS,
+    **recipients.TRANSLATORS,
     **templates.TRANSLATORS,
     **privacy.TRANSLATORS,
     **flows.TRANSLATORS,
@@ -85,6 +87,7 @@ COUNT_LIMITS: dict[type[Any], int] = {
     **flows.COUNT_LIMITS,
     **metrics.COUNT_LIMITS,
     **campaigns.COUNT_LIMITS,
+    **recipients.COUNT_LIMITS,
     **templates.COUNT_LIMITS,
 }
 

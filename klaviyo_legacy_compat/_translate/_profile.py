@@ -3,8 +3,8 @@
 
 Also the identifier rules every translator shares, each written once: when two values name
 the same profile (``identifier_key``), how many a lookup takes (``LOOKUP_SIZE``) and what
-dry-run pretends an identifier lookup found (``dry_found_profiles``). How an identifier's value is checked is the parsers' table
-(``_parse.IDENTIFIER_CHECKS``).
+dry-run pretends an identifier lookup found (``dry_found_profiles``). How an identifier's
+value is checked is the parsers' table (``_parse.IDENTIFIER_CHECKS``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from klaviyo_legacy_compat._translate.exclusions import LEGACY_REASONS
 from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import json_response
-from tests.translate.groups import BASE, FakeGroups, client_for, legacy_get
+from tests.translate.fakes import BASE, FakeGroups, client_for, legacy_get
 
 
 def test_a_legacy_exclusions_loop_ends_and_sees_each_exclusion_once() -> None:

@@ -15,7 +15,7 @@ from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import json_response
 from tests import cases
-from tests.translate.groups import BASE, client_for
+from tests.translate.fakes import BASE, client_for
 
 
 @pytest.mark.parametrize("row", cases.load("lists"))

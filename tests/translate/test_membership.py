@@ -14,7 +14,7 @@ from klaviyo_legacy_compat import PreparedRequest, RawResponse, exceptions
 from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import json_response
-from tests.translate.groups import BASE, FakeGroups, client_for, legacy_get
+from tests.translate.fakes import BASE, FakeGroups, client_for, legacy_get
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""A fake Klaviyo serving list and segment members and list suppressions, and the way
-legacy code called the v2 batch reads: shared by the membership and exclusions tests."""
+"""Scripted Klaviyos for the translator tests: a client over a recording transport, cursor
+pages over a list of resources, a fake serving list and segment members and list
+suppressions, and the way legacy code called the v2 batch reads."""
 
 from __future__ import annotations
 
@@ -78,3 +79,19 @@ def legacy_get(client: CompatClient, url: str, body: dict[str, Any]) -> Any:
     """One legacy v2 request as klaviyo 3.1.7 sent it: GET with a JSON body and the key."""
     request = request_from_json({"method": "GET", "url": url, "json": {"api_key": "k", **body}})
     return client.invoke(parse_legacy_request(request))
+
+
+def cursor_of(request: PreparedRequest) -> Optional[str]:
+    return dict(request.params).get("page[cursor]")
+
+
+def cursor_page(items: list[Any], request: PreparedRequest, size: int, path: str) -> RawResponse:
+    """Klaviyo's cursor pages over ``items``: the cursor is the offset of the page."""
+    start = int(cursor_of(request) or 0)
+    following = start + size
+    link = (
+        f"https://a.klaviyo.com{path}?page%5Bcursor%5D={following}"
+        if following < len(items)
+        else None
+    )
+    return json_response(200, {"data": items[start:following], "links": {"next": link}})
