@@ -453,6 +453,10 @@ def settle(batch: Batch, outcome: Union[Reply, BaseException]) -> Settlement:
 #: Job states after which nothing changes any more (spec ``status`` enum).
 _FINAL = ("complete", "cancelled")
 
+#: Import errors a page holds: the ``page[size]`` maximum of
+#: ``get_errors_for_bulk_import_profiles_job`` (spec: 100).
+IMPORT_ERRORS_PAGE_SIZE = 100
+
 
 def _job_reply(job_id: str) -> Any:
     # Dry-run pretends the job finished with one failure, so the import-errors read shows.
@@ -533,11 +537,11 @@ def follow_job(
         planned(
             "get_errors_for_bulk_import_profiles_job",
             path_params={"id": job_id},
-            params=(("page[size]", "100"),),
+            params=(("page[size]", str(IMPORT_ERRORS_PAGE_SIZE)),),
             depends_on=depends_on,
             note=f"sent only if job {job_id} reports failed profiles",
         ),
-        max_pages=math.ceil(failed / 100) + 1,
+        max_pages=math.ceil(failed / IMPORT_ERRORS_PAGE_SIZE) + 1,
     )
     out: list[Rejected] = []
     for resource in errors.items:

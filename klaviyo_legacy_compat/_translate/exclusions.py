@@ -139,7 +139,7 @@ def build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalEx
 
 
 def plan_list_exclusions(call: ListExclusionsCall, *, options: Options) -> Flow[dict[str, Any]]:
-    """One batch (100 profiles) of the list's email suppressions."""
+    """One batch (``LOOKUP_SIZE`` profiles) of the list's email suppressions."""
     del options
     state = resume_marker(call.marker, _EXCLUSIONS_MARKER, call.list_id)
     request = planned(

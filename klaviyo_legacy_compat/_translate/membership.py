@@ -217,8 +217,8 @@ def _pairs(call: Identified) -> list[tuple[str, str]]:
 def _find(
     operation: str, group_id: str, pairs: Sequence[tuple[str, str]], *, subscriptions: bool
 ) -> Flow[tuple[list[_Hit], int]]:
-    """Look the identifiers up among the members of a list or segment: ≤ 100 emails or
-    phone numbers a request, one request per push token (the answer does not say which
+    """Look the identifiers up among the members of a list or segment: ≤ ``LOOKUP_SIZE``
+    emails or phone numbers a request, one request per push token (the answer does not say which
     token matched). Returns the hits and the index of the last request."""
     fields = "email,phone_number,joined_group_at" + (",subscriptions" if subscriptions else "")
     hits: list[_Hit] = []
@@ -387,8 +387,8 @@ _NOT_A_LIST = dry_reply(
 
 
 def plan_group_members(call: GroupMembersCall, *, options: Options) -> Flow[dict[str, Any]]:
-    """One batch (100 profiles) of a list's or segment's members: the list first, and the
-    segment when Klaviyo answers 404 for the list."""
+    """One batch (``LOOKUP_SIZE`` profiles) of a list's or segment's members: the list
+    first, and the segment when Klaviyo answers 404 for the list."""
     del options
     state = resume_marker(call.marker, _GROUP_MARKER, call.group_id)
     params = (("fields[profile]", "email,phone_number"), ("page[size]", str(LOOKUP_SIZE)))

@@ -13,8 +13,9 @@
    present, ``sms_consent`` and ``$consent``.
 
 The members it answers carry their Klaviyo ids: the id a ``profile-import`` upsert answered,
-else one ``GET /api/profiles`` per 100 identifiers of each kind once the jobs were accepted
-(``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not created.
+else one ``GET /api/profiles`` per ``LOOKUP_SIZE`` identifiers of each kind once the jobs were
+accepted (``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not
+created.
 
 ``DELETE /v2/list/{id}/subscribe`` only removed the profiles from that list; the new job
 records an UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes
@@ -79,6 +80,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 )
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._translate._profile import (
+    LOOKUP_SIZE,
     PROFILES_RULE,
     dry_found_profiles,
     identifier_key,
@@ -317,9 +319,10 @@ def plan_subscribe_to_list(
 
     The jobs answer 202 without ids, so each member's Klaviyo id is the one its
     ``profile-import`` upsert answered, else looked up once the jobs of its group of chunks
-    were accepted (:func:`_member_ids`: one ``GET /api/profiles`` per 100 identifiers of each
-    kind, on ``get_profiles``' rate limit); ``member_ids=False`` skips the lookups. A member
-    Klaviyo has no profile for yet (the jobs run asynchronously) has ``"id": None``.
+    were accepted (:func:`_member_ids`: one ``GET /api/profiles`` per ``LOOKUP_SIZE``
+    identifiers of each kind, on ``get_profiles``' rate limit); ``member_ids=False`` skips the
+    lookups. A member Klaviyo has no profile for yet (the jobs run asynchronously) has
+    ``"id": None``.
     """
     size = options.subscribe_chunk_size
     profiles, single = profile_list(call.profiles, options)
@@ -449,7 +452,8 @@ _MEMBERS_NOTICES = {
     "member_ids=True": (
         "subscribe: the legacy answer listed members with their Klaviyo ids; the new jobs "
         "answer 202 without any, so each member gets the id its profile-import upsert "
-        "answered, else one GET /api/profiles per 100 identifiers of each kind looks the ids "
+        f"answered, else one GET /api/profiles per {LOOKUP_SIZE} identifiers of each kind "
+        "looks the ids "
         "up once the jobs were accepted (member_ids=False skips it); a profile the "
         'asynchronous job has not created yet gets "id": None'
     ),
@@ -476,10 +480,10 @@ def _member_ids(
     chunks: Sequence[_Chunk], known: Mapping[int, str], after: int
 ) -> Flow[dict[int, str]]:
     """Input position → profile id for the members of ``chunks`` without a ``known`` id,
-    looked up once the jobs up to request ``after`` were accepted (:func:`lists.look_up_ids`:
-    one ``GET /api/profiles`` per 100 identifiers of each kind). A lookup that fails costs
-    its members their ids, never the accepted subscribe: a warning says so, and the members
-    are returned with ``"id": None``."""
+    looked up once the jobs up to request ``after`` were accepted (:func:`members.look_up_ids`:
+    one ``GET /api/profiles`` per ``LOOKUP_SIZE`` identifiers of each kind). A lookup that
+    fails costs its members their ids, never the accepted subscribe: a warning says so, and
+    the members are returned with ``"id": None``."""
     wanted = [
         (chunk.start + i, *lookup_identifier(entry.attributes))
         for chunk in chunks
@@ -646,7 +650,7 @@ def _members_of(
             params=(
                 ("filter", filter_any(attribute, values)),
                 ("fields[profile]", attribute),
-                ("page[size]", "100"),
+                ("page[size]", str(LOOKUP_SIZE)),
             ),
         )
         found_pages = yield from walk(request, dry_data=dry_found_profiles(attribute, values))
@@ -702,7 +706,7 @@ def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict
                     ("filter", filter_any("email", chunk)),
                     ("additional-fields[profile]", "subscriptions"),
                     ("fields[profile]", "email,subscriptions"),
-                    ("page[size]", "100"),
+                    ("page[size]", str(LOOKUP_SIZE)),
                 ),
             )
             lookup = yield from walk(request)

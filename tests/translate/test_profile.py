@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from klaviyo_legacy_compat._translate._profile import dry_found_profiles, identifier_key
+from klaviyo_legacy_compat._translate._profile import (
+    LOOKUP_SIZE,
+    dry_found_profiles,
+    identifier_key,
+)
+from tests import cases
 
 # (attribute, a, b, whether a and b name the same profile)
 SAME: list[tuple[str, object, object, bool]] = [
@@ -38,3 +43,23 @@ def test_dry_found_profiles(attribute: str, attributes: dict[str, str]) -> None:
             "attributes": attributes,
         }
     ]
+
+
+#: The profile collections: every lookup of profiles by identifier, and every walk of them.
+PROFILE_COLLECTIONS = {"get_profiles", "get_profiles_for_list", "get_profiles_for_segment"}
+
+
+# (People search reads one profile by identifier, page[size]=1: not a lookup of several.)
+@pytest.mark.parametrize("table", ["lists", "subscribe_to_list", "unsubscribe", "exclude_email"])
+def test_every_profile_lookup_reads_lookup_size_profiles_a_page(table: str) -> None:
+    # One constant sizes them all: a lookup of more identifiers than a page holds could not
+    # be read in one page (the spec's page[size] maximum of these collections).
+    sizes = []
+    for param in cases.load(table):
+        row = param.values[0]
+        if "error" in row or "replies" in row:
+            continue
+        for request in cases.plan_for(row).to_dict()["requests"]:
+            if request["operation"] in PROFILE_COLLECTIONS:
+                sizes.append(dict(request["params"]).get("page[size]"))
+    assert sizes and set(sizes) == {str(LOOKUP_SIZE)}
