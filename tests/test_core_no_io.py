@@ -21,6 +21,7 @@ CORE_OUTSIDE_TRANSLATE = [
     "_calls",
     "_config",
     "_convert",
+    "_documents",
     "_credentials",
     "_endpoints",
     "_endpoint_table",

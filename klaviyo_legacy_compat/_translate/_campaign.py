@@ -1,5 +1,7 @@
-"""The v1 campaign object, read from the new campaigns API's answers: shared by the campaign
-calls (:mod:`.campaigns`) and the recipients listing (:mod:`.recipients`).
+"""The campaigns API as the legacy campaign calls use it: the v1 campaign object read from its
+answers (shared by :mod:`.campaigns` and the recipients listing, :mod:`.recipients`), and the
+requests several campaign calls send (read, message lookup, template assignment, send job, and
+dependent steps sent in order).
 
 ``{"object": "campaign", "id", "name", "subject", "from_email", "from_name", "lists",
 "excluded_lists", "status", "status_id", "status_label", "sent_at", "send_time", "created",
@@ -15,24 +17,52 @@ as the legacy ids were.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from klaviyo_legacy_compat._flow import Flow, send
+from klaviyo_legacy_compat._bodies import Document, relationship
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import (
+    Audiences,
+    CampaignAttributes,
+    CampaignMessageAttributes,
+    CampaignSendJob,
+    MessageDefinition,
+    SendOptions,
+    TrackingOptions,
+)
+from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
+from klaviyo_legacy_compat._flow import Flow, Reply, Step, send
 from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate._jsonapi import attributes_of, dig, planned, resource_of
+from klaviyo_legacy_compat._translate._jsonapi import (
+    attributes_of,
+    dig,
+    dry_reply,
+    placeholder,
+    planned,
+    resource_body,
+    resource_of,
+)
 from klaviyo_legacy_compat._translate._legacy import legacy_time
 
 __all__ = [
     "CAMPAIGN_TYPES",
     "MESSAGE_CONTENT",
     "STATUS_MAP",
+    "assign_template",
     "campaign_from",
     "campaign_object",
+    "campaign_settings",
+    "first_message",
     "get_campaign",
+    "job_status",
+    "message_attributes",
     "message_content",
+    "message_lookup",
     "messages_for",
     "read_campaign",
     "related_ids",
+    "send_in_order",
+    "send_job",
 ]
 
 #: New campaign status → (legacy status, legacy status_id or None). Legacy statuses were
@@ -178,3 +208,119 @@ def read_campaign(
     """Read a campaign with its messages; the v1 campaign object."""
     reply = yield from send(get_campaign(campaign_id, depends_on=depends_on, note=note))
     return campaign_from(reply.response.json())
+
+
+# --- requests the campaign calls share -------------------------------------------------
+
+
+def message_attributes(content: Mapping[str, Any]) -> CampaignMessageAttributes:
+    """The ``attributes`` of an email campaign message with ``content``."""
+    return CampaignMessageAttributes(MessageDefinition("email", dict(content)))
+
+
+def assign_template(
+    message_id: str, template_id: str, depends_on: Optional[int], note: Optional[str]
+) -> PlannedRequest:
+    """``POST /api/campaign-message-assign-template``: the template copied onto a message."""
+    body = resource_body(
+        "campaign-message",
+        message_id,
+        relationships={"template": relationship("template", template_id)},
+    )
+    return planned(
+        "assign_template_to_campaign_message", json=body, depends_on=depends_on, note=note
+    )
+
+
+def campaign_settings(
+    name: Optional[str],
+    list_id: Optional[str],
+    smart: Optional[bool],
+    analytics: Optional[bool],
+) -> CampaignAttributes:
+    """Campaign attributes for what was given: name, audience, send and tracking options."""
+    return CampaignAttributes(
+        name=name,
+        audiences=None if list_id is None else Audiences([list_id]),
+        send_options=None if smart is None else SendOptions(smart),
+        # add_google_analytics added UTM parameters to links: the new API's tracking params.
+        tracking_options=None if analytics is None else TrackingOptions(analytics),
+    )
+
+
+def send_job(campaign_id: str, note: Optional[str] = None) -> PlannedRequest:
+    """``POST /api/campaign-send-jobs`` for the campaign."""
+    return planned(
+        "send_campaign",
+        json=unstructure(Document(CampaignSendJob(id=campaign_id))),
+        note=note,
+    )
+
+
+def job_status(reply: Reply) -> dict[str, Any]:
+    """The legacy ``{"status": ...}`` of a send job's answer."""
+    status = attributes_of(resource_of(reply.response.json())).get("status")
+    return {"status": status}
+
+
+def send_in_order(
+    steps: Sequence[tuple[str, Union[PlannedRequest, Step]]],
+    done: list[str],
+    *,
+    record: bool = True,
+) -> Flow[list[Reply]]:
+    """Send dependent steps in order. A failure after an earlier write succeeded raises
+    :class:`PartialDeliveryError` naming the writes done (``done``, extended here unless the
+    steps are reads: ``record=False``) and the steps not done."""
+    replies: list[Reply] = []
+    for position, (what, request) in enumerate(steps):
+        try:
+            reply = yield from send(request)
+        except Exception as exc:
+            if not done:
+                raise
+            raise PartialDeliveryError(
+                accepted=done,
+                undelivered=[step for step, _ in steps[position:]],
+                cause=exc,
+                what="steps",
+            ) from exc
+        if record:
+            done.append(f"{what} (request {reply.index})")
+        replies.append(reply)
+    return replies
+
+
+def message_lookup(
+    campaign_id: str, depends_on: Optional[int] = None
+) -> tuple[str, Union[PlannedRequest, Step]]:
+    """The step that reads a campaign's messages, with what it does (for
+    :func:`send_in_order`)."""
+    request = planned(
+        "get_messages_for_campaign",
+        path_params={"id": campaign_id},
+        depends_on=depends_on,
+        note=None if depends_on is None else f"reads the campaign request {depends_on} creates",
+    )
+    dry = dry_reply(
+        200,
+        {
+            "data": [
+                {
+                    "type": "campaign-message",
+                    "id": placeholder(f"message id of campaign {campaign_id}"),
+                    "attributes": {"definition": {"channel": "email", "content": {}}},
+                }
+            ]
+        },
+    )
+    return f"look up the message of campaign {campaign_id}", Step(request, dry_run_reply=dry)
+
+
+def first_message(reply: Reply, campaign_id: str) -> dict[str, Any]:
+    """The campaign's first message in a :func:`message_lookup` answer; none is refused."""
+    data = dig(reply.response.json(), "data")
+    messages = [m for m in data or [] if isinstance(m, dict) and m.get("id")]
+    if not messages:
+        raise TranslationError("campaign_id", f"campaign {campaign_id} has no message to update")
+    return messages[0]

@@ -37,15 +37,26 @@ every campaign call, the recipients' included, are here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Callable, Optional, Union
 
 import attrs
 
+from klaviyo_legacy_compat._bodies import Document, Resource
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
-from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
-from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, send
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import (
+    Audiences,
+    CampaignAttributes,
+    CampaignCloneAttributes,
+    CampaignSendJob,
+    SendJobAction,
+    SendStrategy,
+    StrategyOptions,
+)
+from klaviyo_legacy_compat._errors import TranslationError
+from klaviyo_legacy_compat._flow import Flow, Step, notice, send
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._parse import (
     optional_email,
@@ -58,18 +69,25 @@ from klaviyo_legacy_compat._parse import (
 )
 from klaviyo_legacy_compat._translate._campaign import (
     MESSAGE_CONTENT,
+    assign_template,
     campaign_object,
+    campaign_settings,
+    first_message,
+    job_status,
+    message_attributes,
     message_content,
+    message_lookup,
     messages_for,
     read_campaign,
     related_ids,
+    send_in_order,
+    send_job,
 )
 from klaviyo_legacy_compat._translate._jsonapi import (
-    attributes_of,
-    dig,
     dry_reply,
     placeholder,
     planned,
+    resource_body,
     resource_of,
 )
 from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page
@@ -177,121 +195,6 @@ class CampaignCloneCall:
     list_id: str
 
 
-# --- requests -----------------------------------------------------------------------------
-
-
-def _message_definition(content: Mapping[str, Any]) -> dict[str, Any]:
-    return {"channel": "email", "content": dict(content)}
-
-
-def _assign_template(
-    message_id: str, template_id: str, depends_on: Optional[int], note: Optional[str]
-) -> PlannedRequest:
-    body = {
-        "data": {
-            "type": "campaign-message",
-            "id": message_id,
-            "relationships": {"template": {"data": {"type": "template", "id": template_id}}},
-        }
-    }
-    return planned(
-        "assign_template_to_campaign_message", json=body, depends_on=depends_on, note=note
-    )
-
-
-def _settings(
-    name: Optional[str],
-    list_id: Optional[str],
-    smart: Optional[bool],
-    analytics: Optional[bool],
-) -> dict[str, Any]:
-    """Campaign attributes for what was given: name, audience, send and tracking options."""
-    out: dict[str, Any] = {}
-    if name is not None:
-        out["name"] = name
-    if list_id is not None:
-        out["audiences"] = {"included": [list_id]}
-    if smart is not None:
-        out["send_options"] = {"use_smart_sending": smart}
-    if analytics is not None:
-        # add_google_analytics added UTM parameters to links: the new API's tracking params.
-        out["tracking_options"] = {"add_tracking_params": analytics}
-    return out
-
-
-def _send_job(campaign_id: str, note: Optional[str] = None) -> PlannedRequest:
-    return planned(
-        "send_campaign",
-        json={"data": {"type": "campaign-send-job", "id": campaign_id}},
-        note=note,
-    )
-
-
-def _job_status(reply: Reply) -> dict[str, Any]:
-    status = attributes_of(resource_of(reply.response.json())).get("status")
-    return {"status": status}
-
-
-def _steps(
-    steps: Sequence[tuple[str, Union[PlannedRequest, Step]]],
-    done: list[str],
-    *,
-    record: bool = True,
-) -> Flow[list[Reply]]:
-    """Send dependent steps in order. A failure after an earlier write succeeded raises
-    :class:`PartialDeliveryError` naming the writes done (``done``, extended here unless the
-    steps are reads: ``record=False``) and the steps not done."""
-    replies: list[Reply] = []
-    for position, (what, request) in enumerate(steps):
-        try:
-            reply = yield from send(request)
-        except Exception as exc:
-            if not done:
-                raise
-            raise PartialDeliveryError(
-                accepted=done,
-                undelivered=[step for step, _ in steps[position:]],
-                cause=exc,
-                what="steps",
-            ) from exc
-        if record:
-            done.append(f"{what} (request {reply.index})")
-        replies.append(reply)
-    return replies
-
-
-def _message_lookup(
-    campaign_id: str, depends_on: Optional[int] = None
-) -> tuple[str, Union[PlannedRequest, Step]]:
-    request = planned(
-        "get_messages_for_campaign",
-        path_params={"id": campaign_id},
-        depends_on=depends_on,
-        note=None if depends_on is None else f"reads the campaign request {depends_on} creates",
-    )
-    dry = dry_reply(
-        200,
-        {
-            "data": [
-                {
-                    "type": "campaign-message",
-                    "id": placeholder(f"message id of campaign {campaign_id}"),
-                    "attributes": {"definition": {"channel": "email", "content": {}}},
-                }
-            ]
-        },
-    )
-    return f"look up the message of campaign {campaign_id}", Step(request, dry_run_reply=dry)
-
-
-def _first_message(reply: Reply, campaign_id: str) -> dict[str, Any]:
-    data = dig(reply.response.json(), "data")
-    messages = [m for m in data or [] if isinstance(m, dict) and m.get("id")]
-    if not messages:
-        raise TranslationError("campaign_id", f"campaign {campaign_id} has no message to update")
-    return messages[0]
-
-
 # --- translators --------------------------------------------------------------------------
 
 
@@ -334,15 +237,12 @@ def plan_get_campaign(call: CampaignCall, *, options: Any) -> Flow[dict[str, Any
 def plan_create_campaign(call: CampaignCreateCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/campaigns``: create, then assign the template to the new message."""
     del options
-    attributes = _settings(
+    attributes = campaign_settings(
         call.name or call.subject, call.list_id, call.use_smart_sending, call.add_google_analytics
     )
     content = {new: getattr(call, legacy) for legacy, new in MESSAGE_CONTENT.items()}
-    attributes["campaign-messages"] = {
-        "data": [
-            {"type": "campaign-message", "attributes": {"definition": _message_definition(content)}}
-        ]
-    }
+    message = Resource("campaign-message", attributes=message_attributes(content))
+    attributes = attrs.evolve(attributes, campaign_messages=Document([message]))
     dry = dry_reply(
         201,
         {
@@ -365,28 +265,28 @@ def plan_create_campaign(call: CampaignCreateCall, *, options: Any) -> Flow[dict
     )
     done: list[str] = []
     create = Step(
-        planned("create_campaign", json={"data": {"type": "campaign", "attributes": attributes}}),
+        planned("create_campaign", json=resource_body("campaign", attributes=attributes)),
         dry_run_reply=dry,
     )
-    (created,) = yield from _steps([("create the campaign", create)], done)
+    (created,) = yield from send_in_order([("create the campaign", create)], done)
     campaign = resource_of(created.response.json())
     campaign_id = str(campaign.get("id") or "")
     messages = related_ids(campaign, "campaign-messages")
     depends_on = created.index
     if not messages:
         # The create answer normally names the message; read it when it does not.
-        (found,) = yield from _steps(
-            [_message_lookup(campaign_id, created.index)], done, record=False
+        (found,) = yield from send_in_order(
+            [message_lookup(campaign_id, created.index)], done, record=False
         )
-        messages = [str(_first_message(found, campaign_id)["id"])]
+        messages = [str(first_message(found, campaign_id)["id"])]
         depends_on = found.index
     note = f"the message id comes from the answer to request {depends_on}"
-    (assigned,) = yield from _steps(
+    (assigned,) = yield from send_in_order(
         [
             (
                 f"assign template {call.template_id} to message {messages[0]} of campaign "
                 f"{campaign_id}",
-                _assign_template(messages[0], call.template_id, depends_on, note),
+                assign_template(messages[0], call.template_id, depends_on, note),
             )
         ],
         done,
@@ -402,13 +302,13 @@ def plan_update_campaign(call: CampaignUpdateCall, *, options: Any) -> Flow[dict
         for legacy, new in MESSAGE_CONTENT.items()
         if getattr(call, legacy) is not None
     }
-    attributes = _settings(
+    attributes = campaign_settings(
         call.name, call.list_id, call.use_smart_sending, call.add_google_analytics
     )
     done: list[str] = []
     steps: list[tuple[str, Union[PlannedRequest, Step]]] = []
-    if attributes:
-        body = {"data": {"type": "campaign", "id": call.campaign_id, "attributes": attributes}}
+    if attributes != CampaignAttributes():
+        body = resource_body("campaign", call.campaign_id, attributes=attributes)
         steps.append(
             (
                 f"update campaign {call.campaign_id}",
@@ -416,8 +316,8 @@ def plan_update_campaign(call: CampaignUpdateCall, *, options: Any) -> Flow[dict
             )
         )
     if given or call.template_id is not None:
-        (found,) = yield from _steps([_message_lookup(call.campaign_id)], done, record=False)
-        message = _first_message(found, call.campaign_id)
+        (found,) = yield from send_in_order([message_lookup(call.campaign_id)], done, record=False)
+        message = first_message(found, call.campaign_id)
         message_id = str(message["id"])
         note = f"the message id comes from the answer to request {found.index}"
         channel, current = message_content(message)
@@ -430,13 +330,9 @@ def plan_update_campaign(call: CampaignUpdateCall, *, options: Any) -> Flow[dict
             # clear the sender when only the subject changes.
             content = {k: v for k, v in current.items() if v is not None}
             content.update(given)
-            body = {
-                "data": {
-                    "type": "campaign-message",
-                    "id": message_id,
-                    "attributes": {"definition": _message_definition(content)},
-                }
-            }
+            body = resource_body(
+                "campaign-message", message_id, attributes=message_attributes(content)
+            )
             steps.append(
                 (
                     f"update message {message_id} (subject, sender)",
@@ -453,37 +349,29 @@ def plan_update_campaign(call: CampaignUpdateCall, *, options: Any) -> Flow[dict
             steps.append(
                 (
                     f"assign template {call.template_id} to message {message_id}",
-                    _assign_template(message_id, call.template_id, found.index, note),
+                    assign_template(message_id, call.template_id, found.index, note),
                 )
             )
-    yield from _steps(steps, done)
+    yield from send_in_order(steps, done)
     return (yield from read_campaign(call.campaign_id))
 
 
 def plan_send_campaign(call: CampaignSendCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/campaign/{id}/send`` → a send job; the legacy ``{"status": ...}``."""
     del options
-    reply = yield from send(_send_job(call.campaign_id))
-    return _job_status(reply)
+    reply = yield from send(send_job(call.campaign_id))
+    return job_status(reply)
 
 
 def plan_schedule_campaign(call: CampaignScheduleCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/campaign/{id}/schedule`` → a static send strategy, then a send job."""
     del options
-    strategy = {
-        "method": "static",
-        "datetime": iso_utc(call.send_time),
-        "options": {"is_local": False},
-    }
-    body = {
-        "data": {
-            "type": "campaign",
-            "id": call.campaign_id,
-            "attributes": {"send_strategy": strategy},
-        }
-    }
+    strategy = SendStrategy("static", iso_utc(call.send_time), StrategyOptions(is_local=False))
+    body = resource_body(
+        "campaign", call.campaign_id, attributes=CampaignAttributes(send_strategy=strategy)
+    )
     done: list[str] = []
-    _, job = yield from _steps(
+    _, job = yield from send_in_order(
         [
             (
                 f"set the send time of campaign {call.campaign_id}",
@@ -491,24 +379,19 @@ def plan_schedule_campaign(call: CampaignScheduleCall, *, options: Any) -> Flow[
             ),
             (
                 f"create the send job of campaign {call.campaign_id}",
-                _send_job(call.campaign_id, "sent once request 0 has set the send time"),
+                send_job(call.campaign_id, "sent once request 0 has set the send time"),
             ),
         ],
         done,
     )
-    return _job_status(job)
+    return job_status(job)
 
 
 def plan_cancel_campaign(call: CampaignCancelCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/campaign/{id}/cancel`` → cancel the send job (204); the campaign read back."""
     del options
-    body = {
-        "data": {
-            "type": "campaign-send-job",
-            "id": call.campaign_id,
-            "attributes": {"action": "cancel"},
-        }
-    }
+    job = CampaignSendJob(id=call.campaign_id, attributes=SendJobAction("cancel"))
+    body = unstructure(Document(job))
     yield from send(
         planned("cancel_campaign_send", path_params={"id": call.campaign_id}, json=body)
     )
@@ -518,15 +401,15 @@ def plan_cancel_campaign(call: CampaignCancelCall, *, options: Any) -> Flow[dict
 def plan_clone_campaign(call: CampaignCloneCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/campaign/{id}/clone`` → clone, set the copy's audience, read it back."""
     del options
-    body = {
-        "data": {"type": "campaign", "id": call.campaign_id, "attributes": {"new_name": call.name}}
-    }
+    body = resource_body(
+        "campaign", call.campaign_id, attributes=CampaignCloneAttributes(call.name)
+    )
     dry = dry_reply(
         201,
         {"data": {"type": "campaign", "id": placeholder(f"id of the copy of {call.campaign_id}")}},
     )
     done: list[str] = []
-    (cloned,) = yield from _steps(
+    (cloned,) = yield from send_in_order(
         [
             (
                 f"clone campaign {call.campaign_id}",
@@ -537,14 +420,10 @@ def plan_clone_campaign(call: CampaignCloneCall, *, options: Any) -> Flow[dict[s
     )
     copy_id = str(resource_of(cloned.response.json()).get("id") or "")
     note = f"the copy's id comes from the answer to request {cloned.index}"
-    audience = {
-        "data": {
-            "type": "campaign",
-            "id": copy_id,
-            "attributes": {"audiences": {"included": [call.list_id]}},
-        }
-    }
-    yield from _steps(
+    audience = resource_body(
+        "campaign", copy_id, attributes=CampaignAttributes(audiences=Audiences([call.list_id]))
+    )
+    yield from send_in_order(
         [
             (
                 f"set the audience of campaign {copy_id} to list {call.list_id}",

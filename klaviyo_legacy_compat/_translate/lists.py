@@ -42,6 +42,7 @@ import attrs
 
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._documents import ListAttributes
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Step, notice, send
@@ -52,6 +53,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     dry_reply,
     placeholder,
     planned,
+    resource_body,
 )
 from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
@@ -204,7 +206,7 @@ def plan_create_list(call: ListCreateCall, *, options: Options) -> Flow[dict[str
         "times out is not sent again (check get_lists before creating it again)",
         logging.INFO,
     )
-    body = {"data": {"type": "list", "attributes": {"name": call.list_name}}}
+    body = resource_body("list", attributes=ListAttributes(call.list_name))
     created = yield from send(
         Step(
             planned("create_list", json=body),
@@ -251,7 +253,7 @@ def plan_get_list(call: ListInfoCall, *, options: Options) -> Flow[dict[str, Any
 def plan_update_list(call: ListUpdateCall, *, options: Options) -> Flow[str]:
     """``PATCH /api/lists/{id}`` with the new name → the legacy ``""``."""
     del options
-    body = {"data": {"type": "list", "id": call.list_id, "attributes": {"name": call.list_name}}}
+    body = resource_body("list", call.list_id, attributes=ListAttributes(call.list_name))
     yield from send(planned("update_list", path_params={"id": call.list_id}, json=body))
     return ""
 

@@ -19,6 +19,8 @@ or profile import jobs; answers ``[{"id", "email"?, "phone_number"?}]``.
 
 Also the member-id lookups and the legacy member record that subscribe shares
 (:func:`look_up_ids`, :func:`id_lookup`, :func:`lookup_identifier`, :func:`member_record`).
+The profiles of a job are packed as bulk mode packs its own (``batches.pack``); each job's
+body is built once, with its list relationship.
 The route and catalogue row of this endpoint are in :mod:`.lists`.
 """
 
@@ -33,6 +35,7 @@ import attrs
 from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import encode_json, unstructure
+from klaviyo_legacy_compat._documents import lists_relationship, profile_ids
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import (
     APIError,
@@ -71,7 +74,6 @@ from klaviyo_legacy_compat._translate.batches import (
     pack,
     step,
 )
-from klaviyo_legacy_compat._translate.membership import relationship_body
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 
 __all__ = [
@@ -79,7 +81,6 @@ __all__ = [
     "ListMembersAddCall",
     "build_add",
     "id_lookup",
-    "lists_relationship",
     "look_up_ids",
     "lookup_identifier",
     "member_record",
@@ -305,12 +306,6 @@ def _resolve(chunk: Sequence[_Member], start: int) -> Flow[tuple[list[str], int]
     return [ids[i] for i in range(len(chunk))], last
 
 
-def lists_relationship(list_id: str) -> dict[str, Any]:
-    """The ``relationships`` of a profile import job that adds its profiles to ``list_id``
-    (spec ``ProfileImportJobCreateQueryResourceObject.relationships.lists``)."""
-    return {"lists": {"data": [{"type": "list", "id": list_id}]}}
-
-
 def _spans(keys: Iterable[int]) -> str:
     """Input positions as ``profiles[a:b]`` ranges, for what a job held."""
     ranges: list[list[int]] = []
@@ -332,13 +327,10 @@ def _import_jobs(list_id: str, members: Sequence[_Member]) -> list[Batch]:
         payload = unstructure(Resource("profile", attributes=member.attributes))
         pending.append(Pending(position, Item(PROFILE, payload), len(encode_json(payload))))
     jobs = []
-    for batch in pack(PROFILE, pending):
-        body: Any = batch.request.json
-        # The relationship adds ~70 bytes, inside the request overhead packing reserves.
-        data = {**body["data"], "relationships": lists_relationship(list_id)}
+    # The relationship adds ~70 bytes, inside the request overhead packing reserves.
+    for batch in pack(PROFILE, pending, relationships=lists_relationship(list_id)):
         note = f"adds {_spans(batch.keys)} to list {list_id}"
-        request = planned("bulk_import_profiles", json={"data": data}, note=note)
-        jobs.append(attrs.evolve(batch, request=request))
+        jobs.append(attrs.evolve(batch, request=attrs.evolve(batch.request, note=note)))
     return jobs
 
 
@@ -494,7 +486,7 @@ def plan_add_members(
                 planned(
                     "add_profiles_to_list",
                     path_params={"id": call.list_id},
-                    json=relationship_body(list(dict.fromkeys(ids))),
+                    json=unstructure(profile_ids(list(dict.fromkeys(ids)))),
                     depends_on=last,
                     note=f"holds the ids of profiles[{start}:{end}] from the requests before it",
                 )

@@ -40,6 +40,8 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import profile_ids
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
@@ -85,7 +87,6 @@ __all__ = [
     "plan_list_subscriptions",
     "plan_remove_members",
     "plan_segment_membership",
-    "relationship_body",
 ]
 
 #: Identifier attribute → the marketing channel whose consent ``get-list-subscriptions``
@@ -335,11 +336,6 @@ def plan_segment_membership(
     return _records(hits)
 
 
-def relationship_body(ids: Sequence[str]) -> dict[str, Any]:
-    """The body of a list's profile relationships (add or remove): the profiles by id."""
-    return {"data": [{"type": "profile", "id": profile_id} for profile_id in ids]}
-
-
 def plan_remove_members(call: ListMembersRemoveCall, *, options: Options) -> Flow[str]:
     """Find the members' ids, then remove them from the list (≤ ``max_items`` a call)."""
     del options
@@ -359,7 +355,7 @@ def plan_remove_members(call: ListMembersRemoveCall, *, options: Options) -> Flo
             planned(
                 "remove_profiles_from_list",
                 path_params={"id": call.list_id},
-                json=relationship_body(chunk),
+                json=unstructure(profile_ids(chunk)),
                 depends_on=last,
                 note=f"holds the ids of the members that requests up to {last} found",
             )

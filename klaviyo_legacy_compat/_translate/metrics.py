@@ -60,6 +60,7 @@ import attrs
 
 from klaviyo_legacy_compat._catalogue import LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._documents import MetricAggregateAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, now, send
 from klaviyo_legacy_compat._leniency import normalised, permits
@@ -80,6 +81,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     dig,
     filter_equals,
     planned,
+    resource_body,
     resource_of,
 )
 from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
@@ -564,7 +566,7 @@ def _midnight(day: date) -> str:
     return iso_utc(datetime(day.year, day.month, day.day, tzinfo=timezone.utc))
 
 
-def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
+def _aggregate_body(call: MetricExportCall) -> Any:
     assert call.start_date is not None and call.end_date is not None  # set by _window
     filters = [
         # The time range the spec requires (new-api.md §3.7); end_date is inclusive.
@@ -572,17 +574,16 @@ def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
         f"less-than(datetime,{_midnight(call.end_date + timedelta(days=1))})",
     ]
     filters += [filter_equals(name, operand) for name, _, operand in call.where]
-    attributes: dict[str, Any] = {
-        "metric_id": call.metric_id,
-        "measurements": [call.aggregate_measurement],
-        "interval": UNITS[call.unit],
-        "filter": filters,
-        "page_size": call.count,
-        "timezone": "UTC",
-    }
-    if call.by is not None:
-        attributes["by"] = [call.by]
-    return {"data": {"type": "metric-aggregate", "attributes": attributes}}
+    attributes = MetricAggregateAttributes(
+        metric_id=call.metric_id,
+        measurements=[call.aggregate_measurement],
+        interval=UNITS[call.unit],
+        filter=filters,
+        page_size=call.count,
+        timezone="UTC",
+        by=None if call.by is None else [call.by],
+    )
+    return resource_body("metric-aggregate", attributes=attributes)
 
 
 def _results(call: MetricExportCall, body: Any) -> list[dict[str, Any]]:

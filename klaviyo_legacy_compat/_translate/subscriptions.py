@@ -41,11 +41,23 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
 
-from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource, relationship
+from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
 from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import (
+    SUBSCRIBED,
+    UNSUBSCRIBED,
+    ProfileBulkImportJob,
+    ProfileJobAttributes,
+    ProfileSubscriptionBulkCreateJob,
+    ProfileSubscriptionBulkDeleteJob,
+    ProfileSuppressionBulkCreateJob,
+    SubscriptionAttributes,
+    list_relationship,
+    lists_relationship,
+)
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import (
     MissingIdentifierError,
@@ -89,7 +101,6 @@ from klaviyo_legacy_compat._translate._profile import (
     split_profile,
 )
 from klaviyo_legacy_compat._translate.members import (
-    lists_relationship,
     look_up_ids,
     lookup_identifier,
     member_record,
@@ -141,10 +152,6 @@ class _Entry:
     source: Mapping[str, Any]
     attributes: ProfileAttributes
     channels: tuple[str, ...]
-
-
-_SUBSCRIBED = {"marketing": {"consent": "SUBSCRIBED"}}
-_UNSUBSCRIBED = {"marketing": {"consent": "UNSUBSCRIBED"}}
 
 
 def _consent_list(value: Any, field: str) -> tuple[Optional[frozenset[str]], Optional[Notice]]:
@@ -216,43 +223,30 @@ def _entry(source: Any, field: str, options: Options) -> tuple[_Entry, list[Noti
     return _Entry(source, attributes, tuple(channels)), found
 
 
-def _subscription_profile(entry: _Entry) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
-    if entry.attributes.email:
-        attributes["email"] = entry.attributes.email
-    if entry.attributes.phone_number:
-        attributes["phone_number"] = entry.attributes.phone_number
-    attributes["subscriptions"] = {channel: _SUBSCRIBED for channel in entry.channels}
-    return {"type": "profile", "attributes": attributes}
-
-
-def _list_relationship(list_id: str) -> dict[str, Any]:
-    return {"list": unstructure(relationship("list", list_id))}
+def _subscription_profile(entry: _Entry) -> Resource:
+    attributes = SubscriptionAttributes(
+        entry.attributes.email or None,
+        entry.attributes.phone_number or None,
+        {channel: SUBSCRIBED for channel in entry.channels},
+    )
+    return Resource("profile", attributes=attributes)
 
 
 def _subscribe_job(list_id: str, entries: Sequence[_Entry]) -> PlannedRequest:
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-create-job",
-            "attributes": {"profiles": {"data": [_subscription_profile(e) for e in entries]}},
-            "relationships": _list_relationship(list_id),
-        }
-    }
-    return planned("bulk_subscribe_profiles", json=body)
+    job = ProfileSubscriptionBulkCreateJob(
+        attributes=ProfileJobAttributes(Document([_subscription_profile(e) for e in entries])),
+        relationships=list_relationship(list_id),
+    )
+    return planned("bulk_subscribe_profiles", json=unstructure(Document(job)))
 
 
 def _import_job(entries: Sequence[_Entry], list_id: Optional[str]) -> PlannedRequest:
-    data: dict[str, Any] = {
-        "type": "profile-bulk-import-job",
-        "attributes": {
-            "profiles": {
-                "data": [unstructure(Resource("profile", attributes=e.attributes)) for e in entries]
-            }
-        },
-    }
-    if list_id is not None:
-        data["relationships"] = lists_relationship(list_id)
-    return planned("bulk_import_profiles", json={"data": data})
+    profiles = Document([Resource("profile", attributes=e.attributes) for e in entries])
+    job = ProfileBulkImportJob(
+        attributes=ProfileJobAttributes(profiles),
+        relationships=None if list_id is None else lists_relationship(list_id),
+    )
+    return planned("bulk_import_profiles", json=unstructure(Document(job)))
 
 
 @attrs.frozen
@@ -542,19 +536,19 @@ def _unsubscribe_job(
     note: Optional[str],
 ) -> PlannedRequest:
     profiles = [
-        {
-            "type": "profile",
-            "attributes": {attribute: value, "subscriptions": {channel: _UNSUBSCRIBED}},
-        }
+        Resource(
+            "profile",
+            attributes=SubscriptionAttributes(
+                **{attribute: value}, subscriptions={channel: UNSUBSCRIBED}
+            ),
+        )
         for attribute, channel, value in items
     ]
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-delete-job",
-            "attributes": {"profiles": {"data": profiles}},
-            "relationships": _list_relationship(list_id),
-        }
-    }
+    job = ProfileSubscriptionBulkDeleteJob(
+        attributes=ProfileJobAttributes(Document(profiles)),
+        relationships=list_relationship(list_id),
+    )
+    body = unstructure(Document(job))
     return planned("bulk_unsubscribe_profiles", json=body, depends_on=depends_on, note=note)
 
 
@@ -674,13 +668,9 @@ def _is_suppressed(profile: Any) -> bool:
 
 
 def _suppress_job(emails: Sequence[str], depends_on: int, note: str) -> PlannedRequest:
-    profiles = [{"type": "profile", "attributes": {"email": email}} for email in emails]
-    body = {
-        "data": {
-            "type": "profile-suppression-bulk-create-job",
-            "attributes": {"profiles": {"data": profiles}},
-        }
-    }
+    profiles = [Resource("profile", attributes=ProfileAttributes(email=email)) for email in emails]
+    job = ProfileSuppressionBulkCreateJob(attributes=ProfileJobAttributes(Document(profiles)))
+    body = unstructure(Document(job))
     return planned("bulk_suppress_profiles", json=body, depends_on=depends_on, note=note)
 
 
