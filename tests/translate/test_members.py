@@ -1,7 +1,7 @@
 """Adding members (``_translate.members``) in bulk, against the local Klaviyo: import jobs
 and id lookups instead of one upsert each, on every surface, with failures handing back what
-was not added. (Its fixture rows are in fixtures/translate/lists.json, run by
-test_lists.py.)"""
+was not added; each job's body built once. (Its fixture rows are in
+fixtures/translate/lists.json, run by test_lists.py.)"""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, Klaviyo, PreparedRequest, RawResponse, exceptions
+from klaviyo_legacy_compat._translate import members
+from klaviyo_legacy_compat._translate.batches import Batch, pack
+from klaviyo_legacy_compat._translate.members import ListMembersAddCall
 from klaviyo_legacy_compat._transport import RequestsTransport
 from klaviyo_legacy_compat.sdk import Client
-from klaviyo_legacy_compat.testing import LocalKlaviyo
+from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport, default_answer
+from tests.conftest import PRIVATE_KEY
 
 
 def _members(n: int) -> list[dict[str, Any]]:
@@ -171,3 +175,24 @@ def test_jobs_packed_to_the_byte_cap_are_taken_whole() -> None:
             client.close()
         assert [m["id"] for m in members] == server.store.list_members(list_id)
         assert server.operations() == ["bulk_import_profiles"] * 2 + ["get_profiles"]
+
+
+def test_each_import_job_s_body_is_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The job packing builds each body with its list relationship; the request sent is that
+    # very body, not a copy rebuilt around it.
+    packed: list[Batch] = []
+    real = pack
+
+    def recording(*args: Any, **kwargs: Any) -> list[Batch]:
+        packed.extend(real(*args, **kwargs))
+        return packed
+
+    monkeypatch.setattr(members, "pack", recording)
+    transport = RecordingTransport(default_answer)
+    client = CompatClient(private_key=PRIVATE_KEY, transport=transport, member_ids=False)
+    client.call(ListMembersAddCall("XyZ123", tuple(_members(12))))
+    sent = [r for r in transport.requests if r.operation == "bulk_import_profiles"]
+    assert len(packed) == len(sent) == 1
+    assert sent[0].json is packed[0].request.json
+    body: Any = sent[0].json
+    assert body["data"]["relationships"] == {"lists": {"data": [{"type": "list", "id": "XyZ123"}]}}
