@@ -31,12 +31,12 @@ from klaviyo_legacy_compat._translate import (
     templates,
 )
 from klaviyo_legacy_compat._translate.events import plan_track
+from klaviyo_legacy_compat._translate.exclusions import plan_exclude_email
 from klaviyo_legacy_compat._translate.profiles import plan_identify
 from klaviyo_legacy_compat._translate.subscriptions import (
     SubscribeReport,
     UnsubscribeReport,
     legacy_body,
-    plan_exclude_email,
     plan_subscribe_to_list,
     plan_unsubscribe,
 )

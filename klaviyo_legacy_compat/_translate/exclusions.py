@@ -1,5 +1,5 @@
-"""Legacy exclusions (suppressions) → profiles filtered by their email marketing
-suppressions.
+"""Legacy exclusions (email suppressions) → profiles filtered by their email marketing
+suppressions, and suppression jobs.
 
 - ``GET /v2/list/{id}/exclusions/all`` → ``GET /api/profiles`` filtered by
   ``equals(subscriptions.email.marketing.list_suppressions.list_id,"<id>")`` with the
@@ -17,23 +17,42 @@ suppressions.
   page) to the window ``[page*count, page*count+count)``; ``total`` is counted when the walk
   reaches the end, and is ``None`` (with a notice) when it stops after ``MAX_PAGES`` pages.
 
+- ``POST /v1/people/exclusions`` (exclude an address) → a lookup of each email's suppression
+  state (``GET /api/profiles`` with the subscriptions) and ``POST
+  /api/profile-suppression-bulk-create-jobs`` (≤ the endpoint's item cap, 100 emails) for the
+  others, so the legacy ``{"already_excluded", "num_excluded"}`` answer is true, not
+  invented.
+
 Legacy reasons map to the new suppression reasons by :data:`LEGACY_REASONS`. The routes and
-catalogue rows of both endpoints are in :mod:`.lists`; excluding an address (``POST
-/v1/people/exclusions``) is :mod:`.subscriptions`.
+catalogue rows of the two reads are in :mod:`.lists`, those of the exclusion with the
+subscription calls in :mod:`.subscriptions`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional
 
 import attrs
 
+from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
+from klaviyo_legacy_compat._calls import ExcludeEmailCall
 from klaviyo_legacy_compat._config import Options
-from klaviyo_legacy_compat._errors import TranslationError
-from klaviyo_legacy_compat._flow import Flow, notice
-from klaviyo_legacy_compat._parse import parse_list_id, parse_page, parse_token
-from klaviyo_legacy_compat._translate._jsonapi import dig, filter_equals, items_of, planned
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import ProfileJobAttributes, ProfileSuppressionBulkCreateJob
+from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
+from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._parse import parse_list_id, parse_page, parse_token, string_list
+from klaviyo_legacy_compat._translate._jsonapi import (
+    chunked,
+    dig,
+    filter_any,
+    filter_equals,
+    items_of,
+    planned,
+)
 from klaviyo_legacy_compat._translate._legacy import V2_TIME, legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import (
     MAX_PAGES,
@@ -42,15 +61,18 @@ from klaviyo_legacy_compat._translate._paging import (
     resume_marker,
     walk,
 )
-from klaviyo_legacy_compat._translate._profile import LOOKUP_SIZE
+from klaviyo_legacy_compat._translate._profile import LOOKUP_SIZE, identifier_key
+from klaviyo_legacy_compat._values import as_email
 
 __all__ = [
     "LEGACY_REASONS",
     "TRANSLATORS",
     "GlobalExclusionsCall",
     "ListExclusionsCall",
+    "build_exclude",
     "build_exclusions",
     "build_global",
+    "plan_exclude_email",
     "plan_global_exclusions",
     "plan_list_exclusions",
 ]
@@ -133,6 +155,16 @@ def build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalEx
     # ``count`` has no maximum.
     number, count = parse_page(params, default_count=500)
     return GlobalExclusionsCall(reason, sort.strip().lower(), count, number)
+
+
+def build_exclude(params: Mapping[str, Any], path: Mapping[str, str]) -> ExcludeEmailCall:
+    """``POST /v1/people/exclusions``."""
+    email = params.get("email")
+    if isinstance(email, list):  # a repeated form key: its first value is the address
+        email = email[0] if email else None
+    if not email:
+        raise TranslationError("email", "is required: the address to exclude")
+    return ExcludeEmailCall(string_list(email, "email"))
 
 
 # --- list exclusions ----------------------------------------------------------------------
@@ -232,8 +264,75 @@ def plan_global_exclusions(call: GlobalExclusionsCall, *, options: Options) -> F
     return legacy_page(rows, call.page, call.count, found.complete)
 
 
+# --- excluding addresses ------------------------------------------------------------------
+
+
+def _is_suppressed(profile: Any) -> bool:
+    marketing = (
+        (((profile or {}).get("attributes") or {}).get("subscriptions") or {}).get("email") or {}
+    ).get("marketing") or {}
+    return bool(marketing.get("suppression"))
+
+
+def _suppress_job(emails: Sequence[str], depends_on: int, note: str) -> PlannedRequest:
+    profiles = [Resource("profile", attributes=ProfileAttributes(email=email)) for email in emails]
+    job = ProfileSuppressionBulkCreateJob(attributes=ProfileJobAttributes(Document(profiles)))
+    body = unstructure(Document(job))
+    return planned("bulk_suppress_profiles", json=body, depends_on=depends_on, note=note)
+
+
+def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict[str, Any]]:
+    """The flow of a legacy ``POST /v1/people/exclusions``; returns
+    ``{"already_excluded": bool, "num_excluded": int}``."""
+    del options  # no option changes an exclusion
+    emails = [
+        as_email(value, f"email[{i}]" if len(call.emails) > 1 else "email")
+        for i, value in enumerate(call.emails)
+    ]
+    if not emails:
+        raise TranslationError("email", "give an email address to exclude")
+    size = endpoint("bulk_suppress_profiles").item_cap
+    excluded = 0
+    already: list[bool] = []
+    accepted: list[str] = []
+    for number, chunk in enumerate(chunked(emails, size), start=1):
+        try:
+            request = planned(
+                "get_profiles",
+                params=(
+                    ("filter", filter_any("email", chunk)),
+                    ("additional-fields[profile]", "subscriptions"),
+                    ("fields[profile]", "email,subscriptions"),
+                    ("page[size]", str(LOOKUP_SIZE)),
+                ),
+            )
+            lookup = yield from walk(request)
+            items, last = lookup.items, lookup.last_index
+            suppressed = {
+                identifier_key("email", str(((p or {}).get("attributes") or {}).get("email", "")))
+                for p in items
+                if _is_suppressed(p)
+            }
+            todo = [e for e in chunk if identifier_key("email", e) not in suppressed]
+            already.extend(identifier_key("email", e) in suppressed for e in chunk)
+            if todo:
+                note = f"holds only the emails request {last} does not show as suppressed"
+                yield from send(_suppress_job(todo, last, note))
+        except Exception as exc:
+            raise PartialDeliveryError(
+                accepted=accepted,
+                undelivered=emails[(number - 1) * size :],
+                cause=exc,
+                what="emails",
+            ) from exc
+        excluded += len(todo)
+        accepted.append(f"chunk {number}: {len(todo)} excluded")
+    return {"already_excluded": all(already), "num_excluded": excluded}
+
+
 #: The exclusion translators (joined in ``_translate/__init__``).
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ListExclusionsCall: plan_list_exclusions,
     GlobalExclusionsCall: plan_global_exclusions,
+    ExcludeEmailCall: plan_exclude_email,
 }

@@ -1,4 +1,4 @@
-"""Legacy list subscribe, unsubscribe and global exclusion → consent jobs.
+"""Legacy list subscribe and unsubscribe → consent jobs.
 
 ``POST /v2/list/{id}/subscribe`` becomes, per chunk of ``subscribe_chunk_size`` profiles:
 
@@ -24,9 +24,7 @@ identifiers is looked up on the list first (``GET /api/lists/{id}/profiles`` fil
 ``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
 skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
-``POST /v1/people/exclusions`` becomes a lookup of each email's suppression state and
-``POST /api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the
-legacy ``{"already_excluded", "num_excluded"}`` answer is true, not invented.
+``POST /v1/people/exclusions`` (excluding an address) is translated by :mod:`.exclusions`.
 
 :data:`ROUTES` builds the three calls from a legacy request's parameters, for every surface
 (raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the body they answer.
@@ -42,7 +40,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
-from klaviyo_legacy_compat._calls import ExcludeEmailCall, SubscribeCall, UnsubscribeCall
+from klaviyo_legacy_compat._calls import SubscribeCall, UnsubscribeCall
 from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
@@ -53,7 +51,6 @@ from klaviyo_legacy_compat._documents import (
     ProfileJobAttributes,
     ProfileSubscriptionBulkCreateJob,
     ProfileSubscriptionBulkDeleteJob,
-    ProfileSuppressionBulkCreateJob,
     SubscriptionAttributes,
     list_relationship,
     lists_relationship,
@@ -100,13 +97,14 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
+from klaviyo_legacy_compat._translate.exclusions import build_exclude
 from klaviyo_legacy_compat._translate.members import (
     look_up_ids,
     lookup_identifier,
     member_record,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
-from klaviyo_legacy_compat._values import as_email, as_flag_text
+from klaviyo_legacy_compat._values import as_flag_text
 from klaviyo_legacy_compat._wire import CallRoute
 
 T = TypeVar("T")
@@ -118,7 +116,6 @@ __all__ = [
     "SubscribeReport",
     "UnsubscribeReport",
     "legacy_body",
-    "plan_exclude_email",
     "plan_subscribe_to_list",
     "plan_unsubscribe",
 ]
@@ -657,72 +654,6 @@ def _members_of(
     return members, lookups
 
 
-# --- global exclusions --------------------------------------------------------------------
-
-
-def _is_suppressed(profile: Any) -> bool:
-    marketing = (
-        (((profile or {}).get("attributes") or {}).get("subscriptions") or {}).get("email") or {}
-    ).get("marketing") or {}
-    return bool(marketing.get("suppression"))
-
-
-def _suppress_job(emails: Sequence[str], depends_on: int, note: str) -> PlannedRequest:
-    profiles = [Resource("profile", attributes=ProfileAttributes(email=email)) for email in emails]
-    job = ProfileSuppressionBulkCreateJob(attributes=ProfileJobAttributes(Document(profiles)))
-    body = unstructure(Document(job))
-    return planned("bulk_suppress_profiles", json=body, depends_on=depends_on, note=note)
-
-
-def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict[str, Any]]:
-    """The flow of a legacy ``POST /v1/people/exclusions``; returns
-    ``{"already_excluded": bool, "num_excluded": int}``."""
-    del options  # no option changes an exclusion
-    emails = [
-        as_email(value, f"email[{i}]" if len(call.emails) > 1 else "email")
-        for i, value in enumerate(call.emails)
-    ]
-    if not emails:
-        raise TranslationError("email", "give an email address to exclude")
-    size = endpoint("bulk_suppress_profiles").item_cap
-    excluded = 0
-    already: list[bool] = []
-    accepted: list[str] = []
-    for number, chunk in enumerate(chunked(emails, size), start=1):
-        try:
-            request = planned(
-                "get_profiles",
-                params=(
-                    ("filter", filter_any("email", chunk)),
-                    ("additional-fields[profile]", "subscriptions"),
-                    ("fields[profile]", "email,subscriptions"),
-                    ("page[size]", str(LOOKUP_SIZE)),
-                ),
-            )
-            lookup = yield from walk(request)
-            items, last = lookup.items, lookup.last_index
-            suppressed = {
-                identifier_key("email", str(((p or {}).get("attributes") or {}).get("email", "")))
-                for p in items
-                if _is_suppressed(p)
-            }
-            todo = [e for e in chunk if identifier_key("email", e) not in suppressed]
-            already.extend(identifier_key("email", e) in suppressed for e in chunk)
-            if todo:
-                note = f"holds only the emails request {last} does not show as suppressed"
-                yield from send(_suppress_job(todo, last, note))
-        except Exception as exc:
-            raise PartialDeliveryError(
-                accepted=accepted,
-                undelivered=emails[(number - 1) * size :],
-                cause=exc,
-                what="emails",
-            ) from exc
-        excluded += len(todo)
-        accepted.append(f"chunk {number}: {len(todo)} excluded")
-    return {"already_excluded": all(already), "num_excluded": excluded}
-
-
 # --- routes -------------------------------------------------------------------------------
 
 
@@ -746,25 +677,15 @@ def _build_unsubscribe(params: Mapping[str, Any], path: Mapping[str, str]) -> Un
     return UnsubscribeCall(parse_list_id(path["list_id"]), **identifiers)
 
 
-def _build_exclude(params: Mapping[str, Any], path: Mapping[str, str]) -> ExcludeEmailCall:
-    email = params.get("email")
-    if isinstance(email, list):  # a repeated form key: its first value is the address
-        email = email[0] if email else None
-    if not email:
-        raise TranslationError("email", "is required: the address to exclude")
-    return ExcludeEmailCall(string_list(email, "email"))
-
-
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     SubscribeCall: plan_subscribe_to_list,
     UnsubscribeCall: plan_unsubscribe,
-    ExcludeEmailCall: plan_exclude_email,
 }
 
 ROUTES: tuple[CallRoute, ...] = (
     ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_subscribe),
     ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_unsubscribe),
-    ("POST", r"/api/v1/people/exclusions", _build_exclude),
+    ("POST", r"/api/v1/people/exclusions", build_exclude),
 )
 
 CATALOGUE: tuple[LegacyEndpoint, ...] = (

@@ -1,6 +1,7 @@
-"""Exclusions (``_translate.exclusions``): the legacy ``while marker:`` loop over a list's
+"""Exclusions (``_translate.exclusions``): excluding addresses, fixtures/translate/
+exclude_email.json, one row per quirk; the legacy ``while marker:`` loop over a list's
 exclusions and the ``page``/``total`` loop over global exclusions, run against fake Klaviyos;
-the legacy reasons. (Its fixture rows are in fixtures/translate/lists.json, run by
+the legacy reasons. (The rows of the two reads are in fixtures/translate/lists.json, run by
 test_lists.py.)"""
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from klaviyo_legacy_compat._translate.exclusions import LEGACY_REASONS
 from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import json_response
+from tests import cases
 from tests.translate.fakes import BASE, FakeGroups, client_for, legacy_get
+
+
+@pytest.mark.parametrize("row", cases.load("exclude_email"))
+def test_exclude_email(row: dict[str, Any]) -> None:
+    cases.check(row)
 
 
 def test_a_legacy_exclusions_loop_ends_and_sees_each_exclusion_once() -> None:

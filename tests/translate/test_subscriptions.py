@@ -1,6 +1,5 @@
-"""Legacy subscribe, unsubscribe and exclusions: fixtures/translate/{subscribe_to_list,
-unsubscribe,exclude_email}.json, one row per quirk; member ids against the local Klaviyo; each
-chunk's requests built once."""
+"""Legacy subscribe and unsubscribe: fixtures/translate/{subscribe_to_list,unsubscribe}.json,
+one row per quirk; member ids against the local Klaviyo; each chunk's requests built once."""
 
 from __future__ import annotations
 
@@ -28,11 +27,6 @@ def test_subscribe_to_list(row: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("row", cases.load("unsubscribe"))
 def test_unsubscribe(row: dict[str, Any]) -> None:
-    cases.check(row)
-
-
-@pytest.mark.parametrize("row", cases.load("exclude_email"))
-def test_exclude_email(row: dict[str, Any]) -> None:
     cases.check(row)
 
 
