@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from datetime import timezone
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY
 from klaviyo_legacy_compat._parse import LEGACY_TIME, parse_moment
 
-__all__ = ["EXAMPLE_KEY", "V2_TIME", "legacy_page", "legacy_time"]
+__all__ = ["V2_TIME", "legacy_page", "legacy_time"]
 
 #: How the v2 membership and exclusion records wrote times (``"2018-07-03T13:44:38Z"``).
 V2_TIME = "%Y-%m-%dT%H:%M:%SZ"

@@ -44,7 +44,7 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, Resource
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._documents import (
     Audiences,
@@ -90,7 +90,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     resource_body,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page
+from klaviyo_legacy_compat._translate._legacy import legacy_page
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
 from klaviyo_legacy_compat._translate.recipients import build_recipients
 from klaviyo_legacy_compat._values import as_email, iso_utc

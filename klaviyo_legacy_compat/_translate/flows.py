@@ -30,12 +30,12 @@ from typing import Any, Callable
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow, notice
 from klaviyo_legacy_compat._parse import parse_page
 from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
 from klaviyo_legacy_compat._wire import CallRoute
 

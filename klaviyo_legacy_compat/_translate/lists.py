@@ -40,7 +40,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._documents import ListAttributes
 from klaviyo_legacy_compat._endpoints import endpoint
@@ -55,7 +55,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     planned,
     resource_body,
 )
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
 from klaviyo_legacy_compat._translate._profile import LOOKUP_SIZE
 from klaviyo_legacy_compat._translate.batches import PROFILE, caps

@@ -58,7 +58,7 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._documents import MetricAggregateAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
@@ -84,7 +84,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     resource_body,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, next_cursor, walk
 from klaviyo_legacy_compat._translate.profiles import legacy_person
 from klaviyo_legacy_compat._values import iso_utc

@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._documents import DataPrivacyDeletionJob, DeletionAttributes
@@ -35,7 +35,6 @@ from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
 from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS, parse_id, single
 from klaviyo_legacy_compat._translate._jsonapi import planned
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY
 from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [

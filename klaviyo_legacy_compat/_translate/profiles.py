@@ -55,7 +55,7 @@ import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import IdentifyCall
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._errors import (
@@ -85,7 +85,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     planned,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_time
+from klaviyo_legacy_compat._translate._legacy import legacy_time
 from klaviyo_legacy_compat._translate._profile import missing_rule, split_profile
 from klaviyo_legacy_compat._wire import CallRoute
 

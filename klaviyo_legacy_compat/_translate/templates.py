@@ -35,7 +35,7 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._documents import TemplateAttributes, TemplateRenderAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
@@ -46,7 +46,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     resource_body,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._values import json_safe
 from klaviyo_legacy_compat._wire import CallRoute

@@ -22,9 +22,8 @@ import pytest
 import requests
 
 import klaviyo_legacy_compat
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint, catalogue
+from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint, catalogue
 from klaviyo_legacy_compat._endpoint_table import ENDPOINTS
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._server import ROUTES
