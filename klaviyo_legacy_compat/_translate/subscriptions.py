@@ -79,7 +79,13 @@ from klaviyo_legacy_compat._legacy_keys import (
 )
 from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS, parse_list_id, required, string_list
+from klaviyo_legacy_compat._parse import (
+    IDENTIFIER_CHECKS,
+    joined_list,
+    parse_list_id,
+    required,
+    string_list,
+)
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
     dig,
@@ -158,7 +164,7 @@ def _consent_list(value: Any, field: str) -> tuple[Optional[frozenset[str]], Opt
     if isinstance(value, str):
         # A list was documented; one string (often comma-separated) is what PHP and form
         # posts sent (leniency row consent_text).
-        parts = [part.strip() for part in value.split(",") if part.strip()]
+        parts = joined_list(value, field)
         note = normalised("consent_text", field, f"{value!r} read as the list {parts!r}")
         value = parts
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
