@@ -20,7 +20,7 @@
   not sent" (v1 timeline reference): the stream starts at ``since`` and runs in the sort's
   direction, so a unix ``since`` becomes ``less-or-equal(timestamp,N)`` for ``desc`` and
   ``greater-or-equal(timestamp,N)`` for ``asc``, and ``sort=asc`` without ``since`` answers
-  newest first, as legacy did. ``next`` is a token of this library (``_paging.encode_token``)
+  newest first, as legacy did. ``next`` is a token of this library (``_parse.encode_token``)
   holding the new-API cursor and the query it belongs to; ``since=<next>`` resumes that query,
   so a legacy ``while next:`` loop ends and sees every event once. A legacy ``next`` (a UUID)
   from before the migration cannot be resumed and is refused. Answers ``{"object": "$list",
