@@ -1,148 +1,74 @@
-"""The legacy catalogue: every v1/v2 method and path this library translates, the legacy
-SDK methods that called it, an example request, and the behaviour differences to know.
+"""The legacy catalogue: every v1/v2 endpoint this library translates, one
+:class:`~klaviyo_legacy_compat._legacy_endpoint.LegacyEndpoint` each, joined from the
+``ENDPOINTS`` of the resource modules of ``_translate`` (each imported here).
 
-MIGRATION.md is generated from this table (``scripts/generate_migration.py``): the new
-operations of each row are not written here but found by translating its example, so the
-document cannot drift from the translators. ``tests/test_migration.py`` fails when
-MIGRATION.md is out of date or a wire route has no row.
+Everything that knows a legacy endpoint reads it from :data:`CATALOGUE`: the raw-HTTP route
+table (``_wire.ROUTES``), the ``klaviyo-sdk`` method table (``sdk/_methods.py``, through
+:data:`SDK_ENDPOINTS`), the requests of the ``klaviyo`` 3.1.7 classes (``legacy``, through
+:data:`KLAVIYO_ENDPOINTS`) and MIGRATION.md, generated in this order
+(``scripts/generate_migration.py``). The new operations of each endpoint are not written
+anywhere but found by translating its example, so the document cannot drift from the
+translators; ``tests/test_migration.py`` fails when MIGRATION.md is out of date.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
-import attrs
-
-__all__ = ["EXAMPLE_KEY", "PUBLIC_CATALOGUE", "LegacyEndpoint", "catalogue"]
-
-#: The private key shown in catalogue examples (never a real key). Defined here, where
-#: nothing of the package is imported, so every ``_translate`` module can use it.
-EXAMPLE_KEY = "pk_0123456789abcdef0123456789abcdef"
-
-
-@attrs.frozen
-class LegacyEndpoint:
-    """One legacy method and path.
-
-    ``klaviyo`` and ``sdk`` name the ``klaviyo`` 3.1.7 and ``klaviyo-sdk`` 1.0.9 methods that
-    sent it; ``example`` is a request in the ``translate`` command's input form; each entry
-    of ``differences`` is one behaviour difference.
-    """
-
-    method: str
-    path: str
-    klaviyo: tuple[str, ...]
-    sdk: tuple[str, ...]
-    example: Mapping[str, Any]
-    differences: tuple[str, ...]
-
-
-def _b64(payload: Mapping[str, Any]) -> str:
-    return base64.b64encode(json.dumps(payload).encode()).decode()
-
-
-_TRACK = {
-    "token": "AbC123",
-    "event": "Placed Order",
-    "customer_properties": {"$email": "a@example.com"},
-}
-_IDENTIFY = {"token": "AbC123", "properties": {"$email": "a@example.com", "$first_name": "Ann"}}
-
-#: legacy-surface.md A.3: 3.1.7 sent ``test=1`` for ``is_test`` on GET only; POST ignored it.
-_TEST_MODE = (
-    "`test=1` / `is_test=True`: no test mode exists; not sent unless `test_calls='send'`. "
-    "With `method='post'` klaviyo 3.1.7 ignored `is_test`, and so does this: the call is sent"
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._translate import (
+    campaigns,
+    exclusions,
+    flows,
+    lists,
+    members,
+    membership,
+    metrics,
+    privacy,
+    profiles,
+    public,
+    recipients,
+    subscriptions,
+    templates,
 )
 
-_TRACK_DIFFERENCES = (
-    "`$`-keys mapped to attributes (`$email`/`email` → `email`, `$phone_number` → "
-    "`phone_number`, `$id`/`id` → `external_id` as a string, `$exchange_id` → `_kx`, names, "
-    "`$title`, `$organization`, `$image`, and the address keys and top-level `ip` under "
-    "`location`); every other key, `$consent` and `$source` included, under `properties`",
-    "`$event_id` → `unique_id` and `$value` → `value`, both kept in `properties`; without "
-    "`$event_id`, a `unique_id` derived from the call, so distinct events in one second are "
-    "all kept (Klaviyo's default keeps one per second) and a retry is recorded once",
-    "`time` (unix seconds, numeric string, ISO-8601 or datetime; naive = local time) → ISO-8601 "
-    "UTC; without one the call time is stamped, so a retry keeps the event's identity",
-    "with only the public key (`token`): `POST /client/events?company_id=`, which never "
-    "changes an existing profile's identifiers",
-    "`__track_once__` → a constant `unique_id`: Klaviyo records the metric once per profile "
-    "from the migration on",
-    _TEST_MODE,
-    "metric name < 128 characters, ≤ 400 properties, strings ≤ 100 KB, payload ≤ 5 MB: "
-    "checked before sending",
-    'answers the legacy `1` for "accepted" (the new API\'s 202)',
-)
+__all__ = ["CATALOGUE", "KLAVIYO_ENDPOINTS", "SDK_ENDPOINTS"]
 
-_IDENTIFY_DIFFERENCES = (
-    "one create-or-update call (`profile-import`): no 409 race; `identify_mode='split'` "
-    "creates, then PATCHes the duplicate named by the 409",
-    "email and phone number on two different profiles (409 even on upsert): "
-    "`identify_conflict` drops the phone (default) or the email and re-sends, or raises",
-    "special keys as for track; `null`/empty values are left out, never sent as `null` "
-    "(which would clear the field)",
-    "with only the public key: `POST /client/profiles?company_id=`",
-    _TEST_MODE,
-    "answers the legacy `1`",
-)
-
-#: The rows of track and identify, whose wire forms are their own (``_wire.PUBLIC_ROUTES``);
-#: each resource module of ``_translate`` declares its own ``CATALOGUE`` rows, and
-#: :func:`catalogue` joins them all.
-PUBLIC_CATALOGUE: tuple[LegacyEndpoint, ...] = (
-    LegacyEndpoint(
-        "GET",
-        "/api/track",
-        ("Public.track", "Public.track_once"),
-        ("TrackIdentify.track_get",),
-        {"method": "GET", "url": f"https://a.klaviyo.com/api/track?data={_b64(_TRACK)}"},
-        _TRACK_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/track",
-        ("Public.track(method='post')",),
-        ("TrackIdentify.track_post",),
-        {
-            "method": "POST",
-            "url": "https://a.klaviyo.com/api/track",
-            "form": {"data": json.dumps(_TRACK)},
-        },
-        _TRACK_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/identify",
-        ("Public.identify",),
-        ("TrackIdentify.identify_get",),
-        {"method": "GET", "url": f"https://a.klaviyo.com/api/identify?data={_b64(_IDENTIFY)}"},
-        _IDENTIFY_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/identify",
-        ("Public.identify(method='post')",),
-        ("TrackIdentify.identify_post",),
-        {
-            "method": "POST",
-            "url": "https://a.klaviyo.com/api/identify",
-            "form": {"data": json.dumps(_IDENTIFY)},
-        },
-        _IDENTIFY_DIFFERENCES,
-    ),
+#: Every legacy endpoint, in the order MIGRATION.md lists them.
+CATALOGUE: tuple[LegacyEndpoint, ...] = (
+    *public.ENDPOINTS,
+    *subscriptions.ENDPOINTS,
+    *lists.ENDPOINTS,
+    *membership.ENDPOINTS,
+    *members.ENDPOINTS,
+    *exclusions.ENDPOINTS,
+    *profiles.ENDPOINTS,
+    *metrics.ENDPOINTS,
+    *campaigns.ENDPOINTS,
+    *recipients.ENDPOINTS,
+    *templates.ENDPOINTS,
+    *privacy.ENDPOINTS,
+    *flows.ENDPOINTS,
 )
 
 
-def catalogue() -> tuple[LegacyEndpoint, ...]:
-    """Every row: the public calls', then each resource module's (``_wire.ROUTE_MODULES``)."""
-    import importlib
+def _by_name(named: Iterable[tuple[str, LegacyEndpoint]]) -> Mapping[str, LegacyEndpoint]:
+    """Each method name → the endpoint that names it; a name on two endpoints is an error
+    of the table, raised as the package is imported."""
+    index: dict[str, LegacyEndpoint] = {}
+    for name, endpoint in named:
+        other = index.setdefault(name, endpoint)
+        if other is not endpoint:
+            raise ValueError(
+                f"{name} is named by {other.method} {other.path} and {endpoint.method} "
+                f"{endpoint.path}"
+            )
+    return index
 
-    from klaviyo_legacy_compat._wire import ROUTE_MODULES
 
-    rows = list(PUBLIC_CATALOGUE)
-    for name in ROUTE_MODULES:
-        rows.extend(getattr(importlib.import_module(name), "CATALOGUE", ()))
-    return tuple(rows)
+#: ``klaviyo`` 3.1.7 method (``Lists.get_lists``, ``Public.track(method='post')``) → its
+#: endpoint.
+KLAVIYO_ENDPOINTS = _by_name((name, e) for e in CATALOGUE for name in e.klaviyo)
+
+#: ``klaviyo-sdk`` 1.0.9 method (``ListsSegments.get_lists``) → its endpoint.
+SDK_ENDPOINTS = _by_name((name, e) for e in CATALOGUE for name in e.sdk)

@@ -248,7 +248,13 @@ class RequestsTransport:
             merged = self.session.merge_environment_settings(
                 origin + "/", {}, self.session.stream, self.session.verify, self.session.cert
             )
-            found = {name: merged[name] for name in ("proxies", "verify", "cert")}
+            # Each key spelled out: older requests stubs (the last for Python 3.9) type
+            # ``merged`` as a TypedDict, which takes only literal keys.
+            found = {
+                "proxies": merged["proxies"],
+                "verify": merged["verify"],
+                "cert": merged["cert"],
+            }
             self._environment[origin] = found
         return found
 

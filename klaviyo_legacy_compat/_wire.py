@@ -3,18 +3,17 @@
 A legacy request is a method, a URL with its query, headers and a raw body. Where the
 key is depends on the form (legacy-surface.md D): ``token`` inside a track/identify payload,
 ``api_key`` in the query (v1, ``klaviyo-sdk``), in the JSON body (v2, ``klaviyo`` 3.x), in a
-form body, or an ``api-key`` header. :data:`ROUTES` maps each method and path to a handler
-that returns the :class:`Invocation` of a client method with those arguments; the key is
-passed as the per-call ``private_key`` option, a ``_credentials.Key`` named by its slot
-(``api_key``, ``api-key header``), and never reaches a translator.
+form body, or an ``api-key`` header. :data:`ROUTES`, one route per endpoint of the catalogue
+(``_catalogue.CATALOGUE``), maps each method and path to a handler that returns the
+:class:`Invocation` of a client method with those arguments; the key is passed as the
+per-call ``private_key`` option, a ``_credentials.Key`` named by its slot (``api_key``,
+``api-key header``), and never reaches a translator.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import importlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -23,17 +22,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from ._catalogue import CATALOGUE
 from ._credentials import Key, redact
 from ._errors import TranslationError
 from ._flow import Notice
+from ._legacy_endpoint import Builder, LegacyEndpoint
 from ._leniency import normalised, permits
 
 T = TypeVar("T")
 
 __all__ = [
-    "PUBLIC_ROUTES",
-    "ROUTE_MODULES",
-    "CallRoute",
+    "ROUTES",
     "Invocation",
     "LegacyHTTPRequest",
     "UnknownLegacyPathError",
@@ -41,7 +40,6 @@ __all__ = [
     "decode_data",
     "legacy_params",
     "parse_legacy_request",
-    "routes",
 ]
 
 
@@ -248,32 +246,7 @@ def _payload_call(name: str) -> Handler:
     return handle
 
 
-#: A resource module's route: (method, path pattern with named groups, builder). The builder
-#: turns the request's :func:`legacy_params` and path groups into a typed legacy call.
-CallRoute = tuple[str, str, Callable[[Mapping[str, Any], Mapping[str, str]], Any]]
-
-#: The routes of track and identify, whose wire forms need more than parameters (payloads,
-#: base64 pixels, legacy result shapes of their own).
-PUBLIC_ROUTES: tuple[tuple[str, str, Handler], ...] = tuple(
-    (method, rf"/api/{name}", _payload_call(name))
-    for name in ("track", "identify")
-    for method in ("GET", "POST")
-)
-
-#: The translator modules that declare ``ROUTES`` (a tuple of :data:`CallRoute`).
-ROUTE_MODULES = (
-    "klaviyo_legacy_compat._translate.subscriptions",
-    "klaviyo_legacy_compat._translate.lists",
-    "klaviyo_legacy_compat._translate.profiles",
-    "klaviyo_legacy_compat._translate.metrics",
-    "klaviyo_legacy_compat._translate.campaigns",
-    "klaviyo_legacy_compat._translate.templates",
-    "klaviyo_legacy_compat._translate.privacy",
-    "klaviyo_legacy_compat._translate.flows",
-)
-
-
-def _typed(builder: Callable[[Mapping[str, Any], Mapping[str, str]], Any]) -> Handler:
+def _typed(builder: Builder) -> Handler:
     def handle(request: LegacyHTTPRequest, path: Mapping[str, str], strict: bool) -> Invocation:
         del strict  # the typed calls' translators apply the policy under the call's options
         body = _body(request)
@@ -283,22 +256,28 @@ def _typed(builder: Callable[[Mapping[str, Any], Mapping[str, str]], Any]) -> Ha
     return handle
 
 
-@functools.lru_cache(maxsize=1)
-def _call_routes() -> tuple[tuple[str, re.Pattern[str], Any], ...]:
-    table = []
-    for name in ROUTE_MODULES:
-        module = importlib.import_module(name)
-        for method, pattern, builder in getattr(module, "ROUTES", ()):
-            table.append((method, re.compile(pattern), builder))
-    return tuple(table)
+def _handler(endpoint: LegacyEndpoint) -> Handler:
+    """The handler of ``endpoint``'s requests: its payload read from any of the public forms
+    (track, identify), else its builder's typed call."""
+    if endpoint.payload is not None:
+        return _payload_call(endpoint.payload)
+    assert endpoint.builder is not None  # a LegacyEndpoint has one or the other
+    return _typed(endpoint.builder)
 
 
-@functools.lru_cache(maxsize=1)
-def routes() -> tuple[tuple[str, re.Pattern[str], Handler], ...]:
-    """Every route: the public ones, then each resource module's (loaded on first use)."""
-    public = [(method, re.compile(pattern), handler) for method, pattern, handler in PUBLIC_ROUTES]
-    typed = [(method, pattern, _typed(builder)) for method, pattern, builder in _call_routes()]
-    return tuple(public + typed)
+#: Every route, one per legacy endpoint in the catalogue's order: (method, path pattern,
+#: handler). No two endpoints of one method have overlapping paths (tests/test_endpoints.py),
+#: so the order decides nothing.
+ROUTES: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
+    (endpoint.method, re.compile(endpoint.pattern), _handler(endpoint)) for endpoint in CATALOGUE
+)
+
+#: The routes of the typed calls, with their builders (:func:`call_for`).
+_BUILDERS: tuple[tuple[str, re.Pattern[str], Builder], ...] = tuple(
+    (endpoint.method, re.compile(endpoint.pattern), endpoint.builder)
+    for endpoint in CATALOGUE
+    if endpoint.builder is not None
+)
 
 
 def _match(
@@ -319,7 +298,7 @@ def call_for(method: str, path: str, params: Mapping[str, Any]) -> Any:
     ``/api/v2/lists``) with ``params`` as a legacy SDK sent them: how the legacy SDK classes
     reach the same builders as raw HTTP, so both parse parameters identically."""
     full = path if path.startswith("/api/") else "/api" + path
-    builder, groups = _match(_call_routes(), method, full)
+    builder, groups = _match(_BUILDERS, method, full)
     return builder({k: v for k, v in params.items() if k != "api_key"}, groups)
 
 
@@ -329,5 +308,5 @@ def parse_legacy_request(request: LegacyHTTPRequest, *, strict: bool = False) ->
     ``strict``: refuse what the leniency policy would repair in the wire form itself (a
     ``data=`` with line breaks or spaces)."""
     method = request.method.upper()
-    handler, groups = _match(routes(), method, request.path.rstrip("/") or "/")
+    handler, groups = _match(ROUTES, method, request.path.rstrip("/") or "/")
     return handler(attrs.evolve(request, method=method), groups, strict)

@@ -1,4 +1,5 @@
-"""Generate MIGRATION.md from the legacy catalogue and the translators themselves.
+"""Generate MIGRATION.md from the legacy catalogue (``_catalogue.CATALOGUE``) and the
+translators themselves.
 
 Usage: ``python scripts/generate_migration.py > MIGRATION.md``
 
@@ -12,9 +13,10 @@ import sys
 from typing import Any
 
 from klaviyo_legacy_compat import CompatClient, Plan
-from klaviyo_legacy_compat._catalogue import LegacyEndpoint, catalogue
+from klaviyo_legacy_compat._catalogue import CATALOGUE
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import UnsupportedLegacyFeatureError
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._leniency import LENIENCY
 from klaviyo_legacy_compat._version import REVISION
 from klaviyo_legacy_compat._wire import parse_legacy_request
@@ -96,7 +98,7 @@ def render_leniency() -> str:
 def render() -> str:
     """The whole of MIGRATION.md."""
     rows = []
-    for entry in catalogue():
+    for entry in CATALOGUE:
         server, carried = operations(entry, private_key=SERVER_KEY), operations(entry)
         new = [_operation(op) for op in server]
         if carried != server:

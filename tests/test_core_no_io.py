@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "klaviyo_legacy_compat"
 CORE_OUTSIDE_TRANSLATE = [
     "_bodies",
     "_calls",
+    "_catalogue",
     "_config",
     "_convert",
     "_documents",
@@ -27,6 +28,7 @@ CORE_OUTSIDE_TRANSLATE = [
     "_endpoint_table",
     "_errors",
     "_flow",
+    "_legacy_endpoint",
     "_legacy_keys",
     "_leniency",
     "_models",

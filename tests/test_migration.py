@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from klaviyo_legacy_compat._catalogue import catalogue
-from klaviyo_legacy_compat._wire import routes
+from klaviyo_legacy_compat._catalogue import CATALOGUE
+from klaviyo_legacy_compat._wire import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,12 +29,12 @@ def test_migration_md_is_up_to_date() -> None:
 
 
 def test_every_wire_route_has_a_catalogue_row_and_back() -> None:
-    served = {(method, pattern.pattern) for method, pattern, _ in routes()}
-    rows = {(e.method, re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", e.path)) for e in catalogue()}
+    served = {(method, pattern.pattern) for method, pattern, _ in ROUTES}
+    rows = {(e.method, re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", e.path)) for e in CATALOGUE}
     assert served == rows
 
 
 def test_every_example_translates() -> None:
     generator = _generator()
-    for entry in catalogue():
+    for entry in CATALOGUE:
         assert generator.operations(entry), entry.path

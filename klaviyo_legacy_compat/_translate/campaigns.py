@@ -1,37 +1,36 @@
-"""Legacy v1 campaigns (``/api/v1/campaigns``, ``/api/v1/campaign/{id}[/...]``) → the new
-campaigns API (new-api.md §3.8). Every legacy answer is built from what Klaviyo answers.
+"""Legacy v1 campaigns → the new campaigns API (new-api.md §3.8); the endpoints are the
+records of :data:`ENDPOINTS`. Every legacy answer is built from what Klaviyo answers.
 
-- ``GET /v1/campaigns?page&count`` → ``GET /api/campaigns`` with the *required* channel filter
-  ``equals(messages.channel,'email')`` (spec; users-and-peers.md §1.26: legacy v1 campaigns were
-  email campaigns, so SMS and push campaigns are not listed), ``include=campaign-messages``
-  (subject and sender live on the message), newest first like the legacy list, 100 a page.
-  The cursor pages are walked to the end (at most ``MAX_PAGES``) so that the legacy ``total``
-  is a count, not a guess; past that it is ``None`` and a notice says so. The legacy page
-  ``[page*count, page*count+count)`` is cut from the walk.
-- ``GET /v1/campaign/{id}`` → ``GET /api/campaigns/{id}?include=campaign-messages``.
-- ``POST /v1/campaigns`` → ``POST /api/campaigns`` (audience = ``list_id``, one email message
-  with ``subject``/``from_email``/``from_label`` = ``from_name``, ``use_smart_sending`` →
-  ``send_options``, ``add_google_analytics`` → ``tracking_options.add_tracking_params``), then
-  ``POST /api/campaign-message-assign-template`` for the message the create answer names (the
-  HTML body lives in a template copied onto the message). Not replay-safe: a create is
-  retried only when Klaviyo certainly did not act on it (``_retry.REPLAY_SAFE``).
-- ``PUT /v1/campaign/{id}`` → only what was given: ``PATCH /api/campaigns/{id}`` (name, list,
-  options), ``PATCH /api/campaign-messages/{message}`` (subject, sender; the message is looked
-  up first and its current content kept), ``assign_template_to_campaign_message``; then the
-  campaign is read back.
-- ``POST /v1/campaign/{id}/send`` → ``POST /api/campaign-send-jobs``; ``/schedule`` → ``PATCH``
-  a static ``send_strategy`` (``send_time`` is UTC, ``is_local: false``), then the send job.
-  Both answer the legacy ``{"status": ...}`` with the job's status (``queued``), the shape
-  ``klaviyo-sdk`` gave both calls.
-- ``POST /v1/campaign/{id}/cancel`` → ``PATCH /api/campaign-send-jobs/{id}`` ``cancel`` (204),
-  then the campaign is read back: legacy answered the cancelled campaign.
-- ``POST /v1/campaign/{id}/clone`` → ``POST /api/campaign-clone`` (``new_name``), ``PATCH`` the
-  copy's audience to ``list_id``, then the copy is read back.
-- ``GET /v1/campaign/{id}/recipients`` has no direct equivalent: :mod:`.recipients` reads it
-  from Received Email events.
+The campaign list is ``GET /api/campaigns`` with the *required* channel filter
+``equals(messages.channel,'email')`` (spec; users-and-peers.md §1.26: legacy v1 campaigns
+were email campaigns, so SMS and push campaigns are not listed), ``include=campaign-messages``
+(subject and sender live on the message), newest first like the legacy list, 100 a page. The
+cursor pages are walked to the end (at most ``MAX_PAGES``) so that the legacy ``total`` is a
+count, not a guess; past that it is ``None`` and a notice says so. The legacy page
+``[page*count, page*count+count)`` is cut from the walk. One campaign is ``GET
+/api/campaigns/{id}?include=campaign-messages``.
 
-Every answer is the v1 campaign object (:mod:`._campaign`). The routes and catalogue rows of
-every campaign call, the recipients' included, are here.
+A create is ``POST /api/campaigns`` (audience = ``list_id``, one email message with
+``subject``/``from_email``/``from_label`` = ``from_name``, ``use_smart_sending`` →
+``send_options``, ``add_google_analytics`` → ``tracking_options.add_tracking_params``), then
+``POST /api/campaign-message-assign-template`` for the message the create answer names (the
+HTML body lives in a template copied onto the message). Not replay-safe: a create is retried
+only when Klaviyo certainly did not act on it (``_retry.REPLAY_SAFE``). An update sends only
+what was given: ``PATCH /api/campaigns/{id}`` (name, list, options), ``PATCH
+/api/campaign-messages/{message}`` (subject, sender; the message is looked up first and its
+current content kept), ``assign_template_to_campaign_message``; then the campaign is read
+back.
+
+A send is ``POST /api/campaign-send-jobs``; a schedule ``PATCH``-es a static
+``send_strategy`` (``send_time`` is UTC, ``is_local: false``), then sends the job. Both
+answer the legacy ``{"status": ...}`` with the job's status (``queued``), the shape
+``klaviyo-sdk`` gave both calls. A cancel is ``PATCH /api/campaign-send-jobs/{id}``
+``cancel`` (204), then the campaign is read back: legacy answered the cancelled campaign. A
+clone is ``POST /api/campaign-clone`` (``new_name``), ``PATCH`` of the copy's audience to
+``list_id``, then the copy is read back.
+
+The recipients have no direct equivalent: :mod:`.recipients` reads them from Received Email
+events. Every answer here is the v1 campaign object (:mod:`._campaign`).
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, Resource
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._documents import (
     Audiences,
@@ -57,6 +55,7 @@ from klaviyo_legacy_compat._documents import (
 )
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Step, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._parse import (
     optional_email,
@@ -92,14 +91,11 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 )
 from klaviyo_legacy_compat._translate._legacy import legacy_page
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
-from klaviyo_legacy_compat._translate.recipients import build_recipients
 from klaviyo_legacy_compat._values import as_email, iso_utc
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
     "COUNT_LIMITS",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "CampaignCall",
     "CampaignCancelCall",
@@ -525,21 +521,7 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     CampaignCloneCall: plan_clone_campaign,
 }
 
-_ID = r"(?P<campaign_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/campaigns", _campaigns),
-    ("POST", r"/api/v1/campaigns", _create),
-    ("GET", rf"/api/v1/campaign/{_ID}", _campaign),
-    ("PUT", rf"/api/v1/campaign/{_ID}", _update),
-    ("POST", rf"/api/v1/campaign/{_ID}/send", _send),
-    ("POST", rf"/api/v1/campaign/{_ID}/schedule", _schedule),
-    ("POST", rf"/api/v1/campaign/{_ID}/cancel", _cancel),
-    ("POST", rf"/api/v1/campaign/{_ID}/clone", _clone),
-    ("GET", rf"/api/v1/campaign/{_ID}/recipients", build_recipients),
-)
-
-# --- catalogue ------------------------------------------------------------------------------
+# --- endpoints ------------------------------------------------------------------------------
 
 _BASE = "https://a.klaviyo.com/api/v1"
 _OBJECT = (
@@ -551,10 +533,11 @@ _FORM_FLAGS = (
     'add_tracking_params`; form booleans ("True"/"False") are read as booleans'
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaigns",
+        _campaigns,
         ("Campaigns.get_campaigns",),
         ("Campaigns.get_campaigns",),
         {"method": "GET", "url": f"{_BASE}/campaigns?api_key={EXAMPLE_KEY}&page=0&count=50"},
@@ -570,6 +553,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaigns",
+        _create,
         (),
         ("Campaigns.create_campaign",),
         {
@@ -597,6 +581,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/campaign/{campaign_id}",
+        _campaign,
         (),
         ("Campaigns.get_campaign_info",),
         {"method": "GET", "url": f"{_BASE}/campaign/01HCAMPAIGN?api_key={EXAMPLE_KEY}"},
@@ -611,6 +596,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/campaign/{campaign_id}",
+        _update,
         (),
         ("Campaigns.update_campaign",),
         {
@@ -629,6 +615,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/send",
+        _send,
         (),
         ("Campaigns.send_campaign",),
         {
@@ -644,6 +631,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/schedule",
+        _schedule,
         (),
         ("Campaigns.schedule_campaign",),
         {
@@ -661,6 +649,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/cancel",
+        _cancel,
         (),
         ("Campaigns.cancel_campaign",),
         {
@@ -677,6 +666,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/campaign/{campaign_id}/clone",
+        _clone,
         (),
         ("Campaigns.clone_campaign",),
         {
@@ -689,28 +679,6 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "the copy back for the v1 campaign object",
             "a failed audience update after the clone raises `PartialDeliveryError` naming "
             "the copy",
-        ),
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/v1/campaign/{campaign_id}/recipients",
-        ("Campaigns.get_campaign_recipients",),
-        ("Campaigns.get_campaign_recipients",),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/campaign/01HCAMPAIGN/recipients?api_key={EXAMPLE_KEY}&count=5000"
-            "&sort=asc&offset=",
-        },
-        (
-            "no recipient list exists: recipients are the profiles with a Received Email "
-            "event since the campaign's send time whose `$message` names the campaign or its "
-            "message (an assumption about Klaviyo's event properties)",
-            "every Received Email event of the account since the send time is read, so the "
-            "cost grows with the account's email volume",
-            "each recipient has `status: Sent`, the profile id as `customer_id` and "
-            "`$variation` as `variation_id`; bounces and skips are not reported",
-            "ordered by time received (`sort`); `next_offset` is this library's token and is "
-            "absent at the end",
         ),
     ),
 )

@@ -1,31 +1,33 @@
 """Legacy exclusions (email suppressions) → profiles filtered by their email marketing
 suppressions, and suppression jobs.
 
-- ``GET /v2/list/{id}/exclusions/all`` → ``GET /api/profiles`` filtered by
-  ``equals(subscriptions.email.marketing.list_suppressions.list_id,"<id>")`` with the
-  subscriptions, ``LOOKUP_SIZE`` a page → ``{"records": [{"id", "email", "reason",
-  "created"}], "marker"?}``. Only list-level email suppressions are listed (the new API keeps
-  no list-level SMS exclusion, so ``phone_number``/``phone_reason`` are left out; global
-  suppressions are what ``get_global_exclusions`` lists). The ``marker`` is an opaque token
-  wrapping the new cursor (``_paging.marker_batch``), absent on the last page, so ``while
-  marker:`` loops end; an integer marker from before the migration is refused.
-- ``GET /v1/people/exclusions`` → ``GET /api/profiles`` with the subscriptions, filtered by
-  ``equals(subscriptions.email.marketing.suppression.reason,...)`` for a ``reason``, else by
-  a lower bound on ``subscriptions.email.marketing.suppression.timestamp`` (the spec offers
-  no "has a suppression" filter, and every suppression has a timestamp), sorted by that
-  timestamp. Legacy ``page``/``count`` are emulated by walking cursors (``LOOKUP_SIZE`` a
-  page) to the window ``[page*count, page*count+count)``; ``total`` is counted when the walk
-  reaches the end, and is ``None`` (with a notice) when it stops after ``MAX_PAGES`` pages.
+The endpoints are the records of :data:`ENDPOINTS`; this is how they are translated.
 
-- ``POST /v1/people/exclusions`` (exclude an address) → a lookup of each email's suppression
-  state (``GET /api/profiles`` with the subscriptions) and ``POST
-  /api/profile-suppression-bulk-create-jobs`` (≤ the endpoint's item cap, 100 emails) for the
-  others, so the legacy ``{"already_excluded", "num_excluded"}`` answer is true, not
-  invented.
+A list's exclusions, batch by batch with a ``marker``, become ``GET /api/profiles`` filtered
+by ``equals(subscriptions.email.marketing.list_suppressions.list_id,"<id>")`` with the
+subscriptions, ``LOOKUP_SIZE`` a page → ``{"records": [{"id", "email", "reason",
+"created"}], "marker"?}``: list-level email suppressions only (the new API keeps no
+list-level SMS exclusion, so ``phone_number``/``phone_reason`` are left out; global
+suppressions are what ``get_global_exclusions`` lists). A legacy ``marker`` handed out here
+is an opaque token wrapping the new cursor (``_paging.marker_batch``) and is absent on the
+last page, so ``while marker:`` loops end; an integer marker from before the migration cannot
+be resumed and is refused.
 
-Legacy reasons map to the new suppression reasons by :data:`LEGACY_REASONS`. The routes and
-catalogue rows of the two reads are in :mod:`.lists`, those of the exclusion with the
-subscription calls in :mod:`.subscriptions`.
+The global exclusions, with v1 ``page`` and ``count``, become ``GET /api/profiles`` with the
+subscriptions, filtered by ``equals(subscriptions.email.marketing.suppression.reason,...)``
+for a ``reason``, else by a lower bound on
+``subscriptions.email.marketing.suppression.timestamp`` (the spec offers no "has a
+suppression" filter, and every suppression has a timestamp), sorted by that timestamp; the
+legacy page is emulated by walking cursors (``LOOKUP_SIZE`` a page) to the window
+``[page*count, page*count+count)``, and ``total`` is counted when the walk reaches the end,
+``None`` (with a notice) when it stops after ``MAX_PAGES`` pages.
+
+A global exclusion of an address becomes a lookup of each email's suppression state (``GET
+/api/profiles`` with the subscriptions) and ``POST /api/profile-suppression-bulk-create-jobs``
+(≤ the endpoint's item cap, 100 emails) for the others, so the legacy ``{"already_excluded",
+"num_excluded"}`` answer is true, not invented.
+
+Legacy reasons map to the new suppression reasons by :data:`LEGACY_REASONS`.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from klaviyo_legacy_compat._documents import ProfileJobAttributes, ProfileSuppre
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import PartialDeliveryError, TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._parse import parse_list_id, parse_page, parse_token, string_list
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -65,13 +68,11 @@ from klaviyo_legacy_compat._translate._profile import LOOKUP_SIZE, identifier_ke
 from klaviyo_legacy_compat._values import as_email
 
 __all__ = [
+    "ENDPOINTS",
     "LEGACY_REASONS",
     "TRANSLATORS",
     "GlobalExclusionsCall",
     "ListExclusionsCall",
-    "build_exclude",
-    "build_exclusions",
-    "build_global",
     "plan_exclude_email",
     "plan_global_exclusions",
     "plan_list_exclusions",
@@ -130,7 +131,7 @@ class GlobalExclusionsCall:
 # --- builders: legacy parameters → calls --------------------------------------------------
 
 
-def build_exclusions(params: Mapping[str, Any], path: Mapping[str, str]) -> ListExclusionsCall:
+def _build_exclusions(params: Mapping[str, Any], path: Mapping[str, str]) -> ListExclusionsCall:
     """``GET /v2/list/{id}/exclusions/all``."""
     return ListExclusionsCall(
         parse_list_id(path["list_id"]),
@@ -138,7 +139,7 @@ def build_exclusions(params: Mapping[str, Any], path: Mapping[str, str]) -> List
     )
 
 
-def build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalExclusionsCall:
+def _build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalExclusionsCall:
     """``GET /v1/people/exclusions``."""
     reason = params.get("reason")
     if reason is not None and reason != "":
@@ -157,7 +158,7 @@ def build_global(params: Mapping[str, Any], path: Mapping[str, str]) -> GlobalEx
     return GlobalExclusionsCall(reason, sort.strip().lower(), count, number)
 
 
-def build_exclude(params: Mapping[str, Any], path: Mapping[str, str]) -> ExcludeEmailCall:
+def _build_exclude(params: Mapping[str, Any], path: Mapping[str, str]) -> ExcludeEmailCall:
     """``POST /v1/people/exclusions``."""
     email = params.get("email")
     if isinstance(email, list):  # a repeated form key: its first value is the address
@@ -336,3 +337,68 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     GlobalExclusionsCall: plan_global_exclusions,
     ExcludeEmailCall: plan_exclude_email,
 }
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+_BASE = "https://a.klaviyo.com/api"
+
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}/exclusions/all",
+        _build_exclusions,
+        ("Lists.get_list_exclusions",),
+        ("ListsSegments.get_list_exclusions",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/list/XyZ123/exclusions/all",
+            "json": {"api_key": EXAMPLE_KEY},
+        },
+        (
+            "lists the list's email suppressions (`list_suppressions`), 100 a batch; "
+            "`phone_number`/`phone_reason` are left out (no list-level SMS suppression exists)",
+            "reasons in the legacy words (unsubscribed, bounced, invalid_email, reported_spam, "
+            "manually_excluded); `created` is the suppression time",
+            "`marker` is an opaque token, absent on the last batch; a legacy integer marker "
+            "is refused (start again without one)",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/people/exclusions",
+        _build_global,
+        (),
+        ("ListsSegments.get_global_exclusions",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v1/people/exclusions?api_key={EXAMPLE_KEY}"
+            "&reason=unsubscribed&count=100",
+        },
+        (
+            "global email suppressions, sorted by suppression time; `reason` maps to the new "
+            "reasons (`bounced` = hard bounces)",
+            "`page`/`count` are emulated by walking cursors (100 profiles a request) from the "
+            "start on every call",
+            "`total` is counted to the end, or `None` (with a warning) past "
+            f"{MAX_PAGES} pages; `timestamp` in UTC",
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v1/people/exclusions",
+        _build_exclude,
+        (),
+        ("ListsSegments.exclude_globally",),
+        {
+            "method": "POST",
+            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={EXAMPLE_KEY}",
+            "form": {"email": "a@example.com"},
+        },
+        (
+            "the suppression state is looked up first, so `already_excluded` and `num_excluded` "
+            "are true answers, not invented",
+            "suppression jobs hold at most 100 emails",
+        ),
+    ),
+)

@@ -1,4 +1,4 @@
-"""Legacy v1 flows: ``GET /v1/flows?page&count`` → ``GET /api/flows``.
+"""Legacy v1 flows: the v1 flow list (the record of :data:`ENDPOINTS`) → ``GET /api/flows``.
 
 The v1 flows list was never in Klaviyo's reference, but production code called it with the
 private ``api_key`` in the query, as every v1 endpoint took it. What that code reads (public
@@ -30,16 +30,15 @@ from typing import Any, Callable
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow, notice
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._parse import parse_page
 from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned
 from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
-from klaviyo_legacy_compat._wire import CallRoute
 
-__all__ = ["CATALOGUE", "FLOWS_PER_PAGE", "ROUTES", "TRANSLATORS", "FlowsCall", "legacy_flow"]
+__all__ = ["ENDPOINTS", "FLOWS_PER_PAGE", "TRANSLATORS", "FlowsCall", "legacy_flow"]
 
 #: Flows a ``GET /api/flows`` page holds at most (spec ``get_flows`` ``page[size]``).
 FLOWS_PER_PAGE = 50
@@ -113,12 +112,11 @@ COUNT_LIMITS: dict[type[Any], int] = {FlowsCall: 100}
 
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {FlowsCall: plan_flows}
 
-ROUTES: tuple[CallRoute, ...] = (("GET", r"/api/v1/flows", _build_flows),)
-
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/flows",
+        _build_flows,
         (),
         (),
         {

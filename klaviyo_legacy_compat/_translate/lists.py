@@ -1,35 +1,35 @@
-"""Legacy Lists & Segments: the lists themselves (v2 lists, v1 lists and segments) → the
-new list and segment endpoints.
+"""Legacy Lists & Segments: the lists themselves (v2 lists, the v1 list of lists and
+segments) → the new list and segment endpoints.
 
-Each legacy endpoint, what it becomes, and what differs (every difference is also a
-``CATALOGUE`` row, from which MIGRATION.md is generated):
+The endpoints are the records of :data:`ENDPOINTS` (each with its differences, from which
+MIGRATION.md is generated); this is how they are translated.
 
-- ``GET /v2/lists`` → ``GET /api/lists`` page after page (10 lists a page, new-api.md §5)
-  until the last → ``[{"list_id", "list_name"}]``.
-- ``POST /v2/lists`` → ``POST /api/lists`` → ``{"list_id"}``. Klaviyo allows 150 new lists a
-  day (spec ``create_list``); a create is not replayed after an ambiguous failure
-  (``_retry.REPLAY_SAFE``), so a timeout may leave a list behind.
-- ``GET /v2/list/{id}`` → ``GET /api/lists/{id}`` → ``{"list_id", "list_name", "created",
-  "updated", "opt_in_process"}`` (times as the new API gives them). The member count is not
-  read: ``additional-fields[list]=profile_count`` is limited to 1/s, 15/m (new-api.md §6.3).
-- ``PUT /v2/list/{id}`` → ``PATCH /api/lists/{id}``; ``DELETE /v2/list/{id}`` → ``DELETE
-  /api/lists/{id}``; both answer the legacy ``""``.
-- ``GET /v1/lists?page&count`` (the v1 Lists API, still called by production code: shop
-  plug-ins keep the entries whose ``list_type`` is ``list``, data taps walk ``page`` while
-  ``end < total - 1``) listed lists *and* segments, oldest first, as ``{"object": "list",
-  "id", "name", "list_type": "list" | "segment", "folder", "created", "updated",
-  "person_count"}``. It becomes ``GET /api/lists`` and ``GET /api/segments``, both sorted by
-  creation time (10 a page, their ``page[size]`` maximum), merged oldest first and cut into
-  the legacy page as the other v1 ``page``/``count`` lists are (``_legacy.legacy_page``; 50
-  by default, at most 100): each walk goes to the end, at least as far as the requested page
-  and at most ``MAX_PAGES`` pages otherwise, so ``total`` is the true count or ``None`` (with
-  a notice). ``type=list`` (or ``segment``), which callers sent, reads that collection
-  only. ``folder`` and ``person_count`` are left out, never invented: the new API has no
-  folders, and a list's ``profile_count`` is limited to 1 request a second.
+Reading the lists walks ``GET /api/lists`` page after page (10 lists a page, new-api.md §5)
+to the last → ``[{"list_id", "list_name"}]``. A create is ``POST /api/lists`` →
+``{"list_id"}``; Klaviyo allows 150 new lists a day (spec ``create_list``), and a create is
+not replayed after an ambiguous failure (``_retry.REPLAY_SAFE``), so a timeout may leave a
+list behind. One list's information is ``GET /api/lists/{id}`` → ``{"list_id", "list_name",
+"created", "updated", "opt_in_process"}`` (times as the new API gives them); the member count
+is not read: ``additional-fields[list]=profile_count`` is limited to 1/s, 15/m (new-api.md
+§6.3). A rename is ``PATCH /api/lists/{id}`` and a delete ``DELETE /api/lists/{id}``; both
+answer the legacy ``""``.
 
-The rest of the resource has its own modules: who is on a list or segment
-(:mod:`.membership`), adding members (:mod:`.members`) and exclusions (:mod:`.exclusions`).
-The routes and catalogue rows of the whole resource are here.
+The v1 list of lists, with ``page`` and ``count`` (still called by production code: shop
+plug-ins keep the entries whose ``list_type`` is ``list``, data taps walk ``page`` while
+``end < total - 1``), listed lists *and* segments, oldest first, as ``{"object": "list",
+"id", "name", "list_type": "list" | "segment", "folder", "created", "updated",
+"person_count"}``. It becomes ``GET /api/lists`` and ``GET /api/segments``, both sorted by
+creation time (10 a page, their ``page[size]`` maximum), merged oldest first and cut into the
+legacy page as the other v1 ``page``/``count`` lists are (``_legacy.legacy_page``; 50 by
+default, at most 100): each walk goes to the end, at least as far as the requested page and
+at most ``MAX_PAGES`` pages otherwise, so ``total`` is the true count or ``None`` (with a
+notice). ``type=list`` (or ``segment``), which callers sent, reads that collection only.
+``folder`` and ``person_count`` are left out, never invented: the new API has no folders, and
+a list's ``profile_count`` is limited to 1 request a second.
+
+The rest of the resource has its own modules, each with its own records: who is on a list or
+segment, and removing members (:mod:`.membership`), adding members (:mod:`.members`) and
+exclusions (:mod:`.exclusions`).
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._documents import ListAttributes
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Step, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._parse import parse_list_id, parse_name, parse_page, parse_text
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
@@ -57,25 +57,11 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 )
 from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
-from klaviyo_legacy_compat._translate._profile import LOOKUP_SIZE
-from klaviyo_legacy_compat._translate.batches import PROFILE, caps
-from klaviyo_legacy_compat._translate.exclusions import build_exclusions, build_global
-from klaviyo_legacy_compat._translate.members import build_add
-from klaviyo_legacy_compat._translate.membership import (
-    build_group,
-    build_membership,
-    build_remove,
-    build_segment,
-    build_segment_v1,
-    build_subscriptions,
-)
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
     "COUNT_LIMITS",
+    "ENDPOINTS",
     "GROUPS_PER_PAGE",
-    "ROUTES",
     "TRANSLATORS",
     "ListCreateCall",
     "ListDeleteCall",
@@ -358,74 +344,15 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     ListsPageCall: plan_lists_page,
 }
 
-_LIST = r"/api/v2/list/(?P<list_id>[^/]+)"
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v2/lists", _build_lists),
-    ("POST", r"/api/v2/lists", _build_create),
-    ("GET", _LIST, _build_info),
-    ("PUT", _LIST, _build_update),
-    ("DELETE", _LIST, _build_delete),
-    ("GET", _LIST + "/subscribe", build_subscriptions),
-    ("POST", _LIST + "/get-list-subscriptions", build_subscriptions),
-    ("POST", _LIST + "/members", build_add),
-    ("GET", _LIST + "/members", build_membership),
-    ("POST", _LIST + "/get-members", build_membership),
-    ("DELETE", _LIST + "/members", build_remove),
-    ("GET", r"/api/v1/segment/(?P<segment_id>[^/]+)/members", build_segment_v1),
-    ("POST", r"/api/v2/segment/(?P<segment_id>[^/]+)/get-members", build_segment),
-    ("GET", _LIST + "/exclusions/all", build_exclusions),
-    ("GET", r"/api/v2/group/(?P<group_id>[^/]+)/members/all", build_group),
-    ("GET", r"/api/v1/people/exclusions", build_global),
-    ("GET", r"/api/v1/lists", _build_lists_page),
-)
+# --- endpoints ----------------------------------------------------------------------------
 
 _BASE = "https://a.klaviyo.com/api"
 
-_IMPORT_CAPS = caps(PROFILE)
-
-
-def _paced(operation: str, requests: int) -> float:
-    """Seconds ``requests`` calls to ``operation`` take at best within its rate limits: its
-    burst a second, and past one minute's steady allowance its steady rate."""
-    row = endpoint(operation)
-    if requests <= row.steady:
-        return requests / row.burst
-    return requests / row.steady * 60
-
-
-def _bulk_cost(members: int) -> str:
-    """What adding ``members`` profiles costs one by one and in bulk, from the endpoint table
-    (the catalogue's figure)."""
-    lookups = -(-members // LOOKUP_SIZE)
-    relationships = -(-members // endpoint("add_profiles_to_list").item_cap)
-    jobs = -(-members // _IMPORT_CAPS[0])
-    before = _paced("create_or_update_profile", members)
-    after = _paced("bulk_import_profiles", jobs) + _paced("get_profiles", lookups)
-    steady = endpoint("create_or_update_profile").steady
-    burst = endpoint("get_profiles").burst
-    return (
-        f"adding {members:,} members one by one took up to {members:,} `profile-import` calls "
-        "(one per profile with properties or unknown to Klaviyo), up to "
-        f"{lookups} lookups and {relationships} relationship calls: about {before / 60:.0f} "
-        f"minutes at `profile-import`'s {steady}/m; in bulk it takes {jobs} jobs and "
-        f"{lookups} lookups, about {after:.0f} s at `get_profiles`' {burst}/s ({jobs} "
-        "requests with `member_ids=False`)"
-    )
-
-
-_IDS = {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"]}
-
-_LOOKUP_DIFFERENCES = (
-    "≤ 100 emails or phone numbers per lookup request; longer lists are split",
-    "push tokens are looked up one request each (the answer does not say which token matched)",
-    "answers Klaviyo profile ids; `created` is when the profile joined (`joined_group_at`)",
-)
-
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/lists",
+        _build_lists,
         ("Lists.get_lists",),
         ("ListsSegments.get_lists",),
         {"method": "GET", "url": f"{_BASE}/v2/lists", "json": {"api_key": EXAMPLE_KEY}},
@@ -434,6 +361,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/lists",
+        _build_create,
         ("Lists.create_list",),
         ("ListsSegments.create_list",),
         {
@@ -451,6 +379,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/list/{list_id}",
+        _build_info,
         ("Lists.get_list_by_id",),
         ("ListsSegments.get_list_info",),
         {"method": "GET", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
@@ -463,6 +392,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v2/list/{list_id}",
+        _build_update,
         ("Lists.update_list_name_by_id",),
         ("ListsSegments.update_list_name",),
         {
@@ -475,6 +405,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}",
+        _build_delete,
         ("Lists.delete_list",),
         ("ListsSegments.delete_list",),
         {"method": "DELETE", "url": f"{_BASE}/v2/list/XyZ123", "json": {"api_key": EXAMPLE_KEY}},
@@ -482,198 +413,8 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     ),
     LegacyEndpoint(
         "GET",
-        "/api/v2/list/{list_id}/subscribe",
-        ("Lists.get_subscribers_from_list",),
-        (),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/v2/list/XyZ123/subscribe",
-            "json": {"api_key": EXAMPLE_KEY, **_IDS},
-        },
-        (
-            "a list member counts when its marketing consent for the channel that found it is "
-            "SUBSCRIBED and, for email, it has no global or list suppression",
-            *_LOOKUP_DIFFERENCES,
-        ),
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v2/list/{list_id}/get-list-subscriptions",
-        (),
-        ("ListsSegments.get_list_subscriptions",),
-        {
-            "method": "POST",
-            "url": f"{_BASE}/v2/list/XyZ123/get-list-subscriptions?api_key={EXAMPLE_KEY}",
-            "json": _IDS,
-        },
-        (
-            "a list member counts when its marketing consent for the channel that found it is "
-            "SUBSCRIBED and, for email, it has no global or list suppression",
-            *_LOOKUP_DIFFERENCES,
-        ),
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v2/list/{list_id}/members",
-        ("Lists.add_members_to_list",),
-        ("ListsSegments.add_members",),
-        {
-            "method": "POST",
-            "url": f"{_BASE}/v2/list/XyZ123/members",
-            "json": {
-                "api_key": EXAMPLE_KEY,
-                "profiles": [
-                    {"email": "a@example.com"},
-                    {"email": "b@example.com", "$first_name": "Bea", "plan": "gold"},
-                ],
-            },
-        },
-        (
-            f"from `bulk_import_threshold` ({Options().bulk_import_threshold}) profiles: profile "
-            "import jobs with the list in "
-            "`relationships.lists` (`POST /api/profile-bulk-import-jobs`, at most "
-            f"{_IMPORT_CAPS[0]:,} profiles and {_IMPORT_CAPS[1] // 2**20} MB a job) write each "
-            "profile's properties and add it to the list; the jobs run asynchronously, so a "
-            "profile may join the list moments after the call returns (`wait_for_jobs=True` "
-            "follows each job to its end and raises `PartialDeliveryError` with the profiles "
-            "Klaviyo could not import)",
-            "the jobs answer no ids: they are looked up once the jobs were accepted, one `GET "
-            f"/api/profiles` per {LOOKUP_SIZE} identifiers of each kind (`member_ids=False` "
-            "skips it); `id` is `None` for a profile the job has not created yet",
-            _bulk_cost(20_000),
-            "below the threshold, list relationships take profile ids: a profile with "
-            "properties is upserted (`profile-import`, which also returns its id), a bare email "
-            "or phone number is looked up (≤ 100 a request) and created only when Klaviyo does "
-            "not know it; relationship calls hold at most 1000 profiles",
-            "no consent change, as legacy (`sms_consent` is ignored)",
-            "a failure part way raises `PartialDeliveryError` with the chunks or jobs accepted "
-            "and the profiles not added",
-        ),
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/v2/list/{list_id}/members",
-        ("Lists.get_members_from_list",),
-        (),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/v2/list/XyZ123/members",
-            "json": {"api_key": EXAMPLE_KEY, **_IDS},
-        },
-        _LOOKUP_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v2/list/{list_id}/get-members",
-        (),
-        ("ListsSegments.get_list_members",),
-        {
-            "method": "POST",
-            "url": f"{_BASE}/v2/list/XyZ123/get-members?api_key={EXAMPLE_KEY}",
-            "json": _IDS,
-        },
-        _LOOKUP_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "DELETE",
-        "/api/v2/list/{list_id}/members",
-        ("Lists.remove_members_from_list",),
-        ("ListsSegments.remove_members",),
-        {
-            "method": "DELETE",
-            "url": f"{_BASE}/v2/list/XyZ123/members",
-            "json": {"api_key": EXAMPLE_KEY, **_IDS},
-        },
-        (
-            "members are looked up first (removal takes profile ids), then removed ≤ 1000 a "
-            "call; identifiers not on the list are reported in a warning",
-            "removing does not unsubscribe, as legacy",
-            "push tokens are looked up one request each",
-        ),
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/v1/segment/{segment_id}/members",
-        ("Lists.get_members_from_segment",),
-        (),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/v1/segment/SeG456/members?api_key={EXAMPLE_KEY}"
-            "&email=a@example.com,b@example.com",
-        },
-        _LOOKUP_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v2/segment/{segment_id}/get-members",
-        (),
-        ("ListsSegments.get_segment_members",),
-        {
-            "method": "POST",
-            "url": f"{_BASE}/v2/segment/SeG456/get-members?api_key={EXAMPLE_KEY}",
-            "json": _IDS,
-        },
-        _LOOKUP_DIFFERENCES,
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/v2/list/{list_id}/exclusions/all",
-        ("Lists.get_list_exclusions",),
-        ("ListsSegments.get_list_exclusions",),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/v2/list/XyZ123/exclusions/all",
-            "json": {"api_key": EXAMPLE_KEY},
-        },
-        (
-            "lists the list's email suppressions (`list_suppressions`), 100 a batch; "
-            "`phone_number`/`phone_reason` are left out (no list-level SMS suppression exists)",
-            "reasons in the legacy words (unsubscribed, bounced, invalid_email, reported_spam, "
-            "manually_excluded); `created` is the suppression time",
-            "`marker` is an opaque token, absent on the last batch; a legacy integer marker "
-            "is refused (start again without one)",
-        ),
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/v2/group/{group_id}/members/all",
-        ("Lists.get_all_members",),
-        ("ListsSegments.get_members",),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/v2/group/XyZ123/members/all",
-            "json": {"api_key": EXAMPLE_KEY},
-        },
-        (
-            "read as a list first; when Klaviyo answers 404 the id is read as a segment",
-            "100 records a batch; `push_token` is left out (these endpoints cannot include "
-            "push tokens)",
-            "`marker` is an opaque token, absent on the last batch; a legacy integer marker "
-            "is refused (start again without one)",
-        ),
-    ),
-    LegacyEndpoint(
-        "GET",
-        "/api/v1/people/exclusions",
-        (),
-        ("ListsSegments.get_global_exclusions",),
-        {
-            "method": "GET",
-            "url": f"{_BASE}/v1/people/exclusions?api_key={EXAMPLE_KEY}"
-            "&reason=unsubscribed&count=100",
-        },
-        (
-            "global email suppressions, sorted by suppression time; `reason` maps to the new "
-            "reasons (`bounced` = hard bounces)",
-            "`page`/`count` are emulated by walking cursors (100 profiles a request) from the "
-            "start on every call",
-            "`total` is counted to the end, or `None` (with a warning) past "
-            f"{MAX_PAGES} pages; `timestamp` in UTC",
-        ),
-    ),
-    LegacyEndpoint(
-        "GET",
         "/api/v1/lists",
+        _build_lists_page,
         (),
         (),
         {

@@ -1,27 +1,29 @@
-"""Legacy ``POST /v2/list/{id}/members`` (add regardless of opt-in, no consent change; the
-legacy call also wrote each profile's properties) → profile upserts and list relationships,
-or profile import jobs; answers ``[{"id", "email"?, "phone_number"?}]``.
+"""Legacy adding of list members → profile upserts and list relationships, or profile import
+jobs.
 
-- From ``bulk_import_threshold`` profiles it becomes ``POST /api/profile-bulk-import-jobs``
-  with the list in ``relationships.lists``, packed to the endpoint's caps (10,000 profiles,
-  5 MB), each profile with its attributes: the job creates or updates the profiles and adds
-  them to the list, and changes no consent. The job is asynchronous and answers no ids, so
-  the ids are looked up once the jobs were accepted (``GET /api/profiles``, ≤
-  ``LOOKUP_SIZE`` identifiers a request, as subscribe does), ``None`` for a profile not
-  created yet; ``wait_for_jobs`` follows each job to its end first and hands back the
-  profiles it could not import.
-- Below the threshold each profile's id comes first, then ``POST
-  /api/lists/{id}/relationships/profiles`` in chunks of the endpoint's ``max_items`` (1000):
-  ``POST /api/profile-import`` for a profile that carries anything besides one email or one
-  phone number, ``GET /api/profiles?filter=any(email,[...])`` for bare identifiers, upserted
-  only when the lookup does not find them; for a handful this costs about as much, and the
-  ids are certain and the profiles on the list when the call returns.
+The endpoint is the record of :data:`ENDPOINTS`; this is how it is translated.
+
+Adding members (regardless of opt-in, no consent change; the legacy call also wrote each
+profile's properties) answers ``[{"id", "email"?, "phone_number"?}]``. From
+``bulk_import_threshold`` profiles it becomes ``POST /api/profile-bulk-import-jobs`` with the
+list in ``relationships.lists``, packed to the endpoint's caps (10,000 profiles, 5 MB), each
+profile with its attributes: the job creates or updates the profiles and adds them to the
+list, and changes no consent. The profiles of a job are packed as bulk mode packs its own
+(``batches.pack``); each job's body is built once, with its list relationship. The job is
+asynchronous and answers no ids, so the ids are looked up once the jobs were accepted (``GET
+/api/profiles``, ≤ ``LOOKUP_SIZE`` identifiers a request, as subscribe does), ``None`` for a
+profile not created yet; ``wait_for_jobs`` follows each job to its end first and hands back
+the profiles it could not import.
+
+Below the threshold each profile's id comes first, then ``POST
+/api/lists/{id}/relationships/profiles`` in chunks of the endpoint's ``max_items`` (1000):
+``POST /api/profile-import`` for a profile that carries anything besides one email or one
+phone number, ``GET /api/profiles?filter=any(email,[...])`` for bare identifiers, upserted
+only when the lookup does not find them; for a handful this costs about as much, and the ids
+are certain and the profiles on the list when the call returns.
 
 Also the member-id lookups and the legacy member record that subscribe shares
 (:func:`look_up_ids`, :func:`id_lookup`, :func:`lookup_identifier`, :func:`member_record`).
-The profiles of a job are packed as bulk mode packs its own (``batches.pack``); each job's
-body is built once, with its list relationship.
-The route and catalogue row of this endpoint are in :mod:`.lists`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from klaviyo_legacy_compat._errors import (
     TranslationError,
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Step, notice, notices, send, send_all
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._parse import parse_list_id, parse_profiles
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -77,9 +80,9 @@ from klaviyo_legacy_compat._translate.batches import (
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 
 __all__ = [
+    "ENDPOINTS",
     "TRANSLATORS",
     "ListMembersAddCall",
-    "build_add",
     "id_lookup",
     "look_up_ids",
     "lookup_identifier",
@@ -104,7 +107,7 @@ def _member_check(profile: Any, field: str) -> None:
     _member_entry(profile, field, Options())
 
 
-def build_add(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersAddCall:
+def _build_add(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersAddCall:
     """``POST /v2/list/{id}/members``."""
     return ListMembersAddCall(
         parse_list_id(path["list_id"]), parse_profiles(params.get("profiles"), _member_check)
@@ -505,3 +508,82 @@ def plan_add_members(
 
 #: The members-add translator (joined in ``_translate/__init__``).
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {ListMembersAddCall: plan_add_members}
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+_BASE = "https://a.klaviyo.com/api"
+
+_IMPORT_CAPS = caps(PROFILE)
+
+
+def _paced(operation: str, requests: int) -> float:
+    """Seconds ``requests`` calls to ``operation`` take at best within its rate limits: its
+    burst a second, and past one minute's steady allowance its steady rate."""
+    row = endpoint(operation)
+    if requests <= row.steady:
+        return requests / row.burst
+    return requests / row.steady * 60
+
+
+def _bulk_cost(members: int) -> str:
+    """What adding ``members`` profiles costs one by one and in bulk, from the endpoint table
+    (the catalogue's figure)."""
+    lookups = -(-members // LOOKUP_SIZE)
+    relationships = -(-members // endpoint("add_profiles_to_list").item_cap)
+    jobs = -(-members // _IMPORT_CAPS[0])
+    before = _paced("create_or_update_profile", members)
+    after = _paced("bulk_import_profiles", jobs) + _paced("get_profiles", lookups)
+    steady = endpoint("create_or_update_profile").steady
+    burst = endpoint("get_profiles").burst
+    return (
+        f"adding {members:,} members one by one took up to {members:,} `profile-import` calls "
+        "(one per profile with properties or unknown to Klaviyo), up to "
+        f"{lookups} lookups and {relationships} relationship calls: about {before / 60:.0f} "
+        f"minutes at `profile-import`'s {steady}/m; in bulk it takes {jobs} jobs and "
+        f"{lookups} lookups, about {after:.0f} s at `get_profiles`' {burst}/s ({jobs} "
+        "requests with `member_ids=False`)"
+    )
+
+
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/members",
+        _build_add,
+        ("Lists.add_members_to_list",),
+        ("ListsSegments.add_members",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/list/XyZ123/members",
+            "json": {
+                "api_key": EXAMPLE_KEY,
+                "profiles": [
+                    {"email": "a@example.com"},
+                    {"email": "b@example.com", "$first_name": "Bea", "plan": "gold"},
+                ],
+            },
+        },
+        (
+            f"from `bulk_import_threshold` ({Options().bulk_import_threshold}) profiles: profile "
+            "import jobs with the list in "
+            "`relationships.lists` (`POST /api/profile-bulk-import-jobs`, at most "
+            f"{_IMPORT_CAPS[0]:,} profiles and {_IMPORT_CAPS[1] // 2**20} MB a job) write each "
+            "profile's properties and add it to the list; the jobs run asynchronously, so a "
+            "profile may join the list moments after the call returns (`wait_for_jobs=True` "
+            "follows each job to its end and raises `PartialDeliveryError` with the profiles "
+            "Klaviyo could not import)",
+            "the jobs answer no ids: they are looked up once the jobs were accepted, one `GET "
+            f"/api/profiles` per {LOOKUP_SIZE} identifiers of each kind (`member_ids=False` "
+            "skips it); `id` is `None` for a profile the job has not created yet",
+            _bulk_cost(20_000),
+            "below the threshold, list relationships take profile ids: a profile with "
+            "properties is upserted (`profile-import`, which also returns its id), a bare email "
+            "or phone number is looked up (≤ 100 a request) and created only when Klaviyo does "
+            "not know it; relationship calls hold at most 1000 profiles",
+            "no consent change, as legacy (`sms_consent` is ignored)",
+            "a failure part way raises `PartialDeliveryError` with the chunks or jobs accepted "
+            "and the profiles not added",
+        ),
+    ),
+)

@@ -2,33 +2,34 @@
 some identifiers are on a list or segment, removing them from a list, and every member of a
 list or segment batch by batch.
 
-- ``GET /v2/list/{id}/subscribe`` and ``POST /v2/list/{id}/get-list-subscriptions`` ("which of
-  these are on the list and not suppressed") → ``GET /api/lists/{id}/profiles`` filtered by
-  ``any(email,[...])`` / ``any(phone_number,[...])`` (≤ ``LOOKUP_SIZE`` values a request) with
-  ``additional-fields[profile]=subscriptions``; a profile counts when its marketing consent
-  for the channel that found it (email, SMS, push) is ``SUBSCRIBED`` and, for email, it has no
-  global suppression nor one for this list.
-- ``GET /v2/list/{id}/members`` and ``POST /v2/list/{id}/get-members`` → the same lookup
-  without the consent test; ``GET /v1/segment/{id}/members?email=a,b`` and ``POST
-  /v2/segment/{id}/get-members`` → ``GET /api/segments/{id}/profiles`` likewise. All answer
-  ``[{"id", "email"?, "phone_number"?, "push_token"?, "created"?}]``: Klaviyo profile ids,
-  and ``created`` = when the profile joined the list or segment (``joined_group_at``).
-- Push tokens: the list and segment profile endpoints filter on ``push_token``
-  (``x-klaviyo-filters``), but their answer does not say which token matched, so each token
-  is looked up on its own (one request per token).
-- ``DELETE /v2/list/{id}/members`` → the ids of the members (filtered list lookup), then
-  ``DELETE /api/lists/{id}/relationships/profiles`` (≤ 1000 ids a call) → ``""``.
-  Identifiers that are not on the list are reported in a notice. Removing does not
-  unsubscribe (as legacy; spec ``remove_profiles_from_list``).
-- ``GET /v2/group/{id}/members/all`` → ``GET /api/lists/{id}/profiles`` (``LOOKUP_SIZE`` a
-  page); when Klaviyo answers 404 (not a list) ``GET /api/segments/{id}/profiles`` →
-  ``{"records": [{"id", "email", "phone_number"}], "marker"?}``. ``push_token`` is left out:
-  these endpoints cannot include push tokens. The ``marker`` is an opaque token wrapping the
-  new cursor (``_paging.marker_batch``), absent on the last page, so ``while marker:`` loops
-  end; an integer marker from before the migration cannot be resumed and is refused.
+The endpoints are the records of :data:`ENDPOINTS`; this is how they are translated.
 
-Adding members (``POST /v2/list/{id}/members``) is :mod:`.members`; the routes and catalogue
-rows of the whole Lists & Segments resource are in :mod:`.lists`.
+Membership lookups ("which of these are on the list", "... and subscribed and not
+suppressed", "... in the segment") become ``GET /api/lists/{id}/profiles`` or ``GET
+/api/segments/{id}/profiles`` filtered by ``any(email,[...])`` / ``any(phone_number,[...])``
+(≤ ``LOOKUP_SIZE`` values a request), with ``additional-fields[profile]=subscriptions`` when
+consent counts: a profile is subscribed when its marketing consent for the channel that found
+it (email, SMS, push) is ``SUBSCRIBED`` and, for email, it has no global suppression nor one
+for this list. They answer ``[{"id", "email"?, "phone_number"?, "push_token"?, "created"?}]``:
+Klaviyo profile ids, and ``created`` = when the profile joined the list or segment
+(``joined_group_at``). The list and segment profile endpoints filter on ``push_token``
+(``x-klaviyo-filters``), but their answer does not say which token matched, so each token is
+looked up on its own (one request per token).
+
+Removing members looks up their ids (the filtered list lookup), then ``DELETE
+/api/lists/{id}/relationships/profiles`` (≤ 1000 ids a call) → ``""``; identifiers that are
+not on the list are reported in a notice. Removing does not unsubscribe (as legacy; spec
+``remove_profiles_from_list``).
+
+A group's members, batch by batch with a ``marker``, become ``GET /api/lists/{id}/profiles``
+(``LOOKUP_SIZE`` a page), and when Klaviyo answers 404 (not a list) ``GET
+/api/segments/{id}/profiles`` → ``{"records": [{"id", "email", "phone_number"}],
+"marker"?}``; ``push_token`` is left out: these endpoints cannot include push tokens. A
+legacy ``marker`` handed out here is an opaque token wrapping the new cursor
+(``_paging.marker_batch``) and is absent on the last page, so ``while marker:`` loops end; an
+integer marker from before the migration cannot be resumed and is refused.
+
+Adding members is :mod:`.members`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._documents import profile_ids
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._parse import parse_identifiers, parse_list_id, parse_token
 from klaviyo_legacy_compat._translate._jsonapi import (
@@ -70,18 +72,13 @@ from klaviyo_legacy_compat._translate._profile import (
 )
 
 __all__ = [
+    "ENDPOINTS",
     "TRANSLATORS",
     "GroupMembersCall",
     "ListMembersRemoveCall",
     "ListMembershipCall",
     "ListSubscriptionsCall",
     "SegmentMembershipCall",
-    "build_group",
-    "build_membership",
-    "build_remove",
-    "build_segment",
-    "build_segment_v1",
-    "build_subscriptions",
     "plan_group_members",
     "plan_list_membership",
     "plan_list_subscriptions",
@@ -157,24 +154,24 @@ Identified = Union[
 # --- builders: legacy parameters → calls --------------------------------------------------
 
 
-def build_subscriptions(
+def _build_subscriptions(
     params: Mapping[str, Any], path: Mapping[str, str]
 ) -> ListSubscriptionsCall:
     """``GET /v2/list/{id}/subscribe``, ``POST .../get-list-subscriptions``."""
     return ListSubscriptionsCall(parse_list_id(path["list_id"]), **parse_identifiers(params))
 
 
-def build_membership(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembershipCall:
+def _build_membership(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembershipCall:
     """``GET /v2/list/{id}/members``, ``POST .../get-members``."""
     return ListMembershipCall(parse_list_id(path["list_id"]), **parse_identifiers(params))
 
 
-def build_remove(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersRemoveCall:
+def _build_remove(params: Mapping[str, Any], path: Mapping[str, str]) -> ListMembersRemoveCall:
     """``DELETE /v2/list/{id}/members``."""
     return ListMembersRemoveCall(parse_list_id(path["list_id"]), **parse_identifiers(params))
 
 
-def build_segment_v1(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
+def _build_segment_v1(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
     """``GET /v1/segment/{id}/members``."""
     # klaviyo 3.1.7 get_members_from_segment: emails comma-joined into one ``email``.
     return SegmentMembershipCall(
@@ -182,14 +179,14 @@ def build_segment_v1(params: Mapping[str, Any], path: Mapping[str, str]) -> Segm
     )
 
 
-def build_segment(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
+def _build_segment(params: Mapping[str, Any], path: Mapping[str, str]) -> SegmentMembershipCall:
     """``POST /v2/segment/{id}/get-members``."""
     return SegmentMembershipCall(
         parse_list_id(path["segment_id"], "segment_id"), **parse_identifiers(params)
     )
 
 
-def build_group(params: Mapping[str, Any], path: Mapping[str, str]) -> GroupMembersCall:
+def _build_group(params: Mapping[str, Any], path: Mapping[str, str]) -> GroupMembersCall:
     """``GET /v2/group/{id}/members/all``."""
     return GroupMembersCall(
         parse_list_id(path["group_id"], "group_id"),
@@ -438,3 +435,142 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     SegmentMembershipCall: plan_segment_membership,
     GroupMembersCall: plan_group_members,
 }
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+_BASE = "https://a.klaviyo.com/api"
+
+_IDS = {"emails": ["a@example.com"], "phone_numbers": ["+15005550006"]}
+
+_LOOKUP_DIFFERENCES = (
+    "≤ 100 emails or phone numbers per lookup request; longer lists are split",
+    "push tokens are looked up one request each (the answer does not say which token matched)",
+    "answers Klaviyo profile ids; `created` is when the profile joined (`joined_group_at`)",
+)
+
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}/subscribe",
+        _build_subscriptions,
+        ("Lists.get_subscribers_from_list",),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/list/XyZ123/subscribe",
+            "json": {"api_key": EXAMPLE_KEY, **_IDS},
+        },
+        (
+            "a list member counts when its marketing consent for the channel that found it is "
+            "SUBSCRIBED and, for email, it has no global or list suppression",
+            *_LOOKUP_DIFFERENCES,
+        ),
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/get-list-subscriptions",
+        _build_subscriptions,
+        (),
+        ("ListsSegments.get_list_subscriptions",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/list/XyZ123/get-list-subscriptions?api_key={EXAMPLE_KEY}",
+            "json": _IDS,
+        },
+        (
+            "a list member counts when its marketing consent for the channel that found it is "
+            "SUBSCRIBED and, for email, it has no global or list suppression",
+            *_LOOKUP_DIFFERENCES,
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/list/{list_id}/members",
+        _build_membership,
+        ("Lists.get_members_from_list",),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/list/XyZ123/members",
+            "json": {"api_key": EXAMPLE_KEY, **_IDS},
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/list/{list_id}/get-members",
+        _build_membership,
+        (),
+        ("ListsSegments.get_list_members",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/list/XyZ123/get-members?api_key={EXAMPLE_KEY}",
+            "json": _IDS,
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "DELETE",
+        "/api/v2/list/{list_id}/members",
+        _build_remove,
+        ("Lists.remove_members_from_list",),
+        ("ListsSegments.remove_members",),
+        {
+            "method": "DELETE",
+            "url": f"{_BASE}/v2/list/XyZ123/members",
+            "json": {"api_key": EXAMPLE_KEY, **_IDS},
+        },
+        (
+            "members are looked up first (removal takes profile ids), then removed ≤ 1000 a "
+            "call; identifiers not on the list are reported in a warning",
+            "removing does not unsubscribe, as legacy",
+            "push tokens are looked up one request each",
+        ),
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/segment/{segment_id}/members",
+        _build_segment_v1,
+        ("Lists.get_members_from_segment",),
+        (),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v1/segment/SeG456/members?api_key={EXAMPLE_KEY}"
+            "&email=a@example.com,b@example.com",
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "POST",
+        "/api/v2/segment/{segment_id}/get-members",
+        _build_segment,
+        (),
+        ("ListsSegments.get_segment_members",),
+        {
+            "method": "POST",
+            "url": f"{_BASE}/v2/segment/SeG456/get-members?api_key={EXAMPLE_KEY}",
+            "json": _IDS,
+        },
+        _LOOKUP_DIFFERENCES,
+    ),
+    LegacyEndpoint(
+        "GET",
+        "/api/v2/group/{group_id}/members/all",
+        _build_group,
+        ("Lists.get_all_members",),
+        ("ListsSegments.get_members",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/v2/group/XyZ123/members/all",
+            "json": {"api_key": EXAMPLE_KEY},
+        },
+        (
+            "read as a list first; when Klaviyo answers 404 the id is read as a segment",
+            "100 records a batch; `push_token` is left out (these endpoints cannot include "
+            "push tokens)",
+            "`marker` is an opaque token, absent on the last batch; a legacy integer marker "
+            "is refused (start again without one)",
+        ),
+    ),
+)

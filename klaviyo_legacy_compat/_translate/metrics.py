@@ -1,50 +1,50 @@
-"""Legacy v1 metrics: the metric list, the four event timelines and the metric export.
+"""Legacy v1 metrics: the metric list, the four event timelines and the metric export (the
+records of :data:`ENDPOINTS`).
 
-- ``GET /v1/metrics?page&count`` → ``GET /api/metrics`` (cursor pages of a fixed 200,
-  new-api.md §5). Page numbers are emulated: every page up to the end of the collection is
-  read (at most :data:`~klaviyo_legacy_compat._translate._paging.MAX_PAGES`, more when the
-  requested page lies further), so ``total`` is the true count. When the collection is longer
-  than what was read, ``total`` is ``None``, never guessed, and a notice says so. Answers
-  ``{"object": "$list", "data": [<metric>], "page", "start", "end", "total", "page_size"}``
-  with v1 metric objects ``{"object": "metric", "id", "name", "integration": {"object":
-  "integration", "id", "name", "category"}, "created", "updated"}`` (times as v1 wrote them,
-  ``YYYY-MM-DD HH:MM:SS`` UTC; ``integration`` is ``None`` for a metric without one).
-  ``page_size`` is the requested ``count``; ``end`` is the index of the last metric returned
-  (``start`` for an empty page).
-- ``GET /v1/metrics/timeline``, ``/v1/metric/{id}/timeline``, ``/v1/person/{id}/metrics/
-  timeline`` and ``/v1/person/{id}/metric/{mid}/timeline`` → ``GET /api/events`` filtered by
-  ``equals(metric_id,...)`` / ``equals(profile_id,...)``, ``include=profile,metric``,
-  ``sort=-datetime`` (``desc``) or ``datetime`` (``asc``), ``page[size]=count`` (≤ 100, the
-  legacy maximum). ``since`` was "a 10-digit Unix timestamp to use as starting datetime, OR
-  a pagination token from ``next``; defaults to current time; always descending when since is
-  not sent" (v1 timeline reference): the stream starts at ``since`` and runs in the sort's
-  direction, so a unix ``since`` becomes ``less-or-equal(timestamp,N)`` for ``desc`` and
-  ``greater-or-equal(timestamp,N)`` for ``asc``, and ``sort=asc`` without ``since`` answers
-  newest first, as legacy did. ``next`` is a token of this library (``_parse.encode_token``)
-  holding the new-API cursor and the query it belongs to; ``since=<next>`` resumes that query,
-  so a legacy ``while next:`` loop ends and sees every event once. A legacy ``next`` (a UUID)
-  from before the migration cannot be resumed and is refused. Answers ``{"object": "$list",
-  "count", "data": [<event>], "next"}``, each event ``{"object": "event", "id",
-  "statistic_id", "timestamp", "event_name", "event_properties", "datetime", "uuid",
-  "person"}`` rebuilt from the event, its included metric (the name) and profile
-  (:func:`~klaviyo_legacy_compat._translate.profiles.legacy_person`); ``datetime`` as v1 wrote
-  it, ``YYYY-MM-DD HH:MM:SS+00:00``. A value the answer lacks (a metric not included) is
-  ``None``.
-- ``GET /v1/metric/{id}/export`` → ``GET /api/metrics/{id}`` (the metric object) and
-  ``POST /api/metric-aggregates`` (new-api.md §3.7): ``measurement`` ``count``/``unique``/
-  ``value`` and ``["sum","$value"]`` → ``count``/``unique``/``sum_value``; ``unit`` →
-  ``interval``; ``start_date``..``end_date`` (inclusive, at most 31 days apart) →
-  ``greater-or-equal(datetime,<start>)`` and ``less-than(datetime,<end + 1 day>)`` in UTC
-  (``timezone="UTC"``); ``by`` → ``by``; a ``where`` condition ``[prop, "=", value]`` →
-  ``equals(prop,value)``; ``count`` → ``page_size`` (one page: the first ``count`` segments,
-  as legacy). Aggregates group and filter only on the dimensions the spec enumerates
-  (:data:`AGGREGATE_DIMENSIONS`), and sum only the event value: ``["sum","ItemCount"]``, a
-  ``by`` or ``where`` on another property, are :class:`UnsupportedLegacyFeatureError`, raised
-  before anything is sent. A missing ``start_date``/``end_date`` takes the legacy default
-  (one month before the day of the call, and that day), the day read from the flow runner's
-  clock (``_flow.now``; leniency row ``export_window``). Answers ``{"metric", "start_date",
-  "end_date", "unit", "measurement", "by", "where", "results": [{"segment": <by value or
-  "Everyone">, "data": [{"date": "YYYY-MM-DD HH:MM:SS", "values": [n]}]}]}``.
+The metric list is ``GET /api/metrics`` (cursor pages of a fixed 200, new-api.md §5). Page
+numbers are emulated: every page up to the end of the collection is read (at most
+:data:`~klaviyo_legacy_compat._translate._paging.MAX_PAGES`, more when the requested page lies
+further), so ``total`` is the true count. When the collection is longer than what was read,
+``total`` is ``None``, never guessed, and a notice says so. It answers ``{"object": "$list",
+"data": [<metric>], "page", "start", "end", "total", "page_size"}`` with v1 metric objects
+``{"object": "metric", "id", "name", "integration": {"object": "integration", "id", "name",
+"category"}, "created", "updated"}`` (times as v1 wrote them, ``YYYY-MM-DD HH:MM:SS`` UTC;
+``integration`` is ``None`` for a metric without one). ``page_size`` is the requested ``count``;
+``end`` is the index of the last metric returned (``start`` for an empty page).
+
+The timelines (of every metric or one, of every profile or one) are ``GET /api/events`` filtered
+by ``equals(metric_id,...)`` / ``equals(profile_id,...)``, ``include=profile,metric``,
+``sort=-datetime`` (``desc``) or ``datetime`` (``asc``), ``page[size]=count`` (≤ 100, the legacy
+maximum). ``since`` was "a 10-digit Unix timestamp to use as starting datetime, OR a pagination
+token from ``next``; defaults to current time; always descending when since is not sent" (v1
+timeline reference): the stream starts at ``since`` and runs in the sort's direction, so a unix
+``since`` becomes ``less-or-equal(timestamp,N)`` for ``desc`` and
+``greater-or-equal(timestamp,N)`` for ``asc``, and ``sort=asc`` without ``since`` answers newest
+first, as legacy did. ``next`` is a token of this library (``_parse.encode_token``) holding the
+new-API cursor and the query it belongs to; ``since=<next>`` resumes that query, so a legacy
+``while next:`` loop ends and sees every event once. A legacy ``next`` (a UUID) from before the
+migration cannot be resumed and is refused. Answers ``{"object": "$list", "count", "data":
+[<event>], "next"}``, each event ``{"object": "event", "id", "statistic_id", "timestamp",
+"event_name", "event_properties", "datetime", "uuid", "person"}`` rebuilt from the event, its
+included metric (the name) and profile
+(:func:`~klaviyo_legacy_compat._translate.profiles.legacy_person`); ``datetime`` as v1 wrote it,
+``YYYY-MM-DD HH:MM:SS+00:00``. A value the answer lacks (a metric not included) is ``None``.
+
+The export is ``GET /api/metrics/{id}`` (the metric object) and ``POST /api/metric-aggregates``
+(new-api.md §3.7): ``measurement`` ``count``/``unique``/``value`` and ``["sum","$value"]`` →
+``count``/``unique``/``sum_value``; ``unit`` → ``interval``; ``start_date``..``end_date``
+(inclusive, at most 31 days apart) → ``greater-or-equal(datetime,<start>)`` and
+``less-than(datetime,<end + 1 day>)`` in UTC (``timezone="UTC"``); ``by`` → ``by``; a ``where``
+condition ``[prop, "=", value]`` → ``equals(prop,value)``; ``count`` → ``page_size`` (one page:
+the first ``count`` segments, as legacy). Aggregates group and filter only on the dimensions the
+spec enumerates (:data:`AGGREGATE_DIMENSIONS`), and sum only the event value:
+``["sum","ItemCount"]``, a ``by`` or ``where`` on another property, are
+:class:`UnsupportedLegacyFeatureError`, raised before anything is sent. A missing
+``start_date``/``end_date`` takes the legacy default (one month before the day of the call, and
+that day), the day read from the flow runner's clock (``_flow.now``; leniency row
+``export_window``). Answers ``{"metric", "start_date", "end_date", "unit", "measurement", "by",
+"where", "results": [{"segment": <by value or "Everyone">, "data": [{"date": "YYYY-MM-DD
+HH:MM:SS", "values": [n]}]}]}``.
 """
 
 from __future__ import annotations
@@ -58,11 +58,11 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._documents import MetricAggregateAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, now, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._parse import (
     decode_token,
@@ -88,12 +88,10 @@ from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, next_cursor, walk
 from klaviyo_legacy_compat._translate.profiles import legacy_person
 from klaviyo_legacy_compat._values import iso_utc
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
     "AGGREGATE_DIMENSIONS",
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "MetricExportCall",
     "MetricsCall",
@@ -649,25 +647,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     MetricExportCall: plan_metric_export,
 }
 
-_TIMELINE_PATHS = (
-    (r"/api/v1/metrics/timeline", "/api/v1/metrics/timeline"),
-    (r"/api/v1/metric/(?P<metric_id>[^/]+)/timeline", "/api/v1/metric/{metric_id}/timeline"),
-    (
-        r"/api/v1/person/(?P<person_id>[^/]+)/metrics/timeline",
-        "/api/v1/person/{person_id}/metrics/timeline",
-    ),
-    (
-        r"/api/v1/person/(?P<person_id>[^/]+)/metric/(?P<metric_id>[^/]+)/timeline",
-        "/api/v1/person/{person_id}/metric/{metric_id}/timeline",
-    ),
-)
-
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/metrics", _metrics),
-    *(("GET", pattern, _timeline) for pattern, _ in _TIMELINE_PATHS),
-    ("GET", r"/api/v1/metric/(?P<metric_id>[^/]+)/export", _export),
-)
-
 _TIMELINE_DIFFERENCES = (
     "`GET /api/events` filtered by metric and/or profile, with the metric and profile "
     "included; `count` ≤ 100",
@@ -680,26 +659,34 @@ _TIMELINE_DIFFERENCES = (
     "`datetime` as `YYYY-MM-DD HH:MM:SS+00:00`, `person` the v1 person",
 )
 
-#: (klaviyo 3.1.7 method, klaviyo-sdk 1.0.9 method, example path) per timeline path.
-_TIMELINE_ROWS = (
-    ("Metrics.get_metrics_timeline", "Metrics.metrics_timeline", "/v1/metrics/timeline"),
-    ("Metrics.get_metric_timeline_by_id", "Metrics.metric_timeline", "/v1/metric/AbC123/timeline"),
+#: The four timelines: (path, klaviyo 3.1.7 method, klaviyo-sdk 1.0.9 method).
+_TIMELINES = (
+    ("/api/v1/metrics/timeline", "Metrics.get_metrics_timeline", "Metrics.metrics_timeline"),
     (
-        "Profiles.get_profile_metrics_timeline",
-        "Profiles.profile_metrics_timeline",
-        "/v1/person/01HPERSON/metrics/timeline",
+        "/api/v1/metric/{metric_id}/timeline",
+        "Metrics.get_metric_timeline_by_id",
+        "Metrics.metric_timeline",
     ),
     (
+        "/api/v1/person/{person_id}/metrics/timeline",
+        "Profiles.get_profile_metrics_timeline",
+        "Profiles.profile_metrics_timeline",
+    ),
+    (
+        "/api/v1/person/{person_id}/metric/{metric_id}/timeline",
         "Profiles.get_profile_metrics_timeline_by_id",
         "Profiles.profile_metric_timeline",
-        "/v1/person/01HPERSON/metric/AbC123/timeline",
     ),
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+#: The ids in the timelines' example paths.
+_EXAMPLE_IDS = {"metric_id": "AbC123", "person_id": "01HPERSON"}
+
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/metrics",
+        _metrics,
         ("Metrics.get_metrics",),
         ("Metrics.get_metrics",),
         {
@@ -717,23 +704,25 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     *(
         LegacyEndpoint(
             "GET",
-            template,
+            path,
+            _timeline,
             (klaviyo,),
             (sdk,),
             {
                 "method": "GET",
                 "url": (
-                    f"https://a.klaviyo.com/api{example}?since=1714521600&count=100&sort=desc"
-                    f"&api_key={EXAMPLE_KEY}"
+                    f"https://a.klaviyo.com{path.format(**_EXAMPLE_IDS)}?since=1714521600"
+                    f"&count=100&sort=desc&api_key={EXAMPLE_KEY}"
                 ),
             },
             _TIMELINE_DIFFERENCES,
         )
-        for (_, template), (klaviyo, sdk, example) in zip(_TIMELINE_PATHS, _TIMELINE_ROWS)
+        for path, klaviyo, sdk in _TIMELINES
     ),
     LegacyEndpoint(
         "GET",
         "/api/v1/metric/{metric_id}/export",
+        _export,
         ("Metrics.get_metric_export",),
         ("Metrics.metric_export",),
         {

@@ -1,9 +1,10 @@
-"""Legacy v2 data privacy: a profile deletion request → a deletion job.
+"""Legacy v2 data privacy: a profile deletion request → a deletion job (the record of
+:data:`ENDPOINTS`).
 
-``POST /v2/data-privacy/deletion-request`` with exactly one of ``email``, ``phone_number``
-or ``person_id`` (``klaviyo`` 3.1.7 ``request_profile_deletion(identifier, id_type)`` sent
-``{<id_type>: identifier}``; ``klaviyo-sdk`` ``request_deletion(body=...)``) →
-``POST /api/data-privacy-deletion-jobs`` (request_profile_deletion) with
+A deletion request names exactly one of ``email``, ``phone_number`` or ``person_id``
+(``klaviyo`` 3.1.7 ``request_profile_deletion(identifier, id_type)`` sent ``{<id_type>:
+identifier}``; ``klaviyo-sdk`` ``request_deletion(body=...)``) and becomes ``POST
+/api/data-privacy-deletion-jobs`` (request_profile_deletion) with
 ``profile.data.attributes.email`` / ``.phone_number``, or ``profile.data.id`` for a
 ``person_id`` (new-api.md §3.6: exactly one identifier, or the API answers an error).
 
@@ -27,20 +28,18 @@ from typing import Any, Callable, Optional
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._documents import DataPrivacyDeletionJob, DeletionAttributes
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS, parse_id, single
 from klaviyo_legacy_compat._translate._jsonapi import planned
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
     "CONFIRMATION",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "DeletionRequestCall",
     "plan_deletion_request",
@@ -102,12 +101,11 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     DeletionRequestCall: plan_deletion_request,
 }
 
-ROUTES: tuple[CallRoute, ...] = (("POST", r"/api/v2/data-privacy/deletion-request", _deletion),)
-
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/data-privacy/deletion-request",
+        _deletion,
         ("DataPrivacy.request_profile_deletion",),
         ("DataPrivacy.request_deletion",),
         {

@@ -15,33 +15,34 @@ without the phone number, ``drop_email`` without the email, ``raise`` raises
 
 Legacy identify answered ``1``; so does this.
 
-The v1 person and v2 people endpoints (below :func:`plan_identify`):
+The v1 person and v2 people endpoints are translated below :func:`plan_identify` (their
+records are :data:`ENDPOINTS`).
 
-- ``GET /v1/person/{id}`` → ``GET /api/profiles/{id}`` (get_profile), answered with
-  :func:`legacy_person`: the v1 person object rebuilt from the profile by inverting
-  ``PROFILE_KEYS`` (``$email``, ``$id`` for ``external_id``, ``$city`` for
-  ``location.city``, ...), custom properties flattened beside them, ``created``/``updated``
-  as v1 wrote them (``YYYY-MM-DD HH:MM:SS``, UTC). Fields without a value are left out, as
-  is anything the profile does not carry. ``$locale`` appears when the profile has a locale
-  (``PROFILE_KEYS`` maps it; the v1 person had none).
-- ``PUT /v1/person/{id}?<properties>`` → ``PATCH /api/profiles/{id}`` (update_profile):
-  ``$``-keys mapped by ``split_profile``, every other key to ``properties``; ``$unset`` (a
-  JSON list) → ``meta.patch_properties.unset``, except the ``$``-keys it names, whose
-  attribute is cleared with an explicit ``null`` (new-api.md §3.2). The legacy properties
-  travelled in the query string, so they arrive as strings (``klaviyo`` 3.1.7 through
-  ``requests``, ``klaviyo-sdk`` through ``str()``: ``True`` is ``"True"``, a list its
-  ``repr``) and are sent as those strings: a type is never guessed. A list given as a
-  Python value (``requests`` sent it as a repeated key) is sent as a list of strings.
-  ``$exchange_id`` cannot be set by a PATCH and is refused. Answers the updated person
-  (the PATCH response as :func:`legacy_person`); an update without any property reads the
-  person instead.
-- ``GET /v2/people/search`` (exactly one of ``email``, ``phone_number``,
-  ``external_id``) → ``GET /api/profiles?filter=equals(<field>,"<value>")``: the value is
-  JSON-quoted and the whole parameter URL-encoded by the transport, so a ``+`` in an email
-  survives (users-and-peers.md §1.12). Answers ``{"id": ...}``; no match raises
-  :class:`NotFoundError` (404), as the legacy endpoint answered.
-- ``POST /v2/people/exchange`` (``exchange_id``) → the same lookup by
-  ``equals(_kx,"...")``; answers ``{"id": ...}`` or raises :class:`NotFoundError`.
+Reading a person is ``GET /api/profiles/{id}`` (get_profile), answered with
+:func:`legacy_person`: the v1 person object rebuilt from the profile by inverting
+``PROFILE_KEYS`` (``$email``, ``$id`` for ``external_id``, ``$city`` for ``location.city``,
+...), custom properties flattened beside them, ``created``/``updated`` as v1 wrote them
+(``YYYY-MM-DD HH:MM:SS``, UTC). Fields without a value are left out, as is anything the
+profile does not carry. ``$locale`` appears when the profile has a locale (``PROFILE_KEYS``
+maps it; the v1 person had none).
+
+Updating a person is ``PATCH /api/profiles/{id}`` (update_profile): ``$``-keys mapped by
+``split_profile``, every other key to ``properties``; ``$unset`` (a JSON list) →
+``meta.patch_properties.unset``, except the ``$``-keys it names, whose attribute is cleared
+with an explicit ``null`` (new-api.md §3.2). The legacy properties travelled in the query
+string, so they arrive as strings (``klaviyo`` 3.1.7 through ``requests``, ``klaviyo-sdk``
+through ``str()``: ``True`` is ``"True"``, a list its ``repr``) and are sent as those
+strings: a type is never guessed. A list given as a Python value (``requests`` sent it as a
+repeated key) is sent as a list of strings. ``$exchange_id`` cannot be set by a PATCH and is
+refused. It answers the updated person (the PATCH response as :func:`legacy_person`); an
+update without any property reads the person instead.
+
+The people search (exactly one of ``email``, ``phone_number``, ``external_id``) is ``GET
+/api/profiles?filter=equals(<field>,"<value>")``: the value is JSON-quoted and the whole
+parameter URL-encoded by the transport, so a ``+`` in an email survives (users-and-peers.md
+§1.12). It answers ``{"id": ...}``; no match raises :class:`NotFoundError` (404), as the
+legacy endpoint answered. The exchange (``exchange_id``) is the same lookup by
+``equals(_kx,"...")``, answering ``{"id": ...}`` or raising :class:`NotFoundError`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import IdentifyCall
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._errors import (
@@ -67,6 +67,7 @@ from klaviyo_legacy_compat._errors import (
     error_from_response,
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._parse import (
@@ -87,13 +88,11 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 )
 from klaviyo_legacy_compat._translate._legacy import legacy_time
 from klaviyo_legacy_compat._translate._profile import missing_rule, split_profile
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
+    "ENDPOINTS",
     "IDENTIFY_RULE",
     "PERSON_KEYS",
-    "ROUTES",
     "TRANSLATORS",
     "PeopleExchangeCall",
     "PeopleSearchCall",
@@ -571,7 +570,8 @@ def _exchange(params: Mapping[str, Any], path: Mapping[str, str]) -> PeopleExcha
     return PeopleExchangeCall(parse_name(value, "exchange_id", rule))
 
 
-#: The legacy person endpoints' tables (see ``_translate/__init__`` and ``_wire.routes``).
+#: The legacy person translators (joined in ``_translate/__init__``); the endpoints are
+#: :data:`ENDPOINTS`.
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     PersonCall: plan_get_person,
     PersonUpdateCall: plan_update_person,
@@ -579,12 +579,6 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     PeopleExchangeCall: plan_exchange,
 }
 
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/person/(?P<person_id>[^/]+)", _person),
-    ("PUT", r"/api/v1/person/(?P<person_id>[^/]+)", _person_update),
-    ("GET", r"/api/v2/people/search", _search),
-    ("POST", r"/api/v2/people/exchange", _exchange),
-)
 
 _PERSON_SHAPE = (
     "answers the v1 person rebuilt from the profile: `$`-keys from the attributes and "
@@ -592,10 +586,11 @@ _PERSON_SHAPE = (
     "`YYYY-MM-DD HH:MM:SS` UTC; fields without a value are left out"
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/person/{person_id}",
+        _person,
         ("Profiles.get_profile",),
         ("Profiles.get_profile",),
         {
@@ -607,6 +602,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/person/{person_id}",
+        _person_update,
         ("Profiles.update_profile", "Profiles.unset_profile_properties"),
         ("Profiles.update_profile",),
         {
@@ -629,6 +625,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v2/people/search",
+        _search,
         ("Profiles.get_profile_id_by_email",),
         ("Profiles.get_profile_id",),
         {
@@ -645,6 +642,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/people/exchange",
+        _exchange,
         (),
         ("Profiles.exchange",),
         {

@@ -1,16 +1,15 @@
-"""Legacy ``GET /v1/campaign/{id}/recipients`` → Received Email events (new-api.md §3.7,
-§3.8); it has no direct equivalent.
+"""Legacy campaign recipients → Received Email events (new-api.md §3.7, §3.8); the endpoint
+is the record of :data:`ENDPOINTS`.
 
-The recipients of a sent campaign are the profiles with a "Received Email" event for it: the
-campaign is read (its send time and message ids), the "Received Email" metric is found
-(``GET /api/metrics`` cannot filter by name, so the pages are walked until it shows), and
-``GET /api/events`` filtered by that metric and ``datetime`` ≥ the send time is read with the
-profiles included. **Assumption** (stated in a notice): the event property ``$message`` holds
-the id of the campaign (or of its message) the email belonged to, as Klaviyo's Received
-Email events do; events of other campaigns and flows in the window are skipped. Tokens from
-``_parse.encode_token`` (cursor + position) are handed out as ``next_offset``.
-
-The route and catalogue row are in :mod:`.campaigns` with the other campaign calls.
+The recipients have no direct equivalent. The recipients of a sent campaign are the profiles
+with a "Received Email" event for it: the campaign is read (its send time and message ids),
+the "Received Email" metric is found (``GET /api/metrics`` cannot filter by name, so the
+pages are walked until it shows), and ``GET /api/events`` filtered by that metric and
+``datetime`` ≥ the send time is read with the profiles included. **Assumption** (stated in a
+notice): the event property ``$message`` holds the id of the campaign (or of its message) the
+email belonged to, as Klaviyo's Received Email events do; events of other campaigns and flows
+in the window are skipped. Tokens from ``_parse.encode_token`` (cursor + position) are handed
+out as ``next_offset``.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ import attrs
 
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Step, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._models import PlannedRequest
 from klaviyo_legacy_compat._parse import (
     decode_token,
@@ -48,11 +48,11 @@ from klaviyo_legacy_compat._values import iso_utc
 
 __all__ = [
     "COUNT_LIMITS",
+    "ENDPOINTS",
     "EVENTS_PAGE_SIZE",
     "RECEIVED_EMAIL",
     "TRANSLATORS",
     "CampaignRecipientsCall",
-    "build_recipients",
     "plan_get_campaign_recipients",
 ]
 
@@ -332,7 +332,7 @@ def plan_get_campaign_recipients(
     return (yield from _recipients_page(window, call.count, metrics.last_index, note))
 
 
-def build_recipients(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignRecipientsCall:
+def _build_recipients(params: Mapping[str, Any], path: Mapping[str, str]) -> CampaignRecipientsCall:
     """``GET /v1/campaign/{id}/recipients``."""
     sort = str(single(params.get("sort"), "sort") or "asc").strip().lower()
     if sort not in _SORTS:
@@ -355,3 +355,34 @@ COUNT_LIMITS: dict[type[Any], int] = {CampaignRecipientsCall: 25000}
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     CampaignRecipientsCall: plan_get_campaign_recipients
 }
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+_BASE = "https://a.klaviyo.com/api/v1"
+
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
+    LegacyEndpoint(
+        "GET",
+        "/api/v1/campaign/{campaign_id}/recipients",
+        _build_recipients,
+        ("Campaigns.get_campaign_recipients",),
+        ("Campaigns.get_campaign_recipients",),
+        {
+            "method": "GET",
+            "url": f"{_BASE}/campaign/01HCAMPAIGN/recipients?api_key={EXAMPLE_KEY}&count=5000"
+            "&sort=asc&offset=",
+        },
+        (
+            "no recipient list exists: recipients are the profiles with a Received Email "
+            "event since the campaign's send time whose `$message` names the campaign or its "
+            "message (an assumption about Klaviyo's event properties)",
+            "every Received Email event of the account since the send time is read, so the "
+            "cost grows with the account's email volume",
+            "each recipient has `status: Sent`, the profile id as `customer_id` and "
+            "`$variation` as `variation_id`; bounces and skips are not reported",
+            "ordered by time received (`sort`); `next_offset` is this library's token and is "
+            "absent at the end",
+        ),
+    ),
+)

@@ -1,6 +1,8 @@
 """Legacy list subscribe and unsubscribe → consent jobs.
 
-``POST /v2/list/{id}/subscribe`` becomes, per chunk of ``subscribe_chunk_size`` profiles:
+The endpoints are the records of :data:`ENDPOINTS`; this is how they are translated.
+
+A subscribe becomes, per chunk of ``subscribe_chunk_size`` profiles:
 
 1. the profile data a subscribe job cannot carry (names, location, custom properties:
    klaviyo-api-php#78) as upserts: one ``POST /api/profile-import`` each, or one
@@ -17,17 +19,18 @@ else one ``GET /api/profiles`` per ``LOOKUP_SIZE`` identifiers of each kind once
 accepted (``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not
 created.
 
-``DELETE /v2/list/{id}/subscribe`` only removed the profiles from that list; the new job
-records an UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes
-*globally* every profile that is not on the list (spec warning). So by default each chunk of
-identifiers is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
+A legacy unsubscribe only removed the profiles from that list; the new job records an
+UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes *globally*
+every profile that is not on the list (spec warning). So by default each chunk of identifiers
+is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
 ``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
 skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
-``POST /v1/people/exclusions`` (excluding an address) is translated by :mod:`.exclusions`.
+A global exclusion (excluding an address) is translated by :mod:`.exclusions`.
 
-:data:`ROUTES` builds the three calls from a legacy request's parameters, for every surface
-(raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the body they answer.
+The builders of :data:`ENDPOINTS` make the two calls from a legacy request's parameters, for
+every surface (raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the body
+they answer.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._calls import SubscribeCall, UnsubscribeCall
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._documents import (
@@ -72,6 +74,7 @@ from klaviyo_legacy_compat._flow import (
     send,
     send_all,
 )
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import (
     CONSENT_RULES,
     IDENTIFIER_KINDS,
@@ -103,7 +106,6 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
-from klaviyo_legacy_compat._translate.exclusions import build_exclude
 from klaviyo_legacy_compat._translate.members import (
     look_up_ids,
     lookup_identifier,
@@ -111,13 +113,11 @@ from klaviyo_legacy_compat._translate.members import (
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
 from klaviyo_legacy_compat._values import as_flag_text
-from klaviyo_legacy_compat._wire import CallRoute
 
 T = TypeVar("T")
 
 __all__ = [
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "SubscribeReport",
     "UnsubscribeReport",
@@ -660,7 +660,7 @@ def _members_of(
     return members, lookups
 
 
-# --- routes -------------------------------------------------------------------------------
+# --- the legacy body; builders: legacy parameters → calls ---------------------------------
 
 
 def legacy_body(result: Any) -> Any:
@@ -688,16 +688,13 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     UnsubscribeCall: plan_unsubscribe,
 }
 
-ROUTES: tuple[CallRoute, ...] = (
-    ("POST", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_subscribe),
-    ("DELETE", r"/api/v2/list/(?P<list_id>[^/]+)/subscribe", _build_unsubscribe),
-    ("POST", r"/api/v1/people/exclusions", build_exclude),
-)
+# --- endpoints ----------------------------------------------------------------------------
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v2/list/{list_id}/subscribe",
+        _build_subscribe,
         ("Lists.add_subscribers_to_list",),
         ("ListsSegments.subscribe",),
         {
@@ -738,6 +735,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v2/list/{list_id}/subscribe",
+        _build_unsubscribe,
         ("Lists.delete_subscribers_from_list",),
         ("ListsSegments.unsubscribe",),
         {
@@ -759,22 +757,6 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
             "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",
             "`unsubscribe_globally=True` sends everyone, by name only",
             "`push_tokens` cannot be translated (the job needs each token's platform and vendor)",
-        ),
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v1/people/exclusions",
-        (),
-        ("ListsSegments.exclude_globally",),
-        {
-            "method": "POST",
-            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={EXAMPLE_KEY}",
-            "form": {"email": "a@example.com"},
-        },
-        (
-            "the suppression state is looked up first, so `already_excluded` and `num_excluded` "
-            "are true answers, not invented",
-            "suppression jobs hold at most 100 emails",
         ),
     ),
 )

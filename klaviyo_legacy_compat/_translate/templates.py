@@ -1,24 +1,21 @@
-"""Legacy v1 email templates (``/api/v1/email-templates``, ``/api/v1/email-template/{id}``)
-→ the templates API (new-api.md §3.9). Every legacy answer is built from Klaviyo's answer.
+"""Legacy v1 email templates → the templates API (new-api.md §3.9); the endpoints are the
+records of :data:`ENDPOINTS`. Every legacy answer is built from Klaviyo's answer.
 
-- ``GET /v1/email-templates?page&count`` → ``GET /api/templates?sort=name`` (legacy sorted by
-  name), 10 a page (the spec's maximum), walked to the end (at most ``TEMPLATE_MAX_PAGES``,
-  2000 templates) so the legacy ``total`` is a count; past that it is ``None`` with a notice.
-  ``html`` is a default attribute of the answer: no ``additional-fields`` is needed.
-- ``POST /v1/email-templates`` (``name``, ``html``) → ``POST /api/templates`` with
-  ``editor_type: "CODE"`` (legacy templates were HTML). Not replay-safe (``_retry``), and
-  Klaviyo refuses API creation once an account holds 1,000 templates.
-- ``PUT /v1/email-template/{id}`` → ``PATCH /api/templates/{id}`` with what was given (a
-  ``GET`` when nothing was).
-- ``DELETE /v1/email-template/{id}`` → ``GET /api/templates/{id}`` first, then ``DELETE``
-  (204, no body): the template read before deleting is the answer, so code reading the legacy
-  answer's ``id``/``name`` keeps working.
-- ``POST /v1/email-template/{id}/clone`` (``name``) → ``POST /api/template-clone``.
-- ``POST /v1/email-template/{id}/render`` (``context``: JSON text) → ``POST
-  /api/template-render`` (201; 3/s, 60/m) → ``{"object": "email-template", "id", "name",
-  "data": {"html", "text"}}``.
-- ``POST /v1/email-template/{id}/send`` has no equivalent (the new API sends no email outside
-  campaigns and flows): :class:`UnsupportedLegacyFeatureError`, before anything is sent.
+The template list is ``GET /api/templates?sort=name`` (legacy sorted by name), 10 a page (the
+spec's maximum), walked to the end (at most ``TEMPLATE_MAX_PAGES``, 2000 templates) so the
+legacy ``total`` is a count; past that it is ``None`` with a notice. ``html`` is a default
+attribute of the answer: no ``additional-fields`` is needed.
+
+A create (``name``, ``html``) is ``POST /api/templates`` with ``editor_type: "CODE"`` (legacy
+templates were HTML); it is not replay-safe (``_retry``), and Klaviyo refuses API creation
+once an account holds 1,000 templates. An update is ``PATCH /api/templates/{id}`` with what
+was given (a ``GET`` when nothing was). A delete reads ``GET /api/templates/{id}`` first, then
+``DELETE``-s it (204, no body): the template read before deleting is the answer, so code
+reading the legacy answer's ``id``/``name`` keeps working. A clone (``name``) is ``POST
+/api/template-clone``. A render (``context``: JSON text) is ``POST /api/template-render``
+(201; 3/s, 60/m) → ``{"object": "email-template", "id", "name", "data": {"html", "text"}}``.
+Sending a template has no equivalent (the new API sends no email outside campaigns and
+flows): :class:`UnsupportedLegacyFeatureError`, before anything is sent.
 
 The v1 email template object: ``{"object": "email-template", "id", "name", "html",
 "is_writeable", "created", "updated"}``, times ``YYYY-MM-DD HH:MM:SS`` UTC. ``is_writeable``
@@ -35,10 +32,10 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._documents import TemplateAttributes, TemplateRenderAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._parse import parse_id, parse_page, parse_text, single
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
@@ -49,11 +46,9 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._values import json_safe
-from klaviyo_legacy_compat._wire import CallRoute
 
 __all__ = [
-    "CATALOGUE",
-    "ROUTES",
+    "ENDPOINTS",
     "TRANSLATORS",
     "TemplateCloneCall",
     "TemplateCreateCall",
@@ -339,19 +334,8 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     TemplateSendCall: plan_send_template,
 }
 
-_ID = r"(?P<template_id>[^/]+)"
 
-ROUTES: tuple[CallRoute, ...] = (
-    ("GET", r"/api/v1/email-templates", _templates),
-    ("POST", r"/api/v1/email-templates", _create),
-    ("PUT", rf"/api/v1/email-template/{_ID}", _update),
-    ("DELETE", rf"/api/v1/email-template/{_ID}", _delete),
-    ("POST", rf"/api/v1/email-template/{_ID}/clone", _clone),
-    ("POST", rf"/api/v1/email-template/{_ID}/render", _render),
-    ("POST", rf"/api/v1/email-template/{_ID}/send", _send),
-)
-
-# --- catalogue ------------------------------------------------------------------------------
+# --- endpoints ----------------------------------------------------------------------------
 
 _BASE = "https://a.klaviyo.com/api/v1"
 _OBJECT = (
@@ -359,10 +343,11 @@ _OBJECT = (
     "(true for HTML templates)"
 )
 
-CATALOGUE: tuple[LegacyEndpoint, ...] = (
+ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "GET",
         "/api/v1/email-templates",
+        _templates,
         (),
         ("Templates.get_templates",),
         {"method": "GET", "url": f"{_BASE}/email-templates?api_key={EXAMPLE_KEY}&page=0&count=50"},
@@ -376,6 +361,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-templates",
+        _create,
         (),
         ("Templates.create_template",),
         {
@@ -393,6 +379,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "PUT",
         "/api/v1/email-template/{template_id}",
+        _update,
         (),
         ("Templates.update_template",),
         {
@@ -405,6 +392,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "DELETE",
         "/api/v1/email-template/{template_id}",
+        _delete,
         (),
         ("Templates.delete_template",),
         {"method": "DELETE", "url": f"{_BASE}/email-template/TmPl01?api_key={EXAMPLE_KEY}"},
@@ -416,6 +404,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-template/{template_id}/clone",
+        _clone,
         (),
         ("Templates.clone_template",),
         {
@@ -428,6 +417,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-template/{template_id}/render",
+        _render,
         (),
         ("Templates.render_template",),
         {
@@ -445,6 +435,7 @@ CATALOGUE: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
         "POST",
         "/api/v1/email-template/{template_id}/send",
+        _send,
         (),
         ("Templates.send_template",),
         {

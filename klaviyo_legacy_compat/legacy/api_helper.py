@@ -9,7 +9,10 @@ public GET ``?data=<base64 JSON>&test=0|1`` of ``_build_query_string``, or the f
 params, data, request_type, headers)``, which checks the token, calls
 ``requests.<method>(...)`` (looked up at call time, so a patched ``requests.get`` is the one
 called) and hands the answer to ``self._handle_response``: 200 and 202 are successes
-(``KlaviyoAPIResponse``), any other status raises the legacy exception of its status.
+(``KlaviyoAPIResponse``), any other status raises the legacy exception of its status. The
+HTTP method and path of a v1/v2 call are those of the catalogue endpoint that names the
+method (``_endpoint_request``); 3.1.7's path constants (``Lists.LIST``, ``Lists.MEMBERS``,
+...) stay class attributes, for code that reads them.
 
 Live, nothing reaches the retired API: while a request of these classes runs,
 ``legacy_http.routing`` answers its legacy URL (under ``api_server``) on this thread with the
@@ -39,11 +42,12 @@ from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Optional
+from typing import Any, Callable, ClassVar, Optional
 from urllib.parse import quote, urlencode
 
 import requests
 
+from klaviyo_legacy_compat._catalogue import KLAVIYO_ENDPOINTS
 from klaviyo_legacy_compat._client import CompatClient
 from klaviyo_legacy_compat._credentials import Key
 from klaviyo_legacy_compat._errors import (
@@ -278,6 +282,19 @@ class KlaviyoAPI:
         query[self.API_KEY] = self.private_token
         with self._routed():
             return self._request(method, url, query)
+
+    def _endpoint_request(
+        self, method: Callable[..., Any], path: Mapping[str, Any], *data: Any
+    ) -> Any:
+        """The request of the 3.1.7 ``method`` (``Lists.get_list_by_id``): the HTTP method and
+        path of the catalogue endpoint that names it (``_catalogue.KLAVIYO_ENDPOINTS``), its
+        path parameters filled from ``path``, sent with :meth:`_v2_request` (``data``: the
+        JSON body) or :meth:`_v1_request` (``data``: the query) as the path's version says.
+        ``data`` is passed on only when given, as 3.1.7 passed it."""
+        endpoint = KLAVIYO_ENDPOINTS[method.__qualname__]
+        version, relative = endpoint.fill(path).removeprefix("/api/").split("/", 1)
+        send = {self.V1_API: self._v1_request, self.V2_API: self._v2_request}[version]
+        return send(relative, endpoint.method.lower(), *data)
 
     def _public_request(self, path: str, querystring: str) -> Any:
         """A public GET: ``{api_server}/{path}?{querystring}``."""

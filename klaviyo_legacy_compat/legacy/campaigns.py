@@ -22,7 +22,7 @@ class Campaigns(KlaviyoAPI):
     def get_campaigns(self, page: int = 0, count: int = 50) -> Any:
         """One page of (email) campaigns: ``{"data", "page", "total", ...}``."""
         params = {self.PAGE: page, self.COUNT: count}
-        return self._v1_request(self.CAMPAIGNS, self.HTTP_GET, params)
+        return self._endpoint_request(Campaigns.get_campaigns, {}, params)
 
     def get_campaign_recipients(
         self, campaign_id: str, count: int = 5000, offset: Any = "", sort: str = "asc"
@@ -30,5 +30,5 @@ class Campaigns(KlaviyoAPI):
         """One page of a campaign's recipients: ``{"data", "next_offset"}``."""
         # 3.1.7 sent the empty offset too (legacy-surface.md A.6).
         params = {self.COUNT: count, self.SORT: sort, self.OFFSET: offset}
-        path = f"{self.CAMPAIGN}/{campaign_id}/{self.RECIPIENTS}"
-        return self._v1_request(path, self.HTTP_GET, params)
+        path = {"campaign_id": campaign_id}
+        return self._endpoint_request(Campaigns.get_campaign_recipients, path, params)

@@ -34,5 +34,5 @@ class DataPrivacy(KlaviyoAPI):
         except ValueError:
             allowed = [item.value for item in AllowedIdTypes]
             raise KlaviyoException(f"Invalid id_type provided, must be one of: {allowed}") from None
-        path = f"{self.DATA_PRIVACY}/{self.DELETION_REQUEST}"
-        return self._v2_request(path, self.HTTP_POST, {id_type: identifier})
+        data = {id_type: identifier}
+        return self._endpoint_request(DataPrivacy.request_profile_deletion, {}, data)

@@ -35,20 +35,20 @@ class Metrics(KlaviyoAPI):
     def get_metrics(self, page: int = 0, count: int = 50) -> Any:
         """One page of metrics: ``{"data", "page", "total", ...}``."""
         params = {self.PAGE: page, self.COUNT: count}
-        return self._v1_request(self.METRICS, self.HTTP_GET, params)
+        return self._endpoint_request(Metrics.get_metrics, {}, params)
 
     def get_metrics_timeline(self, since: Any = None, count: int = 100, sort: str = "desc") -> Any:
         """Events of every metric: ``{"data", "next"}`` (a ``None`` ``since`` is left out)."""
         params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
-        return self._v1_request(f"{self.METRICS}/{self.TIMELINE}", self.HTTP_GET, params)
+        return self._endpoint_request(Metrics.get_metrics_timeline, {}, params)
 
     def get_metric_timeline_by_id(
         self, metric_id: str, since: Any = None, count: int = 100, sort: str = "desc"
     ) -> Any:
         """Events of one metric: ``{"data", "next"}``."""
         params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
-        path = f"{self.METRIC}/{metric_id}/{self.TIMELINE}"
-        return self._v1_request(path, self.HTTP_GET, params)
+        path = {"metric_id": metric_id}
+        return self._endpoint_request(Metrics.get_metric_timeline_by_id, path, params)
 
     def get_metric_export(
         self,
@@ -73,5 +73,5 @@ class Metrics(KlaviyoAPI):
             self.BY: by,
             self.COUNT: count,
         }
-        path = f"{self.METRIC}/{metric_id}/{self.EXPORT}"
-        return self._v1_request(path, self.HTTP_GET, self._filter_params(params))
+        path = {"metric_id": metric_id}
+        return self._endpoint_request(Metrics.get_metric_export, path, self._filter_params(params))

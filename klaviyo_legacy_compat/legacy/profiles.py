@@ -27,21 +27,22 @@ class Profiles(KlaviyoAPI):
 
     def get_profile(self, profile_id: str) -> Any:
         """A person: the v1 person object."""
-        return self._v1_request(f"{self.PERSON}/{profile_id}", self.HTTP_GET)
+        return self._endpoint_request(Profiles.get_profile, {"person_id": profile_id})
 
     def update_profile(
         self, profile_id: str, properties: Optional[Mapping[str, Any]] = None
     ) -> Any:
         """Update a person's properties; returns the updated person."""
-        return self._v1_request(f"{self.PERSON}/{profile_id}", self.HTTP_PUT, properties)
+        path = {"person_id": profile_id}
+        return self._endpoint_request(Profiles.update_profile, path, properties)
 
     def get_profile_metrics_timeline(
         self, profile_id: str, since: Any = None, count: int = 100, sort: str = "desc"
     ) -> Any:
         """A person's events, newest first by default: ``{"data", "next"}``."""
         params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
-        path = f"{self.PERSON}/{profile_id}/{self.METRICS}/{self.TIMELINE}"
-        return self._v1_request(path, self.HTTP_GET, params)
+        path = {"person_id": profile_id}
+        return self._endpoint_request(Profiles.get_profile_metrics_timeline, path, params)
 
     def get_profile_metrics_timeline_by_id(
         self,
@@ -53,13 +54,12 @@ class Profiles(KlaviyoAPI):
     ) -> Any:
         """A person's events of one metric: ``{"data", "next"}``."""
         params = self._filter_params({self.COUNT: count, self.SORT: sort, self.SINCE: since})
-        path = f"{self.PERSON}/{profile_id}/{self.METRIC}/{metric_id}/{self.TIMELINE}"
-        return self._v1_request(path, self.HTTP_GET, params)
+        path = {"person_id": profile_id, "metric_id": metric_id}
+        return self._endpoint_request(Profiles.get_profile_metrics_timeline_by_id, path, params)
 
     def get_profile_id_by_email(self, email: str) -> Any:
         """The profile id of an email address: ``{"id"}``."""
-        path = f"{self.PEOPLE}/{self.SEARCH}"
-        return self._v2_request(path, self.HTTP_GET, {self.EMAIL: email})
+        return self._endpoint_request(Profiles.get_profile_id_by_email, {}, {self.EMAIL: email})
 
     def unset_profile_properties(
         self, profile_id: str, properties: Optional[list[str]] = None
@@ -69,4 +69,5 @@ class Profiles(KlaviyoAPI):
         if not isinstance(properties, list):
             raise KlaviyoException('Argument "properties" must be a list.')
         params = {"$unset": json.dumps(properties)}
-        return self._v1_request(f"{self.PERSON}/{profile_id}", self.HTTP_PUT, params)
+        path = {"person_id": profile_id}
+        return self._endpoint_request(Profiles.unset_profile_properties, path, params)

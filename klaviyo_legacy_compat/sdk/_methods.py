@@ -1,61 +1,85 @@
-"""The method table of ``klaviyo-sdk`` 1.0.9: every method of its seven namespaces, with the
-legacy request it sent, how it took its arguments and the type it returned
-(legacy-surface.md B.3-B.7). The namespace classes in ``wrapper.py`` are generated from it,
-their signatures and docstrings too.
+"""The method table of ``klaviyo-sdk`` 1.0.9: every method of its seven namespaces, with how
+it took its arguments and the type it returned (legacy-surface.md B.3-B.7). The namespace
+classes in ``wrapper.py`` are generated from it, their signatures and docstrings too.
 
-A row: namespace, method name, HTTP method, legacy path (``{name}`` for path parameters,
-which are the method's positional parameters), keyword parameters (query, form or JSON body
-in the legacy request: here they all become parameters of the legacy call), the return kind
+The legacy request a method sent is not written here: it is the endpoint of the catalogue
+that names the method (``_catalogue.SDK_ENDPOINTS``), whose HTTP method and path template
+the row reads (the path parameters are the method's positional parameters). A row: the
+method (``Namespace.name``), its keyword parameters (query, form or JSON body in the legacy
+request: here they all become parameters of the legacy call), the return kind
 (:data:`RETURNS`), what the method does, the swagger model its ``body`` was (if it takes
-one), the keyword parameters it also took positionally and whether it took the generated
-code's extra keywords (:data:`GENERATED_EXTRAS`). A parameter's type and meaning are in
+one), the keyword parameters it also took positionally, whether it took the generated code's
+extra keywords (:data:`GENERATED_EXTRAS`) and, where the generated code named a path
+parameter otherwise than the endpoint, its own names. A parameter's type and meaning are in
 :data:`PARAMETERS`, by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
+
+from klaviyo_legacy_compat._catalogue import SDK_ENDPOINTS
+from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
 
 __all__ = ["DEFAULTS", "GENERATED_EXTRAS", "METHODS", "PARAMETERS", "RETURNS", "SdkMethod"]
 
 
 @attrs.frozen
 class SdkMethod:
-    """One legacy method.
+    """One legacy method and the endpoint it sent.
 
     ``also_positional``: keyword parameters the wrapper's own override took positionally too
     (``track_get(data={})``, ``update_profile(person_id=None, params=None)``, B.6).
     ``extras``: whether it takes :data:`GENERATED_EXTRAS` (the four track/identify overrides
     took ``data`` alone). ``body``: the swagger model named for its ``body`` parameter.
+    ``path_names``: the method's names of the endpoint's path parameters, in order, when they
+    differ from the endpoint's (``get_members(list_or_segment_id)`` for ``{group_id}``).
     """
 
     namespace: str
     name: str
-    http: str
-    path: str
+    endpoint: LegacyEndpoint
     keywords: tuple[str, ...] = ()
     returns: str = "dict"
     summary: str = ""
     body: str = ""
     also_positional: tuple[str, ...] = ()
     extras: bool = True
+    path_names: tuple[str, ...] = ()
+
+    @property
+    def http(self) -> str:
+        """The legacy HTTP method."""
+        return self.endpoint.method
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
         """The path parameters, in order: the method's required positional parameters."""
-        names = []
-        for part in self.path.split("/"):
-            if part.startswith("{") and part.endswith("}"):
-                names.append(part[1:-1])
-        return tuple(names)
+        return self.path_names or self.endpoint.parameters
 
     @property
     def positional(self) -> tuple[str, ...]:
         """Every parameter the method takes positionally, in order: the path parameters,
         then ``also_positional``."""
         return self.path_parameters + self.also_positional
+
+    @property
+    def path(self) -> str:
+        """The legacy path as the generated code wrote it: under ``/api``, each path parameter
+        under the method's name for it (``/v2/group/{list_or_segment_id}/members/all``)."""
+        shown = {
+            name: f"{{{own}}}" for name, own in zip(self.endpoint.parameters, self.path_parameters)
+        }
+        return self.endpoint.fill(shown).removeprefix("/api")
+
+    def legacy_path(self, values: Mapping[str, Any]) -> str:
+        """The legacy path of a call, ``values`` keyed by the method's parameter names."""
+        return self.endpoint.fill(
+            {name: values[own] for name, own in zip(self.endpoint.parameters, self.path_parameters)}
+        )
 
 
 #: What each method returned (B.5), and how its docstring says so: ``dict``/``list`` plain
@@ -165,47 +189,64 @@ _CAMPAIGN_FIELDS = (
 )
 _TIMELINE = ("since", "count", "sort")
 
+
+def _method(
+    qualified: str,
+    keywords: tuple[str, ...] = (),
+    returns: str = "dict",
+    summary: str = "",
+    *,
+    body: str = "",
+    also_positional: tuple[str, ...] = (),
+    extras: bool = True,
+    path_names: tuple[str, ...] = (),
+) -> SdkMethod:
+    """The row of ``qualified`` (``Namespace.name``), with the endpoint that names it."""
+    namespace, name = qualified.split(".")
+    endpoint = SDK_ENDPOINTS[qualified]
+    return SdkMethod(
+        namespace,
+        name,
+        endpoint,
+        keywords,
+        returns,
+        summary,
+        body,
+        also_positional,
+        extras,
+        path_names,
+    )
+
+
 #: Every method. Summaries are ours, in the words of what each legacy call did.
 METHODS: tuple[SdkMethod, ...] = (
     # TrackIdentify: the wrapper's own overrides, which take only ``data``.
-    SdkMethod(
-        "TrackIdentify",
-        "track_get",
-        "GET",
-        "/track",
+    _method(
+        "TrackIdentify.track_get",
         ("data",),
         "string",
         "Record an event for a profile (the payload goes base64-encoded in the query)",
         also_positional=("data",),
         extras=False,
     ),
-    SdkMethod(
-        "TrackIdentify",
-        "track_post",
-        "POST",
-        "/track",
+    _method(
+        "TrackIdentify.track_post",
         ("data",),
         "string",
         "Record an event for a profile (the payload goes as a form field)",
         also_positional=("data",),
         extras=False,
     ),
-    SdkMethod(
-        "TrackIdentify",
-        "identify_get",
-        "GET",
-        "/identify",
+    _method(
+        "TrackIdentify.identify_get",
         ("data",),
         "string",
         "Create or update a profile (the payload goes base64-encoded in the query)",
         also_positional=("data",),
         extras=False,
     ),
-    SdkMethod(
-        "TrackIdentify",
-        "identify_post",
-        "POST",
-        "/identify",
+    _method(
+        "TrackIdentify.identify_post",
         ("data",),
         "string",
         "Create or update a profile (the payload goes as a form field)",
@@ -213,332 +254,209 @@ METHODS: tuple[SdkMethod, ...] = (
         extras=False,
     ),
     # ListsSegments
-    SdkMethod("ListsSegments", "get_lists", "GET", "/v2/lists", (), "list", "All lists"),
-    SdkMethod(
-        "ListsSegments", "create_list", "POST", "/v2/lists", ("list_name",), summary="A new list"
-    ),
-    SdkMethod(
-        "ListsSegments", "get_list_info", "GET", "/v2/list/{list_id}", summary="One list's details"
-    ),
-    SdkMethod(
-        "ListsSegments",
-        "update_list_name",
-        "PUT",
-        "/v2/list/{list_id}",
-        ("list_name",),
-        "none",
-        "Rename a list",
-    ),
-    SdkMethod(
-        "ListsSegments", "delete_list", "DELETE", "/v2/list/{list_id}", (), "none", "Delete a list"
-    ),
-    SdkMethod(
-        "ListsSegments",
-        "subscribe",
-        "POST",
-        "/v2/list/{list_id}/subscribe",
+    _method("ListsSegments.get_lists", (), "list", "All lists"),
+    _method("ListsSegments.create_list", ("list_name",), summary="A new list"),
+    _method("ListsSegments.get_list_info", summary="One list's details"),
+    _method("ListsSegments.update_list_name", ("list_name",), "none", "Rename a list"),
+    _method("ListsSegments.delete_list", (), "none", "Delete a list"),
+    _method(
+        "ListsSegments.subscribe",
         ("body",),
         "list",
         "Subscribe profiles to a list, following its opt-in setting",
         body="ListIdSubscribeBody",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "unsubscribe",
-        "DELETE",
-        "/v2/list/{list_id}/subscribe",
+    _method(
+        "ListsSegments.unsubscribe",
         ("body",),
         "none",
         "Unsubscribe profiles from a list, by emails, phone_numbers or push_tokens",
         body="dict(str, object)",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "get_list_subscriptions",
-        "POST",
-        "/v2/list/{list_id}/get-list-subscriptions",
+    _method(
+        "ListsSegments.get_list_subscriptions",
         ("body",),
         "list",
         "Which of these profiles are on the list and not suppressed",
         body="CheckMembershipRequest",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "add_members",
-        "POST",
-        "/v2/list/{list_id}/members",
+    _method(
+        "ListsSegments.add_members",
         ("body",),
         "list",
         "Put profiles on a list without changing their consent",
         body="ListIdMembersBody",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "remove_members",
-        "DELETE",
-        "/v2/list/{list_id}/members",
+    _method(
+        "ListsSegments.remove_members",
         ("body",),
         "none",
         "Take profiles off a list",
         body="ListIdMembersBody1",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "get_list_members",
-        "POST",
-        "/v2/list/{list_id}/get-members",
+    _method(
+        "ListsSegments.get_list_members",
         ("body",),
         "list",
         "Which of these profiles are on the list",
         body="CheckMembershipRequest",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "get_segment_members",
-        "POST",
-        "/v2/segment/{segment_id}/get-members",
+    _method(
+        "ListsSegments.get_segment_members",
         ("body",),
         "list",
         "Which of these profiles are in the segment",
         body="CheckMembershipRequest",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "get_list_exclusions",
-        "GET",
-        "/v2/list/{list_id}/exclusions/all",
+    _method(
+        "ListsSegments.get_list_exclusions",
         ("marker",),
         summary="The list's excluded profiles, a batch at a time",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "get_members",
-        "GET",
-        "/v2/group/{list_or_segment_id}/members/all",
+    _method(
+        "ListsSegments.get_members",
         ("marker",),
         summary="Every member of a list or segment, a batch at a time",
+        path_names=("list_or_segment_id",),
     ),
-    SdkMethod(
-        "ListsSegments",
-        "get_global_exclusions",
-        "GET",
-        "/v1/people/exclusions",
+    _method(
+        "ListsSegments.get_global_exclusions",
         ("reason", "sort", "count", "page"),
         summary="Profiles excluded from all email, a page at a time",
     ),
-    SdkMethod(
-        "ListsSegments",
-        "exclude_globally",
-        "POST",
-        "/v1/people/exclusions",
+    _method(
+        "ListsSegments.exclude_globally",
         ("email",),
         summary="Exclude an email address from all email",
     ),
     # Profiles
-    SdkMethod("Profiles", "get_profile", "GET", "/v1/person/{person_id}", summary="One profile"),
-    SdkMethod(
-        "Profiles",
-        "update_profile",
-        "PUT",
-        "/v1/person/{person_id}",
+    _method("Profiles.get_profile", summary="One profile"),
+    _method(
+        "Profiles.update_profile",
         ("params",),
         summary="Set properties of a profile (each value sent as its str())",
         also_positional=("params",),
     ),
-    SdkMethod(
-        "Profiles",
-        "get_profile_id",
-        "GET",
-        "/v2/people/search",
+    _method(
+        "Profiles.get_profile_id",
         ("email", "phone_number", "external_id"),
         "object_id",
         "The id of the profile with this email, phone number or external id",
     ),
-    SdkMethod(
-        "Profiles",
-        "exchange",
-        "POST",
-        "/v2/people/exchange",
+    _method(
+        "Profiles.exchange",
         ("body",),
         summary="The profile id behind an exchange id (_kx)",
         body="PeopleExchangeBody",
     ),
-    SdkMethod(
-        "Profiles",
-        "profile_metrics_timeline",
-        "GET",
-        "/v1/person/{person_id}/metrics/timeline",
+    _method(
+        "Profiles.profile_metrics_timeline",
         _TIMELINE,
         summary="A profile's events of every metric, newest first",
     ),
-    SdkMethod(
-        "Profiles",
-        "profile_metric_timeline",
-        "GET",
-        "/v1/person/{person_id}/metric/{metric_id}/timeline",
+    _method(
+        "Profiles.profile_metric_timeline",
         _TIMELINE,
         summary="A profile's events of one metric, newest first",
     ),
     # Metrics
-    SdkMethod(
-        "Metrics", "get_metrics", "GET", "/v1/metrics", ("page", "count"), summary="All metrics"
-    ),
-    SdkMethod(
-        "Metrics",
-        "metrics_timeline",
-        "GET",
-        "/v1/metrics/timeline",
+    _method("Metrics.get_metrics", ("page", "count"), summary="All metrics"),
+    _method(
+        "Metrics.metrics_timeline",
         _TIMELINE,
         summary="Events of every metric, newest first",
     ),
-    SdkMethod(
-        "Metrics",
-        "metric_timeline",
-        "GET",
-        "/v1/metric/{metric_id}/timeline",
+    _method(
+        "Metrics.metric_timeline",
         _TIMELINE,
         summary="Events of one metric, newest first",
     ),
-    SdkMethod(
-        "Metrics",
-        "metric_export",
-        "GET",
-        "/v1/metric/{metric_id}/export",
+    _method(
+        "Metrics.metric_export",
         ("start_date", "end_date", "unit", "measurement", "where", "by", "count"),
         summary="A metric's values over time, per day, week or month",
     ),
     # Campaigns
-    SdkMethod(
-        "Campaigns",
-        "get_campaigns",
-        "GET",
-        "/v1/campaigns",
+    _method(
+        "Campaigns.get_campaigns",
         ("page", "count"),
         summary="All campaigns",
     ),
-    SdkMethod(
-        "Campaigns",
-        "get_campaign_info",
-        "GET",
-        "/v1/campaign/{campaign_id}",
+    _method(
+        "Campaigns.get_campaign_info",
         summary="One campaign's details",
     ),
-    SdkMethod(
-        "Campaigns",
-        "create_campaign",
-        "POST",
-        "/v1/campaigns",
+    _method(
+        "Campaigns.create_campaign",
         _CAMPAIGN_FIELDS,
         summary="A new email campaign",
     ),
-    SdkMethod(
-        "Campaigns",
-        "update_campaign",
-        "PUT",
-        "/v1/campaign/{campaign_id}",
+    _method(
+        "Campaigns.update_campaign",
         _CAMPAIGN_FIELDS,
         summary="Change a draft campaign",
     ),
-    SdkMethod(
-        "Campaigns",
-        "clone_campaign",
-        "POST",
-        "/v1/campaign/{campaign_id}/clone",
+    _method(
+        "Campaigns.clone_campaign",
         ("name", "list_id"),
         summary="A copy of a campaign",
     ),
-    SdkMethod(
-        "Campaigns",
-        "schedule_campaign",
-        "POST",
-        "/v1/campaign/{campaign_id}/schedule",
+    _method(
+        "Campaigns.schedule_campaign",
         ("send_time",),
         summary="Send a campaign later",
     ),
-    SdkMethod(
-        "Campaigns",
-        "send_campaign",
-        "POST",
-        "/v1/campaign/{campaign_id}/send",
+    _method(
+        "Campaigns.send_campaign",
         summary="Send a campaign now",
     ),
-    SdkMethod(
-        "Campaigns",
-        "cancel_campaign",
-        "POST",
-        "/v1/campaign/{campaign_id}/cancel",
+    _method(
+        "Campaigns.cancel_campaign",
         summary="Cancel a scheduled campaign",
     ),
-    SdkMethod(
-        "Campaigns",
-        "get_campaign_recipients",
-        "GET",
-        "/v1/campaign/{campaign_id}/recipients",
+    _method(
+        "Campaigns.get_campaign_recipients",
         ("count", "sort", "offset"),
         summary="Who a sent campaign went to, a page at a time",
     ),
     # Templates
-    SdkMethod(
-        "Templates",
-        "get_templates",
-        "GET",
-        "/v1/email-templates",
+    _method(
+        "Templates.get_templates",
         ("page", "count"),
         summary="All email templates",
     ),
-    SdkMethod(
-        "Templates",
-        "create_template",
-        "POST",
-        "/v1/email-templates",
+    _method(
+        "Templates.create_template",
         ("name", "html"),
         summary="A new email template",
     ),
-    SdkMethod(
-        "Templates",
-        "update_template",
-        "PUT",
-        "/v1/email-template/{template_id}",
+    _method(
+        "Templates.update_template",
         ("name", "html"),
         summary="Change a template's name or HTML",
     ),
-    SdkMethod(
-        "Templates",
-        "delete_template",
-        "DELETE",
-        "/v1/email-template/{template_id}",
+    _method(
+        "Templates.delete_template",
         summary="Delete a template",
     ),
-    SdkMethod(
-        "Templates",
-        "clone_template",
-        "POST",
-        "/v1/email-template/{template_id}/clone",
+    _method(
+        "Templates.clone_template",
         ("name",),
         summary="A copy of a template",
     ),
-    SdkMethod(
-        "Templates",
-        "render_template",
-        "POST",
-        "/v1/email-template/{template_id}/render",
+    _method(
+        "Templates.render_template",
         ("context",),
         summary="A template's HTML and text with these variables filled in",
     ),
-    SdkMethod(
-        "Templates",
-        "send_template",
-        "POST",
-        "/v1/email-template/{template_id}/send",
+    _method(
+        "Templates.send_template",
         ("from_email", "from_name", "subject", "to", "context"),
         summary="Render a template and email it",
     ),
     # DataPrivacy
-    SdkMethod(
-        "DataPrivacy",
-        "request_deletion",
-        "POST",
-        "/v2/data-privacy/deletion-request",
+    _method(
+        "DataPrivacy.request_deletion",
         ("body",),
         "str_dict",
         "Delete a profile and its data, by email, phone_number or person_id",

@@ -268,59 +268,58 @@ def _dispatch(
 ) -> Any:
     special = _SPECIAL.get(spec.name)
     if special is not None:
-        return special(client, path, values, options)
+        return special(client, spec, path, values, options)
     params: dict[str, Any] = {}
     for key, value in values.items():
         if key == "body":
             params.update(_as_dict(value, "body"))
         elif value is not None:
             params[key] = value
-    concrete = spec.path
-    for name, value in path.items():
-        concrete = concrete.replace("{" + name + "}", str(value))
-    return client.call(call_for(spec.http, concrete, params), **options)
+    return client.call(call_for(spec.http, spec.legacy_path(path), params), **options)
 
 
-def _track_identify(kind: str, encoded: bool) -> Callable[..., Any]:
-    def run(
-        client: CompatClient,
-        path: Mapping[str, Any],
-        values: Mapping[str, Any],
-        options: dict[str, Any],
-    ) -> Any:
-        strict = client.settings(**options).options.strict
-        payload, found = _payload(values.get("data", {}), encoded, strict)
-        if payload is None:
-            return 0  # the legacy API's answer to data it could not decode
-        call = client.track if kind == "track" else client.identify
-        try:
-            return call(payload, normalised=tuple(found), **options)
-        except TranslationError as error:
-            # The legacy API's answer to a payload it did not accept; never silent.
-            logger.warning("legacy %s answered 0: %s", kind, error)
-            return 0
-
-    return run
+def _track_identify(
+    client: CompatClient,
+    spec: SdkMethod,
+    path: Mapping[str, Any],
+    values: Mapping[str, Any],
+    options: dict[str, Any],
+) -> Any:
+    """The four track/identify overrides (B.6): ``data`` goes to the client method of the
+    endpoint (``track`` or ``identify``); the GET ones sent it base64-encoded, so bytes are
+    read as base64 there, the POST ones as a form field."""
+    kind = spec.endpoint.payload
+    strict = client.settings(**options).options.strict
+    payload, found = _payload(values.get("data", {}), spec.http == "GET", strict)
+    if payload is None:
+        return 0  # the legacy API's answer to data it could not decode
+    call = client.track if kind == "track" else client.identify
+    try:
+        return call(payload, normalised=tuple(found), **options)
+    except TranslationError as error:
+        # The legacy API's answer to a payload it did not accept; never silent.
+        logger.warning("legacy %s answered 0: %s", kind, error)
+        return 0
 
 
 def _update_profile(
     client: CompatClient,
+    spec: SdkMethod,
     path: Mapping[str, Any],
     values: Mapping[str, Any],
     options: dict[str, Any],
 ) -> Any:
     # The legacy override str()-ed every value (True → "True", lists → their repr), B.6.
     params = {key: str(value) for key, value in _as_dict(values.get("params"), "params").items()}
-    call = call_for("PUT", f"/v1/person/{path['person_id']}", params)
-    return client.call(call, **options)
+    return client.call(call_for(spec.http, spec.legacy_path(path), params), **options)
 
 
 #: Methods that are not a plain legacy request: the wrapper's own overrides (B.6).
 _SPECIAL: dict[str, Callable[..., Any]] = {
-    "track_get": _track_identify("track", encoded=True),
-    "track_post": _track_identify("track", encoded=False),
-    "identify_get": _track_identify("identify", encoded=True),
-    "identify_post": _track_identify("identify", encoded=False),
+    "track_get": _track_identify,
+    "track_post": _track_identify,
+    "identify_get": _track_identify,
+    "identify_post": _track_identify,
     "update_profile": _update_profile,
 }
 

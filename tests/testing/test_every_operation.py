@@ -22,8 +22,9 @@ import pytest
 import requests
 
 import klaviyo_legacy_compat
-from klaviyo_legacy_compat._catalogue import EXAMPLE_KEY, LegacyEndpoint, catalogue
+from klaviyo_legacy_compat._catalogue import CATALOGUE
 from klaviyo_legacy_compat._endpoint_table import ENDPOINTS
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._server import ROUTES
@@ -260,7 +261,7 @@ def test_every_example_runs_live_and_every_emitted_operation_is_served(
 ) -> None:
     served: dict[str, set[int]] = {}
     failures = []
-    for row in catalogue():
+    for row in CATALOGUE:
         before = len(server.requests)
         answer = run_example(server, row)
         for request in server.requests[before:]:

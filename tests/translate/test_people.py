@@ -10,7 +10,7 @@ import pytest
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._translate.profiles import (
-    ROUTES,
+    ENDPOINTS,
     PersonUpdateCall,
     legacy_person,
 )
@@ -22,8 +22,8 @@ def test_people(row: dict[str, Any]) -> None:
     cases.check(row)
 
 
-def _builder(method: str, pattern: str) -> Any:
-    return next(b for m, p, b in ROUTES if (m, p) == (method, pattern))
+def _builder(method: str, path: str) -> Any:
+    return next(e.builder for e in ENDPOINTS if (e.method, e.path) == (method, path))
 
 
 def test_every_profile_key_comes_back_under_its_dollar_key() -> None:
@@ -52,7 +52,7 @@ def test_custom_properties_never_hide_the_person_fields() -> None:
 
 def test_facade_values_are_stringified_as_the_legacy_query_string_did() -> None:
     # klaviyo 3.1.7 update_profile(id, {...}) passed Python values to requests' params=.
-    build = _builder("PUT", r"/api/v1/person/(?P<person_id>[^/]+)")
+    build = _builder("PUT", "/api/v1/person/{person_id}")
     call = build(
         {"vip": True, "age": 42, "score": 1.5, "tags": ["a", "b"], "one": ["x"], "gone": None},
         {"person_id": "01H"},
@@ -66,12 +66,12 @@ def test_facade_values_are_stringified_as_the_legacy_query_string_did() -> None:
     "unset", ['["a", "b"]', ["a", "b"], ("a", "b")], ids=["json", "list", "tuple"]
 )
 def test_unset_is_json_text_or_a_list(unset: Any) -> None:
-    build = _builder("PUT", r"/api/v1/person/(?P<person_id>[^/]+)")
+    build = _builder("PUT", "/api/v1/person/{person_id}")
     assert build({"$unset": unset}, {"person_id": "01H"}).unset == ("a", "b")
 
 
 def test_nested_objects_cannot_travel_in_a_query_string() -> None:
-    build = _builder("PUT", r"/api/v1/person/(?P<person_id>[^/]+)")
+    build = _builder("PUT", "/api/v1/person/{person_id}")
     with pytest.raises(TranslationError) as caught:
         build({"address": {"city": "Boston"}}, {"person_id": "01H"})
     assert caught.value.field == "properties.address"

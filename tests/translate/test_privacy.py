@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._translate.privacy import CONFIRMATION, ROUTES, DeletionRequestCall
+from klaviyo_legacy_compat._translate.privacy import CONFIRMATION, ENDPOINTS, DeletionRequestCall
 from tests import cases
 
 
@@ -17,7 +17,9 @@ def test_privacy(row: dict[str, Any]) -> None:
 
 def test_the_klaviyo_facade_form_builds_the_same_call() -> None:
     # klaviyo 3.1.7 request_profile_deletion(identifier, id_type) sends {id_type: identifier}.
-    ((_, _, build),) = ROUTES
+    (endpoint,) = ENDPOINTS
+    build = endpoint.builder
+    assert build is not None
     assert build({"person_id": "01HANN"}, {}) == DeletionRequestCall("person_id", "01HANN")
     assert build({"email": " ann@example.com "}, {}) == DeletionRequestCall(
         "email", "ann@example.com"
