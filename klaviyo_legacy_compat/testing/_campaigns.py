@@ -14,71 +14,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
+from klaviyo_legacy_compat.testing._filters import ordered, record_filter
 from klaviyo_legacy_compat.testing._protocol import (
-    ANY_EQUALS,
-    EQUALS,
-    RANGE,
     Call,
-    Field,
-    NotImplementedHere,
     Reply,
-    error,
-    json_array,
-    json_object,
-    matcher,
-    optional_text,
+    id_mismatch,
+    includes,
+    one,
     page,
-    relationship_ids,
-    request_data,
-    required_text,
-    sort_by,
-    sparse,
-    when,
+    relationship,
+    resource,
 )
-from klaviyo_legacy_compat.testing._store import Invalid
 from klaviyo_legacy_compat.testing._store_messages import (
+    CHANNELS,
     Account,
     Campaign,
     CampaignMessage,
-    Flow,
+)
+from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
+from klaviyo_legacy_compat.testing._validation import (
+    json_array,
+    json_object,
+    known_fields,
+    optional_text,
+    relationship_ids,
+    request_data,
+    required_text,
+    strings,
 )
 
 __all__ = [
-    "CAMPAIGN_FILTERS",
-    "CAMPAIGN_SORTS",
-    "CAMPAIGN_STATUSES",
     "EMAIL_CONTENT",
-    "FLOW_FILTERS",
-    "FLOW_SORTS",
     "THROTTLE_PERCENTAGES",
     "CampaignOperations",
 ]
 
-#: Campaign statuses (spec enum of ``CampaignResponseObjectResource.status``).
-CAMPAIGN_STATUSES = frozenset(
-    {
-        "Adding Recipients",
-        "Cancelled",
-        "Cancelled: Account Disabled",
-        "Cancelled: Billing Limit",
-        "Cancelled: Internal Error",
-        "Cancelled: Misconfigured",
-        "Cancelled: No Recipients",
-        "Cancelled: Smart Sending",
-        "Draft",
-        "Preparing to schedule",
-        "Preparing to send",
-        "Queued without Recipients",
-        "Scheduled",
-        "Sending",
-        "Sending Segments",
-        "Sent",
-        "Unknown",
-        "Variations Sent",
-    }
-)
 
 #: The fields of an email message's ``content`` (spec ``EmailContent``).
 EMAIL_CONTENT = (
@@ -106,74 +78,13 @@ _TRACKING_FLAGS = ("add_tracking_params", "is_tracking_clicks", "is_tracking_ope
 _CAMPAIGN_ATTRIBUTES = frozenset(
     {"name", "audiences", "send_strategy", "send_options", "tracking_options"}
 )
-_CHANNELS = frozenset({"email", "sms", "mobile_push"})
-
-
-#: ``get_campaigns`` filters (spec ``x-klaviyo-filters``).
-CAMPAIGN_FILTERS: dict[str, Field] = {
-    "id": Field(frozenset({"any"}), "string", lambda c: (c.id,)),
-    "messages.channel": Field(EQUALS, "string", lambda c: c.channels, _CHANNELS),
-    "name": Field(frozenset({"contains"}), "string", lambda c: (c.name,)),
-    "status": Field(ANY_EQUALS, "string", lambda c: (c.status,), CAMPAIGN_STATUSES),
-    "archived": Field(EQUALS, "boolean", lambda c: (c.archived,)),
-    "created_at": Field(RANGE, "datetime", lambda c: (c.created_at,)),
-    "scheduled_at": Field(RANGE, "datetime", lambda c: (c.scheduled_at,)),
-    "updated_at": Field(RANGE, "datetime", lambda c: (c.updated_at,)),
-}
-
-#: ``get_campaigns`` sort keys (spec enum); campaigns never scheduled come last ascending.
-CAMPAIGN_SORTS: dict[str, Callable[[Campaign], Any]] = {
-    "created_at": lambda c: when(c.created_at),
-    "id": lambda c: c.id,
-    "name": lambda c: c.name,
-    "scheduled_at": lambda c: when(c.scheduled_at) if c.scheduled_at else None,
-    "updated_at": lambda c: when(c.updated_at),
-}
-
-#: ``get_flows`` filters (spec ``x-klaviyo-filters``).
-FLOW_FILTERS: dict[str, Field] = {
-    "id": Field(frozenset({"any"}), "string", lambda f: (f.id,)),
-    "name": Field(
-        frozenset({"contains", "ends-with", "equals", "starts-with"}), "string", lambda f: (f.name,)
-    ),
-    "status": Field(EQUALS, "string", lambda f: (f.status,)),
-    "archived": Field(EQUALS, "boolean", lambda f: (f.archived,)),
-    "created": Field(EQUALS | RANGE, "datetime", lambda f: (f.created,)),
-    "updated": Field(EQUALS | RANGE, "datetime", lambda f: (f.updated,)),
-    "trigger_type": Field(
-        EQUALS,
-        "string",
-        lambda f: (f.trigger_type,),
-        frozenset(
-            {"Metric", "Added to List", "Unconfigured", "Date Based", "Price Drop", "Low Inventory"}
-        ),
-    ),
-}
-
-#: ``get_flows`` sort keys (spec enum).
-FLOW_SORTS: dict[str, Callable[[Flow], Any]] = {
-    "created": lambda f: when(f.created),
-    "id": lambda f: f.id,
-    "name": lambda f: f.name,
-    "status": lambda f: f.status,
-    "trigger_type": lambda f: f.trigger_type,
-    "updated": lambda f: when(f.updated),
-}
 
 
 def _includes(call: Call, allowed: Sequence[str]) -> set[str]:
-    wanted = {i for i in call.query.get("include", "").split(",") if i}
-    for name in wanted - set(allowed):
-        raise Invalid(f"'{name}' is not a relationship here.", parameter="include")
+    wanted = set(includes(call, allowed))
     if "tags" in wanted:
         raise NotImplementedHere("LocalKlaviyo keeps no tags.", parameter="include")
     return wanted
-
-
-def _known(value: Mapping[str, Any], allowed: frozenset[str], pointer: str, what: str) -> None:
-    for name in value:
-        if name not in allowed:
-            raise Invalid(f"'{name}' is not a valid field for {what}.", pointer=f"{pointer}/{name}")
 
 
 def _flag(value: Any, pointer: str) -> Optional[bool]:
@@ -182,19 +93,15 @@ def _flag(value: Any, pointer: str) -> Optional[bool]:
     return value
 
 
-def _strings(value: Any, pointer: str) -> list[str]:
-    return [required_text(v, f"{pointer}/{i}") for i, v in enumerate(json_array(value, pointer))]
-
-
 def _audiences(value: Any, pointer: str, *, partial: bool) -> dict[str, Any]:
     """``Audiences`` (``included`` required) or, for an update, ``AudiencesUpdate``."""
     audiences = json_object(value, pointer)
-    _known(audiences, frozenset({"included", "excluded"}), pointer, "audiences")
+    known_fields(audiences, frozenset({"included", "excluded"}), pointer, "audiences")
     out: dict[str, Any] = {}
     if "included" in audiences or not partial:
-        out["included"] = _strings(audiences.get("included"), f"{pointer}/included")
+        out["included"] = strings(audiences.get("included"), f"{pointer}/included")
     if audiences.get("excluded") is not None:
-        out["excluded"] = _strings(audiences["excluded"], f"{pointer}/excluded")
+        out["excluded"] = strings(audiences["excluded"], f"{pointer}/excluded")
     return out
 
 
@@ -215,7 +122,7 @@ def _strategy(value: Any, pointer: str) -> dict[str, Any]:
             pointer=f"{pointer}/method",
         )
     required, optional = _STRATEGIES[method]
-    _known(strategy, required | optional | {"method"}, pointer, f"a {method} send strategy")
+    known_fields(strategy, required | optional | {"method"}, pointer, f"a {method} send strategy")
     for name in sorted(required - set(strategy)):
         raise Invalid(f"{name} is required for a {method} send.", pointer=f"{pointer}/{name}")
     if "datetime" in strategy:
@@ -232,7 +139,7 @@ def _strategy(value: Any, pointer: str) -> dict[str, Any]:
         )
     if strategy.get("options") is not None:
         options = json_object(strategy["options"], f"{pointer}/options")
-        _known(
+        known_fields(
             options,
             frozenset({"is_local", "send_past_recipients_immediately"}),
             f"{pointer}/options",
@@ -259,13 +166,17 @@ def _settings(attributes: Mapping[str, Any], pointer: str, *, partial: bool) -> 
         out["send_strategy"] = _strategy(attributes["send_strategy"], f"{pointer}/send_strategy")
     if attributes.get("send_options") is not None:
         options = json_object(attributes["send_options"], f"{pointer}/send_options")
-        _known(options, frozenset({"use_smart_sending"}), f"{pointer}/send_options", "send options")
+        known_fields(
+            options, frozenset({"use_smart_sending"}), f"{pointer}/send_options", "send options"
+        )
         _flag(options.get("use_smart_sending"), f"{pointer}/send_options/use_smart_sending")
         out["send_options"] = dict(options)
     if attributes.get("tracking_options") is not None:
         where = f"{pointer}/tracking_options"
         tracking = json_object(attributes["tracking_options"], where)
-        _known(tracking, frozenset({*_TRACKING_FLAGS, "custom_tracking_params"}), where, "tracking")
+        known_fields(
+            tracking, frozenset({*_TRACKING_FLAGS, "custom_tracking_params"}), where, "tracking"
+        )
         for flag in _TRACKING_FLAGS:
             _flag(tracking.get(flag), f"{where}/{flag}")
         if tracking.get("custom_tracking_params") is not None:
@@ -278,17 +189,19 @@ def _definition(value: Any, pointer: str) -> dict[str, Any]:
     """An email message definition (spec ``EmailMessageDefinition``)."""
     definition = json_object(value, pointer)
     channel = required_text(definition.get("channel"), f"{pointer}/channel")
-    if channel not in _CHANNELS:
-        raise Invalid(f"channel must be one of {sorted(_CHANNELS)}.", pointer=f"{pointer}/channel")
+    if channel not in CHANNELS:
+        raise Invalid(f"channel must be one of {sorted(CHANNELS)}.", pointer=f"{pointer}/channel")
     if channel != "email":
         raise NotImplementedHere(
             f"LocalKlaviyo implements email campaigns only, not {channel}.",
             pointer=f"{pointer}/channel",
         )
-    _known(definition, frozenset({"channel", "label", "content"}), pointer, "an email message")
+    known_fields(
+        definition, frozenset({"channel", "label", "content"}), pointer, "an email message"
+    )
     label = optional_text(definition.get("label"), f"{pointer}/label")
     content = json_object(definition.get("content") or {}, f"{pointer}/content")
-    _known(content, frozenset(EMAIL_CONTENT), f"{pointer}/content", "email content")
+    known_fields(content, frozenset(EMAIL_CONTENT), f"{pointer}/content", "email content")
     for name, text in content.items():
         optional_text(text, f"{pointer}/content/{name}")
     out: dict[str, Any] = {"channel": channel, "content": dict(content)}
@@ -297,28 +210,13 @@ def _definition(value: Any, pointer: str) -> dict[str, Any]:
     return out
 
 
-def _same_id(data: Mapping[str, Any], call: Call, key: str = "id") -> Optional[Reply]:
-    if data.get("id") != call.path_params[key]:
-        return error(
-            409, "The id in the body does not match the id in the path.", pointer="/data/id"
-        )
-    return None
-
-
 class CampaignOperations:
-    """The handlers of campaigns, campaign messages, send jobs and flows (mixed into the
-    server's ``Operations``)."""
+    """The handlers of campaigns, campaign messages, send jobs and flows (mixed into
+    ``_operations.Operations``)."""
 
     store: Account
 
     # --- rendering ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _relationship(base: str, name: str, data: Any) -> dict[str, Any]:
-        return {
-            "data": data,
-            "links": {"self": f"{base}/relationships/{name}/", "related": f"{base}/{name}/"},
-        }
 
     def _campaign(self, call: Call, campaign: Campaign) -> dict[str, Any]:
         attributes = {
@@ -334,18 +232,16 @@ class CampaignOperations:
             "updated_at": campaign.updated_at,
             "send_time": campaign.send_time,
         }
-        base = f"{call.base_url}/api/campaigns/{campaign.id}"
+        path = f"/api/campaigns/{campaign.id}"
+        base = call.base_url + path
         messages = [{"type": "campaign-message", "id": i} for i in campaign.message_ids]
-        return {
-            "type": "campaign",
-            "id": campaign.id,
-            "attributes": sparse(attributes, call.query.get("fields[campaign]")),
-            "relationships": {
-                "campaign-messages": self._relationship(base, "campaign-messages", messages),
-                "tags": self._relationship(base, "tags", []),
-            },
-            "links": {"self": f"{base}/"},
+        relationships = {
+            "campaign-messages": relationship(base, "campaign-messages", messages),
+            "tags": relationship(base, "tags", []),
         }
+        return resource(
+            call, "campaign", campaign.id, attributes, path=path, relationships=relationships
+        )
 
     def _send_times(self, message: CampaignMessage) -> list[dict[str, Any]]:
         campaign = self.store.campaign(message.campaign_id)
@@ -359,18 +255,25 @@ class CampaignOperations:
         content = message.definition.get("content") or {}
         return {name: content.get(name) for name in EMAIL_CONTENT}
 
-    def _message_links(self, call: Call, message: CampaignMessage) -> tuple[str, dict[str, Any]]:
-        base = f"{call.base_url}/api/campaign-messages/{message.id}"
+    @staticmethod
+    def _message_resource(
+        call: Call, message: CampaignMessage, attributes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A ``campaign-message`` resource with these attributes and its relationships."""
+        path = f"/api/campaign-messages/{message.id}"
+        base = call.base_url + path
         relationships = {
-            "campaign": self._relationship(
+            "campaign": relationship(
                 base, "campaign", {"type": "campaign", "id": message.campaign_id}
             )
         }
         if message.template_id is not None:
-            relationships["template"] = self._relationship(
+            relationships["template"] = relationship(
                 base, "template", {"type": "template", "id": message.template_id}
             )
-        return base, relationships
+        return resource(
+            call, "campaign-message", message.id, attributes, path=path, relationships=relationships
+        )
 
     def _message(self, call: Call, message: CampaignMessage) -> dict[str, Any]:
         """A message as reads and updates answer it (``definition`` nested)."""
@@ -385,14 +288,7 @@ class CampaignOperations:
             "created_at": message.created_at,
             "updated_at": message.updated_at,
         }
-        base, relationships = self._message_links(call, message)
-        return {
-            "type": "campaign-message",
-            "id": message.id,
-            "attributes": sparse(attributes, call.query.get("fields[campaign-message]")),
-            "relationships": relationships,
-            "links": {"self": f"{base}/"},
-        }
+        return self._message_resource(call, message, attributes)
 
     # --- campaigns ---------------------------------------------------------------------------
 
@@ -406,14 +302,14 @@ class CampaignOperations:
     def get_campaigns(self, call: Call) -> Reply:
         """``GET /api/campaigns``: the channel filter is required (spec); 100 a page."""
         text = call.query.get("filter")
-        match = matcher(CAMPAIGN_FILTERS, call.row.operation, text)
+        match = record_filter(call)
         if text is None or "messages.channel" not in text:
             raise Invalid(
                 "A channel filter is required: equals(messages.channel,'email'), 'sms' or "
                 "'mobile_push'.",
                 parameter="filter",
             )
-        found = sort_by(self.store.campaigns_where(match), call.query.get("sort"), CAMPAIGN_SORTS)
+        found = ordered(call, self.store.campaigns_where(match))
         items, links = page(call, found, default=100, maximum=100)
         body: dict[str, Any] = {"data": [self._campaign(call, c) for c in items], "links": links}
         included = self._compound(call, items)
@@ -438,7 +334,9 @@ class CampaignOperations:
         data = request_data(call.body, "campaign")
         pointer = "/data/attributes"
         attributes = json_object(data.get("attributes"), pointer)
-        _known(attributes, _CAMPAIGN_ATTRIBUTES | {"campaign-messages"}, pointer, "a campaign")
+        known_fields(
+            attributes, _CAMPAIGN_ATTRIBUTES | {"campaign-messages"}, pointer, "a campaign"
+        )
         settings = _settings(attributes, pointer, partial=False)
         where = f"{pointer}/campaign-messages"
         raw = json_array(
@@ -466,59 +364,55 @@ class CampaignOperations:
             send_options=settings.get("send_options"),
             tracking_options=settings.get("tracking_options"),
         )
-        return Reply(201, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+        return one(call, self._campaign(call, campaign), 201)
 
     def update_campaign(self, call: Call) -> Reply:
         """``PATCH /api/campaigns/{id}``: what is given changes."""
         data = request_data(call.body, "campaign")
-        mismatch = _same_id(data, call)
+        mismatch = id_mismatch(data.get("id"), call)
         if mismatch is not None:
             return mismatch
         pointer = "/data/attributes"
         attributes = json_object(data.get("attributes"), pointer)
-        _known(attributes, _CAMPAIGN_ATTRIBUTES, pointer, "a campaign")
+        known_fields(attributes, _CAMPAIGN_ATTRIBUTES, pointer, "a campaign")
         campaign = self.store.update_campaign(
             call.path_params["id"], _settings(attributes, pointer, partial=True)
         )
-        return Reply(200, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+        return one(call, self._campaign(call, campaign))
 
     def create_campaign_clone(self, call: Call) -> Reply:
         """``POST /api/campaign-clone``: 201, the copy."""
         data = request_data(call.body, "campaign")
         source = required_text(data.get("id"), "/data/id")
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        _known(attributes, frozenset({"new_name"}), "/data/attributes", "a clone")
+        known_fields(attributes, frozenset({"new_name"}), "/data/attributes", "a clone")
         name = optional_text(attributes.get("new_name"), "/data/attributes/new_name")
         campaign = self.store.clone_campaign(source, name)
-        return Reply(201, {"data": self._campaign(call, campaign), "links": {"self": call.url()}})
+        return one(call, self._campaign(call, campaign), 201)
 
     # --- messages ----------------------------------------------------------------------------
 
     def get_messages_for_campaign(self, call: Call) -> Reply:
         """``GET /api/campaigns/{id}/campaign-messages``."""
-        wanted = {i for i in call.query.get("include", "").split(",") if i}
-        for name in wanted - {"campaign", "image", "template"}:
-            raise Invalid(f"'{name}' is not a relationship here.", parameter="include")
-        if wanted:
+        if includes(call, ("campaign", "image", "template")):
             raise NotImplementedHere(
                 "LocalKlaviyo does not include the relationships of campaign messages.",
                 parameter="include",
             )
         messages = self.store.campaign_messages(call.path_params["id"])
-        return Reply(
-            200,
-            {"data": [self._message(call, m) for m in messages], "links": {"self": call.url()}},
-        )
+        return one(call, [self._message(call, m) for m in messages])
 
     def update_campaign_message(self, call: Call) -> Reply:
         """``PATCH /api/campaign-messages/{id}``: the definition's label and content fields
         given replace the current ones."""
         data = request_data(call.body, "campaign-message")
-        mismatch = _same_id(data, call)
+        mismatch = id_mismatch(data.get("id"), call)
         if mismatch is not None:
             return mismatch
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        _known(attributes, frozenset({"definition"}), "/data/attributes", "a campaign message")
+        known_fields(
+            attributes, frozenset({"definition"}), "/data/attributes", "a campaign message"
+        )
         if data.get("relationships") is not None:
             raise NotImplementedHere(
                 "LocalKlaviyo keeps no images for campaign messages.", pointer="/data/relationships"
@@ -529,7 +423,7 @@ class CampaignOperations:
             else _definition(attributes["definition"], "/data/attributes/definition")
         )
         message = self.store.update_campaign_message(call.path_params["id"], definition)
-        return Reply(200, {"data": self._message(call, message), "links": {"self": call.url()}})
+        return one(call, self._message(call, message))
 
     def assign_template_to_campaign_message(self, call: Call) -> Reply:
         """``POST /api/campaign-message-assign-template``: a non-reusable copy of the template
@@ -550,15 +444,7 @@ class CampaignOperations:
             "created_at": message.created_at,
             "updated_at": message.updated_at,
         }
-        base, links = self._message_links(call, message)
-        resource = {
-            "type": "campaign-message",
-            "id": message.id,
-            "attributes": sparse(attributes, call.query.get("fields[campaign-message]")),
-            "relationships": links,
-            "links": {"self": f"{base}/"},
-        }
-        return Reply(200, {"data": resource, "links": {"self": call.url()}})
+        return one(call, self._message_resource(call, message, attributes))
 
     # --- send jobs ---------------------------------------------------------------------------
 
@@ -567,20 +453,19 @@ class CampaignOperations:
         data = request_data(call.body, "campaign-send-job")
         campaign_id = required_text(data.get("id"), "/data/id")
         job = self.store.send_campaign(campaign_id)
-        resource = {
-            "type": "campaign-send-job",
-            "id": job.id,
-            "attributes": sparse(
-                {"status": job.status}, call.query.get("fields[campaign-send-job]")
-            ),
-            "links": {"self": f"{call.base_url}/api/campaign-send-jobs/{job.id}/"},
-        }
-        return Reply(202, {"data": resource, "links": {"self": call.url()}})
+        found = resource(
+            call,
+            "campaign-send-job",
+            job.id,
+            {"status": job.status},
+            path=f"/api/campaign-send-jobs/{job.id}",
+        )
+        return one(call, found, 202)
 
     def cancel_campaign_send(self, call: Call) -> Reply:
         """``PATCH /api/campaign-send-jobs/{id}``: ``cancel`` or ``revert``; 204."""
         data = request_data(call.body, "campaign-send-job")
-        mismatch = _same_id(data, call)
+        mismatch = id_mismatch(data.get("id"), call)
         if mismatch is not None:
             return mismatch
         attributes = json_object(data.get("attributes"), "/data/attributes")
@@ -594,19 +479,17 @@ class CampaignOperations:
 
     def get_flows(self, call: Call) -> Reply:
         """``GET /api/flows``: 50 a page at most (spec)."""
-        included = {i for i in call.query.get("include", "").split(",") if i}
-        for name in included - {"flow-actions", "tags"}:
-            raise Invalid(f"'{name}' is not a relationship of flows.", parameter="include")
-        if included:
+        if includes(call, ("flow-actions", "tags"), of="of flows"):
             raise NotImplementedHere(
                 "LocalKlaviyo keeps no flow actions or tags.", parameter="include"
             )
-        match = matcher(FLOW_FILTERS, call.row.operation, call.query.get("filter"))
-        found = sort_by(self.store.flows_where(match), call.query.get("sort"), FLOW_SORTS)
+        match = record_filter(call)
+        found = ordered(call, self.store.flows_where(match))
         items, links = page(call, found, default=50, maximum=50)
         data = []
         for flow in items:
-            base = f"{call.base_url}/api/flows/{flow.id}"
+            path = f"/api/flows/{flow.id}"
+            base = call.base_url + path
             attributes = {
                 "name": flow.name,
                 "status": flow.status,
@@ -615,16 +498,11 @@ class CampaignOperations:
                 "updated": flow.updated,
                 "trigger_type": flow.trigger_type,
             }
+            relationships = {
+                "flow-actions": relationship(base, "flow-actions", []),
+                "tags": relationship(base, "tags", []),
+            }
             data.append(
-                {
-                    "type": "flow",
-                    "id": flow.id,
-                    "attributes": sparse(attributes, call.query.get("fields[flow]")),
-                    "relationships": {
-                        "flow-actions": self._relationship(base, "flow-actions", []),
-                        "tags": self._relationship(base, "tags", []),
-                    },
-                    "links": {"self": f"{base}/"},
-                }
+                resource(call, "flow", flow.id, attributes, path=path, relationships=relationships)
             )
         return Reply(200, {"data": data, "links": links})

@@ -26,66 +26,49 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
 from klaviyo_legacy_compat._translate.metrics import AGGREGATE_DIMENSIONS
-from klaviyo_legacy_compat.testing._protocol import (
+from klaviyo_legacy_compat.testing._filters import (
     ANY_EQUALS,
-    EQUALS,
     NO_VALUE,
-    RANGE,
-    Call,
-    Field,
-    NotImplementedHere,
-    Reply,
-    json_array,
-    json_object,
-    matcher,
-    optional_text,
-    page,
+    ordered,
     parse_filter,
-    render_profile,
-    request_data,
-    required_text,
-    sort_by,
-    sparse,
+    record_filter,
     when,
 )
-from klaviyo_legacy_compat.testing._store import Event, Invalid, Metric, iso
+from klaviyo_legacy_compat.testing._protocol import (
+    Call,
+    Reply,
+    includes,
+    one,
+    page,
+    relationship,
+    render_profile,
+    resource,
+)
 from klaviyo_legacy_compat.testing._store_messages import Account
+from klaviyo_legacy_compat.testing._store_records import (
+    Event,
+    Invalid,
+    Metric,
+    NotImplementedHere,
+    iso,
+)
+from klaviyo_legacy_compat.testing._validation import (
+    json_array,
+    json_object,
+    optional_text,
+    request_data,
+    required_text,
+    strings,
+)
 
 __all__ = [
     "AGGREGATE_DIMENSIONS",
-    "EVENT_FILTERS",
-    "EVENT_SORTS",
     "INTERVALS",
     "MEASUREMENTS",
-    "METRIC_FILTERS",
     "MetricOperations",
     "aggregate",
 ]
 
-#: ``get_metrics`` filters (spec ``x-klaviyo-filters``).
-METRIC_FILTERS: dict[str, Field] = {
-    "integration.name": Field(EQUALS, "string", lambda m: (m.integration.get("name"),)),
-    "integration.category": Field(EQUALS, "string", lambda m: (m.integration.get("category"),)),
-}
-
-
-def _seconds(event: Event) -> float:
-    return when(event.time).timestamp()
-
-
-#: ``get_events`` filters (spec ``x-klaviyo-filters``): every stored event has its profile
-#: and its metric, so ``has`` holds for each.
-EVENT_FILTERS: dict[str, Field] = {
-    "metric_id": Field(EQUALS, "string", lambda e: (e.metric_id,)),
-    "profile_id": Field(EQUALS, "string", lambda e: (e.profile_id,)),
-    "profile": Field(frozenset({"has"}), "string", lambda e: (e.profile_id,)),
-    "metric": Field(frozenset({"has"}), "string", lambda e: (e.metric_id,)),
-    "datetime": Field(RANGE, "datetime", lambda e: (e.time,)),
-    "timestamp": Field(RANGE, "number", lambda e: (_seconds(e),)),
-}
-
-#: ``get_events`` sort keys (spec enum).
-EVENT_SORTS: dict[str, Callable[[Event], Any]] = {"datetime": _seconds, "timestamp": _seconds}
 
 # The dimensions aggregates group (``by``) and filter on are the spec's enum of
 # ``MetricAggregateQueryResourceObject.attributes.by``: one table, the translator's.
@@ -271,17 +254,8 @@ def aggregate(
     return [iso(b) for b in buckets], rows
 
 
-def _strings(value: Any, pointer: str, allowed: Optional[frozenset[str]] = None) -> list[str]:
-    items = json_array(value, pointer)
-    out = [required_text(item, f"{pointer}/{i}") for i, item in enumerate(items)]
-    for i, item in enumerate(out):
-        if allowed is not None and item not in allowed:
-            raise Invalid(f"{item!r} is not one of {sorted(allowed)}.", pointer=f"{pointer}/{i}")
-    return out
-
-
 class MetricOperations:
-    """The handlers of metric and event reads (mixed into the server's ``Operations``)."""
+    """The handlers of metric and event reads (mixed into ``_operations.Operations``)."""
 
     store: Account
 
@@ -292,16 +266,11 @@ class MetricOperations:
             "updated": metric.updated,
             "integration": dict(metric.integration),
         }
-        return {
-            "type": "metric",
-            "id": metric.id,
-            "attributes": sparse(attributes, call.query.get("fields[metric]")),
-            "links": {"self": f"{call.base_url}/api/metrics/{metric.id}/"},
-        }
+        return resource(call, "metric", metric.id, attributes, path=f"/api/metrics/{metric.id}")
 
     @staticmethod
     def _no_flow_triggers(call: Call) -> None:
-        if "flow-triggers" in call.query.get("include", "").split(","):
+        if "flow-triggers" in includes(call):
             raise NotImplementedHere(
                 "LocalKlaviyo does not link flows to the metrics that trigger them.",
                 parameter="include",
@@ -310,7 +279,7 @@ class MetricOperations:
     def get_metrics(self, call: Call) -> Reply:
         """``GET /api/metrics``: a fixed 200 a page (new-api.md §5)."""
         self._no_flow_triggers(call)
-        match = matcher(METRIC_FILTERS, call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = [m for m in self.store.metrics if match(m)]
         items, links = page(call, found, default=200, maximum=200)
         return Reply(200, {"data": [self._metric(call, m) for m in items], "links": links})
@@ -319,7 +288,7 @@ class MetricOperations:
         """``GET /api/metrics/{id}``."""
         self._no_flow_triggers(call)
         metric = self.store.metric(call.path_params["id"])
-        return Reply(200, {"data": self._metric(call, metric), "links": {"self": call.url()}})
+        return one(call, self._metric(call, metric))
 
     def _event(self, call: Call, event: Event) -> dict[str, Any]:
         moment = when(event.time)
@@ -329,30 +298,18 @@ class MetricOperations:
             "datetime": event.time,
             "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"klaviyo-event:{event.id}")),
         }
-        base = f"{call.base_url}/api/events/{event.id}"
-
-        def related(name: str, type_: Optional[str], id_: str) -> dict[str, Any]:
-            out: dict[str, Any] = {
-                "links": {"self": f"{base}/relationships/{name}/", "related": f"{base}/{name}/"}
-            }
-            out["data"] = [] if type_ is None else {"type": type_, "id": id_}
-            return out
-
-        return {
-            "type": "event",
-            "id": event.id,
-            "attributes": sparse(attributes, call.query.get("fields[event]")),
-            "relationships": {
-                "profile": related("profile", "profile", event.profile_id),
-                "metric": related("metric", "metric", event.metric_id),
-                # Events created through the API are attributed to no message.
-                "attributions": related("attributions", None, ""),
-            },
-            "links": {"self": f"{base}/"},
+        path = f"/api/events/{event.id}"
+        base = call.base_url + path
+        relationships = {
+            "profile": relationship(base, "profile", {"type": "profile", "id": event.profile_id}),
+            "metric": relationship(base, "metric", {"type": "metric", "id": event.metric_id}),
+            # Events created through the API are attributed to no message.
+            "attributions": relationship(base, "attributions", []),
         }
+        return resource(call, "event", event.id, attributes, path=path, relationships=relationships)
 
     def _included(self, call: Call, events: Sequence[Event]) -> list[dict[str, Any]]:
-        wanted = [i for i in call.query.get("include", "").split(",") if i]
+        wanted = includes(call)
         out: list[dict[str, Any]] = []
         if "metric" in wanted:
             for metric_id in dict.fromkeys(e.metric_id for e in events):
@@ -366,12 +323,10 @@ class MetricOperations:
 
     def get_events(self, call: Call) -> Reply:
         """``GET /api/events``: 200 a page by default, at most 1000 (spec)."""
-        match = matcher(EVENT_FILTERS, call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = self.store.events_where(match)
-        found = sort_by(found, call.query.get("sort"), EVENT_SORTS)
-        for name in (i for i in call.query.get("include", "").split(",") if i):
-            if name not in ("metric", "profile", "attributions"):
-                raise Invalid(f"'{name}' is not a relationship of events.", parameter="include")
+        found = ordered(call, found)
+        includes(call, ("metric", "profile", "attributions"), of="of events")
         items, links = page(call, found, default=200, maximum=1000)
         body: dict[str, Any] = {"data": [self._event(call, e) for e in items], "links": links}
         included = self._included(call, items)
@@ -384,7 +339,7 @@ class MetricOperations:
         data = request_data(call.body, "metric-aggregate")
         attributes = json_object(data.get("attributes"), _ATTRIBUTES)
         metric_id = required_text(attributes.get("metric_id"), f"{_ATTRIBUTES}/metric_id")
-        measurements = _strings(
+        measurements = strings(
             attributes.get("measurements"),
             f"{_ATTRIBUTES}/measurements",
             frozenset(MEASUREMENTS),
@@ -399,7 +354,7 @@ class MetricOperations:
         by = (
             []
             if attributes.get("by") is None
-            else _strings(attributes["by"], f"{_ATTRIBUTES}/by", AGGREGATE_DIMENSIONS)
+            else strings(attributes["by"], f"{_ATTRIBUTES}/by", AGGREGATE_DIMENSIONS)
         )
         size = attributes.get("page_size")
         if size is None:
@@ -449,10 +404,12 @@ class MetricOperations:
 
             rows.sort(key=key, reverse=sort.startswith("-"))
         aggregate_id = str(uuid.uuid4())
-        resource = {
-            "type": "metric-aggregate",
-            "id": aggregate_id,
-            "attributes": {"dates": dates, "data": rows[:size]},
-            "links": {"self": f"{call.base_url}/api/metric-aggregates/{aggregate_id}/"},
-        }
-        return Reply(200, {"data": resource, "links": {"self": call.url()}})
+        found = resource(
+            call,
+            "metric-aggregate",
+            aggregate_id,
+            {"dates": dates, "data": rows[:size]},
+            path=f"/api/metric-aggregates/{aggregate_id}",
+            fieldsets=False,
+        )
+        return one(call, found)

@@ -5,7 +5,7 @@ messages and send jobs, and flows (new-api.md §3.8, §3.9).
 :class:`Account` is the :class:`~klaviyo_legacy_compat.testing._store.Store` (profiles,
 events, lists, segments, metrics) plus these, under the same lock and with the same rules:
 the server parses requests into plain values, calls one method here, and renders the result;
-domain failures are :class:`~klaviyo_legacy_compat.testing._store.StoreError`\\ s; readers
+domain failures are :class:`~klaviyo_legacy_compat.testing._store_records.StoreError`\\ s; readers
 return copies.
 """
 
@@ -18,17 +18,12 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat.testing._store import (
-    Invalid,
-    NotFound,
-    Store,
-    iso,
-    new_id,
-    new_list_id,
-    utc_now,
-)
+from klaviyo_legacy_compat.testing._store import Store
+from klaviyo_legacy_compat.testing._store_records import Invalid, NotFound, iso, new_id, new_list_id
 
 __all__ = [
+    "CAMPAIGN_STATUSES",
+    "CHANNELS",
     "EDITOR_TYPES",
     "RECEIVED_EMAIL",
     "TEMPLATE_CAP",
@@ -50,6 +45,33 @@ TEMPLATE_CAP = 1000
 
 #: The metric of Klaviyo's own event for each email a profile received.
 RECEIVED_EMAIL = "Received Email"
+
+#: Campaign statuses (spec enum of ``CampaignResponseObjectResource.status``).
+CAMPAIGN_STATUSES = frozenset(
+    {
+        "Adding Recipients",
+        "Cancelled",
+        "Cancelled: Account Disabled",
+        "Cancelled: Billing Limit",
+        "Cancelled: Internal Error",
+        "Cancelled: Misconfigured",
+        "Cancelled: No Recipients",
+        "Cancelled: Smart Sending",
+        "Draft",
+        "Preparing to schedule",
+        "Preparing to send",
+        "Queued without Recipients",
+        "Scheduled",
+        "Sending",
+        "Sending Segments",
+        "Sent",
+        "Unknown",
+        "Variations Sent",
+    }
+)
+
+#: The channels of a campaign message (spec ``CampaignMessage`` ``definition.channel``).
+CHANNELS = frozenset({"email", "sms", "mobile_push"})
 
 
 @attrs.define
@@ -193,7 +215,7 @@ class Account(Store):
             raise ValueError(f"editor_type must be one of {sorted(EDITOR_TYPES)}")
         with self._lock:
             self._check_cap()
-            now = iso(utc_now())
+            now = iso(self._now())
             template = Template(
                 self._new_template_id(), name, editor_type, html, text, amp, now, now
             )
@@ -224,7 +246,7 @@ class Account(Store):
             template = self._template(template_id)
             for name, value in changes.items():
                 setattr(template, name, value)
-            template.updated = iso(utc_now())
+            template.updated = iso(self._now())
             return copy.deepcopy(template)
 
     def delete_template(self, template_id: str) -> None:
@@ -239,7 +261,7 @@ class Account(Store):
         with self._lock:
             source = self._template(template_id, "/data/id")
             self._check_cap()
-            now = iso(utc_now())
+            now = iso(self._now())
             clone = attrs.evolve(
                 source,
                 id=self._new_template_id(),
@@ -291,7 +313,7 @@ class Account(Store):
         defaults to immediate and smart sending to on (spec defaults)."""
         with self._lock:
             self._check_audiences(audiences, "/data/attributes/audiences")
-            now = iso(utc_now())
+            now = iso(self._now())
             campaign = Campaign(
                 id=new_id(),
                 name=name,
@@ -356,7 +378,7 @@ class Account(Store):
                     setattr(campaign, name, {**(getattr(campaign, name) or {}), **value})
                 else:
                     setattr(campaign, name, copy.deepcopy(value))
-            campaign.updated_at = iso(utc_now())
+            campaign.updated_at = iso(self._now())
             return copy.deepcopy(campaign)
 
     def update_campaign_message(
@@ -377,7 +399,7 @@ class Account(Store):
                 content = dict(message.definition.get("content") or {})
                 content.update(definition.get("content") or {})
                 message.definition["content"] = content
-            message.updated_at = iso(utc_now())
+            message.updated_at = iso(self._now())
             self._campaigns[message.campaign_id].updated_at = message.updated_at
             return copy.deepcopy(message)
 
@@ -387,7 +409,7 @@ class Account(Store):
         with self._lock:
             message = self._message(message_id, "/data/id")
             source = self._template(template_id, "/data/relationships/template/data/id")
-            now = iso(utc_now())
+            now = iso(self._now())
             copied = attrs.evolve(
                 source, id=self._new_template_id(), created=now, updated=now, reusable=False
             )
@@ -401,7 +423,7 @@ class Account(Store):
         too), named ``new_name`` or "Clone of <name>"."""
         with self._lock:
             source = self._campaign(campaign_id, "/data/id")
-            now = iso(utc_now())
+            now = iso(self._now())
             clone = Campaign(
                 id=new_id(),
                 name=new_name if new_name is not None else f"Clone of {source.name}",
@@ -445,7 +467,7 @@ class Account(Store):
                     pointer="/data/id",
                 )
             # To the second, like the time of the events a send records.
-            now = utc_now().replace(microsecond=0)
+            now = self._now().replace(microsecond=0)
             at = _moment(campaign.send_strategy.get("datetime"))
             campaign.status = "Scheduled" if at is not None and at > now else "Sending"
             campaign.send_time = iso(at if at is not None else now)
@@ -469,7 +491,7 @@ class Account(Store):
                     f"be {'cancelled' if action == 'cancel' else 'reverted'}.",
                     pointer="/data/attributes/action",
                 )
-            now = iso(utc_now())
+            now = iso(self._now())
             if action == "cancel":
                 job.status, campaign.status = "cancelled", "Cancelled"
             else:
@@ -525,7 +547,7 @@ class Account(Store):
                     properties["Subject"] = subject
                 self.add_event(metric.id, pid, properties, time=at, unique_id=campaign.id)
             job.status, campaign.status = "complete", "Sent"
-            campaign.updated_at = iso(utc_now())
+            campaign.updated_at = iso(self._now())
             return recipients
 
     # --- flows -------------------------------------------------------------------------------
@@ -547,7 +569,7 @@ class Account(Store):
             flow_id = new_list_id()
             while flow_id in self._flows:
                 flow_id = new_list_id()
-            made = iso(created or utc_now())
+            made = iso(created or self._now())
             self._flows[flow_id] = Flow(
                 flow_id,
                 name,

@@ -16,47 +16,30 @@ from __future__ import annotations
 import html as html_text
 import re
 from collections.abc import Mapping
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
+from klaviyo_legacy_compat.testing._filters import ordered, record_filter
 from klaviyo_legacy_compat.testing._protocol import (
-    EQUALS,
-    RANGE,
     Call,
-    Field,
-    NotImplementedHere,
     Reply,
     additional,
-    error,
-    json_object,
-    matcher,
-    optional_text,
+    id_mismatch,
+    one,
     page,
+    resource,
+)
+from klaviyo_legacy_compat.testing._store_messages import EDITOR_TYPES, Account, Template
+from klaviyo_legacy_compat.testing._store_records import Invalid, NotImplementedHere
+from klaviyo_legacy_compat.testing._validation import (
+    json_object,
+    known_fields,
+    optional_text,
     request_data,
     required_text,
-    sort_by,
-    sparse,
-    when,
 )
-from klaviyo_legacy_compat.testing._store import Invalid
-from klaviyo_legacy_compat.testing._store_messages import EDITOR_TYPES, Account, Template
 
-__all__ = ["TEMPLATE_FILTERS", "TEMPLATE_SORTS", "TemplateOperations", "render"]
+__all__ = ["TemplateOperations", "render"]
 
-#: ``get_templates`` filters (spec ``x-klaviyo-filters``).
-TEMPLATE_FILTERS: dict[str, Field] = {
-    "id": Field(frozenset({"any", "equals"}), "string", lambda t: (t.id,)),
-    "name": Field(frozenset({"any", "contains", "equals"}), "string", lambda t: (t.name,)),
-    "created": Field(EQUALS | RANGE, "datetime", lambda t: (t.created,)),
-    "updated": Field(EQUALS | RANGE, "datetime", lambda t: (t.updated,)),
-}
-
-#: ``get_templates`` sort keys (spec enum).
-TEMPLATE_SORTS: dict[str, Callable[[Template], Any]] = {
-    "created": lambda t: when(t.created),
-    "id": lambda t: t.id,
-    "name": lambda t: t.name,
-    "updated": lambda t: when(t.updated),
-}
 
 #: Editor types whose content is HTML (``html`` required on create).
 _HTML_EDITORS = frozenset({"CODE", "USER_DRAGGABLE"})
@@ -121,12 +104,7 @@ def render(template: str, context: Mapping[str, Any], *, escape: bool) -> str:
 def _template_fields(
     attributes: Mapping[str, Any], pointer: str, allowed: frozenset[str]
 ) -> dict[str, Any]:
-    for name in attributes:
-        if name not in allowed:
-            raise Invalid(
-                f"'{name}' is not a valid field for the resource 'template'.",
-                pointer=f"{pointer}/{name}",
-            )
+    known_fields(attributes, allowed, pointer, "the resource 'template'")
     if attributes.get("definition") is not None:
         raise NotImplementedHere(
             "LocalKlaviyo keeps no drag-and-drop definitions.", pointer=f"{pointer}/definition"
@@ -141,7 +119,7 @@ def _template_fields(
 
 
 class TemplateOperations:
-    """The handlers of templates (mixed into the server's ``Operations``)."""
+    """The handlers of templates (mixed into ``_operations.Operations``)."""
 
     store: Account
 
@@ -158,28 +136,22 @@ class TemplateOperations:
             "updated": template.updated,
         }
         attributes.update(values or {})
-        attributes = sparse(attributes, call.query.get("fields[template]"))
+        path = f"/api/templates/{template.id}"
+        out = resource(call, "template", template.id, attributes, path=path)
         if "definition" in additional(call.query, "template"):
             # Kept for no template here: HTML templates have none (spec: "Omitted for
             # CODE/USER_DRAGGABLE").
-            attributes["definition"] = None
-        return {
-            "type": "template",
-            "id": template.id,
-            "attributes": attributes,
-            "links": {"self": f"{call.base_url}/api/templates/{template.id}/"},
-        }
+            out["attributes"]["definition"] = None
+        return out
 
     def _one(self, call: Call, template: Template, status: int = 200) -> Reply:
-        return Reply(
-            status, {"data": self._template(call, template), "links": {"self": call.url()}}
-        )
+        return one(call, self._template(call, template), status)
 
     def get_templates(self, call: Call) -> Reply:
         """``GET /api/templates``: 10 a page at most (spec)."""
-        match = matcher(TEMPLATE_FILTERS, call.row.operation, call.query.get("filter"))
+        match = record_filter(call)
         found = self.store.templates_where(match)
-        found = sort_by(found, call.query.get("sort"), TEMPLATE_SORTS)
+        found = ordered(call, found)
         items, links = page(call, found, default=10, maximum=10)
         return Reply(200, {"data": [self._template(call, t) for t in items], "links": links})
 
@@ -218,10 +190,9 @@ class TemplateOperations:
     def update_template(self, call: Call) -> Reply:
         """``PATCH /api/templates/{id}``: what is given changes."""
         data = request_data(call.body, "template")
-        if data.get("id") != call.path_params["id"]:
-            return error(
-                409, "The id in the body does not match the id in the path.", pointer="/data/id"
-            )
+        mismatch = id_mismatch(data.get("id"), call)
+        if mismatch is not None:
+            return mismatch
         pointer = "/data/attributes"
         attributes = json_object(data.get("attributes"), pointer)
         fields = _template_fields(
@@ -249,12 +220,7 @@ class TemplateOperations:
         data = request_data(call.body, "template")
         template_id = required_text(data.get("id"), "/data/id")
         attributes = json_object(data.get("attributes"), "/data/attributes")
-        for name in attributes:
-            if name not in ("context", "return_fields"):
-                raise Invalid(
-                    f"'{name}' is not a valid field for rendering.",
-                    pointer=f"/data/attributes/{name}",
-                )
+        known_fields(attributes, ("context", "return_fields"), "/data/attributes", "rendering")
         if attributes.get("return_fields") is not None:
             raise NotImplementedHere(
                 "LocalKlaviyo does not implement return_fields of a render.",
@@ -269,5 +235,4 @@ class TemplateOperations:
             "text": None if template.text is None else render(template.text, context, escape=False),
             "amp": None if template.amp is None else render(template.amp, context, escape=True),
         }
-        resource = self._template(call, template, values)
-        return Reply(201, {"data": resource, "links": {"self": call.url()}})
+        return one(call, self._template(call, template, values), 201)

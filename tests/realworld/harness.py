@@ -39,7 +39,8 @@ from klaviyo_legacy_compat import CompatClient, KlaviyoAPIResponse, Plan
 from klaviyo_legacy_compat.legacy_http import mount, serve
 from klaviyo_legacy_compat.sdk import Client as SdkClient
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from klaviyo_legacy_compat.testing._store import Profile, Store
+from klaviyo_legacy_compat.testing._store import Store
+from klaviyo_legacy_compat.testing._store_records import Profile
 
 #: The legacy base URL the projects' code used.
 LEGACY = "https://a.klaviyo.com/api"

@@ -27,7 +27,7 @@ from klaviyo_legacy_compat._endpoint_table import ENDPOINTS
 from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from klaviyo_legacy_compat.testing._server import ROUTES
+from klaviyo_legacy_compat.testing._operations import ROUTES
 from klaviyo_legacy_compat.testing._store_messages import Account
 
 TRANSLATORS = Path(klaviyo_legacy_compat.__file__).parent / "_translate"

@@ -14,9 +14,9 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat.sdk import Client
-from klaviyo_legacy_compat.testing import LocalKlaviyo, _store
-from klaviyo_legacy_compat.testing._protocol import NO_VALUE, parse_filter
-from klaviyo_legacy_compat.testing._server import FILTERS, PROFILE_SORTS, ROUTES
+from klaviyo_legacy_compat.testing import LocalKlaviyo, _store, _store_profiles, _store_records
+from klaviyo_legacy_compat.testing._filters import FILTERS, NO_VALUE, PROFILE_SORTS, parse_filter
+from klaviyo_legacy_compat.testing._operations import ROUTES
 from tests.spec import SpecValidator
 
 REVISION = "2026-07-15"
@@ -214,7 +214,7 @@ def suppressed() -> Iterator[tuple[LocalKlaviyo, str, str]]:
         # need real, increasing times.
         with pytest.MonkeyPatch.context() as patch:
             clock = [START]
-            patch.setattr(_store, "utc_now", lambda: clock[0])
+            patch.setattr(_store_profiles, "utc_now", lambda: clock[0])
             store = server.store
 
             def on(day: int) -> None:
@@ -322,7 +322,7 @@ def test_profile_sort_keys_are_the_spec_enum(suppressed: tuple[LocalKlaviyo, str
 
 def test_add_suppression_to_an_unknown_list_creates_nothing() -> None:
     store = _store.Store()
-    with pytest.raises(_store.NotFound):
+    with pytest.raises(_store_records.NotFound):
         store.add_suppression("ann@example.com", list_id="NoSuch")
     assert store.profiles == {}
 

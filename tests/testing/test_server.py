@@ -15,9 +15,10 @@ import pytest
 import requests
 
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from klaviyo_legacy_compat.testing._protocol import parse_filter
-from klaviyo_legacy_compat.testing._server import FAULT_KINDS, ROUTES
-from klaviyo_legacy_compat.testing._store import DuplicateProfile
+from klaviyo_legacy_compat.testing._faults import FAULT_KINDS
+from klaviyo_legacy_compat.testing._filters import parse_filter
+from klaviyo_legacy_compat.testing._operations import ROUTES
+from klaviyo_legacy_compat.testing._store_records import DuplicateProfile
 
 REVISION = "2026-07-15"
 FAST = 0.05  # time_scale of the rate-limit tests: 50 ms burst window, 3 s steady window

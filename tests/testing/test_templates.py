@@ -10,7 +10,7 @@ import pytest
 from klaviyo_legacy_compat import UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo
-from klaviyo_legacy_compat.testing._protocol import NotImplementedHere
+from klaviyo_legacy_compat.testing._store_records import NotImplementedHere
 from klaviyo_legacy_compat.testing._templates import render
 from tests.testing.jsonapi import Api
 
