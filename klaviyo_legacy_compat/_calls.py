@@ -5,6 +5,7 @@ values, as a :class:`Request` with the ``api_key`` its legacy request carried; t
 take nothing else. A whole track or identify payload is a :class:`PayloadCall` until the
 call runs (:func:`parse_payload`), and its ``token`` is split off there: keys become
 :class:`~._credentials.Credentials` in the client and never reach a translator.
+The values inside are read by the parsers of :mod:`klaviyo_legacy_compat._parse`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import attrs
 from ._credentials import Key
 from ._errors import TranslationError
 from ._flow import Notice
-from ._leniency import LEGACY_TIME_PROPERTY, normalised, permits
+from ._leniency import LEGACY_TIME_PROPERTY, normalised
+from ._parse import legacy_object
 from ._values import as_time, iso_utc
 
 __all__ = [
@@ -31,13 +33,9 @@ __all__ = [
     "TrackCall",
     "UnsubscribeCall",
     "is_identify_payload",
-    "legacy_object",
-    "mapping_or_empty",
     "parse_identify",
-    "parse_list_id",
     "parse_payload",
     "parse_track",
-    "string_list",
 ]
 
 #: The keys of a legacy track payload (v1-2 track reference; legacy-surface.md A.6).
@@ -125,47 +123,6 @@ class Request:
 
     call: Any
     api_key: Optional[Key] = None
-
-
-def mapping_or_empty(value: Any, field: str) -> Mapping[str, Any]:
-    """A legacy dict argument: ``None`` means empty (the legacy payloads allowed ``null``)."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise TranslationError(field, f"must be an object (dict), got {type(value).__name__}")
-    return value
-
-
-def legacy_object(value: Any, field: str, strict: bool) -> tuple[Mapping[str, Any], list[Notice]]:
-    """:func:`mapping_or_empty` with the leniency policy: ``[]`` (PHP's ``json_encode`` of an
-    empty array) is an empty object (``empty_list``)."""
-    if isinstance(value, (list, tuple)) and not value and permits(strict, "empty_list"):
-        return {}, [normalised("empty_list", field, "[] read as an empty object {}")]
-    return mapping_or_empty(value, field), []
-
-
-def string_list(value: Any, field: str) -> tuple[str, ...]:
-    """A list of strings; a single string counts as a list of one."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if not isinstance(value, Iterable) or isinstance(value, (bytes, Mapping)):
-        raise TranslationError(field, f"must be a list of strings, got {type(value).__name__}")
-    items = tuple(value)
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            raise TranslationError(
-                f"{field}[{index}]", f"must be a string, got {type(item).__name__}"
-            )
-    return items
-
-
-def parse_list_id(value: Any, field: str = "list_id") -> str:
-    """A list id: a non-empty string that can stand in a URL path segment."""
-    if not isinstance(value, str) or not value.strip() or "/" in value:
-        raise TranslationError(field, f"must be a non-empty list id without '/', got {value!r}")
-    return value.strip()
 
 
 def parse_track(

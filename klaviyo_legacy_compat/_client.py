@@ -32,10 +32,8 @@ from ._calls import (
     UnsubscribeCall,
     is_identify_payload,
     parse_identify,
-    parse_list_id,
     parse_payload,
     parse_track,
-    string_list,
 )
 from ._carrier import Carrier
 from ._config import OPTIONS, Settings, check_option_names, resolve_settings
@@ -43,6 +41,7 @@ from ._credentials import Credentials, Key, combine, credentials, with_private_k
 from ._errors import TranslationError
 from ._execute import CallScope, execute, request_context
 from ._flow import Notice
+from ._parse import parse_list_id, string_list
 from ._plan import Plan
 from ._prepare import RequestContext
 from ._transport import Transport

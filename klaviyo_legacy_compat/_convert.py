@@ -1,8 +1,8 @@
 """The cattrs converters. Nothing else in the package registers hooks (aesthetics §3.5).
 
-- ``unstructure(body)``: request body values (``_bodies``) → JSON:API dicts; ``None`` fields are
-  omitted, because an explicit ``null`` *clears* a field in the new API (new-api.md §3.2) and
-  a legacy caller who left a key out never meant that.
+- ``unstructure(body)``: request body values (``_bodies``, ``_documents``) → JSON:API dicts;
+  ``None`` fields are omitted, because an explicit ``null`` *clears* a field in the new API
+  (new-api.md §3.2) and a legacy caller who left a key out never meant that.
 - ``structure_error_details(items)``: Klaviyo's ``errors[]`` → :class:`ErrorDetail` values.
 - ``encode_json(value)``: a JSON body → the compact UTF-8 bytes sent on the wire.
 """
@@ -13,9 +13,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from . import _documents
 from ._bodies import Document, EventAttributes, Location, ProfileAttributes, Resource
 from ._models import ErrorDetail
 
@@ -60,7 +62,38 @@ def _make_body_converter() -> cattrs.Converter:
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True)
         )
+
+    def document_hook(document: Any) -> Any:
+        overrides = dict(_DOCUMENT_OVERRIDES.get(document, {}))
+        if any(field.name == "type" for field in attrs.fields(document)):
+            # A job carries its JSON:API type as a default: sent always, never omitted.
+            overrides["type"] = override(omit_if_default=False)
+        return make_dict_unstructure_fn(document, conv, _cattrs_omit_if_default=True, **overrides)
+
+    # A factory, so a document's hook is made when first needed: the hooks of the documents
+    # it holds (made the same way) are then known, whatever order they are declared in.
+    conv.register_unstructure_hook_factory(lambda cls: cls in _DOCUMENTS, document_hook)
     return conv
+
+
+#: The request documents (``_documents``), each unstructured field by field as declared.
+_DOCUMENTS = frozenset(
+    cls
+    for cls in (getattr(_documents, name) for name in _documents.__all__)
+    if isinstance(cls, type) and attrs.has(cls)
+)
+
+#: Their fields the generated hooks treat apart: JSON:API names that are no Python names,
+#: and JSON built already (bulk mode's buffered items, open content), passed through as is.
+_DOCUMENT_OVERRIDES: dict[type[Any], dict[str, Any]] = {
+    _documents.Prebuilt: {"data": override(unstruct_hook=_as_is)},
+    _documents.EventBulkCreateJobAttributes: {
+        "events_bulk_create": override(rename="events-bulk-create")
+    },
+    _documents.CampaignAttributes: {"campaign_messages": override(rename="campaign-messages")},
+    _documents.MessageDefinition: {"content": override(unstruct_hook=_as_is)},
+    _documents.TemplateRenderAttributes: {"context": override(unstruct_hook=_as_is)},
+}
 
 
 _BODIES = _make_body_converter()

@@ -1,7 +1,8 @@
 """The translation core: typed legacy calls in, flows of planned requests out. No I/O.
 
-One module per legacy resource (``events``, ``profiles``, ``subscriptions``); :func:`translate`
-picks the translator for a call from :data:`TRANSLATORS`.
+One module per legacy resource, or per part of one (``events``, ``profiles``,
+``subscriptions``, ``lists``, ``membership``, ...); :func:`translate` picks the translator for
+a call from :data:`TRANSLATORS`, joined from each module's own table.
 """
 
 from __future__ import annotations
@@ -14,24 +15,28 @@ from klaviyo_legacy_compat._calls import IdentifyCall, TrackCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow
 from klaviyo_legacy_compat._leniency import normalised, permits
+from klaviyo_legacy_compat._parse import parse_int
 from klaviyo_legacy_compat._translate import (
     campaigns,
+    exclusions,
     flows,
     lists,
+    members,
+    membership,
     metrics,
     privacy,
     profiles,
+    recipients,
     subscriptions,
     templates,
 )
-from klaviyo_legacy_compat._translate._legacy import parse_int
 from klaviyo_legacy_compat._translate.events import plan_track
+from klaviyo_legacy_compat._translate.exclusions import plan_exclude_email
 from klaviyo_legacy_compat._translate.profiles import plan_identify
 from klaviyo_legacy_compat._translate.subscriptions import (
     SubscribeReport,
     UnsubscribeReport,
     legacy_body,
-    plan_exclude_email,
     plan_subscribe_to_list,
     plan_unsubscribe,
 )
@@ -63,9 +68,13 @@ ROUTED: dict[type[Any], Callable[..., Flow[Any]]] = {
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     **subscriptions.TRANSLATORS,
     **lists.TRANSLATORS,
+    **membership.TRANSLATORS,
+    **members.TRANSLATORS,
+    **exclusions.TRANSLATORS,
     **profiles.TRANSLATORS,
     **metrics.TRANSLATORS,
     **campaigns.TRANSLATORS,
+    **recipients.TRANSLATORS,
     **templates.TRANSLATORS,
     **privacy.TRANSLATORS,
     **flows.TRANSLATORS,
@@ -78,6 +87,7 @@ COUNT_LIMITS: dict[type[Any], int] = {
     **flows.COUNT_LIMITS,
     **metrics.COUNT_LIMITS,
     **campaigns.COUNT_LIMITS,
+    **recipients.COUNT_LIMITS,
     **templates.COUNT_LIMITS,
 }
 

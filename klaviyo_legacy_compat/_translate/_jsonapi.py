@@ -1,4 +1,5 @@
-"""Helpers every translator shares: requests built from the endpoint table, chunking,
+"""Helpers every translator shares: requests built from the endpoint table, request
+documents, chunking,
 placeholders, the dry-run answers a lookup pretends to receive, and the readers of new-API
 response bodies."""
 
@@ -10,6 +11,8 @@ from itertools import islice
 from typing import Any, Optional, TypeVar
 from urllib.parse import quote
 
+from klaviyo_legacy_compat._bodies import Document, Resource
+from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat._types import JSONValue
@@ -24,6 +27,7 @@ __all__ = [
     "items_of",
     "placeholder",
     "planned",
+    "resource_body",
     "resource_of",
 ]
 
@@ -63,6 +67,13 @@ def planned(
         depends_on=depends_on,
         note=note,
     )
+
+
+def resource_body(type_: str, id_: Optional[str] = None, **fields: Any) -> Any:
+    """The JSON of a request document ``{"data": <resource>}``: a :class:`Resource` of
+    ``type_`` (``id_`` and ``fields``: its ``attributes``, ``relationships``), unstructured by
+    the body converter."""
+    return unstructure(Document(Resource(type_, id=id_, **fields)))
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -1,19 +1,15 @@
-"""Cursor walking and legacy pagination tokens, shared by every translator that reads.
+"""Cursor walking, shared by every translator that reads.
 
 The new API pages with opaque cursors (``links.next``, new-api.md §5); the legacy APIs paged
 four other ways (legacy-surface.md A.7): ``marker``, ``since``/``next``, ``page``/``count``
 with a ``total``, and ``offset``/``next_offset``. Translators emulate them with
-:func:`walk` and hand out :func:`encode_token` strings where the legacy API handed out its
-own markers, so a loop written the legacy way (``while marker: ...``) ends and sees every
-record once.
+:func:`walk` and hand out tokens (``_parse.encode_token``, read back by
+``_parse.decode_token``) where the legacy API handed out its own markers, so a loop written
+the legacy way (``while marker: ...``) ends and sees every record once.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Mapping
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,16 +18,17 @@ import attrs
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, send
 from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
+from klaviyo_legacy_compat._parse import decode_token, encode_token
 from klaviyo_legacy_compat._translate._jsonapi import dig, dry_reply, items_of
 
 __all__ = [
     "EMPTY_PAGE",
     "MAX_PAGES",
     "Walk",
-    "decode_token",
-    "encode_token",
+    "marker_batch",
     "next_cursor",
     "page",
+    "resume_marker",
     "walk",
 ]
 
@@ -112,30 +109,30 @@ def walk(
     return Walk(items, included, last, False, cursor)
 
 
-_TOKEN_PREFIX = "lc"
+# --- legacy markers -----------------------------------------------------------------------------
+# The v2 batch reads of a list or segment (list exclusions, group members) handed out a
+# ``marker`` until the last batch: here it is a token carrying the new cursor and the id.
 
 
-def encode_token(kind: str, state: Mapping[str, Any]) -> str:
-    """An opaque legacy pagination token (``marker``, ``next``, ``next_offset``) carrying the
-    new-API cursor and whatever else the next call needs, tagged with its ``kind``."""
-    raw = json.dumps({"k": kind, **state}, separators=(",", ":"), sort_keys=True).encode()
-    return f"{_TOKEN_PREFIX}.{base64.urlsafe_b64encode(raw).decode().rstrip('=')}"
-
-
-def decode_token(value: Any, kind: str, field: str) -> dict[str, Any]:
-    """The state of a token from :func:`encode_token`; a :class:`TranslationError` names
-    ``field`` when it is not one of ours for ``kind`` (legacy integer markers from before the
-    migration cannot be resumed)."""
-    text = str(value)
-    prefix, _, encoded = text.partition(".")
-    try:
-        if prefix != _TOKEN_PREFIX:
-            raise ValueError(text)
-        state = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (ValueError, binascii.Error):
+def resume_marker(marker: Optional[str], kind: str, group_id: str) -> Optional[dict[str, Any]]:
+    """The state a ``marker`` of ``kind`` carries (``None`` for the first batch); a marker
+    handed out for another list or segment than ``group_id`` is refused."""
+    if marker is None:
+        return None
+    state = decode_token(marker, kind, "marker")
+    if state.get("id") != group_id or not isinstance(state.get("c"), str):
         raise TranslationError(
-            field, f"must be a {field} this library handed out (start again without one)"
-        ) from None
-    if not isinstance(state, dict) or state.pop("k", None) != kind:
-        raise TranslationError(field, f"is a token for another kind of listing, not {kind}")
+            "marker", f"was handed out for another list or segment, not {group_id}"
+        )
     return state
+
+
+def marker_batch(
+    records: list[dict[str, Any]], reply: Reply, kind: str, state: dict[str, Any]
+) -> dict[str, Any]:
+    """The legacy batch: ``records``, and a ``marker`` only while more pages remain."""
+    out: dict[str, Any] = {"records": records}
+    cursor = next_cursor(reply.response.json())
+    if cursor is not None:
+        out["marker"] = encode_token(kind, {**state, "c": cursor})
+    return out

@@ -1,10 +1,10 @@
 """The one splitter of legacy profile dicts: ``$``-keys to attributes, the rest to
 ``properties``, driven by ``PROFILE_KEYS`` (aesthetics §2: a table plus one pure function).
 
-Also the identifier rules every translator shares, each written once: how an identifier's
-value is checked (``IDENTIFIER_CHECKS``), when two values name the same profile
-(``identifier_key``), and what dry-run pretends an identifier lookup found
-(``dry_found_profiles``).
+Also the identifier rules every translator shares, each written once: when two values name
+the same profile (``identifier_key``), how many a lookup takes (``LOOKUP_SIZE``) and what
+dry-run pretends an identifier lookup found (``dry_found_profiles``). How an identifier's
+value is checked is the parsers' table (``_parse.IDENTIFIER_CHECKS``).
 """
 
 from __future__ import annotations
@@ -18,20 +18,19 @@ from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Notice
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._leniency import INVALID_IDENTIFIER_PROPERTY, normalised, permits
+from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS
 from klaviyo_legacy_compat._translate._jsonapi import placeholder
 from klaviyo_legacy_compat._values import (
     as_coordinate,
     as_email,
-    as_identifier,
     as_phone,
-    as_push_token,
     as_text,
     email_within,
     json_safe,
 )
 
 __all__ = [
-    "IDENTIFIER_CHECKS",
+    "LOOKUP_SIZE",
     "PROFILES_RULE",
     "dry_found_profiles",
     "identifier_key",
@@ -41,21 +40,11 @@ __all__ = [
 ]
 
 
-def _phone(value: Any, field: str) -> str:
-    # Lookups and searches take a number with a country code; split_profile applies the
-    # leniency policy itself.
-    return as_phone(value, field).e164
-
-
-#: Identifier attribute → how its value is checked. Every identifier a translator accepts
-#: (profile keys, lookups, search, deletion, unsubscribe) is checked by this table; a call
-#: that takes fewer identifiers selects its rows.
-IDENTIFIER_CHECKS: Mapping[str, Callable[[Any, str], str]] = {
-    "email": as_email,
-    "phone_number": _phone,
-    "external_id": as_identifier,
-    "push_token": as_push_token,
-}
+#: Identifiers per lookup and profiles per page: the ``page[size]`` maximum of the profile
+#: collections (spec ``get_profiles``, ``get_profiles_for_list``, ``get_profiles_for_segment``:
+#: 100; new-api.md §5). A filter of more values than a page holds could not be read in one
+#: page, so every lookup of profiles by identifier, and every walk of them, takes this many.
+LOOKUP_SIZE = 100
 
 #: How each profile attribute's value is checked; every other attribute is text. (No
 #: ``PROFILE_KEYS`` row feeds ``push_token``, so that row is never used here.)

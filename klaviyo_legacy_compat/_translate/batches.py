@@ -40,6 +40,17 @@ from typing import Any, Callable, Optional, Union
 
 import attrs
 
+from klaviyo_legacy_compat._bodies import Document
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import (
+    EventBulkCreate,
+    EventBulkCreateAttributes,
+    EventBulkCreateJob,
+    EventBulkCreateJobAttributes,
+    Prebuilt,
+    ProfileBulkImportJob,
+    ProfileJobAttributes,
+)
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import APIError
 from klaviyo_legacy_compat._flow import Flow, Reply, Step, notice, pause, send
@@ -231,8 +242,11 @@ def _counted(kind: str, slot: Sequence[Pending]) -> int:
     return len(slot) if kind == EVENT else 1
 
 
-def pack(kind: str, items: Sequence[Pending]) -> list[Batch]:
-    """The requests that deliver ``items`` (all of ``kind``, in call order), in send order."""
+def pack(
+    kind: str, items: Sequence[Pending], *, relationships: Optional[dict[str, Document]] = None
+) -> list[Batch]:
+    """The requests that deliver ``items`` (all of ``kind``, in call order), in send order;
+    profile import jobs with ``relationships`` (the list a members add adds them to)."""
     cap, limit = caps(kind)
     filling: list[_Filling] = []
     closed: list[_Filling] = []
@@ -265,7 +279,7 @@ def pack(kind: str, items: Sequence[Pending]) -> list[Batch]:
             filling.remove(target)
             closed.append(target)
     done = sorted(closed + filling, key=lambda f: f.index)
-    return [_batch(kind, f.slots) for f in done]
+    return [_batch(kind, f.slots, relationships) for f in done]
 
 
 @attrs.frozen
@@ -278,6 +292,8 @@ class Batch:
     slots: tuple[tuple[Pending, ...], ...]
     request: PlannedRequest
     entries: tuple[int, ...] = ()
+    #: A profile import job's relationships (its list), kept by the batches a split sends.
+    relationships: Optional[dict[str, Document]] = attrs.field(default=None, eq=False)
 
     @property
     def keys(self) -> tuple[int, ...]:
@@ -290,8 +306,12 @@ class Batch:
         return sum(len(slot) for slot in self.slots)
 
 
-def _batch(kind: str, slots: Sequence[tuple[Pending, ...]]) -> Batch:
-    return _event_batch(slots) if kind == EVENT else _profile_batch(slots)
+def _batch(
+    kind: str,
+    slots: Sequence[tuple[Pending, ...]],
+    relationships: Optional[dict[str, Document]] = None,
+) -> Batch:
+    return _event_batch(slots) if kind == EVENT else _profile_batch(slots, relationships)
 
 
 def _event_batch(slots: Sequence[tuple[Pending, ...]]) -> Batch:
@@ -309,36 +329,28 @@ def _event_batch(slots: Sequence[tuple[Pending, ...]]) -> Batch:
             found[1].append(slot)
     ordered: list[tuple[Pending, ...]] = []
     entries: list[int] = []
-    data: list[dict[str, Any]] = []
+    data: list[EventBulkCreate] = []
     for profile, members in groups.values():
         entries.append(len(ordered))
         ordered.extend(members)
+        events = Prebuilt([slot[0].item.payload["event"] for slot in members])
         data.append(
-            {
-                "type": "event-bulk-create",
-                "attributes": {
-                    "profile": {"data": profile},
-                    "events": {"data": [slot[0].item.payload["event"] for slot in members]},
-                },
-            }
+            EventBulkCreate(attributes=EventBulkCreateAttributes(Prebuilt(profile), events))
         )
-    body = {
-        "data": {
-            "type": "event-bulk-create-job",
-            "attributes": {"events-bulk-create": {"data": data}},
-        }
-    }
+    job = EventBulkCreateJob(attributes=EventBulkCreateJobAttributes(Document(data)))
+    body = unstructure(Document(job))
     return Batch(EVENT, tuple(ordered), planned("bulk_create_events", json=body), tuple(entries))
 
 
-def _profile_batch(slots: Sequence[tuple[Pending, ...]]) -> Batch:
-    body = {
-        "data": {
-            "type": "profile-bulk-import-job",
-            "attributes": {"profiles": {"data": [_merge(slot) for slot in slots]}},
-        }
-    }
-    return Batch(PROFILE, tuple(slots), planned("bulk_import_profiles", json=body))
+def _profile_batch(
+    slots: Sequence[tuple[Pending, ...]], relationships: Optional[dict[str, Document]]
+) -> Batch:
+    job = ProfileBulkImportJob(
+        attributes=ProfileJobAttributes(Prebuilt([_merge(slot) for slot in slots])),
+        relationships=relationships,
+    )
+    request = planned("bulk_import_profiles", json=unstructure(Document(job)))
+    return Batch(PROFILE, tuple(slots), request, relationships=relationships)
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -440,11 +452,14 @@ def settle(batch: Batch, outcome: Union[Reply, BaseException]) -> Settlement:
         bad = [batch.slots[i] for i in named]
         return Settlement(
             rejected=tuple(_rejected(batch, bad, reason)),
-            resend=(_batch(batch.kind, rest),) if rest else (),
+            resend=(_batch(batch.kind, rest, batch.relationships),) if rest else (),
         )
     half = len(batch.slots) // 2
     return Settlement(
-        resend=(_batch(batch.kind, batch.slots[:half]), _batch(batch.kind, batch.slots[half:]))
+        resend=(
+            _batch(batch.kind, batch.slots[:half], batch.relationships),
+            _batch(batch.kind, batch.slots[half:], batch.relationships),
+        )
     )
 
 
@@ -452,6 +467,10 @@ def settle(batch: Batch, outcome: Union[Reply, BaseException]) -> Settlement:
 
 #: Job states after which nothing changes any more (spec ``status`` enum).
 _FINAL = ("complete", "cancelled")
+
+#: Import errors a page holds: the ``page[size]`` maximum of
+#: ``get_errors_for_bulk_import_profiles_job`` (spec: 100).
+IMPORT_ERRORS_PAGE_SIZE = 100
 
 
 def _job_reply(job_id: str) -> Any:
@@ -533,11 +552,11 @@ def follow_job(
         planned(
             "get_errors_for_bulk_import_profiles_job",
             path_params={"id": job_id},
-            params=(("page[size]", "100"),),
+            params=(("page[size]", str(IMPORT_ERRORS_PAGE_SIZE)),),
             depends_on=depends_on,
             note=f"sent only if job {job_id} reports failed profiles",
         ),
-        max_pages=math.ceil(failed / 100) + 1,
+        max_pages=math.ceil(failed / IMPORT_ERRORS_PAGE_SIZE) + 1,
     )
     out: list[Rejected] = []
     for resource in errors.items:

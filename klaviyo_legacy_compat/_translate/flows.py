@@ -32,14 +32,10 @@ import attrs
 
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._flow import Flow, notice
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
+from klaviyo_legacy_compat._parse import parse_page
 from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    legacy_page,
-    legacy_time,
-    parse_page,
-)
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import MAX_PAGES, walk
 
 __all__ = ["ENDPOINTS", "FLOWS_PER_PAGE", "TRANSLATORS", "FlowsCall", "legacy_flow"]

@@ -20,7 +20,7 @@ token from ``next``; defaults to current time; always descending when since is n
 timeline reference): the stream starts at ``since`` and runs in the sort's direction, so a unix
 ``since`` becomes ``less-or-equal(timestamp,N)`` for ``desc`` and
 ``greater-or-equal(timestamp,N)`` for ``asc``, and ``sort=asc`` without ``since`` answers newest
-first, as legacy did. ``next`` is a token of this library (``_paging.encode_token``) holding the
+first, as legacy did. ``next`` is a token of this library (``_parse.encode_token``) holding the
 new-API cursor and the query it belongs to; ``since=<next>`` resumes that query, so a legacy
 ``while next:`` loop ends and sees every event once. A legacy ``next`` (a UUID) from before the
 migration cannot be resumed and is refused. Answers ``{"object": "$list", "count", "data":
@@ -52,7 +52,6 @@ from __future__ import annotations
 import calendar
 import logging
 import math
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Optional, Union
@@ -60,34 +59,33 @@ from typing import Any, Callable, Optional, Union
 import attrs
 
 from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._documents import MetricAggregateAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, now, send
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._leniency import normalised, permits
+from klaviyo_legacy_compat._parse import (
+    decode_token,
+    encode_token,
+    json_param,
+    parse_choice,
+    parse_date,
+    parse_id,
+    parse_int,
+    parse_page,
+    single,
+    unix_text,
+)
 from klaviyo_legacy_compat._translate._jsonapi import (
     attributes_of,
     dig,
     filter_equals,
     planned,
+    resource_body,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    json_param,
-    legacy_page,
-    legacy_time,
-    parse_id,
-    parse_int,
-    parse_page,
-    single,
-)
-from klaviyo_legacy_compat._translate._paging import (
-    MAX_PAGES,
-    decode_token,
-    encode_token,
-    next_cursor,
-    walk,
-)
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
+from klaviyo_legacy_compat._translate._paging import MAX_PAGES, next_cursor, walk
 from klaviyo_legacy_compat._translate.profiles import legacy_person
 from klaviyo_legacy_compat._values import iso_utc
 
@@ -180,20 +178,7 @@ SORTS: Mapping[str, tuple[str, str]] = {
 EVENT_TIME = "%Y-%m-%d %H:%M:%S+00:00"
 
 _TIMELINE_TOKEN = "timeline"
-_UNIX = re.compile(r"\d+(\.\d*)?")
 _DIMENSIONS_HINT = "$flow, $message, $attributed_flow, Campaign Name, List, URL, ..."
-
-
-# --- parameters -------------------------------------------------------------------------------
-
-
-def _choice(value: Any, field: str, allowed: Mapping[str, Any], default: str) -> str:
-    value = single(value, field)
-    if value is None or value == "":
-        return default
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise TranslationError(field, f"must be one of {', '.join(allowed)}, got {value!r}")
-    return value.lower()
 
 
 # --- GET /v1/metrics --------------------------------------------------------------------------
@@ -297,8 +282,7 @@ def _since(
         return None
     if isinstance(value, bool):
         raise TranslationError("since", f"must be unix seconds or a next token, got {value!r}")
-    if isinstance(value, str) and _UNIX.fullmatch(value.strip()):
-        value = float(value)
+    value = unix_text(value)
     if isinstance(value, (int, float)):
         if not 0 <= value < 1e11:
             raise TranslationError(
@@ -410,7 +394,7 @@ def _timeline(params: Mapping[str, Any], path: Mapping[str, str]) -> TimelineCal
         person_id=person_id,
         since=_since(params.get("since"), metric_id, person_id),
         count=parse_int(params.get("count"), "count", *TIMELINE_COUNT),
-        sort=_choice(params.get("sort"), "sort", SORTS, "desc"),
+        sort=parse_choice(params.get("sort"), "sort", SORTS, "desc"),
     )
 
 
@@ -439,29 +423,10 @@ class MetricExportCall:
         return MEASUREMENTS[self.measurement] if isinstance(self.measurement, str) else "sum_value"
 
 
-def _date(value: Any, field: str) -> date:
-    value = single(value, field)
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _UNIX.fullmatch(value.strip()):
-        value = float(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        # "Can also accept a 10-digit UNIX timestamp" (v1 export reference).
-        return datetime.fromtimestamp(value, tz=timezone.utc).date()
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise TranslationError(field, f"must be a date YYYY-MM-DD (or unix seconds), got {value!r}")
-
-
 def _dates(params: Mapping[str, Any]) -> tuple[Optional[date], Optional[date]]:
     given = {name: params.get(name) for name in ("start_date", "end_date")}
     start, end = (
-        None if value is None or value == "" else _date(value, name)
+        None if value is None or value == "" else parse_date(value, name)
         for name, value in given.items()
     )
     if start is not None and end is not None:
@@ -587,7 +552,7 @@ def _export(params: Mapping[str, Any], path: Mapping[str, str]) -> MetricExportC
         metric_id=metric_id,
         start_date=start,
         end_date=end,
-        unit=_choice(params.get("unit"), "unit", UNITS, "day"),
+        unit=parse_choice(params.get("unit"), "unit", UNITS, "day"),
         measurement=_measurement(params.get("measurement")),
         where=_where(params.get("where")),
         by=None if by in (None, "") else _dimension(by, "by"),
@@ -599,7 +564,7 @@ def _midnight(day: date) -> str:
     return iso_utc(datetime(day.year, day.month, day.day, tzinfo=timezone.utc))
 
 
-def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
+def _aggregate_body(call: MetricExportCall) -> Any:
     assert call.start_date is not None and call.end_date is not None  # set by _window
     filters = [
         # The time range the spec requires (new-api.md §3.7); end_date is inclusive.
@@ -607,17 +572,16 @@ def _aggregate_body(call: MetricExportCall) -> dict[str, Any]:
         f"less-than(datetime,{_midnight(call.end_date + timedelta(days=1))})",
     ]
     filters += [filter_equals(name, operand) for name, _, operand in call.where]
-    attributes: dict[str, Any] = {
-        "metric_id": call.metric_id,
-        "measurements": [call.aggregate_measurement],
-        "interval": UNITS[call.unit],
-        "filter": filters,
-        "page_size": call.count,
-        "timezone": "UTC",
-    }
-    if call.by is not None:
-        attributes["by"] = [call.by]
-    return {"data": {"type": "metric-aggregate", "attributes": attributes}}
+    attributes = MetricAggregateAttributes(
+        metric_id=call.metric_id,
+        measurements=[call.aggregate_measurement],
+        interval=UNITS[call.unit],
+        filter=filters,
+        page_size=call.count,
+        timezone="UTC",
+        by=None if call.by is None else [call.by],
+    )
+    return resource_body("metric-aggregate", attributes=attributes)
 
 
 def _results(call: MetricExportCall, body: Any) -> list[dict[str, Any]]:

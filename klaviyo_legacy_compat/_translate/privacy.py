@@ -27,13 +27,15 @@ from typing import Any, Callable, Optional
 
 import attrs
 
+from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
 from klaviyo_legacy_compat._config import Options
+from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import DataPrivacyDeletionJob, DeletionAttributes
 from klaviyo_legacy_compat._errors import TranslationError
 from klaviyo_legacy_compat._flow import Flow, notice, send
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
+from klaviyo_legacy_compat._parse import IDENTIFIER_CHECKS, parse_id, single
 from klaviyo_legacy_compat._translate._jsonapi import planned
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY, parse_id, single
-from klaviyo_legacy_compat._translate._profile import IDENTIFIER_CHECKS
 
 __all__ = [
     "CONFIRMATION",
@@ -64,12 +66,13 @@ class DeletionRequestCall:
     identifier: str
 
 
-def _profile(call: DeletionRequestCall) -> dict[str, Any]:
+def _profile(call: DeletionRequestCall) -> Resource:
     attribute = ID_TYPES[call.id_type][1]
     if attribute is None:
         # The schema requires "attributes" even when the profile is named by its id.
-        return {"type": "profile", "id": call.identifier, "attributes": {}}
-    return {"type": "profile", "attributes": {attribute: call.identifier}}
+        return Resource("profile", id=call.identifier, attributes={})
+    named: dict[str, Any] = {attribute: call.identifier}
+    return Resource("profile", attributes=ProfileAttributes(**named))
 
 
 def plan_deletion_request(call: DeletionRequestCall, *, options: Options) -> Flow[dict[str, str]]:
@@ -79,13 +82,8 @@ def plan_deletion_request(call: DeletionRequestCall, *, options: Options) -> Flo
         f"deletion request: every profile matching {call.id_type} is deleted, asynchronously "
         "(the new job answers 202)"
     )
-    body = {
-        "data": {
-            "type": "data-privacy-deletion-job",
-            "attributes": {"profile": {"data": _profile(call)}},
-        }
-    }
-    yield from send(planned("request_profile_deletion", json=body))
+    job = DataPrivacyDeletionJob(attributes=DeletionAttributes(Document(_profile(call))))
+    yield from send(planned("request_profile_deletion", json=unstructure(Document(job))))
     return {"message": CONFIRMATION}
 
 

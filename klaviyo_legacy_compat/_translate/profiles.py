@@ -55,7 +55,7 @@ from typing import Any, Callable, Optional
 import attrs
 
 from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
-from klaviyo_legacy_compat._calls import IdentifyCall, string_list
+from klaviyo_legacy_compat._calls import IdentifyCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
 from klaviyo_legacy_compat._errors import (
@@ -67,9 +67,17 @@ from klaviyo_legacy_compat._errors import (
     error_from_response,
 )
 from klaviyo_legacy_compat._flow import Flow, Notice, Reply, Step, notice, notices, send
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._parse import (
+    IDENTIFIER_CHECKS,
+    json_param,
+    parse_id,
+    parse_name,
+    single,
+    string_list,
+)
 from klaviyo_legacy_compat._translate._jsonapi import (
     dry_reply,
     filter_equals,
@@ -78,18 +86,8 @@ from klaviyo_legacy_compat._translate._jsonapi import (
     planned,
     resource_of,
 )
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    json_param,
-    legacy_time,
-    parse_id,
-    single,
-)
-from klaviyo_legacy_compat._translate._profile import (
-    IDENTIFIER_CHECKS,
-    missing_rule,
-    split_profile,
-)
+from klaviyo_legacy_compat._translate._legacy import legacy_time
+from klaviyo_legacy_compat._translate._profile import missing_rule, split_profile
 
 __all__ = [
     "ENDPOINTS",
@@ -568,14 +566,12 @@ def _search(params: Mapping[str, Any], path: Mapping[str, str]) -> PeopleSearchC
 def _exchange(params: Mapping[str, Any], path: Mapping[str, str]) -> PeopleExchangeCall:
     del path
     value = single(params.get("exchange_id"), "exchange_id")
-    if not isinstance(value, str) or not value.strip():
-        raise TranslationError(
-            "exchange_id", f"is required: the _kx value of a visitor, got {value!r}"
-        )
-    return PeopleExchangeCall(value.strip())
+    rule = "is required: the _kx value of a visitor"
+    return PeopleExchangeCall(parse_name(value, "exchange_id", rule))
 
 
-#: The legacy person endpoints' tables (see ``_translate/__init__`` and ``_wire.routes``).
+#: The legacy person translators (joined in ``_translate/__init__``); the endpoints are
+#: :data:`ENDPOINTS`.
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     PersonCall: plan_get_person,
     PersonUpdateCall: plan_update_person,

@@ -1,4 +1,4 @@
-"""Legacy list subscribe, unsubscribe and global exclusion → consent jobs.
+"""Legacy list subscribe and unsubscribe → consent jobs.
 
 The endpoints are the records of :data:`ENDPOINTS`; this is how they are translated.
 
@@ -15,8 +15,9 @@ A subscribe becomes, per chunk of ``subscribe_chunk_size`` profiles:
    present, ``sms_consent`` and ``$consent``.
 
 The members it answers carry their Klaviyo ids: the id a ``profile-import`` upsert answered,
-else one ``GET /api/profiles`` per 100 identifiers of each kind once the jobs were accepted
-(``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not created.
+else one ``GET /api/profiles`` per ``LOOKUP_SIZE`` identifiers of each kind once the jobs were
+accepted (``member_ids=False`` skips it); ``None`` for a profile the asynchronous job has not
+created.
 
 A legacy unsubscribe only removed the profiles from that list; the new job records an
 UNSUBSCRIBED marketing consent for them (every plan says so), and it unsubscribes *globally*
@@ -25,13 +26,11 @@ is looked up on the list first (``GET /api/lists/{id}/profiles`` filtered by
 ``any(email,[...])``) and only members are unsubscribed, at most 100 per job; the rest are
 skipped and reported. ``unsubscribe_globally=True`` sends everyone.
 
-A global exclusion becomes a lookup of each email's suppression state and ``POST
-/api/profile-suppression-bulk-create-jobs`` (≤ 100 emails) for the others, so the legacy
-``{"already_excluded", "num_excluded"}`` answer is true, not invented.
+A global exclusion (excluding an address) is translated by :mod:`.exclusions`.
 
-The builders of :data:`ENDPOINTS` make the three calls from a legacy request's parameters,
-for every surface (raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the
-body they answer.
+The builders of :data:`ENDPOINTS` make the two calls from a legacy request's parameters, for
+every surface (raw HTTP, ``klaviyo-sdk``, ``klaviyo`` 3.1.7); :func:`legacy_body` is the body
+they answer.
 """
 
 from __future__ import annotations
@@ -43,16 +42,21 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import attrs
 
-from klaviyo_legacy_compat._bodies import ProfileAttributes, Resource, relationship
-from klaviyo_legacy_compat._calls import (
-    ExcludeEmailCall,
-    SubscribeCall,
-    UnsubscribeCall,
-    parse_list_id,
-    string_list,
-)
+from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
+from klaviyo_legacy_compat._calls import SubscribeCall, UnsubscribeCall
 from klaviyo_legacy_compat._config import Options
 from klaviyo_legacy_compat._convert import unstructure
+from klaviyo_legacy_compat._documents import (
+    SUBSCRIBED,
+    UNSUBSCRIBED,
+    ProfileBulkImportJob,
+    ProfileJobAttributes,
+    ProfileSubscriptionBulkCreateJob,
+    ProfileSubscriptionBulkDeleteJob,
+    SubscriptionAttributes,
+    list_relationship,
+    lists_relationship,
+)
 from klaviyo_legacy_compat._endpoints import endpoint
 from klaviyo_legacy_compat._errors import (
     MissingIdentifierError,
@@ -78,6 +82,13 @@ from klaviyo_legacy_compat._legacy_keys import (
 )
 from klaviyo_legacy_compat._leniency import normalised, permits
 from klaviyo_legacy_compat._models import PlannedRequest
+from klaviyo_legacy_compat._parse import (
+    IDENTIFIER_CHECKS,
+    joined_list,
+    parse_list_id,
+    required,
+    string_list,
+)
 from klaviyo_legacy_compat._translate._jsonapi import (
     chunked,
     dig,
@@ -87,7 +98,7 @@ from klaviyo_legacy_compat._translate._jsonapi import (
 )
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._translate._profile import (
-    IDENTIFIER_CHECKS,
+    LOOKUP_SIZE,
     PROFILES_RULE,
     dry_found_profiles,
     identifier_key,
@@ -95,14 +106,13 @@ from klaviyo_legacy_compat._translate._profile import (
     profile_list,
     split_profile,
 )
-from klaviyo_legacy_compat._translate.lists import (
-    lists_relationship,
+from klaviyo_legacy_compat._translate.members import (
     look_up_ids,
     lookup_identifier,
     member_record,
 )
 from klaviyo_legacy_compat._translate.profiles import upsert_step
-from klaviyo_legacy_compat._values import as_email, as_flag_text
+from klaviyo_legacy_compat._values import as_flag_text
 
 T = TypeVar("T")
 
@@ -112,7 +122,6 @@ __all__ = [
     "SubscribeReport",
     "UnsubscribeReport",
     "legacy_body",
-    "plan_exclude_email",
     "plan_subscribe_to_list",
     "plan_unsubscribe",
 ]
@@ -148,10 +157,6 @@ class _Entry:
     channels: tuple[str, ...]
 
 
-_SUBSCRIBED = {"marketing": {"consent": "SUBSCRIBED"}}
-_UNSUBSCRIBED = {"marketing": {"consent": "UNSUBSCRIBED"}}
-
-
 def _consent_list(value: Any, field: str) -> tuple[Optional[frozenset[str]], Optional[Notice]]:
     if value is None:
         return None, None
@@ -159,7 +164,7 @@ def _consent_list(value: Any, field: str) -> tuple[Optional[frozenset[str]], Opt
     if isinstance(value, str):
         # A list was documented; one string (often comma-separated) is what PHP and form
         # posts sent (leniency row consent_text).
-        parts = [part.strip() for part in value.split(",") if part.strip()]
+        parts = joined_list(value, field)
         note = normalised("consent_text", field, f"{value!r} read as the list {parts!r}")
         value = parts
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
@@ -221,43 +226,30 @@ def _entry(source: Any, field: str, options: Options) -> tuple[_Entry, list[Noti
     return _Entry(source, attributes, tuple(channels)), found
 
 
-def _subscription_profile(entry: _Entry) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
-    if entry.attributes.email:
-        attributes["email"] = entry.attributes.email
-    if entry.attributes.phone_number:
-        attributes["phone_number"] = entry.attributes.phone_number
-    attributes["subscriptions"] = {channel: _SUBSCRIBED for channel in entry.channels}
-    return {"type": "profile", "attributes": attributes}
-
-
-def _list_relationship(list_id: str) -> dict[str, Any]:
-    return {"list": unstructure(relationship("list", list_id))}
+def _subscription_profile(entry: _Entry) -> Resource:
+    attributes = SubscriptionAttributes(
+        entry.attributes.email or None,
+        entry.attributes.phone_number or None,
+        {channel: SUBSCRIBED for channel in entry.channels},
+    )
+    return Resource("profile", attributes=attributes)
 
 
 def _subscribe_job(list_id: str, entries: Sequence[_Entry]) -> PlannedRequest:
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-create-job",
-            "attributes": {"profiles": {"data": [_subscription_profile(e) for e in entries]}},
-            "relationships": _list_relationship(list_id),
-        }
-    }
-    return planned("bulk_subscribe_profiles", json=body)
+    job = ProfileSubscriptionBulkCreateJob(
+        attributes=ProfileJobAttributes(Document([_subscription_profile(e) for e in entries])),
+        relationships=list_relationship(list_id),
+    )
+    return planned("bulk_subscribe_profiles", json=unstructure(Document(job)))
 
 
 def _import_job(entries: Sequence[_Entry], list_id: Optional[str]) -> PlannedRequest:
-    data: dict[str, Any] = {
-        "type": "profile-bulk-import-job",
-        "attributes": {
-            "profiles": {
-                "data": [unstructure(Resource("profile", attributes=e.attributes)) for e in entries]
-            }
-        },
-    }
-    if list_id is not None:
-        data["relationships"] = lists_relationship(list_id)
-    return planned("bulk_import_profiles", json={"data": data})
+    profiles = Document([Resource("profile", attributes=e.attributes) for e in entries])
+    job = ProfileBulkImportJob(
+        attributes=ProfileJobAttributes(profiles),
+        relationships=None if list_id is None else lists_relationship(list_id),
+    )
+    return planned("bulk_import_profiles", json=unstructure(Document(job)))
 
 
 @attrs.frozen
@@ -324,9 +316,10 @@ def plan_subscribe_to_list(
 
     The jobs answer 202 without ids, so each member's Klaviyo id is the one its
     ``profile-import`` upsert answered, else looked up once the jobs of its group of chunks
-    were accepted (:func:`_member_ids`: one ``GET /api/profiles`` per 100 identifiers of each
-    kind, on ``get_profiles``' rate limit); ``member_ids=False`` skips the lookups. A member
-    Klaviyo has no profile for yet (the jobs run asynchronously) has ``"id": None``.
+    were accepted (:func:`_member_ids`: one ``GET /api/profiles`` per ``LOOKUP_SIZE``
+    identifiers of each kind, on ``get_profiles``' rate limit); ``member_ids=False`` skips the
+    lookups. A member Klaviyo has no profile for yet (the jobs run asynchronously) has
+    ``"id": None``.
     """
     size = options.subscribe_chunk_size
     profiles, single = profile_list(call.profiles, options)
@@ -456,7 +449,8 @@ _MEMBERS_NOTICES = {
     "member_ids=True": (
         "subscribe: the legacy answer listed members with their Klaviyo ids; the new jobs "
         "answer 202 without any, so each member gets the id its profile-import upsert "
-        "answered, else one GET /api/profiles per 100 identifiers of each kind looks the ids "
+        f"answered, else one GET /api/profiles per {LOOKUP_SIZE} identifiers of each kind "
+        "looks the ids "
         "up once the jobs were accepted (member_ids=False skips it); a profile the "
         'asynchronous job has not created yet gets "id": None'
     ),
@@ -483,10 +477,10 @@ def _member_ids(
     chunks: Sequence[_Chunk], known: Mapping[int, str], after: int
 ) -> Flow[dict[int, str]]:
     """Input position → profile id for the members of ``chunks`` without a ``known`` id,
-    looked up once the jobs up to request ``after`` were accepted (:func:`lists.look_up_ids`:
-    one ``GET /api/profiles`` per 100 identifiers of each kind). A lookup that fails costs
-    its members their ids, never the accepted subscribe: a warning says so, and the members
-    are returned with ``"id": None``."""
+    looked up once the jobs up to request ``after`` were accepted (:func:`members.look_up_ids`:
+    one ``GET /api/profiles`` per ``LOOKUP_SIZE`` identifiers of each kind). A lookup that
+    fails costs its members their ids, never the accepted subscribe: a warning says so, and
+    the members are returned with ``"id": None``."""
     wanted = [
         (chunk.start + i, *lookup_identifier(entry.attributes))
         for chunk in chunks
@@ -545,19 +539,19 @@ def _unsubscribe_job(
     note: Optional[str],
 ) -> PlannedRequest:
     profiles = [
-        {
-            "type": "profile",
-            "attributes": {attribute: value, "subscriptions": {channel: _UNSUBSCRIBED}},
-        }
+        Resource(
+            "profile",
+            attributes=SubscriptionAttributes(
+                **{attribute: value}, subscriptions={channel: UNSUBSCRIBED}
+            ),
+        )
         for attribute, channel, value in items
     ]
-    body = {
-        "data": {
-            "type": "profile-subscription-bulk-delete-job",
-            "attributes": {"profiles": {"data": profiles}},
-            "relationships": _list_relationship(list_id),
-        }
-    }
+    job = ProfileSubscriptionBulkDeleteJob(
+        attributes=ProfileJobAttributes(Document(profiles)),
+        relationships=list_relationship(list_id),
+    )
+    body = unstructure(Document(job))
     return planned("bulk_unsubscribe_profiles", json=body, depends_on=depends_on, note=note)
 
 
@@ -653,7 +647,7 @@ def _members_of(
             params=(
                 ("filter", filter_any(attribute, values)),
                 ("fields[profile]", attribute),
-                ("page[size]", "100"),
+                ("page[size]", str(LOOKUP_SIZE)),
             ),
         )
         found_pages = yield from walk(request, dry_data=dry_found_profiles(attribute, values))
@@ -666,77 +660,7 @@ def _members_of(
     return members, lookups
 
 
-# --- global exclusions --------------------------------------------------------------------
-
-
-def _is_suppressed(profile: Any) -> bool:
-    marketing = (
-        (((profile or {}).get("attributes") or {}).get("subscriptions") or {}).get("email") or {}
-    ).get("marketing") or {}
-    return bool(marketing.get("suppression"))
-
-
-def _suppress_job(emails: Sequence[str], depends_on: int, note: str) -> PlannedRequest:
-    profiles = [{"type": "profile", "attributes": {"email": email}} for email in emails]
-    body = {
-        "data": {
-            "type": "profile-suppression-bulk-create-job",
-            "attributes": {"profiles": {"data": profiles}},
-        }
-    }
-    return planned("bulk_suppress_profiles", json=body, depends_on=depends_on, note=note)
-
-
-def plan_exclude_email(call: ExcludeEmailCall, *, options: Options) -> Flow[dict[str, Any]]:
-    """The flow of a legacy ``POST /v1/people/exclusions``; returns
-    ``{"already_excluded": bool, "num_excluded": int}``."""
-    del options  # no option changes an exclusion
-    emails = [
-        as_email(value, f"email[{i}]" if len(call.emails) > 1 else "email")
-        for i, value in enumerate(call.emails)
-    ]
-    if not emails:
-        raise TranslationError("email", "give an email address to exclude")
-    size = endpoint("bulk_suppress_profiles").item_cap
-    excluded = 0
-    already: list[bool] = []
-    accepted: list[str] = []
-    for number, chunk in enumerate(chunked(emails, size), start=1):
-        try:
-            request = planned(
-                "get_profiles",
-                params=(
-                    ("filter", filter_any("email", chunk)),
-                    ("additional-fields[profile]", "subscriptions"),
-                    ("fields[profile]", "email,subscriptions"),
-                    ("page[size]", "100"),
-                ),
-            )
-            lookup = yield from walk(request)
-            items, last = lookup.items, lookup.last_index
-            suppressed = {
-                identifier_key("email", str(((p or {}).get("attributes") or {}).get("email", "")))
-                for p in items
-                if _is_suppressed(p)
-            }
-            todo = [e for e in chunk if identifier_key("email", e) not in suppressed]
-            already.extend(identifier_key("email", e) in suppressed for e in chunk)
-            if todo:
-                note = f"holds only the emails request {last} does not show as suppressed"
-                yield from send(_suppress_job(todo, last, note))
-        except Exception as exc:
-            raise PartialDeliveryError(
-                accepted=accepted,
-                undelivered=emails[(number - 1) * size :],
-                cause=exc,
-                what="emails",
-            ) from exc
-        excluded += len(todo)
-        accepted.append(f"chunk {number}: {len(todo)} excluded")
-    return {"already_excluded": all(already), "num_excluded": excluded}
-
-
-# --- routes -------------------------------------------------------------------------------
+# --- the legacy body; builders: legacy parameters → calls ---------------------------------
 
 
 def legacy_body(result: Any) -> Any:
@@ -746,19 +670,9 @@ def legacy_body(result: Any) -> Any:
     return "" if isinstance(result, UnsubscribeReport) else result
 
 
-def _required(params: Mapping[str, Any], field: str, rule: str) -> Any:
-    """``params[field]``, or a :class:`TranslationError` naming it when it is missing or
-    empty. The legacy server answered 400; defaulting it to "nothing" would instead report
-    success having done nothing."""
-    value = params.get(field)
-    if value is None or (isinstance(value, (str, bytes)) and not value):
-        raise TranslationError(field, rule)
-    return value
-
-
 def _build_subscribe(params: Mapping[str, Any], path: Mapping[str, str]) -> SubscribeCall:
     # ``profiles`` is passed on as given: any iterable, read lazily by the translator.
-    profiles = _required(params, "profiles", "is required: a list of profile objects")
+    profiles = required(params, "profiles", "is required: a list of profile objects")
     return SubscribeCall(parse_list_id(path["list_id"]), profiles)
 
 
@@ -769,21 +683,12 @@ def _build_unsubscribe(params: Mapping[str, Any], path: Mapping[str, str]) -> Un
     return UnsubscribeCall(parse_list_id(path["list_id"]), **identifiers)
 
 
-def _build_exclude(params: Mapping[str, Any], path: Mapping[str, str]) -> ExcludeEmailCall:
-    email = params.get("email")
-    if isinstance(email, list):  # a repeated form key: its first value is the address
-        email = email[0] if email else None
-    if not email:
-        raise TranslationError("email", "is required: the address to exclude")
-    return ExcludeEmailCall(string_list(email, "email"))
-
-
 TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
     SubscribeCall: plan_subscribe_to_list,
     UnsubscribeCall: plan_unsubscribe,
-    ExcludeEmailCall: plan_exclude_email,
 }
 
+# --- endpoints ----------------------------------------------------------------------------
 
 ENDPOINTS: tuple[LegacyEndpoint, ...] = (
     LegacyEndpoint(
@@ -852,23 +757,6 @@ ENDPOINTS: tuple[LegacyEndpoint, ...] = (
             "profiles not on the list are skipped and reported (`UnsubscribeReport.skipped`)",
             "`unsubscribe_globally=True` sends everyone, by name only",
             "`push_tokens` cannot be translated (the job needs each token's platform and vendor)",
-        ),
-    ),
-    LegacyEndpoint(
-        "POST",
-        "/api/v1/people/exclusions",
-        _build_exclude,
-        (),
-        ("ListsSegments.exclude_globally",),
-        {
-            "method": "POST",
-            "url": f"https://a.klaviyo.com/api/v1/people/exclusions?api_key={EXAMPLE_KEY}",
-            "form": {"email": "a@example.com"},
-        },
-        (
-            "the suppression state is looked up first, so `already_excluded` and `num_excluded` "
-            "are true answers, not invented",
-            "suppression jobs hold at most 100 emails",
         ),
     ),
 )

@@ -32,19 +32,18 @@ from typing import Any, Callable, Optional
 
 import attrs
 
+from klaviyo_legacy_compat._documents import TemplateAttributes, TemplateRenderAttributes
 from klaviyo_legacy_compat._errors import TranslationError, UnsupportedLegacyFeatureError
 from klaviyo_legacy_compat._flow import Flow, notice, send
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
-from klaviyo_legacy_compat._translate._jsonapi import attributes_of, planned, resource_of
-from klaviyo_legacy_compat._translate._legacy import (
-    EXAMPLE_KEY,
-    legacy_page,
-    legacy_time,
-    parse_id,
-    parse_page,
-    parse_text,
-    single,
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
+from klaviyo_legacy_compat._parse import parse_id, parse_page, parse_text, single
+from klaviyo_legacy_compat._translate._jsonapi import (
+    attributes_of,
+    planned,
+    resource_body,
+    resource_of,
 )
+from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
 from klaviyo_legacy_compat._translate._paging import walk
 from klaviyo_legacy_compat._values import json_safe
 
@@ -181,12 +180,8 @@ def plan_get_templates(call: TemplatesCall, *, options: Any) -> Flow[dict[str, A
 def plan_create_template(call: TemplateCreateCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/email-templates`` → an HTML (``CODE``) template."""
     del options
-    body = {
-        "data": {
-            "type": "template",
-            "attributes": {"name": call.name, "editor_type": "CODE", "html": call.html},
-        }
-    }
+    attributes = TemplateAttributes(name=call.name, editor_type="CODE", html=call.html)
+    body = resource_body("template", attributes=attributes)
     reply = yield from send(planned("create_template", json=body))
     return template_object(resource_of(reply.response.json()))
 
@@ -194,14 +189,12 @@ def plan_create_template(call: TemplateCreateCall, *, options: Any) -> Flow[dict
 def plan_update_template(call: TemplateUpdateCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``PUT /v1/email-template/{id}``: what was given; nothing given reads the template."""
     del options
-    attributes = {
-        key: value for key, value in (("name", call.name), ("html", call.html)) if value is not None
-    }
+    attributes = TemplateAttributes(name=call.name, html=call.html)
     path = {"id": call.template_id}
-    if not attributes:
+    if attributes == TemplateAttributes():
         reply = yield from send(planned("get_template", path_params=path))
     else:
-        body = {"data": {"type": "template", "id": call.template_id, "attributes": attributes}}
+        body = resource_body("template", call.template_id, attributes=attributes)
         reply = yield from send(planned("update_template", path_params=path, json=body))
     return template_object(resource_of(reply.response.json()))
 
@@ -224,7 +217,7 @@ def plan_delete_template(call: TemplateDeleteCall, *, options: Any) -> Flow[dict
 def plan_clone_template(call: TemplateCloneCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/email-template/{id}/clone`` → ``template-clone``: the copy."""
     del options
-    body = {"data": {"type": "template", "id": call.template_id, "attributes": {"name": call.name}}}
+    body = resource_body("template", call.template_id, attributes=TemplateAttributes(call.name))
     reply = yield from send(planned("clone_template", json=body))
     return template_object(resource_of(reply.response.json()))
 
@@ -232,13 +225,8 @@ def plan_clone_template(call: TemplateCloneCall, *, options: Any) -> Flow[dict[s
 def plan_render_template(call: TemplateRenderCall, *, options: Any) -> Flow[dict[str, Any]]:
     """``POST /v1/email-template/{id}/render`` → ``template-render``."""
     del options
-    body = {
-        "data": {
-            "type": "template",
-            "id": call.template_id,
-            "attributes": {"context": dict(call.context)},
-        }
-    }
+    context = TemplateRenderAttributes(dict(call.context))
+    body = resource_body("template", call.template_id, attributes=context)
     reply = yield from send(planned("render_template", json=body))
     resource = resource_of(reply.response.json())
     attributes = attributes_of(resource)
@@ -347,7 +335,7 @@ TRANSLATORS: dict[type[Any], Callable[..., Flow[Any]]] = {
 }
 
 
-# --- catalogue ------------------------------------------------------------------------------
+# --- endpoints ----------------------------------------------------------------------------
 
 _BASE = "https://a.klaviyo.com/api/v1"
 _OBJECT = (

@@ -13,10 +13,10 @@ from klaviyo_legacy_compat import CompatClient
 from klaviyo_legacy_compat._translate.campaigns import (
     CampaignCancelCall,
     CampaignCloneCall,
-    CampaignRecipientsCall,
     CampaignsCall,
     CampaignScheduleCall,
 )
+from klaviyo_legacy_compat._translate.recipients import CampaignRecipientsCall
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from tests.testing.jsonapi import Api

@@ -24,8 +24,7 @@ import requests
 import klaviyo_legacy_compat
 from klaviyo_legacy_compat._catalogue import CATALOGUE
 from klaviyo_legacy_compat._endpoints import ENDPOINTS
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
-from klaviyo_legacy_compat._translate._legacy import EXAMPLE_KEY
+from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._operations import ROUTES
@@ -52,7 +51,7 @@ def test_the_enumeration_finds_the_operations_of_each_translator() -> None:
     assert {"get_metrics", "get_events", "query_metric_aggregates"} <= set(found)
     assert {"create_campaign", "send_campaign", "assign_template_to_campaign_message"} <= set(found)
     assert {"render_template", "get_profiles_for_segment", "request_profile_deletion"} <= set(found)
-    assert "metrics.py" in found["get_events"] and "campaigns.py" in found["get_events"]
+    assert "metrics.py" in found["get_events"] and "recipients.py" in found["get_events"]
 
 
 def missing_handlers() -> dict[str, list[str]]:
@@ -67,7 +66,7 @@ def test_every_operation_a_translator_emits_has_a_handler() -> None:
 
 def test_a_missing_handler_is_named_with_its_translators(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(ROUTES, "get_events")
-    assert missing_handlers() == {"get_events": ["campaigns.py", "metrics.py"]}
+    assert missing_handlers() == {"get_events": ["metrics.py", "recipients.py"]}
 
 
 # --- the seeded account ---------------------------------------------------------------------

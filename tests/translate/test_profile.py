@@ -1,47 +1,16 @@
-"""The identifier rules every translator shares (``_translate._profile``): one checker per
-identifier, one comparison key, one dry-run lookup page."""
+"""The identifier rules every translator shares (``_translate._profile``): one comparison
+key, one dry-run lookup page. (The checker of each identifier is a parser: tests/test_parse.py.)"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from klaviyo_legacy_compat._errors import TranslationError
-from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
 from klaviyo_legacy_compat._translate._profile import (
-    IDENTIFIER_CHECKS,
+    LOOKUP_SIZE,
     dry_found_profiles,
     identifier_key,
 )
-
-# (attribute, given value, checked value, or None when the check must refuse it)
-CHECKS: list[tuple[str, Any, Any]] = [
-    ("email", " Ann@Example.com ", "Ann@Example.com"),
-    ("email", "not-an-email", None),
-    ("phone_number", "+1 (500) 555-0006", "+15005550006"),
-    ("phone_number", 15005550006, None),
-    ("phone_number", "5005550006", None),
-    ("external_id", 123, "123"),
-    ("external_id", " ", None),
-    ("push_token", " abc ", "abc"),
-    ("push_token", "  ", None),
-]
-
-
-@pytest.mark.parametrize(("attribute", "given", "checked"), CHECKS)
-def test_identifier_checks(attribute: str, given: Any, checked: Any) -> None:
-    check = IDENTIFIER_CHECKS[attribute]
-    if checked is None:
-        with pytest.raises(TranslationError):
-            check(given, attribute)
-    else:
-        assert check(given, attribute) == checked
-
-
-def test_every_identifier_kind_has_a_checker() -> None:
-    assert {attribute for _, attribute, _ in IDENTIFIER_KINDS} <= set(IDENTIFIER_CHECKS)
-
+from tests import cases
 
 # (attribute, a, b, whether a and b name the same profile)
 SAME: list[tuple[str, object, object, bool]] = [
@@ -74,3 +43,23 @@ def test_dry_found_profiles(attribute: str, attributes: dict[str, str]) -> None:
             "attributes": attributes,
         }
     ]
+
+
+#: The profile collections: every lookup of profiles by identifier, and every walk of them.
+PROFILE_COLLECTIONS = {"get_profiles", "get_profiles_for_list", "get_profiles_for_segment"}
+
+
+# (People search reads one profile by identifier, page[size]=1: not a lookup of several.)
+@pytest.mark.parametrize("table", ["lists", "subscribe_to_list", "unsubscribe", "exclude_email"])
+def test_every_profile_lookup_reads_lookup_size_profiles_a_page(table: str) -> None:
+    # One constant sizes them all: a lookup of more identifiers than a page holds could not
+    # be read in one page (the spec's page[size] maximum of these collections).
+    sizes = []
+    for param in cases.load(table):
+        row = param.values[0]
+        if "error" in row or "replies" in row:
+            continue
+        for request in cases.plan_for(row).to_dict()["requests"]:
+            if request["operation"] in PROFILE_COLLECTIONS:
+                sizes.append(dict(request["params"]).get("page[size]"))
+    assert sizes and set(sizes) == {str(LOOKUP_SIZE)}
