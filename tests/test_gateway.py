@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -524,3 +525,23 @@ def test_the_serve_command_refuses_bad_settings(capsys: pytest.CaptureFixture[st
 
     assert cli.main(["serve", "--port", "0", "--backlog", "10"]) == 2
     assert "backlog" in capsys.readouterr().err
+
+
+def test_a_worker_waking_a_stopped_waitress_loop_writes_to_no_other_descriptor(
+    server: LocalKlaviyo,
+) -> None:
+    # A worker finishing a response wakes the loop by writing to its pipe; at shutdown the
+    # loop may have closed that pipe already, and its descriptor number gone to a new file.
+    running = start(server)
+    stop(running)
+    trigger = running._servers[0].trigger
+    stale = trigger.trigger  # the write end's descriptor number, closed by now
+    read_end, write_end = os.pipe()  # the lowest free numbers: most likely the stale ones
+    try:
+        trigger.pull_trigger()  # what a late worker does
+        os.set_blocking(read_end, False)
+        with contextlib.suppress(BlockingIOError):
+            assert os.read(read_end, 1) == b"", f"a write reached descriptor {stale}"
+    finally:
+        os.close(read_end)
+        os.close(write_end)

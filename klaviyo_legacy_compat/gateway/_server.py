@@ -125,6 +125,10 @@ def _waitress_server(settings: GatewaySettings) -> Optional[type[Any]]:
     class Server(TcpWSGIServer):  # type: ignore[misc]
         channel_class = Channel
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _guard_trigger(self.trigger)
+
         def maintenance(self, now: float) -> None:
             cutoff = now - self.adj.channel_timeout
             for channel in list(self.active_channels.values()):
@@ -133,6 +137,32 @@ def _waitress_server(settings: GatewaySettings) -> Optional[type[Any]]:
             super().maintenance(now)
 
     return Server
+
+
+def _guard_trigger(trigger: Any) -> None:
+    """Make waitress's wake-up pipe safe to pull after it was closed.
+
+    A worker thread that finishes a response pulls the trigger (``os.write`` on the pipe's
+    descriptor) to wake the server loop. At shutdown the loop closes the pipe while workers
+    may still be finishing: a pull after that writes to a descriptor number the process may
+    already have handed to another socket or file (seen as ``OSError: Bad file descriptor``
+    in another connection). The pull and the close take one lock, and a pull after the close
+    does nothing: the loop it would wake has stopped.
+    """
+    lock = threading.Lock()
+    pull, close = trigger._physical_pull, trigger._close
+
+    def guarded_pull() -> None:
+        with lock:
+            if not trigger._closed:
+                pull()
+
+    def guarded_close() -> None:
+        with lock:
+            close()
+
+    trigger._physical_pull = guarded_pull
+    trigger._close = guarded_close
 
 
 # --- the stdlib fallback ----------------------------------------------------------------------
