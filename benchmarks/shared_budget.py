@@ -34,8 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._pacing_redis import DEFAULT_PREFIX
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._transports.pacing_redis import DEFAULT_PREFIX
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,8 +26,8 @@ from typing import Any, Callable, Optional
 import requests
 
 from klaviyo_legacy_compat import CompatClient, exceptions
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._pacing import MARGIN
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._transports.pacing import MARGIN
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 NOW_ISO = "2024-05-01T12:00:00+00:00"

@@ -18,9 +18,10 @@ the new JSON:API requests and sent, or shown with ``dry_run=True``::
 
 from __future__ import annotations
 
-from ._batching import Batcher, FlushReport
-from ._client import CompatClient
-from ._errors import (
+from ._bulk.batching import Batcher, FlushReport
+from ._bulk.shutdown import shutdown
+from ._bulk.spool import SpoolError
+from ._core.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -35,7 +36,12 @@ from ._errors import (
     TranslationError,
     UnsupportedLegacyFeatureError,
 )
-from ._facade import (
+from ._core.models import PlannedRequest, PreparedRequest, RawResponse
+from ._core.plan import Plan
+from ._core.translate import SubscribeReport, UnsubscribeReport
+from ._core.translate.batches import Rejected
+from ._surfaces.client import CompatClient
+from ._surfaces.facade import (
     batching,
     configure,
     default_client,
@@ -46,14 +52,8 @@ from ._facade import (
     track,
     unsubscribe,
 )
-from ._install import install, uninstall
-from ._models import PlannedRequest, PreparedRequest, RawResponse
-from ._plan import Plan
-from ._shutdown import shutdown
-from ._spool import SpoolError
-from ._translate import SubscribeReport, UnsubscribeReport
-from ._translate.batches import Rejected
-from ._transport import RequestsTransport, RequestTimeoutError, Transport, TransportError
+from ._surfaces.install import install, uninstall
+from ._transports.transport import RequestsTransport, RequestTimeoutError, Transport, TransportError
 from ._version import REVISION, __version__
 from .legacy.api import Klaviyo
 from .legacy.api_helper import KlaviyoAPIResponse

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Optional, TextIO
 from urllib.parse import urlencode
 
-from ._client import CompatClient
-from ._errors import KlaviyoCompatError
-from ._wire import LegacyHTTPRequest, parse_legacy_request
+from ._core.errors import KlaviyoCompatError
+from ._core.wire import LegacyHTTPRequest, parse_legacy_request
+from ._surfaces.client import CompatClient
 from .gateway import GatewaySettings, pooled_session, serve
 
 __all__ = ["main", "request_from_json"]
@@ -260,7 +260,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             client.close()
         return 0
     if args.command == "spool":
-        from ._spool_command import spool_command
+        from ._surfaces.spool_command import spool_command
 
         return spool_command(
             args.path,

@@ -1,12 +1,13 @@
 """Every exception, under the legacy names too (``from klaviyo.exceptions import ...``).
 
-The tree is drawn in :mod:`klaviyo_legacy_compat._errors`. Legacy names are aliases, the
+The tree is drawn in :mod:`klaviyo_legacy_compat._core.errors`. Legacy names are aliases, the
 same objects as the modern ones.
 """
 
 from __future__ import annotations
 
-from ._errors import (
+from ._bulk.spool import SpoolError
+from ._core.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -30,8 +31,7 @@ from ._errors import (
     UnsupportedLegacyFeature,
     UnsupportedLegacyFeatureError,
 )
-from ._spool import SpoolError
-from ._transport import RequestTimeoutError, TransportError
+from ._transports.transport import RequestTimeoutError, TransportError
 
 __all__ = [
     "APIError",

@@ -44,15 +44,15 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._errors import (
+from klaviyo_legacy_compat._core.errors import (
     KlaviyoCompatError,
 )
-from klaviyo_legacy_compat._plan import Plan
-from klaviyo_legacy_compat._respond import LegacyHTTPResponse, reason_phrase, respond
-from klaviyo_legacy_compat._wire import (
+from klaviyo_legacy_compat._core.plan import Plan
+from klaviyo_legacy_compat._core.wire import (
     LegacyHTTPRequest,
 )
+from klaviyo_legacy_compat._surfaces.client import CompatClient
+from klaviyo_legacy_compat._surfaces.respond import LegacyHTTPResponse, reason_phrase, respond
 
 if TYPE_CHECKING:
     from klaviyo_legacy_compat.gateway import GatewayServer

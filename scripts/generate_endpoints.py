@@ -1,6 +1,8 @@
-"""Generate ``klaviyo_legacy_compat/_endpoint_table.py`` from Klaviyo's OpenAPI spec.
+"""Generate ``klaviyo_legacy_compat/_core/endpoint_table.py`` from Klaviyo's OpenAPI spec.
 
-Usage: ``python scripts/generate_endpoints.py [SPEC] > klaviyo_legacy_compat/_endpoint_table.py``
+Usage::
+
+    python scripts/generate_endpoints.py [SPEC] > klaviyo_legacy_compat/_core/endpoint_table.py
 
 SPEC defaults to ``$KLAVIYO_OPENAPI_SPEC`` or ``../shared/klaviyo-openapi/stable.json``. The
 spec itself is never copied into the repository: only the numbers below are.

@@ -13,13 +13,13 @@ import sys
 from typing import Any
 
 from klaviyo_legacy_compat import CompatClient, Plan
-from klaviyo_legacy_compat._catalogue import CATALOGUE
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._errors import UnsupportedLegacyFeatureError
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
-from klaviyo_legacy_compat._leniency import LENIENCY
+from klaviyo_legacy_compat._core.catalogue import CATALOGUE
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._core.errors import UnsupportedLegacyFeatureError
+from klaviyo_legacy_compat._core.legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._core.leniency import LENIENCY
+from klaviyo_legacy_compat._core.wire import parse_legacy_request
 from klaviyo_legacy_compat._version import REVISION
-from klaviyo_legacy_compat._wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 
 HEADER = f"""# Migration table

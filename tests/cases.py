@@ -43,7 +43,7 @@ import attrs
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, Plan, PreparedRequest, RawResponse, exceptions
-from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat._core.wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import RecordingTransport, default_answer, json_response
 from tests.conftest import NOW, PRIVATE_KEY

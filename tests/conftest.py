@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-from klaviyo_legacy_compat._pacing_redis import DEFAULT_PREFIX, RedisPacer
+from klaviyo_legacy_compat._transports.pacing_redis import DEFAULT_PREFIX, RedisPacer
 from tests.spec import SpecValidator, spec_path
 
 #: The clock of every translated call in the tests.

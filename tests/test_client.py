@@ -14,8 +14,8 @@ import pytest
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
-from klaviyo_legacy_compat._flow import Step
-from klaviyo_legacy_compat._translate import batches
+from klaviyo_legacy_compat._core.flow import Step
+from klaviyo_legacy_compat._core.translate import batches
 from klaviyo_legacy_compat.testing import RecordingTransport, default_answer, json_response
 from tests.conftest import DUPLICATE_PROFILE, NOW, PRIVATE_KEY, PUBLIC_KEY
 
@@ -449,8 +449,8 @@ def authorization(plan: Any) -> Any:
 
 
 def test_a_requests_api_key_is_its_private_key_unless_the_caller_names_one() -> None:
-    from klaviyo_legacy_compat._calls import ExcludeEmailCall, Request
-    from klaviyo_legacy_compat._credentials import Key
+    from klaviyo_legacy_compat._core.calls import ExcludeEmailCall, Request
+    from klaviyo_legacy_compat._core.credentials import Key
 
     client = klaviyo.CompatClient(private_key=PRIVATE_KEY, dry_run=True)
     call = ExcludeEmailCall(("a@example.com",))
@@ -463,7 +463,7 @@ def test_a_requests_api_key_is_its_private_key_unless_the_caller_names_one() -> 
 
 
 def test_a_whole_payload_is_typed_when_the_call_runs() -> None:
-    from klaviyo_legacy_compat._calls import PayloadCall, Request
+    from klaviyo_legacy_compat._core.calls import PayloadCall, Request
 
     client = klaviyo.CompatClient(dry_run=True, clock=lambda: NOW)
     # Its token is the call's key: only a public one, so the client endpoint.
@@ -486,10 +486,10 @@ def test_a_whole_payload_is_typed_when_the_call_runs() -> None:
 
 
 def test_execute_is_the_one_path_and_the_carrier_carries() -> None:
-    from klaviyo_legacy_compat._calls import ExcludeEmailCall
-    from klaviyo_legacy_compat._carrier import Carrier
-    from klaviyo_legacy_compat._config import resolve_settings
-    from klaviyo_legacy_compat._execute import CallScope, execute
+    from klaviyo_legacy_compat._core.calls import ExcludeEmailCall
+    from klaviyo_legacy_compat._core.config import resolve_settings
+    from klaviyo_legacy_compat._surfaces.execute import CallScope, execute
+    from klaviyo_legacy_compat._transports.carrier import Carrier
 
     transport = RecordingTransport()
     carrier = Carrier(transport)

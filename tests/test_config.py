@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._config import OPTIONS, Delivery, resolve_settings
+from klaviyo_legacy_compat._core.config import OPTIONS, Delivery, resolve_settings
 from klaviyo_legacy_compat.exceptions import ConfigurationError
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat._config import OPTIONS
+from klaviyo_legacy_compat._core.config import OPTIONS
 from klaviyo_legacy_compat.exceptions import ConfigurationError
 from tests.conftest import PRIVATE_KEY
 

@@ -17,9 +17,10 @@ from typing import Any, Callable
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat import _carrier, exceptions
-from klaviyo_legacy_compat._pacing import Pacer
-from klaviyo_legacy_compat._transport import ReliableTransport
+import klaviyo_legacy_compat._transports.carrier as _carrier
+from klaviyo_legacy_compat import exceptions
+from klaviyo_legacy_compat._transports.pacing import Pacer
+from klaviyo_legacy_compat._transports.transport import ReliableTransport
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 

@@ -88,7 +88,7 @@ def _rewrite_wheel(wheel: Path, target: Path, leave_out: str, add: str = "") -> 
     [
         ("klaviyo_legacy_compat/py.typed", "", "no klaviyo_legacy_compat/py.typed"),
         ("README.md", "", "no README.md"),
-        ("klaviyo_legacy_compat/_plan.py", "", "no klaviyo_legacy_compat/_plan.py"),
+        ("klaviyo_legacy_compat/_core/plan.py", "", "no klaviyo_legacy_compat/_core/plan.py"),
         ("", "tests/test_cli.py", "holds tests/test_cli.py"),
     ],
 )

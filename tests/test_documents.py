@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._bodies import Document, ProfileAttributes, Resource
-from klaviyo_legacy_compat._convert import encode_json, unstructure
-from klaviyo_legacy_compat._documents import (
+from klaviyo_legacy_compat._core.bodies import Document, ProfileAttributes, Resource
+from klaviyo_legacy_compat._core.convert import encode_json, unstructure
+from klaviyo_legacy_compat._core.documents import (
     SUBSCRIBED,
     UNSUBSCRIBED,
     Audiences,

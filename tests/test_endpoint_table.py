@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from klaviyo_legacy_compat._endpoints import endpoint, match_path
+from klaviyo_legacy_compat._core.endpoints import endpoint, match_path
 from tests.spec import SpecValidator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +24,12 @@ def _generator() -> object:
 
 
 def test_the_committed_table_matches_the_spec(spec: SpecValidator) -> None:
-    committed = (ROOT / "klaviyo_legacy_compat" / "_endpoint_table.py").read_text(encoding="utf-8")
+    committed = (ROOT / "klaviyo_legacy_compat" / "_core" / "endpoint_table.py").read_text(
+        encoding="utf-8"
+    )
     assert _generator().render(spec.spec) == committed, (  # type: ignore[attr-defined]
         "regenerate: python scripts/generate_endpoints.py"
-        " > klaviyo_legacy_compat/_endpoint_table.py"
+        " > klaviyo_legacy_compat/_core/endpoint_table.py"
     )
 
 

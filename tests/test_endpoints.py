@@ -15,9 +15,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from klaviyo_legacy_compat._catalogue import CATALOGUE, KLAVIYO_ENDPOINTS, SDK_ENDPOINTS, _by_name
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
-from klaviyo_legacy_compat._wire import _BUILDERS, ROUTES, _match
+from klaviyo_legacy_compat._core.catalogue import (
+    CATALOGUE,
+    KLAVIYO_ENDPOINTS,
+    SDK_ENDPOINTS,
+    _by_name,
+)
+from klaviyo_legacy_compat._core.legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._core.wire import _BUILDERS, ROUTES, _match
 from klaviyo_legacy_compat.legacy.api import Klaviyo
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 from klaviyo_legacy_compat.sdk._methods import METHODS

@@ -13,8 +13,8 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
-from klaviyo_legacy_compat._errors import error_from_answer, error_from_response
-from klaviyo_legacy_compat._wire import call_for
+from klaviyo_legacy_compat._core.errors import error_from_answer, error_from_response
+from klaviyo_legacy_compat._core.wire import call_for
 from klaviyo_legacy_compat.legacy_http import LegacyResponse, mount
 from klaviyo_legacy_compat.sdk import ApiException, Client
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response

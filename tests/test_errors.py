@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from klaviyo_legacy_compat import exceptions
-from klaviyo_legacy_compat._errors import ERROR_BY_STATUS, error_from_response, retry_after_seconds
-from klaviyo_legacy_compat._models import PlannedRequest, RawResponse
+from klaviyo_legacy_compat._core.errors import (
+    ERROR_BY_STATUS,
+    error_from_response,
+    retry_after_seconds,
+)
+from klaviyo_legacy_compat._core.models import PlannedRequest, RawResponse
 from klaviyo_legacy_compat.testing import json_response
 
 
@@ -145,7 +149,7 @@ def test_unsupported_feature_says_what_to_do_instead() -> None:
 def test_a_partial_delivery_is_also_an_instance_of_its_cause() -> None:
     import requests
 
-    from klaviyo_legacy_compat._transport import TransportError
+    from klaviyo_legacy_compat._transports.transport import TransportError
 
     throttled = error_from_response(json_response(429, {"errors": [{"code": "throttled"}]}))
     partial = exceptions.PartialDeliveryError(

@@ -9,10 +9,10 @@ from typing import Any, Callable
 
 import pytest
 
-from klaviyo_legacy_compat._errors import KlaviyoCompatError
-from klaviyo_legacy_compat._flow import Flow, Outcome, Reply, Step, run, send, send_all
-from klaviyo_legacy_compat._models import RawResponse
-from klaviyo_legacy_compat._translate._jsonapi import planned
+from klaviyo_legacy_compat._core.errors import KlaviyoCompatError
+from klaviyo_legacy_compat._core.flow import Flow, Outcome, Reply, Step, run, send, send_all
+from klaviyo_legacy_compat._core.models import RawResponse
+from klaviyo_legacy_compat._core.translate._jsonapi import planned
 
 LISTS = planned("get_lists")
 
@@ -131,7 +131,7 @@ def test_should_stop_is_thrown_into_the_flow_in_place_of_a_send(
 
 def test_a_stop_part_way_through_a_chunked_call_says_what_was_sent() -> None:
     from klaviyo_legacy_compat import CompatClient
-    from klaviyo_legacy_compat._errors import PartialDeliveryError
+    from klaviyo_legacy_compat._core.errors import PartialDeliveryError
 
     client = CompatClient(
         dry_run=True, private_key="pk_test_0123456789abcdef", subscribe_chunk_size=1

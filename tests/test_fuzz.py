@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from klaviyo_legacy_compat import CompatClient, Plan
-from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
+from klaviyo_legacy_compat._core.legacy_keys import PROFILE_KEYS
 from klaviyo_legacy_compat.exceptions import ConfigurationError, TranslationError
 from klaviyo_legacy_compat.testing import RecordingTransport
 from tests.conftest import NOW, PRIVATE_KEY, PUBLIC_KEY

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat._errors import ConfigurationError
+from klaviyo_legacy_compat._core.errors import ConfigurationError
 from klaviyo_legacy_compat.gateway import GatewayServer, make_app, serve
 from klaviyo_legacy_compat.gateway import _server as gateway_server
 from klaviyo_legacy_compat.testing import LocalKlaviyo

@@ -21,7 +21,7 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import PlannedRequest, PreparedRequest, sdk
-from klaviyo_legacy_compat._credentials import (
+from klaviyo_legacy_compat._core.credentials import (
     KEY_SHAPES,
     PRIVATE,
     PUBLIC,
@@ -33,8 +33,8 @@ from klaviyo_legacy_compat._credentials import (
     placement,
     redact,
 )
-from klaviyo_legacy_compat._prepare import RequestContext, prepare
-from klaviyo_legacy_compat._transport import ReliableTransport, RequestsTransport
+from klaviyo_legacy_compat._core.prepare import RequestContext, prepare
+from klaviyo_legacy_compat._transports.transport import ReliableTransport, RequestsTransport
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
@@ -276,7 +276,7 @@ OTHER_PRIVATE = "pk_given_as_private_5Rt8Yu2Io4Pa"
 def test_the_key_given_as_private_wins_and_a_warning_names_the_ignored_slots(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("klaviyo_legacy_compat._execute._LOGGED_KINDS", set())
+    monkeypatch.setattr("klaviyo_legacy_compat._surfaces.execute._LOGGED_KINDS", set())
     legacy = klaviyo.Klaviyo(
         public_token=PRIVATE_SHAPED,
         private_token=OTHER_PRIVATE,
@@ -380,7 +380,7 @@ def test_whitespace_around_a_key_is_removed_with_a_warning(
     # A key read from a file keeps its newline; stripping is unambiguous (no key contains
     # whitespace), so the call is sent, and the warning says where to mend it.
     monkeypatch.setenv("KLAVIYO_PRIVATE_API_KEY", PRIVATE_SHAPED + "\n")
-    monkeypatch.setattr("klaviyo_legacy_compat._execute._LOGGED_KINDS", set())
+    monkeypatch.setattr("klaviyo_legacy_compat._surfaces.execute._LOGGED_KINDS", set())
     plan = _track(klaviyo.CompatClient(dry_run=True))
     assert plan.warnings[0].startswith("KLAVIYO_PRIVATE_API_KEY: whitespace around the API key")
     caplog.set_level(logging.DEBUG, logger="klaviyo_legacy_compat")

@@ -24,9 +24,9 @@ from urllib3.util.retry import Retry
 import klaviyo_legacy_compat as klaviyo
 import klaviyo_legacy_compat.sdk
 from klaviyo_legacy_compat import cli, demo
-from klaviyo_legacy_compat._config import resolve_settings
-from klaviyo_legacy_compat._transport import RequestsTransport
-from klaviyo_legacy_compat._wire import LegacyHTTPRequest, parse_legacy_request
+from klaviyo_legacy_compat._core.config import resolve_settings
+from klaviyo_legacy_compat._core.wire import LegacyHTTPRequest, parse_legacy_request
+from klaviyo_legacy_compat._transports.transport import RequestsTransport
 from klaviyo_legacy_compat.legacy_http import mount, serve
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 

@@ -13,9 +13,10 @@ import pytest
 import requests
 
 import klaviyo_legacy_compat as klaviyo
+import klaviyo_legacy_compat._surfaces.execute as _execute
 import klaviyo_legacy_compat.sdk
-from klaviyo_legacy_compat import _execute, exceptions
-from klaviyo_legacy_compat._leniency import LENIENCY, normalised, permits
+from klaviyo_legacy_compat import exceptions
+from klaviyo_legacy_compat._core.leniency import LENIENCY, normalised, permits
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport
 from tests import cases

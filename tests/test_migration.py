@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from types import ModuleType
 
-from klaviyo_legacy_compat._catalogue import CATALOGUE
-from klaviyo_legacy_compat._wire import ROUTES
+from klaviyo_legacy_compat._core.catalogue import CATALOGUE
+from klaviyo_legacy_compat._core.wire import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 

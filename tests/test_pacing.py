@@ -16,9 +16,9 @@ from typing import Any, Callable
 import attrs
 import pytest
 
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._models import RawResponse
-from klaviyo_legacy_compat._pacing import BURST_MARGIN, MARGIN, NO_PACING, Pacer
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._core.models import RawResponse
+from klaviyo_legacy_compat._transports.pacing import BURST_MARGIN, MARGIN, NO_PACING, Pacer
 
 #: How far apart two readings of Redis's clock may be within one test step.
 NEAR = 0.05

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat._config import resolve_settings
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._pacing import BURST_MARGIN
-from klaviyo_legacy_compat._pacing_redis import DEFAULT_PREFIX, RedisPacer
+from klaviyo_legacy_compat._core.config import resolve_settings
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._transports.pacing import BURST_MARGIN
+from klaviyo_legacy_compat._transports.pacing_redis import DEFAULT_PREFIX, RedisPacer
 from klaviyo_legacy_compat.exceptions import ConfigurationError
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from tests.conftest import free_port

@@ -9,9 +9,9 @@ from typing import Any, Optional
 
 import pytest
 
-from klaviyo_legacy_compat._errors import TranslationError
-from klaviyo_legacy_compat._legacy_keys import IDENTIFIER_KINDS
-from klaviyo_legacy_compat._parse import (
+from klaviyo_legacy_compat._core.errors import TranslationError
+from klaviyo_legacy_compat._core.legacy_keys import IDENTIFIER_KINDS
+from klaviyo_legacy_compat._core.parse import (
     IDENTIFIER_CHECKS,
     PAGE_LIMIT,
     decode_token,

@@ -7,9 +7,9 @@ from typing import Optional
 
 import pytest
 
-from klaviyo_legacy_compat._config import resolve_settings
-from klaviyo_legacy_compat._phone import E164, REGIONS, PhoneResult, to_e164
-from klaviyo_legacy_compat._values import as_money
+from klaviyo_legacy_compat._core.config import resolve_settings
+from klaviyo_legacy_compat._core.phone import E164, REGIONS, PhoneResult, to_e164
+from klaviyo_legacy_compat._core.values import as_money
 from klaviyo_legacy_compat.exceptions import ConfigurationError, TranslationError
 
 

@@ -6,9 +6,9 @@ import json
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import Plan, PlannedRequest
-from klaviyo_legacy_compat._credentials import Credentials, redact
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._prepare import RequestContext
+from klaviyo_legacy_compat._core.credentials import Credentials, redact
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._core.prepare import RequestContext
 from klaviyo_legacy_compat.testing import RecordingTransport
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY
 

@@ -10,10 +10,10 @@ import attrs
 import pytest
 
 from klaviyo_legacy_compat import PreparedRequest, RawResponse
-from klaviyo_legacy_compat._credentials import account_label
-from klaviyo_legacy_compat._pacing import Pacer
-from klaviyo_legacy_compat._retry import RetryPolicy
-from klaviyo_legacy_compat._transport import (
+from klaviyo_legacy_compat._core.credentials import account_label
+from klaviyo_legacy_compat._transports.pacing import Pacer
+from klaviyo_legacy_compat._transports.retry import RetryPolicy
+from klaviyo_legacy_compat._transports.transport import (
     ReliableTransport,
     RequestTimeoutError,
     TransportError,

@@ -8,8 +8,8 @@ from typing import Any, Optional, Union
 import attrs
 import pytest
 
-from klaviyo_legacy_compat._models import RawResponse
-from klaviyo_legacy_compat._retry import CONNECT_FAILURES, STOPS, Failure, RetryPolicy
+from klaviyo_legacy_compat._core.models import RawResponse
+from klaviyo_legacy_compat._transports.retry import CONNECT_FAILURES, STOPS, Failure, RetryPolicy
 from klaviyo_legacy_compat.testing import json_response
 
 POLICY = RetryPolicy(

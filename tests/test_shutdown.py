@@ -24,8 +24,8 @@ from typing import Any, Optional
 
 import pytest
 
-from klaviyo_legacy_compat._credentials import account_label
-from klaviyo_legacy_compat._spool import MemorySpool, Sealed, Spool
+from klaviyo_legacy_compat._bulk.spool import MemorySpool, Sealed, Spool
+from klaviyo_legacy_compat._core.credentials import account_label
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 ROOT = Path(__file__).resolve().parent.parent

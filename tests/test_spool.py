@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._errors import ConfigurationError
-from klaviyo_legacy_compat._spool import APPLICATION_ID, SCHEMA_VERSION, Spool, SpoolError
+from klaviyo_legacy_compat._bulk.spool import APPLICATION_ID, SCHEMA_VERSION, Spool, SpoolError
+from klaviyo_legacy_compat._core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -399,7 +399,7 @@ def test_a_second_spool_in_the_same_process_is_refused(path: Path) -> None:
 
 HOLD = """
 import sys
-from klaviyo_legacy_compat._spool import Spool
+from klaviyo_legacy_compat._bulk.spool import Spool
 spool = Spool(sys.argv[1])
 spool.add("event", {"n": 0})
 print("ready", flush=True)
@@ -428,7 +428,7 @@ def test_another_process_owns_the_spool_until_it_is_killed(path: Path) -> None:
 
 CRASH = """
 import sys
-from klaviyo_legacy_compat._spool import Spool
+from klaviyo_legacy_compat._bulk.spool import Spool
 spool = Spool(sys.argv[1])
 for n in range(10**9):
     row_id = spool.add("event", {"n": n, "text": "Zoë 😀"})

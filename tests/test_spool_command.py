@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, cli
-from klaviyo_legacy_compat._credentials import account_label
-from klaviyo_legacy_compat._spool import Spool
+from klaviyo_legacy_compat._bulk.spool import Spool
+from klaviyo_legacy_compat._core.credentials import account_label
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,8 +281,8 @@ def test_a_spool_another_process_owns_is_refused(
         [
             sys.executable,
             "-c",
-            "import sys; from klaviyo_legacy_compat._spool import Spool; s = Spool(sys.argv[1]);"
-            " print('owned', flush=True); sys.stdin.readline()",
+            "import sys; from klaviyo_legacy_compat._bulk.spool import Spool;"
+            " s = Spool(sys.argv[1]); print('owned', flush=True); sys.stdin.readline()",
             str(path),
         ],
         cwd=ROOT,

@@ -22,8 +22,8 @@ import urllib3
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import PreparedRequest
-from klaviyo_legacy_compat._retry import CONNECT_FAILURES
-from klaviyo_legacy_compat._transport import (
+from klaviyo_legacy_compat._transports.retry import CONNECT_FAILURES
+from klaviyo_legacy_compat._transports.transport import (
     RequestsTransport,
     TransportError,
     connect_failure,

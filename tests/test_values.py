@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klaviyo_legacy_compat._phone import PhoneResult
-from klaviyo_legacy_compat._values import as_email, as_number, as_phone, as_time, iso_utc, json_safe
+from klaviyo_legacy_compat._core.phone import PhoneResult
+from klaviyo_legacy_compat._core.values import (
+    as_email,
+    as_number,
+    as_phone,
+    as_time,
+    iso_utc,
+    json_safe,
+)
 from klaviyo_legacy_compat.exceptions import TranslationError
 
 NOW = datetime(2024, 5, 1, tzinfo=timezone.utc)

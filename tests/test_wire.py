@@ -8,15 +8,15 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from klaviyo_legacy_compat._calls import (
+from klaviyo_legacy_compat._core.calls import (
     ExcludeEmailCall,
     PayloadCall,
     Request,
     SubscribeCall,
     UnsubscribeCall,
 )
-from klaviyo_legacy_compat._credentials import Key
-from klaviyo_legacy_compat._wire import (
+from klaviyo_legacy_compat._core.credentials import Key
+from klaviyo_legacy_compat._core.wire import (
     LegacyHTTPRequest,
     UnknownLegacyPathError,
     call_for,

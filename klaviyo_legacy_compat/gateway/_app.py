@@ -18,10 +18,10 @@ from typing import Any, Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._errors import ConfigurationError
-from klaviyo_legacy_compat._respond import LegacyHTTPResponse, reason_phrase, respond
-from klaviyo_legacy_compat._wire import LegacyHTTPRequest
+from klaviyo_legacy_compat._core.errors import ConfigurationError
+from klaviyo_legacy_compat._core.wire import LegacyHTTPRequest
+from klaviyo_legacy_compat._surfaces.client import CompatClient
+from klaviyo_legacy_compat._surfaces.respond import LegacyHTTPResponse, reason_phrase, respond
 from klaviyo_legacy_compat.gateway._settings import (
     GatewayCancelledError,
     GatewaySettings,

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any, Optional
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._errors import ConfigurationError
-from klaviyo_legacy_compat._respond import reason_phrase
+from klaviyo_legacy_compat._core.errors import ConfigurationError
+from klaviyo_legacy_compat._surfaces.client import CompatClient
+from klaviyo_legacy_compat._surfaces.respond import reason_phrase
 from klaviyo_legacy_compat.gateway._app import Gateway, _legacy_json, _printable
 from klaviyo_legacy_compat.gateway._settings import GatewaySettings
 

@@ -9,8 +9,8 @@ import attrs
 import requests
 from requests.adapters import HTTPAdapter
 
-from klaviyo_legacy_compat._errors import ConfigurationError
-from klaviyo_legacy_compat._transport import TransportError
+from klaviyo_legacy_compat._core.errors import ConfigurationError
+from klaviyo_legacy_compat._transports.transport import TransportError
 
 __all__ = ["GatewayCancelledError", "GatewaySettings", "pooled_session"]
 

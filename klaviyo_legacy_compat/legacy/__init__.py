@@ -11,7 +11,7 @@ defined it (``except klaviyo.KlaviyoException``); it is the same object as
 
 from __future__ import annotations
 
-from klaviyo_legacy_compat._errors import KlaviyoException
+from klaviyo_legacy_compat._core.errors import KlaviyoException
 from klaviyo_legacy_compat.legacy.api import Klaviyo
 
 __all__ = ["Klaviyo", "KlaviyoException", "__version__"]

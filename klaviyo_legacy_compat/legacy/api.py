@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._client import CompatClient
+from klaviyo_legacy_compat._surfaces.client import CompatClient
 from klaviyo_legacy_compat.legacy.api_helper import LEGACY_API_SERVER, base_url_of
 from klaviyo_legacy_compat.legacy.campaigns import Campaigns
 from klaviyo_legacy_compat.legacy.data_privacy import DataPrivacy

@@ -47,16 +47,16 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from klaviyo_legacy_compat._catalogue import KLAVIYO_ENDPOINTS
-from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._credentials import Key
-from klaviyo_legacy_compat._errors import (
+from klaviyo_legacy_compat._core.catalogue import KLAVIYO_ENDPOINTS
+from klaviyo_legacy_compat._core.credentials import Key
+from klaviyo_legacy_compat._core.errors import (
     KlaviyoAPIException,
     KlaviyoConfigurationException,
     error_from_answer,
 )
-from klaviyo_legacy_compat._plan import Plan
-from klaviyo_legacy_compat._values import json_safe
+from klaviyo_legacy_compat._core.plan import Plan
+from klaviyo_legacy_compat._core.values import json_safe
+from klaviyo_legacy_compat._surfaces.client import CompatClient
 from klaviyo_legacy_compat.legacy_http import LegacyAdapter, routing
 
 __all__ = ["KlaviyoAPI", "KlaviyoAPIResponse", "base_url_of"]

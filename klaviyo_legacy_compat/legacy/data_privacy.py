@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from klaviyo_legacy_compat._errors import KlaviyoException
+from klaviyo_legacy_compat._core.errors import KlaviyoException
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 
 __all__ = ["AllowedIdTypes", "DataPrivacy"]

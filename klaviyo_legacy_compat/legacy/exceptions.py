@@ -3,7 +3,7 @@ library's own exceptions (``klaviyo_legacy_compat.exceptions``)."""
 
 from __future__ import annotations
 
-from klaviyo_legacy_compat._errors import (
+from klaviyo_legacy_compat._core.errors import (
     KlaviyoAPIException,
     KlaviyoApiException,
     KlaviyoAuthenticationError,

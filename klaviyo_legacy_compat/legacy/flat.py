@@ -44,15 +44,15 @@ from datetime import date, datetime
 from typing import Any, Optional
 from urllib.parse import urlencode
 
-from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._credentials import Key
-from klaviyo_legacy_compat._errors import (
+from klaviyo_legacy_compat._core.credentials import Key
+from klaviyo_legacy_compat._core.errors import (
     KlaviyoConfigurationException,
     KlaviyoException,
     TranslationError,
 )
-from klaviyo_legacy_compat._facade import default_client
-from klaviyo_legacy_compat._wire import LegacyHTTPRequest
+from klaviyo_legacy_compat._core.wire import LegacyHTTPRequest
+from klaviyo_legacy_compat._surfaces.client import CompatClient
+from klaviyo_legacy_compat._surfaces.facade import default_client
 from klaviyo_legacy_compat.legacy._payloads import identified, track_payload
 from klaviyo_legacy_compat.legacy.api_helper import LEGACY_API_SERVER
 from klaviyo_legacy_compat.legacy_http import LegacyHTTPResponse, respond

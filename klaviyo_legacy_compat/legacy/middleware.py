@@ -33,8 +33,8 @@ import logging
 from typing import Any, Callable, Optional
 from urllib.parse import quote
 
-from klaviyo_legacy_compat._credentials import PRIVATE, PUBLIC, placement
-from klaviyo_legacy_compat._errors import ConfigurationError
+from klaviyo_legacy_compat._core.credentials import PRIVATE, PUBLIC, placement
+from klaviyo_legacy_compat._core.errors import ConfigurationError
 
 __all__ = [
     "KlaviyoSnippetMiddleware",

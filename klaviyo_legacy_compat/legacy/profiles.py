@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._errors import KlaviyoException
+from klaviyo_legacy_compat._core.errors import KlaviyoException
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 
 __all__ = ["Profiles"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from klaviyo_legacy_compat._errors import KlaviyoException
+from klaviyo_legacy_compat._core.errors import KlaviyoException
 from klaviyo_legacy_compat.legacy._payloads import identified, track_payload
 from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPI
 

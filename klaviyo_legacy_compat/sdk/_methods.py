@@ -21,8 +21,8 @@ from typing import Any
 
 import attrs
 
-from klaviyo_legacy_compat._catalogue import SDK_ENDPOINTS
-from klaviyo_legacy_compat._legacy_endpoint import LegacyEndpoint
+from klaviyo_legacy_compat._core.catalogue import SDK_ENDPOINTS
+from klaviyo_legacy_compat._core.legacy_endpoint import LegacyEndpoint
 
 __all__ = ["DEFAULTS", "GENERATED_EXTRAS", "METHODS", "PARAMETERS", "RETURNS", "SdkMethod"]
 

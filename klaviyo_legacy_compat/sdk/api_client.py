@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._client import CompatClient
+from klaviyo_legacy_compat._surfaces.client import CompatClient
 from klaviyo_legacy_compat.sdk.configuration import Configuration
 from klaviyo_legacy_compat.sdk.wrapper import Client
 

@@ -14,13 +14,13 @@ import json
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._errors import (
+from klaviyo_legacy_compat._core.errors import (
     APIError,
     Headers,
     LegacyErrorResponse,
     legacy_error_body,
 )
-from klaviyo_legacy_compat._transport import TransportError
+from klaviyo_legacy_compat._transports.transport import TransportError
 from klaviyo_legacy_compat.legacy_http import reason_phrase
 
 __all__ = ["ApiException", "RESTResponse", "legacy_error_body", "reason_phrase"]

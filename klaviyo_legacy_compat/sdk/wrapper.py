@@ -34,14 +34,14 @@ from collections.abc import Mapping
 from multiprocessing.pool import ApplyResult, ThreadPool
 from typing import Any, Callable, Optional
 
-from klaviyo_legacy_compat._client import CompatClient
-from klaviyo_legacy_compat._credentials import Key
-from klaviyo_legacy_compat._errors import APIError, TranslationError
-from klaviyo_legacy_compat._facade import default_client
-from klaviyo_legacy_compat._plan import Plan
-from klaviyo_legacy_compat._translate import legacy_body
-from klaviyo_legacy_compat._transport import TransportError
-from klaviyo_legacy_compat._wire import call_for, decode_data
+from klaviyo_legacy_compat._core.credentials import Key
+from klaviyo_legacy_compat._core.errors import APIError, TranslationError
+from klaviyo_legacy_compat._core.plan import Plan
+from klaviyo_legacy_compat._core.translate import legacy_body
+from klaviyo_legacy_compat._core.wire import call_for, decode_data
+from klaviyo_legacy_compat._surfaces.client import CompatClient
+from klaviyo_legacy_compat._surfaces.facade import default_client
+from klaviyo_legacy_compat._transports.transport import TransportError
 from klaviyo_legacy_compat.legacy.api_helper import base_url_of
 from klaviyo_legacy_compat.sdk._methods import (
     DEFAULTS,

@@ -14,7 +14,7 @@ from typing import Optional
 
 import attrs
 
-from klaviyo_legacy_compat._endpoints import endpoint
+from klaviyo_legacy_compat._core.endpoints import endpoint
 
 __all__ = ["FAULT_KINDS", "FaultKind", "Faults"]
 

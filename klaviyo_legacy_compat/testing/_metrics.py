@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 
-from klaviyo_legacy_compat._translate.metrics import AGGREGATE_DIMENSIONS
+from klaviyo_legacy_compat._core.translate.metrics import AGGREGATE_DIMENSIONS
 from klaviyo_legacy_compat.testing._filters import (
     ANY_EQUALS,
     NO_VALUE,

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import attrs
 
-from klaviyo_legacy_compat._endpoints import Endpoint
+from klaviyo_legacy_compat._core.endpoints import Endpoint
 from klaviyo_legacy_compat.testing._store_records import (
     LOCATION_FIELDS,
     DuplicateProfile,

@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 import attrs
 
-from klaviyo_legacy_compat._endpoints import Endpoint
+from klaviyo_legacy_compat._core.endpoints import Endpoint
 from klaviyo_legacy_compat.testing._protocol import Reply, error
 
 __all__ = [

@@ -10,8 +10,8 @@ import json
 import threading
 from typing import Any, Callable, Optional
 
-from klaviyo_legacy_compat._endpoints import endpoint
-from klaviyo_legacy_compat._models import PreparedRequest, RawResponse
+from klaviyo_legacy_compat._core.endpoints import endpoint
+from klaviyo_legacy_compat._core.models import PreparedRequest, RawResponse
 
 __all__ = ["RecordingTransport", "default_answer", "json_response"]
 

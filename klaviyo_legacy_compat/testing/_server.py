@@ -58,7 +58,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
-from klaviyo_legacy_compat._endpoints import Endpoint, match_path
+from klaviyo_legacy_compat._core.endpoints import Endpoint, match_path
 from klaviyo_legacy_compat.testing._faults import Faults
 from klaviyo_legacy_compat.testing._operations import ROUTES, Handler, Operations
 from klaviyo_legacy_compat.testing._protocol import Call, Reply, error, store_error

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-from klaviyo_legacy_compat._endpoints import Endpoint
+from klaviyo_legacy_compat._core.endpoints import Endpoint
 from klaviyo_legacy_compat.testing._store_records import (
     IDENTIFIERS,
     LOCATION_FIELDS,

@@ -21,7 +21,7 @@ import requests
 
 import klaviyo_legacy_compat as klaviyo
 from klaviyo_legacy_compat import exceptions
-from klaviyo_legacy_compat._wire import LegacyHTTPRequest, parse_legacy_request
+from klaviyo_legacy_compat._core.wire import LegacyHTTPRequest, parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.legacy import flat
 from klaviyo_legacy_compat.legacy.api import Klaviyo

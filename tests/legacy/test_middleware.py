@@ -19,7 +19,7 @@ from django.urls import path
 
 import klaviyo_legacy_compat
 from klaviyo_legacy_compat import exceptions
-from klaviyo_legacy_compat._install import ALIASES
+from klaviyo_legacy_compat._surfaces.install import ALIASES
 from klaviyo_legacy_compat.legacy import middleware
 from tests.conftest import PUBLIC_KEY
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat._core.wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.exceptions import TranslationError
 from klaviyo_legacy_compat.sdk import ApiException, Client, InlineResponse2001

@@ -16,7 +16,7 @@ from typing import Any, Optional
 import pytest
 
 import klaviyo_legacy_compat as klaviyo
-from klaviyo_legacy_compat._install import ALIASES
+from klaviyo_legacy_compat._surfaces.install import ALIASES
 from klaviyo_legacy_compat.sdk import ApiException, Client, InlineResponse2001, models
 from klaviyo_legacy_compat.sdk.api import API_CLASSES
 from klaviyo_legacy_compat.sdk.custom_retry import retry_if_qualifies

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from klaviyo_legacy_compat import CompatClient
-from klaviyo_legacy_compat._translate.campaigns import (
+from klaviyo_legacy_compat._core.translate.campaigns import (
     CampaignCancelCall,
     CampaignCloneCall,
     CampaignsCall,
     CampaignScheduleCall,
 )
-from klaviyo_legacy_compat._translate.recipients import CampaignRecipientsCall
+from klaviyo_legacy_compat._core.translate.recipients import CampaignRecipientsCall
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from tests.testing.jsonapi import Api

@@ -22,15 +22,15 @@ import pytest
 import requests
 
 import klaviyo_legacy_compat
-from klaviyo_legacy_compat._catalogue import CATALOGUE
-from klaviyo_legacy_compat._endpoints import ENDPOINTS
-from klaviyo_legacy_compat._legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
+from klaviyo_legacy_compat._core.catalogue import CATALOGUE
+from klaviyo_legacy_compat._core.endpoints import ENDPOINTS
+from klaviyo_legacy_compat._core.legacy_endpoint import EXAMPLE_KEY, LegacyEndpoint
 from klaviyo_legacy_compat.legacy_http import mount
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._operations import ROUTES
 from klaviyo_legacy_compat.testing._store_messages import Account
 
-TRANSLATORS = Path(klaviyo_legacy_compat.__file__).parent / "_translate"
+TRANSLATORS = Path(klaviyo_legacy_compat.__file__).parent / "_core" / "translate"
 PUBLIC_KEY = "AbC123"  # the catalogue's example public token
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from klaviyo_legacy_compat import CompatClient, PreparedRequest, RawResponse
-from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat._core.wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
 from tests.conftest import NOW, PRIVATE_KEY

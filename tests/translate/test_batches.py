@@ -16,12 +16,12 @@ import attrs
 import pytest
 
 from klaviyo_legacy_compat import BadRequestError, CompatClient, Plan, RawResponse
-from klaviyo_legacy_compat._convert import encode_json
-from klaviyo_legacy_compat._endpoints import Endpoint, endpoint
-from klaviyo_legacy_compat._errors import error_from_response
-from klaviyo_legacy_compat._flow import Notice, Pause, Reply, Step, run
-from klaviyo_legacy_compat._models import PlannedRequest
-from klaviyo_legacy_compat._translate.batches import (
+from klaviyo_legacy_compat._core.convert import encode_json
+from klaviyo_legacy_compat._core.endpoints import Endpoint, endpoint
+from klaviyo_legacy_compat._core.errors import error_from_response
+from klaviyo_legacy_compat._core.flow import Notice, Pause, Reply, Step, run
+from klaviyo_legacy_compat._core.models import PlannedRequest
+from klaviyo_legacy_compat._core.translate.batches import (
     EVENT,
     PROFILE,
     Batch,
@@ -32,7 +32,7 @@ from klaviyo_legacy_compat._translate.batches import (
     pack,
     settle,
 )
-from klaviyo_legacy_compat._transport import TransportError
+from klaviyo_legacy_compat._transports.transport import TransportError
 from klaviyo_legacy_compat.testing import json_response
 from tests.conftest import NOW, PRIVATE_KEY
 from tests.spec import SpecValidator
@@ -287,7 +287,7 @@ def table_with(monkeypatch: pytest.MonkeyPatch, operation: str, **changes: Any) 
         row = endpoint(name)
         return attrs.evolve(row, **changes) if name == operation else row
 
-    monkeypatch.setattr("klaviyo_legacy_compat._translate.batches.endpoint", changed)
+    monkeypatch.setattr("klaviyo_legacy_compat._core.translate.batches.endpoint", changed)
 
 
 def test_caps_are_the_spec_caps_of_the_bulk_operations() -> None:

@@ -3,7 +3,7 @@ field without a source is left out."""
 
 from __future__ import annotations
 
-from klaviyo_legacy_compat._translate._campaign import STATUS_MAP, campaign_object
+from klaviyo_legacy_compat._core.translate._campaign import STATUS_MAP, campaign_object
 
 
 def test_every_new_status_has_a_legacy_status() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._translate.campaigns import CampaignsCall
-from klaviyo_legacy_compat._wire import call_for
+from klaviyo_legacy_compat._core.translate.campaigns import CampaignsCall
+from klaviyo_legacy_compat._core.wire import call_for
 from tests import cases
 from tests.translate.fakes import client_for, cursor_page
 

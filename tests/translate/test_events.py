@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._bodies import ProfileAttributes
-from klaviyo_legacy_compat._translate.events import derived_unique_id
+from klaviyo_legacy_compat._core.bodies import ProfileAttributes
+from klaviyo_legacy_compat._core.translate.events import derived_unique_id
 from tests import cases
 
 

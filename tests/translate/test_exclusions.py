@@ -12,8 +12,8 @@ from typing import Any, Optional
 import pytest
 
 from klaviyo_legacy_compat import PreparedRequest, RawResponse
-from klaviyo_legacy_compat._translate.exclusions import LEGACY_REASONS
-from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat._core.translate.exclusions import LEGACY_REASONS
+from klaviyo_legacy_compat._core.wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import json_response
 from tests import cases

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._translate._jsonapi import (
+from klaviyo_legacy_compat._core.translate._jsonapi import (
     attributes_of,
     dig,
     filter_any,

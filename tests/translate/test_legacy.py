@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import pytest
 
-from klaviyo_legacy_compat._translate._legacy import legacy_page, legacy_time
+from klaviyo_legacy_compat._core.translate._legacy import legacy_page, legacy_time
 
 
 @pytest.mark.parametrize(

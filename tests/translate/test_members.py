@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, Klaviyo, PreparedRequest, RawResponse, exceptions
-from klaviyo_legacy_compat._translate import members
-from klaviyo_legacy_compat._translate.batches import Batch, pack
-from klaviyo_legacy_compat._translate.members import ListMembersAddCall
-from klaviyo_legacy_compat._transport import RequestsTransport
+from klaviyo_legacy_compat._core.translate import members
+from klaviyo_legacy_compat._core.translate.batches import Batch, pack
+from klaviyo_legacy_compat._core.translate.members import ListMembersAddCall
+from klaviyo_legacy_compat._transports.transport import RequestsTransport
 from klaviyo_legacy_compat.sdk import Client
 from klaviyo_legacy_compat.testing import LocalKlaviyo, RecordingTransport, default_answer
 from tests.conftest import PRIVATE_KEY

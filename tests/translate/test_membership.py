@@ -11,7 +11,7 @@ from typing import Optional
 import pytest
 
 from klaviyo_legacy_compat import PreparedRequest, RawResponse, exceptions
-from klaviyo_legacy_compat._wire import parse_legacy_request
+from klaviyo_legacy_compat._core.wire import parse_legacy_request
 from klaviyo_legacy_compat.cli import request_from_json
 from klaviyo_legacy_compat.testing import json_response
 from tests.translate.fakes import BASE, FakeGroups, client_for, legacy_get

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, PreparedRequest, RawResponse
-from klaviyo_legacy_compat._translate.metrics import AGGREGATE_DIMENSIONS
-from klaviyo_legacy_compat._wire import LegacyHTTPRequest, parse_legacy_request
+from klaviyo_legacy_compat._core.translate.metrics import AGGREGATE_DIMENSIONS
+from klaviyo_legacy_compat._core.wire import LegacyHTTPRequest, parse_legacy_request
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
 from tests import cases
 from tests.conftest import PRIVATE_KEY

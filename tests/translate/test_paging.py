@@ -8,10 +8,10 @@ from typing import Any, Optional
 
 import pytest
 
-from klaviyo_legacy_compat._flow import Notice, Reply, Step, run
-from klaviyo_legacy_compat._models import RawResponse
-from klaviyo_legacy_compat._translate._jsonapi import dry_reply, planned
-from klaviyo_legacy_compat._translate._paging import EMPTY_PAGE, Walk, page, walk
+from klaviyo_legacy_compat._core.flow import Notice, Reply, Step, run
+from klaviyo_legacy_compat._core.models import RawResponse
+from klaviyo_legacy_compat._core.translate._jsonapi import dry_reply, planned
+from klaviyo_legacy_compat._core.translate._paging import EMPTY_PAGE, Walk, page, walk
 
 LISTS = planned("get_lists", params=(("page[size]", "10"),))
 NOT_FOUND = dry_reply(404, {"errors": []})

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._errors import TranslationError
-from klaviyo_legacy_compat._legacy_keys import PROFILE_KEYS
-from klaviyo_legacy_compat._translate.profiles import (
+from klaviyo_legacy_compat._core.errors import TranslationError
+from klaviyo_legacy_compat._core.legacy_keys import PROFILE_KEYS
+from klaviyo_legacy_compat._core.translate.profiles import (
     ENDPOINTS,
     PersonUpdateCall,
     legacy_person,

@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
-from klaviyo_legacy_compat._translate.privacy import CONFIRMATION, ENDPOINTS, DeletionRequestCall
+from klaviyo_legacy_compat._core.translate.privacy import (
+    CONFIRMATION,
+    ENDPOINTS,
+    DeletionRequestCall,
+)
 from tests import cases
 
 

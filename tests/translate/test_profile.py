@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from klaviyo_legacy_compat._translate._profile import (
+from klaviyo_legacy_compat._core.translate._profile import (
     LOOKUP_SIZE,
     dry_found_profiles,
     identifier_key,

@@ -5,7 +5,7 @@ test_campaigns.py.)"""
 from __future__ import annotations
 
 from klaviyo_legacy_compat import PreparedRequest, RawResponse
-from klaviyo_legacy_compat._wire import call_for
+from klaviyo_legacy_compat._core.wire import call_for
 from klaviyo_legacy_compat.testing import json_response
 from tests.translate.fakes import client_for, cursor_page
 

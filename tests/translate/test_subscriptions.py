@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, PreparedRequest, RawResponse, exceptions
-from klaviyo_legacy_compat._translate import subscriptions
+from klaviyo_legacy_compat._core.translate import subscriptions
 from klaviyo_legacy_compat.testing import (
     LocalKlaviyo,
     RecordingTransport,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from klaviyo_legacy_compat import CompatClient, PreparedRequest, RawResponse, exceptions
-from klaviyo_legacy_compat._translate.templates import TEMPLATE_MAX_PAGES, TemplatesCall
-from klaviyo_legacy_compat._wire import call_for
+from klaviyo_legacy_compat._core.translate.templates import TEMPLATE_MAX_PAGES, TemplatesCall
+from klaviyo_legacy_compat._core.wire import call_for
 from klaviyo_legacy_compat.testing import RecordingTransport, json_response
 from tests import cases
 from tests.conftest import NOW, PRIVATE_KEY
