@@ -30,6 +30,7 @@ from klaviyo_legacy_compat.testing._store_records import (
 )
 
 __all__ = [
+    "RENDERED_PROFILE_ATTRIBUTES",
     "Call",
     "Reply",
     "additional",
@@ -237,7 +238,8 @@ def job_document(call: Call, job: Job, path: str) -> dict[str, Any]:
     }
 
 
-_RENDERED_PROFILE_FIELDS = (
+#: The profile attributes an answer renders, in the spec's order.
+RENDERED_PROFILE_ATTRIBUTES = (
     "email",
     "phone_number",
     "external_id",
@@ -290,7 +292,7 @@ def render_profile(
     ``additional-fields[profile]`` asks."""
     location = profile.attributes.get("location") or {}
     attributes: dict[str, Any] = {
-        name: profile.attributes.get(name) for name in _RENDERED_PROFILE_FIELDS
+        name: profile.attributes.get(name) for name in RENDERED_PROFILE_ATTRIBUTES
     }
     attributes.update(
         created=profile.created,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 from klaviyo_legacy_compat._core.endpoints import Endpoint
+from klaviyo_legacy_compat.testing._protocol import RENDERED_PROFILE_ATTRIBUTES
 from klaviyo_legacy_compat.testing._store_records import (
     IDENTIFIERS,
     LOCATION_FIELDS,
@@ -176,21 +177,9 @@ def relationship_ids(value: Any, pointer: str, type_: str, *, many: bool) -> lis
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
-_PROFILE_FIELDS = frozenset(
-    {
-        "email",
-        "phone_number",
-        "external_id",
-        "first_name",
-        "last_name",
-        "organization",
-        "locale",
-        "title",
-        "image",
-        "location",
-        "properties",
-    }
-)
+#: What a profile body may hold: the attributes a profile answers with, plus its location
+#: and custom properties (which are rendered on their own).
+_PROFILE_FIELDS = frozenset({*RENDERED_PROFILE_ATTRIBUTES, "location", "properties"})
 #: Profile attributes each write accepts (spec request schemas; new-api.md §3 "PA").
 PROFILE_ATTRIBUTES: dict[str, frozenset[str]] = {
     "create_profile": _PROFILE_FIELDS,
