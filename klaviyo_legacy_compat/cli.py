@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     _leniency_arguments(serve_cmd)
     _spool_command(commands)
+    _doctor_command(commands)
     return parser
 
 
@@ -195,6 +196,25 @@ def _spool_command(commands: Any) -> None:
         "command line can be seen by other users of the machine). Its account label must be "
         "one the spool holds",
     )
+
+
+def _doctor_command(commands: Any) -> None:
+    doctor_cmd = commands.add_parser(
+        "doctor",
+        help="check the revision's support window, the configuration and that Klaviyo answers",
+        description=(
+            "Print the package version, the configured revision and its support window "
+            "(stable 1 year after release, deprecated for 1 more, then retired), every option "
+            "as the environment sets it and where it came from (the private key redacted), and "
+            "whether Klaviyo answers one keyless GET at the base URL. Exit 0 when all is well, "
+            "1 when something needs attention (deprecated or retired revision, unreachable, no "
+            "private key), 2 when the configuration is refused."
+        ),
+    )
+    doctor_cmd.add_argument(
+        "--no-network", action="store_true", help="do not check that Klaviyo is reachable"
+    )
+    doctor_cmd.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
@@ -269,6 +289,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             drain=args.drain,
             private_key=args.private_key,
             environ=os.environ,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    if args.command == "doctor":
+        from ._toolkit.doctor import doctor
+
+        return doctor(
+            {},
+            os.environ,
+            network=not args.no_network,
+            output=args.format,
             out=sys.stdout,
             err=sys.stderr,
         )

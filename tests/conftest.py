@@ -9,11 +9,13 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 import pytest
 
+from klaviyo_legacy_compat._core import revision
+from klaviyo_legacy_compat._surfaces import lifecycle
 from klaviyo_legacy_compat._transports.pacing_redis import DEFAULT_PREFIX, RedisPacer
 from tests.spec import SpecValidator, spec_path
 
@@ -53,6 +55,32 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ):
             monkeypatch.delenv(name)
     yield
+
+
+#: The day the revision lifecycle is judged on in the tests: inside the pinned revision's
+#: stable year, so the suite does not start failing (warnings are errors) the day Klaviyo
+#: deprecates it. tests/test_revision.py judges other days, and asserts the warning.
+TODAY = date(2026, 12, 5)
+
+
+@pytest.fixture(autouse=True)
+def stable_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Revisions are judged on :data:`TODAY`, and none has been warned about yet."""
+    monkeypatch.setattr(lifecycle, "today", lambda: TODAY)
+    monkeypatch.setattr(lifecycle, "_JUDGED", {})
+    monkeypatch.setattr(lifecycle, "_WARNED", set())
+
+
+#: A revision newer than the pinned one, which the tests that choose a revision add to the
+#: table of tested revisions (:func:`another_revision`).
+NEWER_REVISION = "2026-10-15"
+
+
+@pytest.fixture
+def another_revision(monkeypatch: pytest.MonkeyPatch) -> str:
+    """:data:`NEWER_REVISION`, accepted as if the translators were tested against it."""
+    monkeypatch.setattr(revision, "TESTED", {**revision.TESTED, NEWER_REVISION: date(2026, 10, 15)})
+    return NEWER_REVISION
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,17 @@ def test_defaults() -> None:
     assert settings.options.subscribe_chunk_size == 100
 
 
-def test_arguments_win_over_environment_which_wins_over_defaults() -> None:
-    environ = {"KLAVIYO_API_REVISION": "2026-10-15", "KLAVIYO_PRIVATE_API_KEY": "pk_env_0123456789"}
+def test_arguments_win_over_environment_which_wins_over_defaults(another_revision: str) -> None:
+    environ = {
+        "KLAVIYO_API_REVISION": another_revision,
+        "KLAVIYO_PRIVATE_API_KEY": "pk_env_0123456789",
+    }
     from_env = resolve_settings(environ=environ)
-    assert from_env.revision == "2026-10-15"
+    assert from_env.revision == another_revision
     assert from_env.credentials.private_key == "pk_env_0123456789"
     call, client = (
         {"revision": "2026-07-15"},
-        {"revision": "2025-01-15", "private_key": "pk_arg_0123456789"},
+        {"revision": another_revision, "private_key": "pk_arg_0123456789"},
     )
     chosen = resolve_settings(call, client, environ=environ)
     assert chosen.revision == "2026-07-15"  # the most specific layer
@@ -100,21 +103,21 @@ def test_timeouts_from_arguments_and_environment() -> None:
     assert resolve_settings(environ={"KLAVIYO_LEGACY_COMPAT_TIMEOUT": "4.5"}).timeout == 4.5
 
 
-def test_every_contract_environment_variable_is_honoured() -> None:
+def test_every_contract_environment_variable_is_honoured(another_revision: str) -> None:
     # contract §1: the table of options and their environment variables
     settings = resolve_settings(
         environ={
             "KLAVIYO_PRIVATE_API_KEY": "pk_env_0123456789",
             "KLAVIYO_PUBLIC_API_KEY": "AbC123",
             "KLAVIYO_API_BASE_URL": "http://127.0.0.1:9999",
-            "KLAVIYO_API_REVISION": "2026-10-15",
+            "KLAVIYO_API_REVISION": another_revision,
             "KLAVIYO_LEGACY_COMPAT_DRY_RUN": "1",
         }
     )
     assert settings.credentials.private_key == "pk_env_0123456789"
     assert settings.credentials.public_key == "AbC123"
     assert settings.base_url == "http://127.0.0.1:9999"
-    assert settings.revision == "2026-10-15"
+    assert settings.revision == another_revision
     assert settings.dry_run is True
     assert {o.env for o in OPTIONS.values() if o.env} >= {"KLAVIYO_LEGACY_COMPAT_TIMEOUT"}
 

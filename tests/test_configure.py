@@ -67,7 +67,7 @@ def test_a_rejected_configure_changes_nothing(name: str) -> None:
     before = client.settings()
     with pytest.raises(ConfigurationError, match=f"^{name}: "):
         # Alongside a good change, which must not be stored either.
-        client.configure(**{"revision": "2026-10-15", name: BAD[name]})
+        client.configure(**{"subscribe_chunk_size": 7, name: BAD[name]})
     assert client.settings() == before
     assert client._options == CONFIGURED
 

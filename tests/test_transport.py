@@ -206,8 +206,10 @@ def test_a_loopback_http_base_url_is_used_as_given() -> None:
 
 
 @responses.activate
-def test_the_configured_revision_is_sent() -> None:
+def test_the_configured_revision_is_sent(another_revision: str) -> None:
     responses.post(
-        f"{API}/api/events", status=202, match=[matchers.header_matcher({"revision": "2026-10-15"})]
+        f"{API}/api/events",
+        status=202,
+        match=[matchers.header_matcher({"revision": another_revision})],
     )
-    assert client(revision="2026-10-15").track("Viewed", {"$email": "a@example.com"}) == 1
+    assert client(revision=another_revision).track("Viewed", {"$email": "a@example.com"}) == 1

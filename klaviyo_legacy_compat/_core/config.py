@@ -16,6 +16,7 @@ import attrs
 
 from klaviyo_legacy_compat._version import REVISION
 
+from . import revision as revisions
 from .credentials import Credentials, Key, credentials, safe_url
 from .endpoints import endpoint
 from .errors import ConfigurationError
@@ -228,6 +229,14 @@ def _revision(name: str, value: Any) -> str:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(\.[A-Za-z0-9]+)?", text):
         raise ConfigurationError(
             f"{name}: must be a revision date YYYY-MM-DD[.suffix], got {text!r}"
+        )
+    if not revisions.tested(text):
+        # A revision the translators were not tested against may reject the bodies they
+        # build (a newer one) or be retired (an older one): refused before anything is sent.
+        raise ConfigurationError(
+            f"{name}: {text!r} is not a revision this version is tested against; accepted: "
+            f"{', '.join(revisions.TESTED)} (a newer revision comes with a newer "
+            "klaviyo-legacy-compat)"
         )
     return text
 

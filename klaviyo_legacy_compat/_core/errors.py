@@ -27,6 +27,9 @@
     └── TransportError (in _transport.py)            no response at all; also a
                                                      requests.exceptions.ConnectionError
 
+One warning, outside the tree: ``RevisionWarning(UserWarning)``, once per process when the
+configured revision is deprecated or retired (``_surfaces/lifecycle.py``).
+
 Legacy names are the *same objects* as the modern ones (as ``attr``/``attrs`` do), never
 subclasses. The legacy split is kept on purpose: ``KlaviyoAPIException`` is not a
 ``KlaviyoException`` in ``klaviyo`` 3.1.7 (legacy-surface.md A.5), so ``except
@@ -71,6 +74,7 @@ __all__ = [
     "NotFoundError",
     "PartialDeliveryError",
     "RateLimitError",
+    "RevisionWarning",
     "ServerError",
     "TranslationError",
     "UnsupportedLegacyFeature",
@@ -102,6 +106,12 @@ class LegacySDKError(KlaviyoCompatError):
 
 class ConfigurationError(LegacySDKError):
     """A key or setting is missing or invalid (legacy ``KlaviyoConfigurationException``)."""
+
+
+class RevisionWarning(UserWarning):
+    """The configured ``revision`` is deprecated (its stable year is over) or retired
+    (Klaviyo refuses it): upgrade klaviyo-legacy-compat to a version tested against a newer
+    one (``_core/revision.py``). A ``UserWarning``, so Python shows it by default."""
 
 
 class TranslationError(LegacySDKError, ValueError):

@@ -38,6 +38,7 @@ from klaviyo_legacy_compat._core.plan import Plan
 from klaviyo_legacy_compat._core.prepare import RequestContext, prepare
 from klaviyo_legacy_compat._core.translate import translate
 from klaviyo_legacy_compat._core.translate.batches import KINDS, Item, capture
+from klaviyo_legacy_compat._surfaces.lifecycle import check_revision
 from klaviyo_legacy_compat._transports.carrier import Carrier
 
 __all__ = ["CallScope", "capturing", "execute", "log_notice", "record", "request_context"]
@@ -124,6 +125,7 @@ def execute(
     (:class:`CallScope`); ``batcher`` gives the bulk-mode buffer for ``settings`` (its own
     ``spool_path``), which holds what bulk mode carries when ``batching`` is on.
     """
+    check_revision(settings.revision)  # a RevisionWarning once, when it is deprecated
     server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
     flow = translate(call, server_side=server_side, options=settings.options)
     context = request_context(settings, credentials)
