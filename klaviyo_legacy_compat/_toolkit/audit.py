@@ -421,7 +421,7 @@ class _PythonScan(ast.NodeVisitor):
         receiver = self._kind(func.value)
         if receiver == "klaviyo-client" and func.attr in FLAT_METHODS:
             name = FLAT_METHODS[func.attr]
-            return self._named(f"client.{func.attr}", KLAVIYO_ENDPOINTS[name], "klaviyo")
+            return self._named(f"Klaviyo.{func.attr}", KLAVIYO_ENDPOINTS[name], "klaviyo")
         if isinstance(receiver, tuple):
             name = f"{receiver[1]}.{func.attr}"
             if name in SDK_ENDPOINTS:
