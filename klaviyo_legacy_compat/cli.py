@@ -214,7 +214,7 @@ def _audit_command(commands: Any) -> None:
             "cannot be read are reported and do not stop the scan."
         ),
     )
-    audit_cmd.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    audit_cmd.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
     audit_cmd.add_argument(
         "--format",
         choices=("text", "json", "sarif"),

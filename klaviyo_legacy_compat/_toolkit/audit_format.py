@@ -133,6 +133,9 @@ FORMATS: Mapping[str, Callable[[Report], str]] = {
 
 def audit_command(paths: Sequence[str], fmt: str, out: TextIO, err: TextIO) -> int:
     """Scan ``paths`` and print the report in ``fmt``; the exit status (module docstring)."""
+    if not paths:
+        err.write("klaviyo-legacy-compat audit: give at least one PATH to scan\n")
+        return 2
     missing = [path for path in paths if not os.path.exists(path)]
     if missing:
         err.write(f"klaviyo-legacy-compat audit: no such file or directory: {missing[0]}\n")

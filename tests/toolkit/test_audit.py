@@ -216,6 +216,8 @@ def test_exit_status_is_a_ci_gate(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert status == 0 and out.startswith("0 legacy site(s)")
     status, out, err = run(str(tmp_path / "missing"), capsys=capsys)
     assert status == 2 and out == "" and "no such file or directory" in err
+    status, out, err = run(capsys=capsys)
+    assert status == 2 and out == "" and "at least one PATH" in err
     (tmp_path / "bad.js").write_bytes(b"\xff\xfe")
     status, out, _ = run(str(tmp_path), capsys=capsys)
     assert status == 0 and "bad.js: unreadable: not UTF-8 (byte 0)\n" in out
@@ -294,3 +296,16 @@ def test_text_format_says_what_each_finding_becomes(capsys: pytest.CaptureFixtur
     assert "    becomes: GET /api/lists (get_lists)" in out
     assert "    differs: " in out and "    way in: import swap" in out
     assert out.endswith("6 legacy site(s) in 1 file(s); 1 file(s) scanned, 0 unreadable\n")
+
+
+def test_text_urls_by_parts() -> None:
+    source = (
+        'get("https://a.klaviyo.com/api/v1/person/" + personId);\n'
+        'get("https://a.klaviyo.com/api/v1/person/");\n'
+        'http.delete("https://a.klaviyo.com/api/v2/list/" + id + "/members", body);\n'
+    )
+    findings, _ = scan_text("a.js", source)
+    assert [(f.line, f.column, f.legacy) for f in findings] == [
+        (1, 6, "GET|PUT /api/v1/person/{person_id}"),
+        (3, 14, "DELETE /api/v2/list/{list_id}/members"),
+    ]
