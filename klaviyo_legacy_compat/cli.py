@@ -136,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     _leniency_arguments(serve_cmd)
     _spool_command(commands)
     _doctor_command(commands)
+    _audit_command(commands)
     return parser
 
 
@@ -215,6 +216,29 @@ def _doctor_command(commands: Any) -> None:
         "--no-network", action="store_true", help="do not check that Klaviyo is reachable"
     )
     doctor_cmd.add_argument("--format", choices=("text", "json"), default="text")
+def _audit_command(commands: Any) -> None:
+    audit_cmd = commands.add_parser(
+        "audit",
+        help="find legacy Klaviyo calls, URLs and private keys in a codebase",
+        description=(
+            "Scan files and directories (recursively; .git, node_modules, virtualenvs and "
+            "binary files skipped): Python by its syntax tree (imports of klaviyo, klaviyo_sdk "
+            "and swagger_client and the calls made through them, legacy URLs in strings), "
+            "JavaScript/TypeScript, PHP, Ruby, Go, Java and shell as text without comments "
+            "(legacy v1/v2 URLs, the retired clients' imports). Hard-coded private keys are "
+            "flagged, never printed whole. Each finding names the new operations it becomes, "
+            "its behaviour differences (MIGRATION.md) and the way in. Nothing is run or sent. "
+            "Exit 0 when nothing is found, 1 when legacy sites remain, 2 on error; files that "
+            "cannot be read are reported and do not stop the scan."
+        ),
+    )
+    audit_cmd.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    audit_cmd.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="text (default), json, or sarif (SARIF 2.1.0, for code-scanning UIs)",
+    )
 
 
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
@@ -303,4 +327,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             out=sys.stdout,
             err=sys.stderr,
         )
+    if args.command == "audit":
+        from ._toolkit.audit_format import audit_command
+
+        return audit_command(args.paths, args.format, sys.stdout, sys.stderr)
     return 2  # pragma: no cover - argparse requires a known command

@@ -1,0 +1,1 @@
+"""Tests of the migration toolkit (issue 12)."""
