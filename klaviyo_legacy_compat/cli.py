@@ -16,7 +16,7 @@ from ._core.wire import LegacyHTTPRequest, parse_legacy_request
 from ._surfaces.client import CompatClient
 from .gateway import GatewaySettings, pooled_session, serve
 
-__all__ = ["main", "request_from_json"]
+__all__ = ["audit_runtime_main", "main", "request_from_json"]
 
 
 def request_from_json(item: Any) -> LegacyHTTPRequest:
@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     _leniency_arguments(serve_cmd)
     _spool_command(commands)
+    _audit_command(commands)
     return parser
 
 
@@ -195,6 +196,37 @@ def _spool_command(commands: Any) -> None:
         "command line can be seen by other users of the machine). Its account label must be "
         "one the spool holds",
     )
+
+
+def _audit_command(commands: Any) -> None:
+    audit_cmd = commands.add_parser(
+        "audit",
+        help="report the legacy calls of a program: --runtime LOG reads an audit_log",
+        description=(
+            "--runtime LOG: summarise a runtime audit log (audit_log=PATH, or "
+            "KLAVIYO_LEGACY_COMPAT_AUDIT_LOG) by call site: calls, legacy methods, new-API "
+            "operations, outcomes, first and last time. A malformed line is counted and "
+            "skipped. Exit 0, or 2 when the log cannot be read."
+        ),
+    )
+    audit_cmd.add_argument("paths", nargs="*", metavar="PATH", help="source files or folders")
+    audit_cmd.add_argument("--runtime", metavar="LOG", help="an audit_log file to summarise")
+    audit_cmd.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def audit_runtime_main(log_path: str, format: str) -> int:
+    """``audit --runtime LOG``: the report of the log at ``log_path`` by call site, as
+    ``format`` (``text`` or ``json``) on standard output; 2 when it cannot be read."""
+    from ._toolkit.runtime import render_json, render_text, summarise
+
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as handle:
+            report = summarise(handle)
+    except OSError as exc:
+        sys.stderr.write(f"klaviyo-legacy-compat audit: {exc.strerror}: {log_path}\n")
+        return 2
+    sys.stdout.write(render_json(report) if format == "json" else render_text(report))
+    return 0
 
 
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
@@ -272,4 +304,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             out=sys.stdout,
             err=sys.stderr,
         )
+    if args.command == "audit":
+        if args.runtime is not None:
+            return audit_runtime_main(args.runtime, args.format)
+        sys.stderr.write("klaviyo-legacy-compat audit: static audit not available\n")
+        return 2
     return 2  # pragma: no cover - argparse requires a known command
