@@ -51,7 +51,7 @@ from klaviyo_legacy_compat._core.plan import Plan
 from klaviyo_legacy_compat._core.wire import (
     LegacyHTTPRequest,
 )
-from klaviyo_legacy_compat._surfaces.audit_log import HTTP_ENDPOINT
+from klaviyo_legacy_compat._surfaces.audit_log import HTTP_ENDPOINT, name_requests_by_endpoint
 from klaviyo_legacy_compat._surfaces.client import CompatClient
 from klaviyo_legacy_compat._surfaces.respond import LegacyHTTPResponse, reason_phrase, respond
 
@@ -173,6 +173,11 @@ class LegacyAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release: the client owns the connections."""
+
+
+#: The audit log names a call that came in through the adapter by its request's method and
+#: path (``_surfaces/audit_log``).
+name_requests_by_endpoint(LegacyAdapter.send.__code__)
 
 
 def _body_bytes(body: Any) -> bytes:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,10 @@ def test_the_log_names_the_call_site_in_process(tmp_path: Path) -> None:
         "function": "test_the_log_names_the_call_site_in_process",
     }
     assert record["legacy"] == "CompatClient.track"
+    assert record["call"] == "TrackCall" and record["pid"] == os.getpid()
+    written = datetime.fromisoformat(record["time"])
+    assert abs((datetime.now(timezone.utc) - written).total_seconds()) < 60
+    assert record["ms"] >= 0
 
 
 def test_outcomes_sent_held_and_refused(tmp_path: Path) -> None:
