@@ -209,6 +209,23 @@ def test_concurrent_threads_write_whole_lines(tmp_path: Path) -> None:
     assert {r["site"]["function"] for r in records} == {"worker"}
 
 
+def test_processes_sharing_a_log_write_whole_lines(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    program = (
+        "import klaviyo_legacy_compat as k\n"
+        f"k.configure(dry_run=True, private_key={PRIVATE_KEY!r})\n"
+        "for n in range(300):\n"
+        "    k.track('Placed Order', {'$email': f'{n}@example.com'})\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("KLAVIYO_")}
+    environ["KLAVIYO_LEGACY_COMPAT_AUDIT_LOG"] = str(log)
+    running = [subprocess.Popen([sys.executable, "-c", program], env=environ) for _ in range(3)]
+    assert [process.wait(timeout=60) for process in running] == [0, 0, 0]
+    records = _records(log)  # every line parses: none was cut or interleaved
+    assert len(records) == 900
+    assert len({r["pid"] for r in records}) == 3
+
+
 def test_a_failing_write_never_breaks_the_call(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
