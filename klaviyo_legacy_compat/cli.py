@@ -16,7 +16,7 @@ from ._core.wire import LegacyHTTPRequest, parse_legacy_request
 from ._surfaces.client import CompatClient
 from .gateway import GatewaySettings, pooled_session, serve
 
-__all__ = ["main", "request_from_json"]
+__all__ = ["audit_runtime_main", "main", "request_from_json"]
 
 
 def request_from_json(item: Any) -> LegacyHTTPRequest:
@@ -216,6 +216,8 @@ def _doctor_command(commands: Any) -> None:
         "--no-network", action="store_true", help="do not check that Klaviyo is reachable"
     )
     doctor_cmd.add_argument("--format", choices=("text", "json"), default="text")
+
+
 def _audit_command(commands: Any) -> None:
     audit_cmd = commands.add_parser(
         "audit",
@@ -229,16 +231,36 @@ def _audit_command(commands: Any) -> None:
             "flagged, never printed whole. Each finding names the new operations it becomes, "
             "its behaviour differences (MIGRATION.md) and the way in. Nothing is run or sent. "
             "Exit 0 when nothing is found, 1 when legacy sites remain, 2 on error; files that "
-            "cannot be read are reported and do not stop the scan."
+            "cannot be read are reported and do not stop the scan. --runtime LOG instead "
+            "summarises a runtime audit log (audit_log=PATH, or KLAVIYO_LEGACY_COMPAT_AUDIT_LOG) "
+            "by call site: calls, legacy methods, new-API operations, outcomes, first and last "
+            "time (text or json; a malformed line is counted and skipped; exit 0, or 2 when the "
+            "log cannot be read)."
         ),
     )
     audit_cmd.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    audit_cmd.add_argument("--runtime", metavar="LOG", help="an audit_log file to summarise")
     audit_cmd.add_argument(
         "--format",
         choices=("text", "json", "sarif"),
         default="text",
         help="text (default), json, or sarif (SARIF 2.1.0, for code-scanning UIs)",
     )
+
+
+def audit_runtime_main(log_path: str, format: str) -> int:
+    """``audit --runtime LOG``: the report of the log at ``log_path`` by call site, as
+    ``format`` (``text`` or ``json``) on standard output; 2 when it cannot be read."""
+    from ._toolkit.runtime import render_json, render_text, summarise
+
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as handle:
+            report = summarise(handle)
+    except OSError as exc:
+        sys.stderr.write(f"klaviyo-legacy-compat audit: {exc.strerror}: {log_path}\n")
+        return 2
+    sys.stdout.write(render_json(report) if format == "json" else render_text(report))
+    return 0
 
 
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
@@ -328,6 +350,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             err=sys.stderr,
         )
     if args.command == "audit":
+        if args.runtime is not None:
+            if args.format == "sarif" or args.paths:
+                sys.stderr.write(
+                    "klaviyo-legacy-compat audit: --runtime LOG takes no PATH, and text or json\n"
+                )
+                return 2
+            return audit_runtime_main(args.runtime, args.format)
         from ._toolkit.audit_format import audit_command
 
         return audit_command(args.paths, args.format, sys.stdout, sys.stderr)

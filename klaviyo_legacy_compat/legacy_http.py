@@ -51,6 +51,7 @@ from klaviyo_legacy_compat._core.plan import Plan
 from klaviyo_legacy_compat._core.wire import (
     LegacyHTTPRequest,
 )
+from klaviyo_legacy_compat._surfaces.audit_log import HTTP_ENDPOINT, name_requests_by_endpoint
 from klaviyo_legacy_compat._surfaces.client import CompatClient
 from klaviyo_legacy_compat._surfaces.respond import LegacyHTTPResponse, reason_phrase, respond
 
@@ -133,18 +134,17 @@ class LegacyAdapter(BaseAdapter):
         options = dict(self.options)
         if timeout is not None:
             options["timeout"] = timeout
+        endpoint = None
         try:
-            answer = respond(
-                LegacyHTTPRequest(
-                    request.method or "GET",
-                    request.url or "",
-                    dict(request.headers),
-                    _body_bytes(request.body),
-                ),
-                self.client,
-                raise_local=self.raise_local,
-                **options,
+            legacy = LegacyHTTPRequest(
+                request.method or "GET",
+                request.url or "",
+                dict(request.headers),
+                _body_bytes(request.body),
             )
+            # What the audit log names a raw call by: method and path (the query may hold a key).
+            endpoint = HTTP_ENDPOINT.set(f"{legacy.method.upper()} {legacy.path}")
+            answer = respond(legacy, self.client, raise_local=self.raise_local, **options)
         except requests.exceptions.RequestException:
             raise
         except KlaviyoCompatError as exc:
@@ -155,6 +155,9 @@ class LegacyAdapter(BaseAdapter):
             raise LegacyAdapterError(
                 f"the legacy request could not be answered: {type(exc).__name__}"
             ) from exc
+        finally:
+            if endpoint is not None:
+                HTTP_ENDPOINT.reset(endpoint)
         response = LegacyResponse()
         response.plan = answer.plan
         response.error = answer.error
@@ -170,6 +173,11 @@ class LegacyAdapter(BaseAdapter):
 
     def close(self) -> None:
         """Nothing to release: the client owns the connections."""
+
+
+#: The audit log names a call that came in through the adapter by its request's method and
+#: path (``_surfaces/audit_log``).
+name_requests_by_endpoint(LegacyAdapter.send.__code__)
 
 
 def _body_bytes(body: Any) -> bytes:

@@ -45,6 +45,7 @@ BAD: dict[str, Any] = {
     "spool_path": 12345,
     "wait_for_jobs": "yes please",
     "shutdown_timeout": -1,
+    "audit_log": 12345,
 }
 
 #: A configuration that sets several options, so a rejected call has something to disturb.

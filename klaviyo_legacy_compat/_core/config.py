@@ -151,6 +151,9 @@ class Settings:
     revision: str = REVISION
     dry_run: bool = False
     timeout: Timeout = (3.05, 30.0)
+    #: Append one JSON line per legacy call to this file (``_surfaces/audit_log``): its
+    #: call site, legacy method, operations and outcome, never a key or a payload.
+    audit_log: Optional[str] = None
 
 
 def _text(name: str, value: Any) -> str:
@@ -359,6 +362,7 @@ OPTIONS: Mapping[str, Option] = {
     "spool_path": Option("KLAVIYO_LEGACY_COMPAT_SPOOL", None, _key),
     "wait_for_jobs": Option("KLAVIYO_LEGACY_COMPAT_WAIT_FOR_JOBS", False, _flag),
     "shutdown_timeout": Option("KLAVIYO_LEGACY_COMPAT_SHUTDOWN_TIMEOUT", 5.0, _seconds),
+    "audit_log": Option("KLAVIYO_LEGACY_COMPAT_AUDIT_LOG", None, _key),
 }
 
 _OPTION_FIELDS = {field.name for field in attrs.fields(Options)}
@@ -399,4 +403,5 @@ def resolve_settings(*layers: Mapping[str, Any], environ: Mapping[str, str]) -> 
         revision=values["revision"],
         dry_run=values["dry_run"],
         timeout=values["timeout"],
+        audit_log=values["audit_log"],
     )

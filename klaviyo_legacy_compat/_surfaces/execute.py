@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Callable, Optional
@@ -38,6 +39,7 @@ from klaviyo_legacy_compat._core.plan import Plan
 from klaviyo_legacy_compat._core.prepare import RequestContext, prepare
 from klaviyo_legacy_compat._core.translate import translate
 from klaviyo_legacy_compat._core.translate.batches import KINDS, Item, capture
+from klaviyo_legacy_compat._surfaces.audit_log import call_site, line_of, write_line
 from klaviyo_legacy_compat._surfaces.lifecycle import check_revision
 from klaviyo_legacy_compat._transports.carrier import Carrier
 
@@ -124,8 +126,59 @@ def execute(
     client's); ``scope`` collects the operations and may stop the call
     (:class:`CallScope`); ``batcher`` gives the bulk-mode buffer for ``settings`` (its own
     ``spool_path``), which holds what bulk mode carries when ``batching`` is on.
+    With ``audit_log`` set, the call's line is appended to it (``_audit_log``).
     """
     check_revision(settings.revision)  # a RevisionWarning once, when it is deprecated
+    if settings.audit_log is not None:
+        return _audited(call, credentials, settings, carrier, clock, scope, batcher)
+    return _execute(call, credentials, settings, carrier, clock, scope, batcher)[0]
+
+
+def _audited(
+    call: Any,
+    credentials: Credentials,
+    settings: Settings,
+    carrier: Carrier,
+    clock: Callable[[], datetime],
+    scope: Optional[CallScope],
+    batcher: Optional[Callable[[Settings], Batcher]],
+) -> Any:
+    """:func:`execute`, and its line in the ``audit_log`` (``_audit_log``): the call site,
+    found before the call runs, and the operations and outcome, once it has."""
+    assert settings.audit_log is not None
+    site = call_site()
+    own = scope if scope is not None else CallScope()
+    first = len(own.operations)
+    outcome = "error:unknown"
+    started = time.perf_counter()
+    try:
+        result, held = _execute(call, credentials, settings, carrier, clock, own, batcher)
+        outcome = "dry-run" if settings.dry_run else "held" if held else "ok"
+        return result
+    except BaseException as error:
+        outcome = f"error:{type(error).__name__}"
+        raise
+    finally:
+        try:
+            line = line_of(
+                site, call, own.operations[first:], outcome, time.perf_counter() - started
+            )
+        except Exception:  # an unusable record never breaks the call
+            logger.debug("audit_log: a record could not be made", exc_info=True)
+        else:
+            write_line(settings.audit_log, line)
+
+
+def _execute(
+    call: Any,
+    credentials: Credentials,
+    settings: Settings,
+    carrier: Carrier,
+    clock: Callable[[], datetime],
+    scope: Optional[CallScope],
+    batcher: Optional[Callable[[Settings], Batcher]],
+) -> tuple[Any, bool]:
+    """:func:`execute`'s result, and whether bulk mode held the call."""
     server_side = credentials.server_side or not isinstance(call, (TrackCall, IdentifyCall))
     flow = translate(call, server_side=server_side, options=settings.options)
     context = request_context(settings, credentials)
@@ -137,7 +190,7 @@ def execute(
         if account is not None:  # None: not batched (no private key), sent as planned
             held = (buffer, account)
     if settings.dry_run:
-        return record(flow, context, server_side, held, clock=clock, scope=scope)
+        return record(flow, context, server_side, held, clock=clock, scope=scope), held is not None
     for note in credentials.notes:
         log_notice(note)
     if server_side and credentials.private_key is None:
@@ -150,7 +203,7 @@ def execute(
         return transport.send(prepare(step.request, context))
 
     transmit = send if held is None else capturing(send, *held, dry_run=False)
-    return run(
+    result = run(
         flow,
         _recorded(transmit, scope),
         log_notice,
@@ -158,6 +211,7 @@ def execute(
         clock=clock,
         should_stop=scope.should_stop if scope is not None else None,
     )
+    return result, held is not None
 
 
 def record(

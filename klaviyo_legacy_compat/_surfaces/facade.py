@@ -47,10 +47,11 @@ def configure(**options: Any) -> None:
     keeps trying), ``max_attempts``, ``time_scale``, ``rate_limit_redis_url``, ``strict``
     (refuse what the leniency policy would normalise), ``default_phone_region`` (``"US"``:
     read national phone numbers of that region), and for bulk mode
-    ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``, ``shutdown_timeout``.
-    ``None`` resets an option to its environment or default value; the environment is read
-    again at the next call. A value refused (alone, or with the environment) raises
-    :class:`ConfigurationError` and changes nothing."""
+    ``batching``, ``batch_max_age``, ``spool_path``, ``wait_for_jobs``, ``shutdown_timeout``;
+    ``audit_log`` (a file to append one JSON line per legacy call to: its call site, legacy
+    method, operations and outcome). ``None`` resets an option to its environment or default
+    value; the environment is read again at the next call. A value refused (alone, or with
+    the environment) raises :class:`ConfigurationError` and changes nothing."""
     _DEFAULT.configure(**options)
 
 

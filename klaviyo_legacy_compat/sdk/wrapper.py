@@ -39,6 +39,7 @@ from klaviyo_legacy_compat._core.errors import APIError, TranslationError
 from klaviyo_legacy_compat._core.plan import Plan
 from klaviyo_legacy_compat._core.translate import legacy_body
 from klaviyo_legacy_compat._core.wire import call_for, decode_data
+from klaviyo_legacy_compat._surfaces.audit_log import LEGACY_METHOD
 from klaviyo_legacy_compat._surfaces.client import CompatClient
 from klaviyo_legacy_compat._surfaces.facade import default_client
 from klaviyo_legacy_compat._transports.transport import TransportError
@@ -194,10 +195,17 @@ class Client:
         if extras.get("_request_timeout") is not None:
             options["timeout"] = extras["_request_timeout"]
         client = self._client or default_client()
+        # The audit log names the method the program called (these methods are built from a
+        # table, so their frames cannot say); a method calling another keeps the outer one.
+        label = f"{spec.namespace}.{spec.name}"
+        token = None if LEGACY_METHOD.get() else LEGACY_METHOD.set(label)
         try:
             result = legacy_body(_dispatch(client, spec, path, values, options))
         except (APIError, TransportError) as error:
             raise ApiException.from_error(error) from error
+        finally:
+            if token is not None:
+                LEGACY_METHOD.reset(token)
         if isinstance(result, Plan):
             return result
         # As the generated ApiClient.__call_api did, in the code the ``async_req`` thread
