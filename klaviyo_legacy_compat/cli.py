@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     _leniency_arguments(serve_cmd)
     _spool_command(commands)
+    _migrate_command(commands)
     return parser
 
 
@@ -194,6 +195,29 @@ def _spool_command(commands: Any) -> None:
         help="the key for --drain; KLAVIYO_PRIVATE_API_KEY is read otherwise, and is safer (a "
         "command line can be seen by other users of the machine). Its account label must be "
         "one the spool holds",
+    )
+
+
+def _migrate_command(commands: Any) -> None:
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="rewrite the imports of the retired packages to this library's modules",
+        description=(
+            "Rewrite the imports of klaviyo, klaviyo_sdk and swagger_client (and their "
+            "modules) in the Python files named, and under the directories named (.git, .venv, "
+            "venv, node_modules and __pycache__ are skipped), to the modules install() maps "
+            "them to, so the code runs without the retired packages: import klaviyo becomes "
+            "import klaviyo_legacy_compat.legacy as klaviyo. Nothing else changes, byte for "
+            "byte, and a second run changes nothing. Prints a unified diff per file; --write "
+            "rewrites the files instead. Exit 0 when there is nothing to change (or --write "
+            "rewrote everything), 1 when changes are proposed or a legacy import no module "
+            "stands in for is left (named on standard error), 2 when a path is missing or a "
+            "file cannot be read or parsed (it is left unchanged)."
+        ),
+    )
+    migrate_cmd.add_argument("paths", nargs="+", metavar="PATH", help="a file or directory")
+    migrate_cmd.add_argument(
+        "--write", action="store_true", help="rewrite the files (atomically) instead of a diff"
     )
 
 
@@ -272,4 +296,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             out=sys.stdout,
             err=sys.stderr,
         )
+    if args.command == "migrate":
+        from ._toolkit.migrate import migrate_paths
+
+        return migrate_paths(args.paths, write=args.write, out=sys.stdout, err=sys.stderr)
     return 2  # pragma: no cover - argparse requires a known command
