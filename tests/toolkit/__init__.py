@@ -1,0 +1,1 @@
+"""Tests of the migration toolkit (``klaviyo_legacy_compat._toolkit``)."""
