@@ -137,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     _spool_command(commands)
     _doctor_command(commands)
     _audit_command(commands)
+    _migrate_command(commands)
     return parser
 
 
@@ -263,6 +264,29 @@ def audit_runtime_main(log_path: str, format: str) -> int:
     return 0
 
 
+def _migrate_command(commands: Any) -> None:
+    migrate_cmd = commands.add_parser(
+        "migrate",
+        help="rewrite the imports of the retired packages to this library's modules",
+        description=(
+            "Rewrite the imports of klaviyo, klaviyo_sdk and swagger_client (and their "
+            "modules) in the Python files named, and under the directories named (.git, .venv, "
+            "venv, node_modules and __pycache__ are skipped), to the modules install() maps "
+            "them to, so the code runs without the retired packages: import klaviyo becomes "
+            "import klaviyo_legacy_compat.legacy as klaviyo. Nothing else changes, byte for "
+            "byte, and a second run changes nothing. Prints a unified diff per file; --write "
+            "rewrites the files instead. Exit 0 when there is nothing to change (or --write "
+            "rewrote everything), 1 when changes are proposed or a legacy import no module "
+            "stands in for is left (named on standard error), 2 when a path is missing or a "
+            "file cannot be read or parsed (it is left unchanged)."
+        ),
+    )
+    migrate_cmd.add_argument("paths", nargs="+", metavar="PATH", help="a file or directory")
+    migrate_cmd.add_argument(
+        "--write", action="store_true", help="rewrite the files (atomically) instead of a diff"
+    )
+
+
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
     """The leniency options (MIGRATION.md, "Leniency"); the environment sets them too."""
     command.add_argument(
@@ -360,4 +384,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from ._toolkit.audit_format import audit_command
 
         return audit_command(args.paths, args.format, sys.stdout, sys.stderr)
+    if args.command == "migrate":
+        from ._toolkit.migrate import migrate_paths
+
+        return migrate_paths(args.paths, write=args.write, out=sys.stdout, err=sys.stderr)
     return 2  # pragma: no cover - argparse requires a known command
