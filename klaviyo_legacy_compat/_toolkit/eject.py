@@ -282,6 +282,11 @@ class _Writer:
             self.plain(index, request)
 
     def plain(self, index: int, request: PlannedRequest) -> None:
+        if index in self.retried and self.style.name == "sdk":
+            # The SDK raises ApiException for the 409 the retry below handles.
+            body = None if request.json is None else _literal(request.json, 8, 13)
+            self.emit("try:", *self.style.call(request, body, "    "))
+            return
         body = None if request.json is None else _literal(request.json, 4, 9)
         self.emit(*self.style.call(request, body, ""))
         if index in self.retried:
@@ -308,7 +313,11 @@ class _Writer:
 
     def retry(self, request: PlannedRequest) -> None:
         body = None if request.json is None else _literal(request.json, 8, 13)
-        self.emit("if response.status_code == 409:")
+        if self.style.name == "sdk":
+            self.emit("except ApiException as error:", "    if error.status != 409:")
+            self.emit("        raise")
+        else:
+            self.emit("if response.status_code == 409:")
         self.emit(*self.style.call(request, body, "    "))
         self.emit(*self.style.check(""))
 
@@ -416,8 +425,10 @@ def eject_code(plan: Plan, *, legacy: str, style: str = "requests") -> str:
     if style == "sdk":
         writer.emit(
             "from klaviyo_api import KlaviyoAPI",
+            *(["from openapi_client.exceptions import ApiException"] if writer.retried else []),
             "",
-            "# The SDK retries 429 and 5xx answers itself, up to max_retries times.",
+            "# The SDK retries 429 and 5xx answers itself, up to max_retries times, and sends",
+            f"# the API revision it was built for (the shim's plan was made for {revision}).",
             "klaviyo = KlaviyoAPI(",
             '    os.environ["KLAVIYO_PRIVATE_API_KEY"],',
             "    max_delay=60,",

@@ -179,9 +179,11 @@ def with_list(item: dict[str, Any], store: Account) -> dict[str, Any]:
     return json.loads(text.replace(LIST, ids[0])) if ids else item
 
 
+@pytest.mark.parametrize("style", ["requests", "sdk"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_ejected_code_leaves_the_store_the_shims_call_leaves(
     case: str,
+    style: str,
     pair: tuple[LocalKlaviyo, LocalKlaviyo],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -200,11 +202,13 @@ def test_ejected_code_leaves_the_store_the_shims_call_leaves(
     client.run(call, private_key=shim.private_key)
     client.close()
 
-    code = eject(with_list(item, native.store), capsys=capsys)
+    # --style sdk: the official klaviyo-api SDK (a test extra), pointed at LocalKlaviyo by
+    # its test_host.
+    code = eject(with_list(item, native.store), "--style", style, capsys=capsys)
     assert EXAMPLE_KEY not in code and native.private_key not in code
     monkeypatch.setenv("KLAVIYO_BASE_URL", native.base_url)
     monkeypatch.setenv("KLAVIYO_PRIVATE_API_KEY", native.private_key)
-    exec(compile(code, f"<eject {case}>", "exec"), {"__name__": "ejected"})
+    exec(compile(code, f"<eject {case} {style}>", "exec"), {"__name__": "ejected"})
 
     after = snapshot(shim.store)
     assert snapshot(native.store) == after
