@@ -65,7 +65,8 @@ _LOOKUPS: Mapping[str, tuple[str, str]] = {
     "get_profiles_for_list": ("on_list", "identifiers"),
 }
 
-_WIDTH = 96
+#: The width of the generated code: ruff format's and black's default.
+_WIDTH = 88
 
 #: What every use of an operation differs in from the legacy call it replaces, written above
 #: the request (the plan's own warnings are written at the top). new-api.md and
@@ -174,6 +175,8 @@ def _flat(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_flat(v) for v in value) + "]"
     if isinstance(value, str):
+        if '"' in value and "'" not in value and value.isprintable():
+            return repr(value)  # single-quoted, as ruff format writes it
         # A JSON string literal is a valid Python one (json.dumps never writes a "\/").
         return json.dumps(value, ensure_ascii=False)
     return repr(value)

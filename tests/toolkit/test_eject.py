@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
@@ -257,7 +260,24 @@ def test_every_mission_call_compiles_in_both_styles_without_a_key(
         assert EXAMPLE_KEY not in code and "pk_eject" not in code
         assert 'os.environ["KLAVIYO_PRIVATE_API_KEY"]' in code
         assert "Differs from legacy" in code  # the behaviour differences, as comments
-        assert all(len(line) <= 100 for line in code.splitlines())
+        assert all(len(line) <= 88 for line in code.splitlines())
+
+
+@pytest.mark.parametrize("style", ["requests", "sdk"])
+def test_generated_code_is_as_ruff_formats_and_lints_it(
+    style: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, item in [*MISSION.items(), ("conflict", CONFLICT)]:
+        (tmp_path / f"{name}.py").write_text(eject(item, "--style", style, capsys=capsys))
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run(
+            [*ruff, *command, "--isolated", "--no-cache", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("name", sorted(MISSION))
