@@ -306,12 +306,14 @@ class _Writer:
             )
         elif request.operation == "get_profiles":
             attribute = _params(request).get("fields[profile]", "email").split(",")[0]
+            if not any(line.startswith("member_ids = {}") for line in self.lines):
+                self.emit("member_ids = {}")
             self.emit(
                 *_comment("The ids the legacy answer listed (a job accepted later may add more)."),
-                "member_ids = {",
-                f'    profile["attributes"]["{attribute}"]: profile["id"]',
+                "member_ids.update(",
+                f'    (profile["attributes"]["{attribute}"], profile["id"])',
                 f'    for profile in {self.style.answer()}["data"]',
-                "}",
+                ")",
             )
 
     def retry(self, request: PlannedRequest) -> None:

@@ -339,3 +339,29 @@ def test_reads_the_call_from_a_file(tmp_path: Any, capsys: pytest.CaptureFixture
 def eject_file(path: str, capsys: pytest.CaptureFixture[str]) -> Optional[str]:
     assert cli.main(["eject", path]) == 0
     return capsys.readouterr().out
+
+
+def test_subscribe_code_collects_the_member_ids_of_every_lookup(
+    pair: tuple[LocalKlaviyo, LocalKlaviyo],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, native = pair
+    seed_list(native.store)
+    item = {
+        "method": "POST",
+        "url": f"https://a.klaviyo.com/api/v2/list/{LIST}/subscribe",
+        "json": {
+            "api_key": EXAMPLE_KEY,
+            "profiles": [{"email": "a@example.com"}, {"phone_number": "+15005550006"}],
+        },
+    }
+    code = eject(with_list(item, native.store), capsys=capsys)
+    monkeypatch.setenv("KLAVIYO_BASE_URL", native.base_url)
+    monkeypatch.setenv("KLAVIYO_PRIVATE_API_KEY", native.private_key)
+    namespace: dict[str, Any] = {"__name__": "ejected"}
+    exec(compile(code, "<eject>", "exec"), namespace)
+    email = native.store.profile_by_email("a@example.com")
+    phone = native.store.profile_by("phone_number", "+15005550006")
+    assert email is not None and phone is not None
+    assert namespace["member_ids"] == {"a@example.com": email.id, "+15005550006": phone.id}
