@@ -138,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     _doctor_command(commands)
     _audit_command(commands)
     _migrate_command(commands)
+    _eject_command(commands)
     return parser
 
 
@@ -287,6 +288,70 @@ def _migrate_command(commands: Any) -> None:
     )
 
 
+def _eject_command(commands: Any) -> None:
+    eject_cmd = commands.add_parser(
+        "eject",
+        help="print native new-API code (requests or the klaviyo-api SDK) for a legacy call",
+        description=(
+            "Read one legacy HTTP request in the form `translate` reads (a file, standard "
+            "input or --call) and print a Python script doing natively what the shim does "
+            "for it, generated from the same plan: the requests, the lookups a later request "
+            "depends on, and the behaviour differences as comments. The script reads its key "
+            "from KLAVIYO_PRIVATE_API_KEY (the call's own key is never printed) and its host "
+            "from KLAVIYO_BASE_URL. Exit 2, with a one-line reason, for input that cannot be "
+            "translated."
+        ),
+    )
+    eject_cmd.add_argument(
+        "file", nargs="?", default="-", help="a file holding the request, or - for standard input"
+    )
+    eject_cmd.add_argument("--call", metavar="JSON", help="the request itself, as JSON")
+    eject_cmd.add_argument(
+        "--style",
+        choices=("requests", "sdk"),
+        default="requests",
+        help="plain requests (default), or the official klaviyo-api SDK",
+    )
+    _leniency_arguments(eject_cmd)
+
+
+def _eject(args: argparse.Namespace) -> int:
+    """The `eject` command: plan the call as `translate` does, then write the plan as code."""
+    from ._toolkit.eject import eject_code
+
+    try:
+        if args.call is not None:
+            text = args.call
+        elif args.file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.file, encoding="utf-8") as handle:
+                text = handle.read()
+        items = list(_items(text))
+        if len(items) != 1:
+            raise ValueError(f"give exactly one legacy request, got {len(items)}")
+        item = items[0][1]
+        if isinstance(item, ValueError):
+            raise ValueError(f"not JSON: {item}")
+        # The native code is server-side code with a private key of its own: plan the call
+        # as a client holding one does (a stand-in, never printed: the code reads the key
+        # from the environment).
+        client = CompatClient(private_key="pk_eject", environment_keys=False, **_options(args))
+        legacy = request_from_json(item)
+        strict = client.settings().options.strict
+        plan = client.run(parse_legacy_request(legacy, strict=strict), dry_run=True)
+        sys.stdout.write(
+            eject_code(plan, legacy=f"{legacy.method} {legacy.path}", style=args.style)
+        )
+    except OSError as exc:
+        sys.stderr.write(f"klaviyo-legacy-compat eject: {exc.strerror}: {args.file}\n")
+        return 2
+    except (KlaviyoCompatError, ValueError, TypeError, RecursionError) as exc:
+        sys.stderr.write(f"klaviyo-legacy-compat eject: {exc}\n")
+        return 2
+    return 0
+
+
 def _leniency_arguments(command: argparse.ArgumentParser) -> None:
     """The leniency options (MIGRATION.md, "Leniency"); the environment sets them too."""
     command.add_argument(
@@ -388,4 +453,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from ._toolkit.migrate import migrate_paths
 
         return migrate_paths(args.paths, write=args.write, out=sys.stdout, err=sys.stderr)
+    if args.command == "eject":
+        return _eject(args)
     return 2  # pragma: no cover - argparse requires a known command
