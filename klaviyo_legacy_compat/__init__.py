@@ -3,7 +3,17 @@
 Three ways in, one translation core: swap one import (``import klaviyo_legacy_compat as
 klaviyo`` for ``klaviyo`` 3.1.7, ``from klaviyo_legacy_compat.sdk import Client`` for
 ``klaviyo-sdk`` 1.0.9, or ``install()`` and change nothing), the legacy-shaped functions
-below, or raw legacy HTTP (``klaviyo_legacy_compat.http``).
+below, or raw legacy HTTP (``klaviyo_legacy_compat.legacy_http``).
+
+For the import swap this package carries what code reached through ``klaviyo``:
+``Klaviyo``, ``KlaviyoAPIResponse``, ``KlaviyoException`` (2.x's ``except
+klaviyo.KlaviyoException``) and, as attributes, the modules ``exceptions``, ``api``,
+``api_helper``, ``public``, ``lists``, ``profiles``, ``metrics``, ``campaigns``,
+``data_privacy`` and ``middleware``, as ``klaviyo`` had them once imported
+(``klaviyo.exceptions.KlaviyoAPIException``). ``exceptions`` is this library's own (the
+legacy names beside every other exception); the others are the legacy layout of
+:mod:`klaviyo_legacy_compat.legacy`, left out of ``__all__``. ``__version__`` is this
+library's, not ``3.1.7``.
 
 Legacy calls (``track``, ``identify``, list subscribes, exclusions, ...) are translated into
 the new JSON:API requests and sent, or shown with ``dry_run=True``::
@@ -18,6 +28,7 @@ the new JSON:API requests and sent, or shown with ``dry_run=True``::
 
 from __future__ import annotations
 
+from . import exceptions as exceptions
 from ._bulk.batching import Batcher, FlushReport
 from ._bulk.shutdown import shutdown
 from ._bulk.spool import SpoolError
@@ -28,6 +39,7 @@ from ._core.errors import (
     ConfigurationError,
     ConflictError,
     KlaviyoCompatError,
+    KlaviyoException,
     MissingIdentifierError,
     NotFoundError,
     PartialDeliveryError,
@@ -55,6 +67,15 @@ from ._surfaces.facade import (
 from ._surfaces.install import install, uninstall
 from ._transports.transport import RequestsTransport, RequestTimeoutError, Transport, TransportError
 from ._version import REVISION, __version__
+from .legacy import api as api
+from .legacy import api_helper as api_helper
+from .legacy import campaigns as campaigns
+from .legacy import data_privacy as data_privacy
+from .legacy import lists as lists
+from .legacy import metrics as metrics
+from .legacy import middleware as middleware
+from .legacy import profiles as profiles
+from .legacy import public as public
 from .legacy.api import Klaviyo
 from .legacy.api_helper import KlaviyoAPIResponse
 
@@ -71,6 +92,7 @@ __all__ = [
     "Klaviyo",
     "KlaviyoAPIResponse",
     "KlaviyoCompatError",
+    "KlaviyoException",
     "MissingIdentifierError",
     "NotFoundError",
     "PartialDeliveryError",

@@ -3,20 +3,28 @@
 library that stand in for them, so a codebase runs without those packages installed and
 without :func:`klaviyo_legacy_compat.install`.
 
-Each legacy module name becomes exactly what ``install()`` makes it resolve to
+Each legacy module name becomes the module :data:`TARGETS` names: the package ``klaviyo``
+becomes this library's package (the contract's import swap, ``import klaviyo_legacy_compat
+as klaviyo``: it carries ``Klaviyo``, ``KlaviyoException`` and the legacy modules as
+attributes) and ``klaviyo.exceptions`` its ``exceptions`` (the legacy names and the
+library's own); every other name what ``install()`` makes it resolve to
 (:data:`klaviyo_legacy_compat._surfaces.install.ALIASES`, the one table), so a migrated
 program behaves as the unchanged program did under ``install()``:
 
-- ``import klaviyo`` → ``import klaviyo_legacy_compat.legacy as klaviyo``
+- ``import klaviyo`` → ``import klaviyo_legacy_compat as klaviyo``
 - ``import klaviyo as k``, ``import klaviyo.exceptions as e`` → the target ``as`` that name
-- ``import klaviyo.exceptions`` binds ``klaviyo`` and loads its submodule: →
-  ``import klaviyo_legacy_compat.legacy.exceptions, klaviyo_legacy_compat.legacy as klaviyo``
-  (every submodule target is an attribute of its parent's target once imported, as the
-  legacy submodule was of its package; the first part also binds ``klaviyo_legacy_compat``)
-- ``from klaviyo.exceptions import X`` → ``from klaviyo_legacy_compat.legacy.exceptions
-  import X``; ``from klaviyo_sdk import Client`` → ``from klaviyo_legacy_compat.sdk import
+- ``import klaviyo.api_helper`` binds ``klaviyo`` and loads its submodule: →
+  ``import klaviyo_legacy_compat.legacy.api_helper, klaviyo_legacy_compat as klaviyo``
+  (every submodule target is an attribute of its parent's target, as the legacy submodule
+  was of its package)
+- ``from klaviyo import Klaviyo`` → ``from klaviyo_legacy_compat import Klaviyo``;
+  ``from klaviyo.exceptions import X`` → ``from klaviyo_legacy_compat.exceptions import
+  X``; ``from klaviyo_sdk import Client`` → ``from klaviyo_legacy_compat.sdk import
   Client``; ``from swagger_client.rest import ApiException`` → ``from
   klaviyo_legacy_compat.sdk.rest import ApiException``
+- ``from klaviyo import *`` → ``from klaviyo_legacy_compat.legacy import *``: the legacy
+  package's names only (the library's ``track``, ``configure``, ... would shadow names the
+  file imported before)
 
 Only the dotted module names are replaced, located by the tokenizer: every other byte
 (comments, parentheses, continuations, ``import os, klaviyo``'s other names, the encoding
@@ -49,6 +57,7 @@ from klaviyo_legacy_compat._surfaces.install import ALIASES
 
 __all__ = [
     "SKIPPED_DIRECTORIES",
+    "TARGETS",
     "MigrateError",
     "Migration",
     "migrate_paths",
@@ -56,8 +65,17 @@ __all__ = [
     "python_files",
 ]
 
+#: Legacy module name → the module the codemod writes in its place: ``install()``'s, but
+#: the package ``klaviyo`` and its ``exceptions`` become this library's own (contract §2,
+#: "Swap one import"). A star import takes ``install()``'s (:func:`_target`).
+TARGETS: dict[str, str] = {
+    **ALIASES,
+    "klaviyo": "klaviyo_legacy_compat",
+    "klaviyo.exceptions": "klaviyo_legacy_compat.exceptions",
+}
+
 #: The top-level names of the retired packages: an import under one of them is legacy.
-LEGACY_PACKAGES = frozenset(name.partition(".")[0] for name in ALIASES)
+LEGACY_PACKAGES = frozenset(name.partition(".")[0] for name in TARGETS)
 
 #: Directories a walk never enters: version control, environments, caches.
 SKIPPED_DIRECTORIES = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__"})
@@ -140,7 +158,7 @@ def migrate_source(source: bytes) -> Migration:
     left: list[str] = []
     for statement in _import_statements(tokens):
         for name, first, last, bound in _modules(statement):
-            target = _target(name)
+            target = _target(name, star=statement[-1].string == "*")
             if target is None:
                 if name.partition(".")[0] in LEGACY_PACKAGES:
                     left.append(f"line {first.start[0]}: {_no_shim(name)}")
@@ -150,7 +168,7 @@ def migrate_source(source: bytes) -> Migration:
                 top = name.partition(".")[0]
                 replacement = f"{target} as {top}"
                 if top != name:
-                    replacement = f"{target}, {ALIASES[top]} as {top}"
+                    replacement = f"{target}, {TARGETS[top]} as {top}"
             begin = starts[first.start[0] - 1] + first.start[1]
             end = starts[last.end[0] - 1] + last.end[1]
             edits.append(_Edit(begin, end, replacement))
@@ -160,19 +178,22 @@ def migrate_source(source: bytes) -> Migration:
     return Migration(text, after, encoding, len(edits), tuple(left))
 
 
-def _target(name: str) -> Optional[str]:
-    """The module standing in for a legacy module name; None for any other name (and for a
-    legacy module nothing stands in for)."""
-    return ALIASES.get(name) if name.partition(".")[0] in LEGACY_PACKAGES else None
+def _target(name: str, *, star: bool = False) -> Optional[str]:
+    """The module standing in for a legacy module name (``from name import *``: the legacy
+    layout's, whose names are the legacy package's only); None for any other name (and for
+    a legacy module nothing stands in for)."""
+    if name.partition(".")[0] not in LEGACY_PACKAGES:
+        return None
+    return (ALIASES if star else TARGETS).get(name)
 
 
 def _no_shim(name: str) -> str:
     parent = name
-    while "." in parent and parent not in ALIASES:
+    while "." in parent and parent not in TARGETS:
         parent = parent.rpartition(".")[0]
     return (
         f"{name}: no module of klaviyo_legacy_compat stands in for it, left as it is "
-        f"(its package {parent} is {ALIASES[parent]}; import the names from there)"
+        f"(its package {parent} is {TARGETS[parent]}; import the names from there)"
     )
 
 

@@ -18,36 +18,47 @@ import pytest
 
 from klaviyo_legacy_compat import cli
 from klaviyo_legacy_compat._surfaces.install import ALIASES
-from klaviyo_legacy_compat._toolkit.migrate import MigrateError, migrate_paths, migrate_source
+from klaviyo_legacy_compat._toolkit.migrate import (
+    TARGETS,
+    MigrateError,
+    migrate_paths,
+    migrate_source,
+)
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from tests.test_import_swap import check, check_sdk
 
-LEGACY = "klaviyo_legacy_compat.legacy"
+PACKAGE = "klaviyo_legacy_compat"
 
 #: (legacy source, migrated source): one row per import form. Rows whose two sides are the
 #: same are decoys, which must stay byte for byte.
 TABLE: list[tuple[bytes, bytes]] = [
-    (b"import klaviyo\n", b"import klaviyo_legacy_compat.legacy as klaviyo\n"),
-    (b"import klaviyo as k\n", b"import klaviyo_legacy_compat.legacy as k\n"),
+    (b"import klaviyo\n", b"import klaviyo_legacy_compat as klaviyo\n"),
+    (b"import klaviyo as k\n", b"import klaviyo_legacy_compat as k\n"),
     # binds `klaviyo` and loads klaviyo.exceptions: the same binding, the submodule loaded
     (
         b"import klaviyo.exceptions\n",
-        b"import klaviyo_legacy_compat.legacy.exceptions, "
-        b"klaviyo_legacy_compat.legacy as klaviyo\n",
+        b"import klaviyo_legacy_compat.exceptions, klaviyo_legacy_compat as klaviyo\n",
     ),
     (
         b"import klaviyo.exceptions as errors\n",
-        b"import klaviyo_legacy_compat.legacy.exceptions as errors\n",
+        b"import klaviyo_legacy_compat.exceptions as errors\n",
     ),
-    (b"from klaviyo import Klaviyo\n", b"from klaviyo_legacy_compat.legacy import Klaviyo\n"),
+    (b"from klaviyo import Klaviyo\n", b"from klaviyo_legacy_compat import Klaviyo\n"),
     (
         b"from klaviyo.exceptions import KlaviyoAPIException\n",
-        b"from klaviyo_legacy_compat.legacy.exceptions import KlaviyoAPIException\n",
+        b"from klaviyo_legacy_compat.exceptions import KlaviyoAPIException\n",
     ),
     (
         b"from klaviyo.api_helper import KlaviyoAPIResponse as R\n",
         b"from klaviyo_legacy_compat.legacy.api_helper import KlaviyoAPIResponse as R\n",
     ),
+    # a legacy submodule: loaded, and an attribute of the package bound as before
+    (
+        b"import klaviyo.api_helper\n",
+        b"import klaviyo_legacy_compat.legacy.api_helper, klaviyo_legacy_compat as klaviyo\n",
+    ),
+    (b"from klaviyo import lists\n", b"from klaviyo_legacy_compat import lists\n"),
+    # a star import takes the legacy package's names only, never the library's `track`, ...
     (b"from klaviyo import *\n", b"from klaviyo_legacy_compat.legacy import *\n"),
     (b"from klaviyo_sdk import Client\n", b"from klaviyo_legacy_compat.sdk import Client\n"),
     (
@@ -69,7 +80,7 @@ TABLE: list[tuple[bytes, bytes]] = [
         b"from klaviyo_legacy_compat.sdk.rest import ApiException\n",
     ),
     # several names, only the legacy ones change
-    (b"import os, klaviyo, sys\n", b"import os, klaviyo_legacy_compat.legacy as klaviyo, sys\n"),
+    (b"import os, klaviyo, sys\n", b"import os, klaviyo_legacy_compat as klaviyo, sys\n"),
     (
         b"import klaviyo_sdk as sdk, json\n",
         b"import klaviyo_legacy_compat.sdk as sdk, json\n",
@@ -80,32 +91,32 @@ TABLE: list[tuple[bytes, bytes]] = [
         b"    KlaviyoAPIException,  # raised on 4xx/5xx\n"
         b"    KlaviyoException,\n"
         b")\n",
-        b"from klaviyo_legacy_compat.legacy.exceptions import (  # the errors\n"
+        b"from klaviyo_legacy_compat.exceptions import (  # the errors\n"
         b"    KlaviyoAPIException,  # raised on 4xx/5xx\n"
         b"    KlaviyoException,\n"
         b")\n",
     ),
     (
         b"from klaviyo \\\n    import Klaviyo\n",
-        b"from klaviyo_legacy_compat.legacy \\\n    import Klaviyo\n",
+        b"from klaviyo_legacy_compat \\\n    import Klaviyo\n",
     ),
     (
         b"import os, \\\n    klaviyo  # why\n",
-        b"import os, \\\n    klaviyo_legacy_compat.legacy as klaviyo  # why\n",
+        b"import os, \\\n    klaviyo_legacy_compat as klaviyo  # why\n",
     ),
     (
         b"from   klaviyo . exceptions   import  X\n",
-        b"from   klaviyo_legacy_compat.legacy.exceptions   import  X\n",
+        b"from   klaviyo_legacy_compat.exceptions   import  X\n",
     ),
     # anywhere a statement may stand
     (
         b"try:\n    import klaviyo\nexcept ImportError:\n    klaviyo = None\n",
-        b"try:\n    import klaviyo_legacy_compat.legacy as klaviyo\n"
+        b"try:\n    import klaviyo_legacy_compat as klaviyo\n"
         b"except ImportError:\n    klaviyo = None\n",
     ),
     (
         b"try: import klaviyo\nexcept ImportError: pass\n",
-        b"try: import klaviyo_legacy_compat.legacy as klaviyo\nexcept ImportError: pass\n",
+        b"try: import klaviyo_legacy_compat as klaviyo\nexcept ImportError: pass\n",
     ),
     (
         b"def f():\n    from klaviyo_sdk import Client\n    return Client\n",
@@ -113,29 +124,29 @@ TABLE: list[tuple[bytes, bytes]] = [
     ),
     (
         b"import json; import klaviyo; x = 1\n",
-        b"import json; import klaviyo_legacy_compat.legacy as klaviyo; x = 1\n",
+        b"import json; import klaviyo_legacy_compat as klaviyo; x = 1\n",
     ),
     (
         b"if True: from klaviyo import Klaviyo\n",
-        b"if True: from klaviyo_legacy_compat.legacy import Klaviyo\n",
+        b"if True: from klaviyo_legacy_compat import Klaviyo\n",
     ),
     # the bytes around them: CRLF, BOM, a PEP 263 cookie, no final newline
     (
         b"import klaviyo\r\nclient = klaviyo.Klaviyo()  # keep\r\n",
-        b"import klaviyo_legacy_compat.legacy as klaviyo\r\nclient = klaviyo.Klaviyo()  # keep\r\n",
+        b"import klaviyo_legacy_compat as klaviyo\r\nclient = klaviyo.Klaviyo()  # keep\r\n",
     ),
     (
         b"\xef\xbb\xbfimport klaviyo\nname = '\xc3\xa9'\n",
-        b"\xef\xbb\xbfimport klaviyo_legacy_compat.legacy as klaviyo\nname = '\xc3\xa9'\n",
+        b"\xef\xbb\xbfimport klaviyo_legacy_compat as klaviyo\nname = '\xc3\xa9'\n",
     ),
     (
         b"# -*- coding: latin-1 -*-\nimport klaviyo  # caf\xe9\n",
-        b"# -*- coding: latin-1 -*-\nimport klaviyo_legacy_compat.legacy as klaviyo  # caf\xe9\n",
+        b"# -*- coding: latin-1 -*-\nimport klaviyo_legacy_compat as klaviyo  # caf\xe9\n",
     ),
-    (b"import klaviyo", b"import klaviyo_legacy_compat.legacy as klaviyo"),
+    (b"import klaviyo", b"import klaviyo_legacy_compat as klaviyo"),
     (
         b"import klaviyo\n\n\x0c\ndef f():\n\tpass\n",
-        b"import klaviyo_legacy_compat.legacy as klaviyo\n\n\x0c\ndef f():\n\tpass\n",
+        b"import klaviyo_legacy_compat as klaviyo\n\n\x0c\ndef f():\n\tpass\n",
     ),
     # decoys: not legacy, or not an import
     (b"import klaviyo_legacy_compat as klaviyo\n",) * 2,
@@ -170,21 +181,48 @@ def test_a_second_run_changes_nothing(source: bytes, expected: bytes) -> None:
     assert not again.changed and again.encoded() == expected
 
 
-def test_the_table_is_install_s_table() -> None:
-    # One row per legacy module: each becomes what install() maps it to.
-    for legacy, target in ALIASES.items():
+def test_the_table_is_install_s_table_but_for_the_package_klaviyo() -> None:
+    # One row per legacy module: each becomes what install() maps it to, but `klaviyo` and
+    # `klaviyo.exceptions`, which become the library's package and its exceptions (the
+    # contract's import swap); a star import keeps install()'s.
+    swapped = {"klaviyo": "klaviyo_legacy_compat", "klaviyo.exceptions": f"{PACKAGE}.exceptions"}
+    assert TARGETS == {**ALIASES, **swapped}
+    for legacy, target in TARGETS.items():
         source = f"from {legacy} import x\n".encode()
         assert migrate_source(source).encoded() == f"from {target} import x\n".encode()
+        star = f"from {legacy} import *\n".encode()
+        assert migrate_source(star).encoded() == f"from {ALIASES[legacy]} import *\n".encode()
 
 
 def test_a_legacy_submodule_is_its_parent_s_attribute_as_it_was() -> None:
     # What `import klaviyo.exceptions` → `import <target>, <parent target> as klaviyo` rests on:
     # once the submodule's target is imported, it is the attribute of its parent's target.
-    for legacy, target in ALIASES.items():
+    for legacy, target in TARGETS.items():
         parent, _, name = legacy.rpartition(".")
         if parent:
             module = importlib.import_module(target)
-            assert getattr(importlib.import_module(ALIASES[parent]), name) is module
+            assert getattr(importlib.import_module(TARGETS[parent]), name) is module
+
+
+def test_the_package_carries_every_name_of_the_legacy_package() -> None:
+    # `import klaviyo_legacy_compat as klaviyo`: whatever code reached through `klaviyo` (the
+    # legacy layout, install()'s target) it reaches through the library's package, the same
+    # objects; but `__version__`, which is the library's own.
+    legacy = importlib.import_module(ALIASES["klaviyo"])
+    package = importlib.import_module(PACKAGE)
+    modules = {n.split(".")[1] for n in ALIASES if n.startswith("klaviyo.")}
+    names = {*legacy.__all__, *modules} - {"__version__"}
+    assert {"Klaviyo", "KlaviyoException", "api_helper", "exceptions", "middleware"} <= names
+    for name in names:
+        if name == "exceptions":  # the library's own: the legacy names and the rest
+            legacy_errors = importlib.import_module(ALIASES["klaviyo.exceptions"])
+            for error in legacy_errors.__all__:
+                assert getattr(package.exceptions, error) is getattr(legacy_errors, error)
+        elif name in modules:
+            module = importlib.import_module(ALIASES[f"klaviyo.{name}"])
+            assert getattr(package, name) is module, name
+        else:
+            assert getattr(package, name) is getattr(legacy, name), name
 
 
 def test_a_legacy_module_nothing_stands_in_for_is_left_and_named() -> None:
@@ -212,7 +250,7 @@ def test_the_diff_is_unified_and_says_a_last_line_has_no_newline() -> None:
     migration = migrate_source(b"import os\nimport klaviyo")
     assert migration.diff("app.py") == (
         "--- app.py\n+++ app.py\n@@ -1,2 +1,2 @@\n import os\n-import klaviyo\n"
-        "\\ No newline at end of file\n+import klaviyo_legacy_compat.legacy as klaviyo\n"
+        "\\ No newline at end of file\n+import klaviyo_legacy_compat as klaviyo\n"
         "\\ No newline at end of file\n"
     )
     assert migrate_source(b"import os\n").diff("app.py") == ""
@@ -252,7 +290,7 @@ def test_a_diff_by_default_then_write_then_nothing(tmp_path: Path) -> None:
     main, tasks = str(app / "main.py"), str(app / "pkg" / "tasks.py")
     assert out == (
         f"--- {main}\n+++ {main}\n@@ -1,2 +1,2 @@\n-import klaviyo\r\n"
-        f"+import klaviyo_legacy_compat.legacy as klaviyo\r\n import os\r\n"
+        f"+import klaviyo_legacy_compat as klaviyo\r\n import os\r\n"
         f"--- {tasks}\n+++ {tasks}\n@@ -1 +1 @@\n-from klaviyo_sdk import Client\n"
         f"+from klaviyo_legacy_compat.sdk import Client\n"
     )
@@ -263,7 +301,7 @@ def test_a_diff_by_default_then_write_then_nothing(tmp_path: Path) -> None:
         f"migrated {main}: 1 import(s) rewritten\nmigrated {tasks}: 1 import(s) rewritten\n"
     )
     after = tree(app)
-    assert after["main.py"] == b"import klaviyo_legacy_compat.legacy as klaviyo\r\nimport os\r\n"
+    assert after["main.py"] == b"import klaviyo_legacy_compat as klaviyo\r\nimport os\r\n"
     assert after["pkg/tasks.py"] == b"from klaviyo_legacy_compat.sdk import Client\n"
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"main.py", "pkg/tasks.py"}  # not the skipped folders, not notes.txt
@@ -299,10 +337,10 @@ def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     program = tmp_path / "app.py"
     program.write_bytes(b"import klaviyo\n")
     assert cli.main(["migrate", str(program)]) == 1
-    assert "+import klaviyo_legacy_compat.legacy as klaviyo\n" in capsys.readouterr().out
+    assert "+import klaviyo_legacy_compat as klaviyo\n" in capsys.readouterr().out
     assert cli.main(["migrate", "--write", str(program)]) == 0
     assert cli.main(["migrate", str(program)]) == 0
-    assert program.read_bytes() == b"import klaviyo_legacy_compat.legacy as klaviyo\n"
+    assert program.read_bytes() == b"import klaviyo_legacy_compat as klaviyo\n"
 
 
 # --- migrated programs run with the retired packages absent ----------------------------------
@@ -398,6 +436,8 @@ DRY_RUN_PROGRAM = '''\
 """Legacy calls through every retired package."""
 import json
 import klaviyo.exceptions
+import klaviyo.api_helper
+from klaviyo import KlaviyoException
 from klaviyo_sdk import Client
 from klaviyo_sdk.custom_retry import retry_if_qualifies
 import swagger_client.rest
@@ -412,7 +452,9 @@ plans = [
 config = Configuration()
 config.api_key["api_key"] = "pk_test"
 plans.append(ListsSegmentsApi(ApiClient(config)).get_lists())
-assert issubclass(klaviyo.exceptions.KlaviyoAPIException, Exception)
+assert issubclass(klaviyo.exceptions.KlaviyoConfigurationException, KlaviyoException)
+assert klaviyo.api_helper.KlaviyoAPIResponse(200, 1).data == 1
+assert issubclass(klaviyo.KlaviyoException, Exception)
 assert issubclass(swagger_client.rest.ApiException, Exception) and retry_if_qualifies
 print(json.dumps([[(r["method"], r["url"]) for r in p.to_dict()["requests"]] for p in plans]))
 '''
