@@ -295,12 +295,16 @@ def _eject_command(commands: Any) -> None:
         "eject",
         help="print native new-API code (requests or the klaviyo-api SDK) for a legacy call",
         description=(
-            "Read one legacy HTTP request in the form `translate` reads (a file, standard "
-            "input or --call) and print a Python script doing natively what the shim does "
-            "for it, generated from the same plan: the requests, the lookups a later request "
-            "depends on, and the behaviour differences as comments. The script reads its key "
-            "from KLAVIYO_PRIVATE_API_KEY (the call's own key is never printed) and its host "
-            "from KLAVIYO_BASE_URL. Exit 2, with a one-line reason, for input that cannot be "
+            "Read one legacy call, either a call site audit found (--site FILE:LINE[:COLUMN], "
+            "as audit prints it: a klaviyo, klaviyo-sdk or swagger_client method, or a legacy "
+            "URL sent with requests, planned with its own arguments where they are literals, "
+            "else the catalogue's example stands in and the code says so) or one legacy HTTP "
+            "request in the form `translate` reads (a file, standard input or --call), and "
+            "print a Python script doing natively what the shim does for it, generated from "
+            "the same plan: the requests, the lookups a later request depends on, and the "
+            "behaviour differences as comments. The script reads its key from "
+            "KLAVIYO_PRIVATE_API_KEY (the call's own key is never printed) and its host from "
+            "KLAVIYO_BASE_URL. Exit 2, with a one-line reason, for input that cannot be "
             "translated."
         ),
     )
@@ -308,6 +312,11 @@ def _eject_command(commands: Any) -> None:
         "file", nargs="?", default="-", help="a file holding the request, or - for standard input"
     )
     eject_cmd.add_argument("--call", metavar="JSON", help="the request itself, as JSON")
+    eject_cmd.add_argument(
+        "--site",
+        metavar="FILE:LINE[:COLUMN]",
+        help="a legacy call site, as audit names it (the column when a line has several)",
+    )
     eject_cmd.add_argument(
         "--style",
         choices=("requests", "sdk"),
@@ -320,8 +329,19 @@ def _eject_command(commands: Any) -> None:
 def _eject(args: argparse.Namespace) -> int:
     """The `eject` command: plan the call as `translate` does, then write the plan as code."""
     from ._toolkit.eject import eject_code
+    from ._toolkit.site import parse_site, plan_site
 
     try:
+        if args.site is not None:
+            if args.call is not None or args.file != "-":
+                raise ValueError("--site takes no request: give the site, or the request")
+            site = plan_site(parse_site(args.site), _options(args))
+            sys.stdout.write(
+                eject_code(
+                    site.plan, legacy=site.finding.legacy, style=args.style, notes=site.notes
+                )
+            )
+            return 0
         if args.call is not None:
             text = args.call
         elif args.file == "-":
@@ -346,7 +366,8 @@ def _eject(args: argparse.Namespace) -> int:
             eject_code(plan, legacy=f"{legacy.method} {legacy.path}", style=args.style)
         )
     except OSError as exc:
-        sys.stderr.write(f"klaviyo-legacy-compat eject: {exc.strerror}: {args.file}\n")
+        named = exc.filename or args.file
+        sys.stderr.write(f"klaviyo-legacy-compat eject: {exc.strerror}: {named}\n")
         return 2
     except (KlaviyoCompatError, ValueError, TypeError, RecursionError) as exc:
         sys.stderr.write(f"klaviyo-legacy-compat eject: {exc}\n")

@@ -402,10 +402,14 @@ def _describe(legacy: str) -> list[str]:
     return [f'"""Native Klaviyo API code for the legacy call {legacy}.', ""]
 
 
-def eject_code(plan: Plan, *, legacy: str, style: str = "requests") -> str:
+def eject_code(
+    plan: Plan, *, legacy: str, style: str = "requests", notes: Sequence[str] = ()
+) -> str:
     """Python source doing what ``plan`` does, natively. ``legacy`` names the legacy call
-    (``"POST /api/v2/list/XyZ/subscribe"``) for the docstring. The plan's warnings become
-    comments; nothing from the plan's credentials is written."""
+    (``"POST /api/v2/list/XyZ/subscribe"``) for the docstring; ``notes`` say where it was
+    and what stands in for values the call's site does not spell (``eject --site``). The
+    notes and the plan's warnings become comments; nothing from the plan's credentials is
+    written."""
     if style not in STYLES:
         raise ValueError(f"style: one of {', '.join(STYLES)}, got {style!r}")
     if style == "sdk":
@@ -459,6 +463,11 @@ def eject_code(plan: Plan, *, legacy: str, style: str = "requests") -> str:
             "}",
             f"TIMEOUT = {timeout if timeout is not None else 30.0!r}",
         )
+    if notes:
+        writer.emit("")
+        writer.emit("# The legacy call this replaces:")
+        for note in notes:
+            writer.emit(*_comment(f"- {note}"))
     if plan.warnings:
         writer.emit("")
         writer.emit("# Behaviour differences from the legacy call:")
