@@ -15,6 +15,7 @@ Pure: no I/O, the plan in, source text out.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
@@ -242,6 +243,42 @@ def _identifier(profile: Any) -> tuple[str, str]:
     raise ValueError("a profile of the job has neither email nor phone_number")
 
 
+#: A value only an earlier answer supplies, as a plan shows it (``_jsonapi.placeholder``): a
+#: whole value, ``{{`` and a word (a template's ``{{ first_name }}`` is content).
+_PLACEHOLDER = re.compile(r"\{\{[^\s{}][^{}]*\}\}")
+
+#: The placeholder of a member's profile id, resolved by an identifier lookup.
+_MEMBER = re.compile(r"\{\{profile id of (email|phone_number) (.+)\}\}")
+
+
+def _placeholders(request: PlannedRequest) -> list[str]:
+    """The placeholders of ``request``: whole values of its body, query or path segments."""
+    found: list[str] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, str) and _PLACEHOLDER.fullmatch(value):
+            found.append(value)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+
+    visit(request.json)
+    visit(list(_params(request).values()))
+    visit(request.path.split("/"))
+    return found
+
+
+def _looked_up(request: PlannedRequest) -> str:
+    """The identifier a profile lookup filters on (``any(phone_number,[...])``), which its
+    answers are matched by; else the first field it asks for."""
+    params = _params(request)
+    found = re.match(r"(?:any|equals)\((\w+),", params.get("filter", ""))
+    return found.group(1) if found else params.get("fields[profile]", "email").split(",")[0]
+
+
 def _is_suppression_lookup(request: PlannedRequest) -> bool:
     # exclusions.py, plan_exclude_email: the lookup of each email's suppression state.
     return request.operation == "get_profiles" and "subscriptions" in _params(request).get(
@@ -259,6 +296,10 @@ class _Writer:
             for r in plan.requests
             if r.depends_on is not None and "answers 409" in (r.note or "")
         }
+        #: Whether a request holds member ids the lookups find (``members``).
+        self.resolves = any(
+            _MEMBER.fullmatch(value) for r in plan.requests for value in _placeholders(r)
+        )
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -281,6 +322,8 @@ class _Writer:
             self.filtered_job(request, "on_list", keep_found=True)
         elif request.operation == "bulk_suppress_profiles" and request.depends_on is not None:
             self.filtered_job(request, "suppressed", keep_found=False)
+        elif _placeholders(request):
+            self.members(index, request)
         else:
             self.plain(index, request)
 
@@ -305,7 +348,7 @@ class _Writer:
                 ),
             )
         elif request.operation == "get_profiles":
-            attribute = _params(request).get("fields[profile]", "email").split(",")[0]
+            attribute = _looked_up(request)
             if not any(line.startswith("member_ids = {}") for line in self.lines):
                 self.emit("member_ids = {}")
             self.emit(
@@ -315,6 +358,60 @@ class _Writer:
                 f'    for profile in {self.style.answer()}["data"]',
                 ")",
             )
+
+    def members(self, index: int, request: PlannedRequest) -> None:
+        """A list membership change whose profile ids the lookups before it found: each
+        member's id from ``member_ids``; to add, a profile Klaviyo does not know yet is
+        created first (as the shim does), to remove, it is not on the list and is left."""
+        adding = request.operation == "add_profiles_to_list"
+        body: Any = request.json
+        items = body.get("data") if isinstance(body, Mapping) else None
+        wanted: list[tuple[str, str]] = []
+        for item in items if isinstance(items, list) else []:
+            profile_id = item.get("id") if isinstance(item, Mapping) else None
+            member = _MEMBER.fullmatch(profile_id) if isinstance(profile_id, str) else None
+            if member is not None:
+                wanted.append((member.group(1), member.group(2)))
+            elif isinstance(profile_id, str) and not _PLACEHOLDER.fullmatch(profile_id):
+                wanted.append(("id", profile_id))
+        held = len(wanted) == len(items) if isinstance(items, list) else False
+        if (
+            request.operation not in ("add_profiles_to_list", "remove_profiles_from_list")
+            or not held
+            or not any(line.startswith("member_ids = {}") for line in self.lines)
+        ):
+            raise ValueError(
+                f"request {index} ({request.operation}) needs "
+                f"{', '.join(_placeholders(request))} from Klaviyo's answers, which this code "
+                "cannot compute yet: keep this call on the shim"
+            )
+        self.emit(
+            f"members = {_literal(wanted, 0, 10)}",
+            "found = {key.casefold(): value for key, value in member_ids.items()}",
+            "profile_ids = []",
+            "for attribute, value in members:",
+            '    if attribute == "id":',
+            "        profile_ids.append(value)",
+            "    elif value.casefold() in found:",
+            "        profile_ids.append(found[value.casefold()])",
+        )
+        if adding:
+            create = PlannedRequest(
+                "POST", "/api/profile-import", "create_or_update_profile", json={}
+            )
+            created = '{"data": {"type": "profile", "attributes": {attribute: value}}}'
+            self.emit(
+                "    else:  # not in Klaviyo yet: created, then added",
+                *self.style.call(create, created, "        "),
+                *self.style.check("        "),
+                f'        profile_ids.append({self.style.answer()}["data"]["id"])',
+            )
+        else:
+            self.emit("    # else: not a profile Klaviyo knows, so not on the list")
+        data = '{"data": [{"type": "profile", "id": profile_id} for profile_id in profile_ids]}'
+        self.emit("if profile_ids:")
+        self.emit(*self.style.call(request, data, "    "))
+        self.emit(*self.style.check("    "))
 
     def retry(self, request: PlannedRequest) -> None:
         body = None if request.json is None else _literal(request.json, 8, 13)
@@ -329,9 +426,12 @@ class _Writer:
     def lookup(self, request: PlannedRequest, *, suppression: bool = False) -> None:
         """Every page of a profile lookup, collecting what the dependent request needs."""
         name = "suppressed" if suppression else _LOOKUPS[request.operation][0]
-        attribute = _params(request).get("fields[profile]", "email").split(",")[0]
+        attribute = _looked_up(request)
         first = self.style.call(request, None, "")
         self.emit(f"{name} = set()" if not self._defined(name) else f"# (adds to {name})")
+        ids = self.resolves and not suppression
+        if ids and not any(line.startswith("member_ids = {}") for line in self.lines):
+            self.emit("member_ids = {}")
         if self.style.name == "sdk":
             self.emit(*first, "while True:")
             self.emit("    page = _as_dict(response)")
@@ -349,6 +449,8 @@ class _Writer:
         else:
             key = "value.lower()" if attribute == "email" else "value"
             self.emit("        if value:", f'            {name}.add(("{attribute}", {key}))')
+            if ids:
+                self.emit('            member_ids[value] = profile["id"]')
         self.emit('    next_page = (page.get("links") or {}).get("next")', "    if not next_page:")
         self.emit("        break")
         if self.style.name == "sdk":

@@ -371,9 +371,11 @@ def _json(value: Any) -> bytes:
 
 
 def _entry(finding: Finding, method: Optional[str]) -> LegacyEndpoint:
-    """The catalogue row of the finding (of ``method``, when the path has several)."""
+    """The catalogue row of the finding: of ``method`` when the path has several, else its
+    ``POST`` (what code sending to a path of several methods most often did), else the
+    first."""
     rows = [e for e in CATALOGUE if f"{e.method} {e.path}" in finding.endpoints]
-    chosen = [e for e in rows if e.method == method] or rows
+    chosen = [e for e in rows if e.method == (method or "POST")] or rows
     return chosen[0]
 
 
@@ -387,7 +389,11 @@ def _example(
     """The plan of the catalogue's example for the site's endpoint, with the path values the
     site's own URL spells; the notes say what stands in."""
     method = finding.legacy.split(" ")[0] if finding.rule == "legacy-url" else None
-    entry = _entry(finding, method if method and "|" not in method else None)
+    if method is not None and "|" in method:
+        method = None
+    entry = _entry(finding, method)
+    if len(finding.endpoints) > 1 and method is None:
+        notes.append(f"the method is not known there: the code is for {entry.method}")
     example = dict(entry.example)
     values = _path_values(entry, example["url"])
     spelled = _spelled(entry, text, finding) if finding.rule == "legacy-url" else {}

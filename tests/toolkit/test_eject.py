@@ -95,6 +95,13 @@ def seed_members(store: Account) -> None:
     store.add_profile(phone_number="+15005550006")
 
 
+def seed_both_members(store: Account) -> None:
+    # Both identifiers are on the list: the phone number's lookup must match by phone number.
+    list_id = store.create_list("Newsletter")
+    store.add_member(list_id, store.add_profile(email="a@example.com"))
+    store.add_member(list_id, store.add_profile(phone_number="+15005550006"))
+
+
 def seed_two_profiles(store: Account) -> None:
     store.add_profile(email="a@example.com")
     store.add_profile(phone_number="+15005550006")
@@ -104,6 +111,23 @@ def seed_suppressed(store: Account) -> None:
     store.add_suppression("a@example.com", reason="USER_SUPPRESSED")
 
 
+#: Members added by their identifiers: one Klaviyo knows (its id looked up), one it does not
+#: (created first, as the shim does).
+ADD_MEMBERS = {
+    "method": "POST",
+    "url": f"https://a.klaviyo.com/api/v2/list/{LIST}/members",
+    "json": {
+        "api_key": EXAMPLE_KEY,
+        "profiles": [{"email": "A@example.com"}, {"phone_number": "+15005550006"}],
+    },
+}
+
+
+def seed_list_and_profile(store: Account) -> None:
+    store.create_list("Newsletter")
+    store.add_profile(email="a@example.com")
+
+
 CASES: dict[str, tuple[dict[str, Any], Callable[[Account], None]]] = {
     "track": (MISSION["track"], seed_nothing),
     "track-existing-profile": (MISSION["track"], seed_profile),
@@ -111,8 +135,12 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[Account], None]]] = {
     "identify-409": (CONFLICT, seed_two_profiles),
     "subscribe": (MISSION["subscribe"], seed_list),
     "unsubscribe": (MISSION["unsubscribe"], seed_members),
+    "unsubscribe-both": (MISSION["unsubscribe"], seed_both_members),
     "exclusion": (MISSION["exclusion"], seed_nothing),
     "exclusion-already": (MISSION["exclusion"], seed_suppressed),
+    "add-members": (ADD_MEMBERS, seed_list_and_profile),
+    "remove-members": (example("DELETE", "/api/v2/list/{list_id}/members"), seed_members),
+    "remove-both": (example("DELETE", "/api/v2/list/{list_id}/members"), seed_both_members),
 }
 
 
@@ -297,6 +325,20 @@ def test_plan_warnings_become_comments(capsys: pytest.CaptureFixture[str]) -> No
     code = eject(MISSION["unsubscribe"], capsys=capsys)
     assert "# Behaviour differences from the legacy call:" in code
     assert "# - unsubscribe: legacy DELETE /v2/list/XyZ123/subscribe" in code
+
+
+def test_a_call_needing_ids_only_answers_supply_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A new campaign's message id, a member upserted with its properties: the code would
+    # have to read them from answers it does not parse yet. Never code sending a "{{...}}".
+    for item in (
+        example("POST", "/api/v1/campaigns"),
+        example("POST", "/api/v2/list/{list_id}/members"),
+    ):
+        assert cli.main(["eject", "--call", json.dumps(item)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and "keep this call on the shim" in err and "{{" in err
 
 
 def test_sdk_style_refuses_client_endpoints() -> None:
