@@ -186,7 +186,7 @@ def test_the_table_is_install_s_table_but_for_the_package_klaviyo() -> None:
     # `klaviyo.exceptions`, which become the library's package and its exceptions (the
     # contract's import swap); a star import keeps install()'s.
     swapped = {"klaviyo": "klaviyo_legacy_compat", "klaviyo.exceptions": f"{PACKAGE}.exceptions"}
-    assert TARGETS == {**ALIASES, **swapped}
+    assert {**ALIASES, **swapped} == TARGETS
     for legacy, target in TARGETS.items():
         source = f"from {legacy} import x\n".encode()
         assert migrate_source(source).encoded() == f"from {target} import x\n".encode()

@@ -64,11 +64,15 @@ def track():
 
 
 def track_flat():
-    client.track("Viewed Product", email="a@example.com", properties={"sku": "H-1"})  # site: track_flat
+    client.track(  # site: track_flat
+        "Viewed Product", email="a@example.com", properties={"sku": "H-1"}
+    )
 
 
 def identify():
-    client.Public.identify(email="a@example.com", properties={"plan": "gold", "$city": "Oslo"})  # site: identify
+    client.Public.identify(  # site: identify
+        email="a@example.com", properties={"plan": "gold", "$city": "Oslo"}
+    )
 
 
 def subscribe():
@@ -82,18 +86,26 @@ def unsubscribe():
 
 
 def exclusion():
-    requests.post(API + "/v1/people/exclusions", data={"api_key": os.environ["PRIVATE"], "email": "a@example.com"})  # site: exclusion
+    requests.post(
+        API + "/v1/people/exclusions",  # site: exclusion
+        data={"api_key": os.environ["PRIVATE"], "email": "a@example.com"},
+    )
 
 
 def subscribe_raw():
     requests.post(
         f"https://a.klaviyo.com/api/v2/list/{LIST_ID}/subscribe",  # site: subscribe_raw
-        json={"api_key": os.environ["PRIVATE"], "profiles": [{"email": "b@example.com", "plan": "gold"}]},
+        json={
+            "api_key": os.environ["PRIVATE"],
+            "profiles": [{"email": "b@example.com", "plan": "gold"}],
+        },
     )
 
 
 def members_swagger():
-    lists_api.add_members(LIST_ID, body={"profiles": [{"email": "c@example.com"}]})  # site: members_swagger
+    lists_api.add_members(  # site: members_swagger
+        LIST_ID, body={"profiles": [{"email": "c@example.com"}]}
+    )
 '''
 
 CASES: dict[str, Callable[[Account], None]] = {
