@@ -9,9 +9,6 @@ run under the shim (``install(http=True)``), leaves an identically seeded one.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -22,6 +19,7 @@ from klaviyo_legacy_compat._toolkit.audit import audit
 from klaviyo_legacy_compat._toolkit.site import Site, SiteError, parse_site, plan_site
 from klaviyo_legacy_compat.testing import LocalKlaviyo
 from klaviyo_legacy_compat.testing._store_messages import Account
+from tests.test_import_swap import run
 from tests.toolkit.test_eject import (
     seed_list,
     seed_members,
@@ -154,28 +152,11 @@ def unwrapped(code: str) -> str:
 
 
 def run_as_legacy(path: Path, name: str, server: LocalKlaviyo) -> None:
-    """The program's own call, run under the shim, against ``server``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KLAVIYO_")}
-    env = {
-        **clean,
-        "PUBLIC": server.public_key,
-        "PRIVATE": server.private_key,
-        "KLAVIYO_API_BASE_URL": server.base_url,
-    }
-    script = (
-        "import runpy, klaviyo_legacy_compat\n"
-        "klaviyo_legacy_compat.install(http=True)\n"
-        f"runpy.run_path({str(path)!r})[{name!r}]()\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    """The program's own call, run under the shim (``install(http=True)``), against
+    ``server``."""
+    source = path.read_text(encoding="utf-8") + f"\n{name}()\nprint('{{}}')\n"
+    prelude = "import klaviyo_legacy_compat; klaviyo_legacy_compat.install(http=True)"
+    assert run(source, server, "", prelude) == {}
 
 
 @pytest.mark.parametrize("style", ["requests", "sdk"])
