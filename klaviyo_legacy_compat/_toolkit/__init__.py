@@ -10,7 +10,8 @@ One module per tool, each wired into ``cli.py`` as a subcommand of ``klaviyo-leg
   log (``audit_log=PATH``) summarised by call site.
 - :mod:`~klaviyo_legacy_compat._toolkit.migrate` (``migrate PATH...``): the import codemod.
 - :mod:`~klaviyo_legacy_compat._toolkit.eject` (``eject``): native code for the new API,
-  generated from a legacy call's plan.
+  generated from a legacy call's plan; :mod:`.site` (``eject --site FILE:LINE``) plans the
+  call at a site ``audit`` found, with its own arguments.
 - :mod:`~klaviyo_legacy_compat._toolkit.doctor` (``doctor``): the pinned revision's support
   window, the effective configuration (keys redacted) and whether Klaviyo is reachable.
 """

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 from urllib.parse import urlencode, urlsplit
@@ -166,14 +167,15 @@ def _finding(site: Site, text: str) -> Finding:
 class _Call:
     tree: ast.Module
     node: ast.Call
-    #: For a URL site: the argument the URL is (or is in).
-    url: Optional[ast.expr] = None
 
 
 def _python_call(text: str, finding: Finding) -> Optional[_Call]:
     """The ``ast.Call`` of the finding: for a method, the call at its place whose method is
     the finding's; for a URL, the call the URL is an argument of."""
-    tree = ast.parse(text)
+    with warnings.catch_warnings():
+        # The file's own warnings (an invalid escape sequence, ...) are not ours to report.
+        warnings.simplefilter("ignore")
+        tree = ast.parse(text)
     lines = text.splitlines()
     if finding.rule == "legacy-call":
         method = finding.legacy.partition("(")[0].rsplit(".", 1)[-1]
@@ -194,7 +196,7 @@ def _python_call(text: str, finding: Finding) -> Optional[_Call]:
                     for inner in ast.walk(argument)
                     if isinstance(inner, ast.expr)
                 ):
-                    return _Call(tree, node, argument)
+                    return _Call(tree, node)
     return None
 
 
