@@ -179,7 +179,7 @@ def _operations(index: int) -> tuple[str, ...]:
         dry_run=True, return_members=True, private_key=_SERVER_KEY, environment_keys=False
     )
     try:
-        plan = client.run(parse_legacy_request(_request(entry.example)))
+        plan = client.run(parse_legacy_request(example_request(entry.example)))
     except UnsupportedLegacyFeatureError as error:
         return (f"no equivalent: {error.instead}",)
     assert isinstance(plan, Plan)
@@ -192,7 +192,7 @@ def _operations(index: int) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _request(example: Mapping[str, Any]) -> LegacyHTTPRequest:
+def example_request(example: Mapping[str, Any]) -> LegacyHTTPRequest:
     """A catalogue example (the ``translate`` command's input form) as a request."""
     headers: dict[str, str] = {}
     body = b""

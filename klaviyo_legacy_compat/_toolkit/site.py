@@ -42,7 +42,7 @@ from klaviyo_legacy_compat._core.legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._core.plan import Plan
 from klaviyo_legacy_compat._core.wire import LegacyHTTPRequest, parse_legacy_request
 from klaviyo_legacy_compat._surfaces.client import CompatClient
-from klaviyo_legacy_compat._toolkit.audit import WAY_IN, Finding, scan_text
+from klaviyo_legacy_compat._toolkit.audit import WAY_IN, Finding, example_request, scan_text
 from klaviyo_legacy_compat.legacy.api import Klaviyo
 from klaviyo_legacy_compat.sdk import Client, swagger
 
@@ -353,7 +353,7 @@ def _http_plan(
     headers: dict[str, str] = {}
     body = b""
     if kwargs.get("json") is not None:
-        body = _json(kwargs["json"])
+        body = json.dumps(kwargs["json"]).encode("utf-8")
         headers["Content-Type"] = "application/json"
     elif isinstance(kwargs.get("data"), (dict, list, tuple)):
         body = urlencode(kwargs["data"], doseq=True).encode("utf-8")
@@ -366,10 +366,6 @@ def _http_plan(
     plan = client.run(parse_legacy_request(request, strict=strict))
     assert isinstance(plan, Plan)
     return plan
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value).encode("utf-8")
 
 
 def _entry(finding: Finding, method: Optional[str]) -> LegacyEndpoint:
@@ -403,7 +399,7 @@ def _example(
     parts = urlsplit(example["url"])
     query = f"?{parts.query}" if parts.query else ""
     example["url"] = f"{parts.scheme}://{parts.netloc}{entry.fill(values)}{query}"
-    request = LegacyHTTPRequest(example["method"], example["url"], *_example_body(example))
+    request = example_request(example)
     strict = client.settings().options.strict
     plan = client.run(parse_legacy_request(request, strict=strict))
     assert isinstance(plan, Plan)
@@ -416,15 +412,6 @@ def _example(
         + ": put the call's values in their place."
     )
     return SiteCall(finding, plan, tuple(notes))
-
-
-def _example_body(example: Mapping[str, Any]) -> tuple[dict[str, str], bytes]:
-    if "json" in example:
-        return {"Content-Type": "application/json"}, _json(example["json"])
-    if "form" in example:
-        form = urlencode(example["form"], doseq=True).encode("utf-8")
-        return {"Content-Type": "application/x-www-form-urlencoded"}, form
-    return {}, b""
 
 
 def _path_values(entry: LegacyEndpoint, url: str) -> dict[str, str]:
