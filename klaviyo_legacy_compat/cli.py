@@ -329,7 +329,7 @@ def _eject_command(commands: Any) -> None:
 def _eject(args: argparse.Namespace) -> int:
     """The `eject` command: plan the call as `translate` does, then write the plan as code."""
     from ._toolkit.eject import eject_code
-    from ._toolkit.site import parse_site, plan_site
+    from ._toolkit.site import STANDIN_KEY, parse_site, plan_site
 
     try:
         if args.site is not None:
@@ -358,7 +358,7 @@ def _eject(args: argparse.Namespace) -> int:
         # The native code is server-side code with a private key of its own: plan the call
         # as a client holding one does (a stand-in, never printed: the code reads the key
         # from the environment).
-        client = CompatClient(private_key="pk_eject", environment_keys=False, **_options(args))
+        client = CompatClient(private_key=STANDIN_KEY, environment_keys=False, **_options(args))
         legacy = request_from_json(item)
         strict = client.settings().options.strict
         plan = client.run(parse_legacy_request(legacy, strict=strict), dry_run=True)

@@ -37,6 +37,7 @@ from urllib.parse import urlencode, urlsplit
 import attrs
 
 from klaviyo_legacy_compat._core.catalogue import CATALOGUE
+from klaviyo_legacy_compat._core.credentials import redact
 from klaviyo_legacy_compat._core.errors import KlaviyoCompatError
 from klaviyo_legacy_compat._core.legacy_endpoint import LegacyEndpoint
 from klaviyo_legacy_compat._core.plan import Plan
@@ -212,7 +213,7 @@ class _NotLiteral(Exception):
 
 class _Values:
     """The values of a call's arguments: literals, and names bound once in the file to one.
-    What is not known is collected in ``unknown`` (its source, keys shown ``pk_…``)."""
+    What is not known is collected in ``unknown`` (its source, keys redacted: ``pk_…abcd``)."""
 
     def __init__(self, tree: ast.Module) -> None:
         counts: dict[str, int] = {}
@@ -252,7 +253,7 @@ class _Values:
     def _unknown(self, node: ast.expr, prefix: str = "") -> None:
         source = " ".join(ast.unparse(node).split())
         source = source if len(source) <= 60 else source[:57] + "..."
-        self.unknown.append(_KEY.sub("pk_…", prefix + source))
+        self.unknown.append(_KEY.sub(lambda key: redact(key.group()), prefix + source))
 
     def _value(self, node: ast.expr, seen: set[str]) -> Any:
         if isinstance(node, ast.Constant):
